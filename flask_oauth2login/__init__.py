@@ -1,0 +1,45 @@
+"""flask-oauth2login: "Log in with X" for Flask, with tokens kept on the server."""
+
+from __future__ import annotations
+
+from .decorators import login_required as login_required
+from .errors import AuthorizationDenied as AuthorizationDenied
+from .errors import ConfigurationError as ConfigurationError
+from .errors import InvalidCallback as InvalidCallback
+from .errors import InvalidProviderResponse as InvalidProviderResponse
+from .errors import InvalidState as InvalidState
+from .errors import InvalidToken as InvalidToken
+from .errors import LoginError as LoginError
+from .errors import NotLoggedInError as NotLoggedInError
+from .errors import OAuth2LoginError as OAuth2LoginError
+from .errors import ProviderError as ProviderError
+from .errors import ProviderUnavailable as ProviderUnavailable
+from .errors import RefreshError as RefreshError
+from .extension import OAuth2Login as OAuth2Login
+from .signals import logged_in as logged_in
+from .signals import logged_out as logged_out
+from .signals import login_failed as login_failed
+from .signals import token_refreshed as token_refreshed
+from .user import User as User
+
+__all__ = [
+    "AuthorizationDenied",
+    "ConfigurationError",
+    "InvalidCallback",
+    "InvalidProviderResponse",
+    "InvalidState",
+    "InvalidToken",
+    "LoginError",
+    "NotLoggedInError",
+    "OAuth2Login",
+    "OAuth2LoginError",
+    "ProviderError",
+    "ProviderUnavailable",
+    "RefreshError",
+    "User",
+    "logged_in",
+    "logged_out",
+    "login_failed",
+    "login_required",
+    "token_refreshed",
+]

@@ -1,0 +1,137 @@
+"""Exceptions raised by flask-oauth2login.
+
+Every exception derives from :class:`OAuth2LoginError`, which carries the
+name of the provider involved and, where there is one, the provider's HTTP
+response::
+
+    OAuth2LoginError
+    ├── ConfigurationError
+    ├── NotLoggedInError
+    │   └── RefreshError
+    └── LoginError
+        ├── AuthorizationDenied
+        ├── InvalidState
+        ├── InvalidCallback
+        ├── ProviderError
+        │   ├── ProviderUnavailable
+        │   └── InvalidProviderResponse
+        └── InvalidToken
+
+:class:`LoginError` and its subclasses describe a login that failed; the
+callback view turns them into an error page with :attr:`LoginError.status_code`
+and fires :data:`~flask_oauth2login.signals.login_failed`.
+
+Messages never contain a secret, token, authorization code or PKCE verifier.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    import requests
+
+
+class OAuth2LoginError(Exception):
+    """Base class of every exception raised by this extension."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        response: requests.Response | None = None,
+    ) -> None:
+        super().__init__(message)
+        #: The name of the provider involved, if any.
+        self.provider = provider
+        #: The provider's HTTP response that caused the error, if any.
+        self.response = response
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ConfigurationError(OAuth2LoginError, ValueError):
+    """The extension's configuration is wrong; raised by ``init_app``."""
+
+    def __init__(self, message: str, *, provider: str | None = None, key: str | None = None):
+        where = ""
+        if provider is not None and key is not None:
+            where = f"OAUTH2LOGIN_PROVIDERS[{provider!r}][{key!r}]: "
+        elif provider is not None:
+            where = f"OAUTH2LOGIN_PROVIDERS[{provider!r}]: "
+        elif key is not None:
+            where = f"{key}: "
+        super().__init__(where + message, provider=provider)
+        #: The configuration key at fault.
+        self.key = key
+
+
+class NotLoggedInError(OAuth2LoginError):
+    """There is no usable token for the provider in this session."""
+
+
+class RefreshError(NotLoggedInError):
+    """The provider refused to refresh the token; the login has ended."""
+
+
+class LoginError(OAuth2LoginError):
+    """A login attempt failed. Nobody was logged in."""
+
+    #: HTTP status of the error page shown to the user.
+    status_code: int = 400
+    #: A short machine-readable code, shown to the user and sent with signals.
+    error_code: str = "login_failed"
+
+
+class AuthorizationDenied(LoginError):
+    """The provider answered the authorization request with an error."""
+
+    status_code = 403
+    error_code = "access_denied"
+
+    def __init__(self, message: str, *, provider: str | None = None, error: str = "") -> None:
+        super().__init__(message, provider=provider)
+        #: The OAuth ``error`` code the provider sent, e.g. ``access_denied``.
+        self.error = error
+
+
+class InvalidState(LoginError):
+    """The callback's ``state`` is missing, unknown, expired, replayed or foreign."""
+
+    error_code = "invalid_state"
+
+
+class InvalidCallback(LoginError):
+    """The callback is malformed: no code, or a wrong ``iss`` (RFC 9207)."""
+
+    error_code = "invalid_callback"
+
+
+class ProviderError(LoginError):
+    """The provider's token, userinfo or discovery endpoint failed."""
+
+    status_code = 502
+    error_code = "provider_error"
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider could not be reached, or did not answer in time."""
+
+    status_code = 503
+    error_code = "provider_unavailable"
+
+
+class InvalidProviderResponse(ProviderError):
+    """The provider answered something this client must not accept."""
+
+    error_code = "invalid_provider_response"
+
+
+class InvalidToken(LoginError):
+    """The ID token, or the identity it names, did not validate."""
+
+    status_code = 401
+    error_code = "invalid_token"

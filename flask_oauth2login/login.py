@@ -1,0 +1,200 @@
+"""Starting a login and completing it: the authorization code flow.
+
+The views call :func:`start` and :func:`complete`; these do the protocol and
+leave sessions, responses and signals to the views.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from contextlib import suppress
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from flask import url_for
+
+from . import flow
+from .errors import (
+    AuthorizationDenied,
+    InvalidCallback,
+    InvalidProviderResponse,
+    InvalidState,
+    InvalidToken,
+)
+from .state import AppState
+from .user import User, normalize
+
+#: Characters of a provider's ``error`` parameter shown to users at most.
+_MAX_ERROR_TEXT = 300
+
+
+def redirect_uri(state: AppState, provider: str) -> str:
+    """The callback URL registered with the provider."""
+    pinned = state.client(provider).config.redirect_uri
+    if pinned is not None:
+        return pinned
+    if state.settings.external_url is not None:
+        path = url_for("oauth2login.callback", provider=provider)
+        return state.settings.external_url + path
+    return url_for("oauth2login.callback", provider=provider, _external=True)
+
+
+def start(state: AppState, provider: str, next_url: str) -> str:
+    """Start a login with *provider*; return the URL of its consent page."""
+    client = state.client(provider)
+    config = client.config
+    endpoints = state.endpoints(provider)
+    settings = state.settings
+    callback = redirect_uri(state, provider)
+    login = flow.new_login(
+        provider=provider,
+        issuer=endpoints.issuer,
+        redirect_uri=callback,
+        next_url=next_url,
+        oidc=config.is_oidc,
+        max_pending=settings.max_pending_logins,
+        timeout=settings.login_timeout,
+    )
+    params: dict[str, str] = {
+        **config.authorize_params,
+        "response_type": "code",
+        "client_id": config.client_id,
+        "redirect_uri": callback,
+        "state": login["state"],
+        "code_challenge": flow.code_challenge(login["verifier"]),
+        "code_challenge_method": "S256",
+    }
+    if config.scope:
+        params["scope"] = " ".join(config.scope)
+    if login["nonce"] is not None:
+        params["nonce"] = login["nonce"]
+    if config.preset.response_mode is not None:
+        params["response_mode"] = config.preset.response_mode
+    return _with_query(endpoints.authorize_url, params)
+
+
+def complete(
+    state: AppState, provider: str, params: t.Mapping[str, str]
+) -> tuple[User, dict[str, t.Any], str]:
+    """Check the provider's answer and exchange its code.
+
+    Returns the user, the token to store and where to go next. Nothing is
+    stored here; every check has passed when this returns.
+
+    :raises LoginError: if anything is wrong.
+    """
+    settings = state.settings
+    if "error" in params:
+        _drop_pending(params.get("state"), provider, settings.login_timeout)
+        raise _denied(provider, params)
+
+    login = flow.take_login(params.get("state"), provider=provider, timeout=settings.login_timeout)
+    client = state.client(provider)
+    endpoints = state.endpoints(provider)
+    if login["issuer"] != endpoints.issuer:
+        raise InvalidState("This login was started with another issuer.", provider=provider)
+    _check_iss(params.get("iss"), login["issuer"], endpoints.iss_parameter_supported, provider)
+
+    code = params.get("code")
+    if not code:
+        raise InvalidCallback(
+            "The provider's answer carries no authorization code.", provider=provider
+        )
+
+    token = client.exchange_code(
+        endpoints, code=code, redirect_uri=login["redirect_uri"], code_verifier=login["verifier"]
+    )
+    claims: dict[str, t.Any] = {}
+    if client.config.is_oidc:
+        claims = client.check_id_token(
+            endpoints,
+            token["id_token"],
+            leeway=settings.clock_skew,
+            nonce=login["nonce"],
+            access_token=token["access_token"],
+            issued_after=login["started"],
+        )
+    raw: dict[str, t.Any] = dict(claims)
+    if endpoints.userinfo_url is not None:
+        info = client.userinfo(endpoints, token["access_token"])
+        if not isinstance(info, dict):
+            raise InvalidProviderResponse(
+                "The UserInfo answer is not a JSON object.", provider=provider
+            )
+        if claims and str(info.get("sub")) != claims["sub"]:
+            raise InvalidToken(
+                "The UserInfo endpoint describes another user than the ID token (sub).",
+                provider=provider,
+            )
+        raw = {**info, **claims}
+    user = _user(state, provider, endpoints.issuer, token["access_token"], raw)
+    token["iss"] = user["issuer"]
+    token["sub"] = user["sub"]
+    return user, token, login["next"]
+
+
+def _user(
+    state: AppState, provider: str, issuer: str | None, access_token: str, raw: dict[str, t.Any]
+) -> User:
+    client = state.client(provider)
+    preset = client.config.preset
+    try:
+        if preset.fetch_profile is not None:
+            raw.update(preset.fetch_profile(client, access_token, raw))
+        profile = preset.profile(raw)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        raise InvalidProviderResponse(
+            "The provider described the user in a form this client does not understand.",
+            provider=provider,
+        ) from None
+    if not profile.get("sub"):
+        raise InvalidProviderResponse(
+            "The provider did not say who the user is.", provider=provider
+        )
+    if issuer is None:  # plain OAuth 2.0: the authorization server's origin
+        parts = urlsplit(client.endpoints(state.base_url()).authorize_url)
+        issuer = f"{parts.scheme}://{parts.netloc}"
+    return normalize(provider, issuer, profile, raw)
+
+
+def _check_iss(iss: str | None, expected: str | None, required: bool, provider: str) -> None:
+    """RFC 9207: the authorization response names the expected issuer."""
+    if expected is None:
+        return
+    if iss is None:
+        if required:
+            raise InvalidCallback(
+                "The provider's answer does not name its issuer (iss), although it promises to.",
+                provider=provider,
+            )
+        return
+    if iss != expected:
+        raise InvalidCallback(
+            "The answer comes from another issuer than the one this login was sent to "
+            "(a mix-up attack?).",
+            provider=provider,
+        )
+
+
+def _denied(provider: str, params: t.Mapping[str, str]) -> AuthorizationDenied:
+    error = params.get("error", "")[:64]
+    description = params.get("error_description", "")[:_MAX_ERROR_TEXT]
+    if error == "access_denied":
+        message = "You (or the provider) declined the login."
+    else:
+        message = f"The provider refused the login ({error})."
+    if description:
+        message += f" The provider said: {description}"
+    return AuthorizationDenied(message, provider=provider, error=error)
+
+
+def _drop_pending(state_value: str | None, provider: str, timeout: float) -> None:
+    """Clear the login an error answer ends, if it can be found."""
+    if state_value:
+        with suppress(InvalidState):
+            flow.take_login(state_value, provider=provider, timeout=timeout)
+
+
+def _with_query(url: str, params: t.Mapping[str, str]) -> str:
+    parts = urlsplit(url)
+    query = urlencode(params)
+    return urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))

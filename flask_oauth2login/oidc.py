@@ -1,0 +1,237 @@
+"""OpenID Connect: the signing-key cache and ID token validation.
+
+ID tokens are checked as OpenID Connect Core 1.0 §3.1.3.7 asks of a client:
+signature with a key of the issuer (algorithm from an allow-list, never from
+the token), ``iss``, ``aud``/``azp``, ``exp``, ``iat``, ``sub``, ``nonce`` and
+``at_hash``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import threading
+import time
+import typing as t
+
+import jwt
+
+from .config import HMAC_ALGORITHMS
+from .errors import InvalidToken, ProviderError
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .config import ProviderConfig
+
+
+class KeyCache:
+    """The issuer's signing keys, fetched on first use and cached.
+
+    A key id that is not in the cache causes one refetch (the provider may
+    have rotated its keys), but never more than one per
+    *min_refetch_interval* seconds, however many tokens with unknown key ids
+    arrive.
+    """
+
+    def __init__(
+        self,
+        fetch: t.Callable[[], t.Mapping[str, t.Any]],
+        *,
+        ttl: float,
+        min_refetch_interval: float,
+    ) -> None:
+        self._fetch = fetch
+        self._ttl = ttl
+        self._min_interval = min_refetch_interval
+        self._keys: list[tuple[t.Mapping[str, t.Any], jwt.PyJWK]] | None = None
+        self._fetched_at = 0.0
+        self._lock = threading.Lock()
+
+    def get(self, kid: str | None, alg: str) -> jwt.PyJWK:
+        """Return the key for *kid* and *alg*, refetching once if it is unknown."""
+        with self._lock:
+            now = time.monotonic()
+            if self._keys is None or now - self._fetched_at > self._ttl:
+                self._load(now)
+            key = self._find(kid, alg)
+            if key is None and now - self._fetched_at >= self._min_interval:
+                self._load(now)
+                key = self._find(kid, alg)
+        if key is None:
+            raise InvalidToken(
+                f"The ID token was signed with a key the provider does not publish (kid={kid!r})."
+            )
+        return key
+
+    def _load(self, now: float) -> None:
+        document = self._fetch()
+        keys = document.get("keys") if isinstance(document, t.Mapping) else None
+        if not isinstance(keys, list):
+            raise ProviderError("The provider's key set (jwks_uri) is not a JSON Web Key Set.")
+        self._fetched_at = now
+        self._keys = []
+        for data in keys:
+            if not isinstance(data, dict) or data.get("kty") == "oct":
+                continue  # HMAC keys come only from the client secret
+            try:
+                self._keys.append((data, jwt.PyJWK(data)))
+            except jwt.PyJWTError:
+                continue  # a key type this client cannot use
+
+    def _find(self, kid: str | None, alg: str) -> jwt.PyJWK | None:
+        candidates = [
+            key
+            for data, key in self._keys or ()
+            if data.get("use", "sig") == "sig" and data.get("alg", alg) == alg
+        ]
+        if kid is not None:
+            candidates = [key for key in candidates if key.key_id == kid]
+        return candidates[0] if len(candidates) == 1 else None
+
+
+def validate_id_token(
+    id_token: str,
+    *,
+    provider: ProviderConfig,
+    issuer: str,
+    algorithms: t.Sequence[str],
+    keys: KeyCache | None,
+    leeway: float,
+    nonce: str | None = None,
+    access_token: str | None = None,
+    issued_after: float | None = None,
+    issuer_matches: t.Callable[[str, t.Mapping[str, t.Any]], bool] | None = None,
+) -> dict[str, t.Any]:
+    """Check an ID token and return its claims.
+
+    :param issuer: the issuer the token must name exactly.
+    :param algorithms: the allowed signature algorithms.
+    :param nonce: the nonce sent with the authorization request, if any.
+    :param access_token: the access token issued with it, for ``at_hash``.
+    :param issued_after: a timestamp ``iat`` may not be earlier than (less
+        *leeway*): the start of the login or refresh.
+    :param issuer_matches: for providers whose tokens name a per-tenant
+        issuer; decides whether the claims' ``iss`` is acceptable.
+    :raises InvalidToken: if any check fails.
+    """
+    try:
+        header = jwt.get_unverified_header(id_token)
+    except jwt.PyJWTError:
+        raise InvalidToken(
+            "The ID token is not a well-formed JWT.", provider=provider.name
+        ) from None
+
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in algorithms:
+        raise InvalidToken(
+            f"The ID token is signed with {alg!r}, which is not an allowed algorithm "
+            f"({', '.join(algorithms)}).",
+            provider=provider.name,
+        )
+    if "crit" in header:
+        raise InvalidToken(
+            "The ID token has critical header extensions this client does not understand.",
+            provider=provider.name,
+        )
+
+    if alg in HMAC_ALGORITHMS:
+        key: t.Any = (provider.client_secret or "").encode()
+    elif keys is not None:
+        kid = header.get("kid")
+        key = keys.get(kid if isinstance(kid, str) else None, alg).key
+    else:
+        raise InvalidToken("No signing keys are known for this provider.", provider=provider.name)
+
+    try:
+        claims = jwt.decode(
+            id_token,
+            key,
+            algorithms=[alg],
+            leeway=leeway,
+            options={
+                "require": ["iss", "sub", "aud", "exp", "iat"],
+                "verify_aud": False,
+                "verify_iss": False,
+            },
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(
+            f"The ID token did not validate: {exc}.", provider=provider.name
+        ) from None
+
+    _check_issuer(claims, issuer, provider, issuer_matches)
+    _check_audience(claims, provider)
+    _check_times(claims, leeway, issued_after, provider)
+    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        raise InvalidToken("The ID token names no subject (sub).", provider=provider.name)
+    if nonce is not None and not hmac.compare_digest(str(claims.get("nonce", "")), nonce):
+        raise InvalidToken(
+            "The ID token's nonce is not the one sent with this login (a replayed token?).",
+            provider=provider.name,
+        )
+    if "at_hash" in claims and access_token is not None:
+        expected = token_hash(access_token, alg)
+        if not hmac.compare_digest(str(claims["at_hash"]), expected):
+            raise InvalidToken(
+                "The ID token's at_hash does not match the access token issued with it.",
+                provider=provider.name,
+            )
+    return claims
+
+
+def token_hash(value: str, alg: str) -> str:
+    """The ``at_hash`` of *value* for a token signed with *alg*: the left half
+    of its hash, base64url-encoded without padding."""
+    try:
+        digest = jwt.get_algorithm_by_name(alg).compute_hash_digest(value.encode("ascii"))
+    except NotImplementedError:  # EdDSA: SHA-512
+        digest = hashlib.sha512(value.encode("ascii")).digest()
+    half = digest[: len(digest) // 2]
+    return base64.urlsafe_b64encode(half).rstrip(b"=").decode("ascii")
+
+
+def _check_issuer(
+    claims: t.Mapping[str, t.Any],
+    issuer: str,
+    provider: ProviderConfig,
+    issuer_matches: t.Callable[[str, t.Mapping[str, t.Any]], bool] | None,
+) -> None:
+    ok = issuer_matches(issuer, claims) if issuer_matches else claims.get("iss") == issuer
+    if not ok:
+        raise InvalidToken(
+            f"The ID token was issued by {claims.get('iss')!r}, not by {issuer!r}.",
+            provider=provider.name,
+        )
+
+
+def _check_audience(claims: t.Mapping[str, t.Any], provider: ProviderConfig) -> None:
+    aud = claims.get("aud")
+    audiences = [aud] if isinstance(aud, str) else aud
+    if not isinstance(audiences, list) or provider.client_id not in audiences:
+        raise InvalidToken(
+            "The ID token is not meant for this client (aud).", provider=provider.name
+        )
+    trusted = {provider.client_id, *provider.trusted_audiences}
+    if any(a not in trusted for a in audiences):
+        raise InvalidToken(
+            "The ID token is also meant for audiences this client does not trust (aud).",
+            provider=provider.name,
+        )
+    azp = claims.get("azp")
+    if (len(audiences) > 1 or azp is not None) and azp != provider.client_id:
+        raise InvalidToken(
+            "The ID token was issued to another party (azp).", provider=provider.name
+        )
+
+
+def _check_times(
+    claims: t.Mapping[str, t.Any],
+    leeway: float,
+    issued_after: float | None,
+    provider: ProviderConfig,
+) -> None:
+    iat = claims.get("iat")
+    if issued_after is not None and isinstance(iat, int | float) and iat < issued_after - leeway:
+        raise InvalidToken(
+            "The ID token was issued before this login started (iat).", provider=provider.name
+        )

@@ -1,0 +1,94 @@
+"""What a provider preset is: data about one identity provider."""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, field
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from ..client import ProviderClient
+
+#: Maps what a provider said about the user (the ID token's claims merged with
+#: the UserInfo answer) to the normalized fields of
+#: :class:`~flask_oauth2login.user.User`.
+ProfileMapper = t.Callable[[t.Mapping[str, t.Any]], dict[str, t.Any]]
+
+#: Fetches more about the user after the UserInfo call: called with the
+#: provider's client (use its ``get_json(url, access_token)``), the new access
+#: token and the raw profile so far; returns claims to merge into it.
+ProfileFetcher = t.Callable[["ProviderClient", str, t.Mapping[str, t.Any]], dict[str, t.Any]]
+
+#: Decides whether an ID token's ``iss`` is acceptable when it is not simply
+#: the configured issuer (multi-tenant providers); gets the expected issuer
+#: and the token's claims.
+IssuerMatcher = t.Callable[[str, t.Mapping[str, t.Any]], bool]
+
+#: Turns the user's configuration entry into the final options, for presets
+#: whose endpoints depend on a tenant, a domain or a base URL.
+Configurer = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
+
+
+def oidc_profile(claims: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """Map standard OpenID Connect claims to the normalized user fields."""
+    verified = claims.get("email_verified")
+    if isinstance(verified, str):  # some providers send "true"/"false"
+        verified = verified.lower() == "true"
+    return {
+        "sub": _str_or_none(claims.get("sub")),
+        "email": claims.get("email"),
+        "email_verified": verified is True,
+        "name": claims.get("name") or claims.get("preferred_username"),
+        "picture": claims.get("picture"),
+    }
+
+
+def _str_or_none(value: t.Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """The endpoints, scopes and quirks of one identity provider.
+
+    Any key a user gives in their provider entry overrides the preset's.
+    """
+
+    #: Registry name, e.g. ``"github"``.
+    name: str
+    #: Human name shown on buttons, e.g. ``"GitHub"``.
+    title: str
+    authorize_url: str | None = None
+    token_url: str | None = None
+    userinfo_url: str | None = None
+    jwks_uri: str | None = None
+    issuer: str | None = None
+    server_metadata_url: str | None = None
+    revocation_url: str | None = None
+    #: Default scopes.
+    scope: tuple[str, ...] = ("openid", "email", "profile")
+    #: Extra query parameters of the authorization request.
+    authorize_params: t.Mapping[str, str] = field(default_factory=dict)
+    token_endpoint_auth_method: str = "client_secret_basic"
+    #: Extra headers on token endpoint requests (GitHub wants JSON asked for).
+    token_request_headers: t.Mapping[str, str] = field(default_factory=dict)
+    #: Extra headers on API calls made with ``oauth.session()``; ``{client_id}``
+    #: is replaced by the client id (Twitch's ``Client-Id``).
+    api_headers: t.Mapping[str, str] = field(default_factory=dict)
+    #: ``"header"`` (``Authorization: Bearer``) or ``"query"``.
+    token_placement: str = "header"
+    #: Query parameter name when ``token_placement`` is ``"query"``.
+    token_query_param: str = "access_token"
+    #: ``"form_post"`` for providers that POST the callback (Apple).
+    response_mode: str | None = None
+    #: Allowed ID token signature algorithms when the metadata does not say.
+    id_token_algorithms: tuple[str, ...] = ("RS256",)
+    #: Extra option names this preset accepts (``tenant``, ``team_id``, ...).
+    options: tuple[str, ...] = ()
+    profile: ProfileMapper = oidc_profile
+    fetch_profile: ProfileFetcher | None = None
+    configure: Configurer | None = None
+    issuer_matches: IssuerMatcher | None = None
+    #: Base URL of relative URLs given to ``oauth.session(name)``.
+    api_base_url: str | None = None
+    #: Where to register an app with this provider, for the docs and CLI.
+    console_url: str | None = None

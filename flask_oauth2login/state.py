@@ -1,0 +1,65 @@
+"""The extension's per-app state, kept in ``app.extensions["oauth2login"]``."""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, field
+
+from flask import current_app, has_request_context, request
+
+from .client import Endpoints, ProviderClient
+from .config import Settings
+from .coordination import Coordinator
+from .errors import NotLoggedInError
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .user import User
+
+#: Key under ``app.extensions``.
+EXTENSION_KEY = "oauth2login"
+
+#: Called with the provider name, the user and the token after a login was
+#: checked, before anything is stored; may return a response to show instead
+#: of the usual redirect, or raise a LoginError to refuse the login.
+LoginHook = t.Callable[[str, "User", t.Mapping[str, t.Any]], t.Any]
+
+
+@dataclass
+class AppState:
+    """Everything the extension knows about one app."""
+
+    settings: Settings
+    clients: dict[str, ProviderClient]
+    coordinator: Coordinator
+    login_hooks: list[LoginHook] = field(default_factory=list)
+
+    def client(self, provider: str) -> ProviderClient:
+        """The client for *provider*; :class:`NotLoggedInError` if unknown."""
+        try:
+            return self.clients[provider]
+        except KeyError:
+            raise NotLoggedInError(
+                f"No provider called {provider!r} is configured.", provider=provider
+            ) from None
+
+    def base_url(self) -> str:
+        """This app's public base URL, ending with ``/``."""
+        if self.settings.external_url:
+            return self.settings.external_url + "/"
+        if has_request_context():
+            return request.url_root
+        server_name = current_app.config.get("SERVER_NAME") or "localhost"
+        return f"{current_app.config['PREFERRED_URL_SCHEME']}://{server_name}/"
+
+    def endpoints(self, provider: str) -> Endpoints:
+        return self.client(provider).endpoints(self.base_url())
+
+
+def get_state() -> AppState:
+    """The extension's state for the current app."""
+    try:
+        return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    except KeyError:
+        raise RuntimeError(
+            "flask-oauth2login is not set up for this app; call OAuth2Login(app) or init_app(app)."
+        ) from None

@@ -1,0 +1,180 @@
+"""Tokens and the user in the server-side session, and refreshing them.
+
+The session holds, per provider, the token the provider issued (access
+token, refresh token, expiry, ID token) and the normalized user. None of it
+ever reaches the browser: the session cookie carries only the session id.
+
+A refresh is single-flight: requests of one session that find the token
+expired at the same moment wait for the first one's refresh, through the
+app's :mod:`~flask_oauth2login.coordination` backend, and use its result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import typing as t
+
+from flask import current_app, session
+
+from .errors import InvalidToken, NotLoggedInError, RefreshError
+from .signals import token_refreshed
+from .state import AppState
+from .user import User
+
+log = logging.getLogger(__name__)
+
+#: Session key of the tokens, a dict of provider name to token.
+TOKENS_KEY = "_oauth2login_tokens"
+#: Session key of the logged-in user (a plain dict).
+USER_KEY = "_oauth2login_user"
+
+
+def get_token(provider: str) -> dict[str, t.Any] | None:
+    """The stored token for *provider*, or ``None``."""
+    token = session.get(TOKENS_KEY, {}).get(provider)
+    return dict(token) if token else None
+
+
+def save_token(provider: str, token: t.Mapping[str, t.Any]) -> None:
+    tokens = dict(session.get(TOKENS_KEY, {}))
+    tokens[provider] = dict(token)
+    session[TOKENS_KEY] = tokens
+
+
+def get_user() -> User | None:
+    """The logged-in user, or ``None``."""
+    data = session.get(USER_KEY)
+    return User(data) if data else None
+
+
+def save_login(provider: str, user: User, token: t.Mapping[str, t.Any]) -> None:
+    """Store a completed login."""
+    save_token(provider, token)
+    session[USER_KEY] = user.to_dict()
+
+
+def forget(provider: str | None = None) -> list[str]:
+    """Forget the token of *provider* (all when ``None``) and, if it was the
+    provider the user logged in with, the user. Returns the providers forgotten."""
+    tokens = dict(session.get(TOKENS_KEY, {}))
+    names = list(tokens) if provider is None else [p for p in tokens if p == provider]
+    for name in names:
+        del tokens[name]
+    if tokens:
+        session[TOKENS_KEY] = tokens
+    else:
+        session.pop(TOKENS_KEY, None)
+    user = session.get(USER_KEY)
+    if user and (provider is None or user.get("provider") == provider):
+        session.pop(USER_KEY, None)
+        if user.get("provider") not in names:
+            names.append(user["provider"])
+    return names
+
+
+def is_expired(token: t.Mapping[str, t.Any], leeway: float) -> bool:
+    expires_at = token.get("expires_at")
+    return expires_at is not None and expires_at - leeway <= time.time()
+
+
+def fresh_token(state: AppState, provider: str) -> dict[str, t.Any]:
+    """The token for *provider*, refreshed first if it has expired.
+
+    :raises NotLoggedInError: if there is none, or it expired and cannot be
+        refreshed (the stale token is then forgotten).
+    """
+    token = get_token(provider)
+    if token is None:
+        raise NotLoggedInError(f"Nobody is logged in with {provider!r}.", provider=provider)
+    if is_expired(token, state.settings.refresh_leeway):
+        token = refresh(state, provider, token)
+    return token
+
+
+def refresh(state: AppState, provider: str, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """Refresh *stale*, once for all concurrent requests of this session.
+
+    :raises RefreshError: if the provider refused; the login is forgotten.
+    """
+    refresh_token = stale.get("refresh_token")
+    if not refresh_token:
+        forget(provider)
+        raise NotLoggedInError(
+            f"The {provider!r} token has expired and cannot be refreshed; please log in again.",
+            provider=provider,
+        )
+    key = hashlib.sha256(f"{provider}\0{refresh_token}".encode()).hexdigest()
+    coordinator = state.coordinator
+
+    token = coordinator.get_result(key)
+    if token is None:
+        with coordinator.lock(key, state.settings.refresh_wait):
+            token = coordinator.get_result(key)  # another request did it meanwhile
+            if token is None:
+                token = _refresh_at_provider(state, provider, stale)
+                ttl = max(60, int((token.get("expires_at") or time.time() + 3600) - time.time()))
+                coordinator.set_result(key, token, min(ttl, 3600))
+                token_refreshed.send(
+                    current_app._get_current_object(), provider=provider, token=token
+                )
+    save_token(provider, token)
+    return token
+
+
+def _refresh_at_provider(state: AppState, provider: str, stale: t.Mapping[str, t.Any]) -> dict:
+    client = state.client(provider)
+    endpoints = state.endpoints(provider)
+    try:
+        token = client.refresh(endpoints, stale["refresh_token"])
+        if token.get("id_token"):
+            _check_same_identity(state, provider, stale, token)
+        for key in ("iss", "sub"):  # the identity the token was issued for
+            if key in stale:
+                token[key] = stale[key]
+    except (RefreshError, InvalidToken) as exc:
+        log.info("Refresh of the %s login refused; the login ends: %s", provider, exc)
+        forget(provider)
+        raise RefreshError(
+            f"The provider {provider!r} refused to refresh the login; please log in again.",
+            provider=provider,
+        ) from None
+    log.debug("Refreshed the %s token.", provider)
+    return token
+
+
+def _check_same_identity(
+    state: AppState, provider: str, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]
+) -> None:
+    """OpenID Connect Core §12.2: a refreshed ID token names the same iss and sub."""
+    claims = state.client(provider).check_id_token(
+        state.endpoints(provider),
+        token["id_token"],
+        leeway=state.settings.clock_skew,
+        access_token=token["access_token"],
+    )
+    if claims.get("iss") != stale.get("iss") or claims.get("sub") != stale.get("sub"):
+        raise InvalidToken(
+            "The refreshed ID token names another issuer or subject.", provider=provider
+        )
+
+
+class SessionTokenSource:
+    """Gives :class:`~flask_oauth2login.auth.BearerAuth` the token stored in
+    the current session for one provider."""
+
+    def __init__(self, state: AppState, provider: str) -> None:
+        self.state = state
+        self.provider = provider
+
+    def access_token(self) -> str:
+        return fresh_token(self.state, self.provider)["access_token"]  # type: ignore[no-any-return]
+
+    def refresh(self, rejected: str) -> str | None:
+        token = get_token(self.provider)
+        if token is None or not token.get("refresh_token"):
+            return None
+        if token["access_token"] != rejected:  # refreshed meanwhile
+            return token["access_token"]  # type: ignore[no-any-return]
+        return refresh(self.state, self.provider, token)["access_token"]  # type: ignore[no-any-return]

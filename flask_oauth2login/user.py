@@ -1,0 +1,63 @@
+"""The normalized user: the same keys whatever the provider."""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Mapping
+
+#: Keys every user mapping has (missing values are ``None``).
+FIELDS = ("provider", "issuer", "sub", "email", "email_verified", "name", "picture", "raw")
+
+
+class User(Mapping[str, t.Any]):
+    """The logged-in user, as a read-only mapping.
+
+    ``user["sub"]`` and ``user.sub`` are the same. Users are identified by
+    :attr:`id`, the pair (issuer, subject), never by e-mail.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: t.Mapping[str, t.Any]) -> None:
+        self._data = {key: data.get(key) for key in FIELDS}
+        self._data.update({k: v for k, v in data.items() if k not in self._data})
+        self._data["email_verified"] = self._data["email_verified"] is True
+
+    def __getitem__(self, key: str) -> t.Any:
+        return self._data[key]
+
+    def __iter__(self) -> t.Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __getattr__(self, name: str) -> t.Any:
+        try:
+            return self._data[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self) -> str:
+        return f"<User {self._data['provider']}:{self._data['sub']} {self._data['email']!r}>"
+
+    @property
+    def id(self) -> tuple[str, str]:
+        """The stable identity: (issuer, subject)."""
+        return (self._data["issuer"] or self._data["provider"], self._data["sub"])
+
+    def to_dict(self) -> dict[str, t.Any]:
+        """A plain dict copy, e.g. for JSON."""
+        return dict(self._data)
+
+
+def normalize(
+    provider: str,
+    issuer: str | None,
+    profile: t.Mapping[str, t.Any],
+    raw: t.Mapping[str, t.Any],
+) -> User:
+    """Build the user from a preset's profile mapping and the raw claims."""
+    data = dict(profile)
+    data.update(provider=provider, issuer=issuer, raw=dict(raw))
+    return User(data)

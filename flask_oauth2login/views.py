@@ -1,0 +1,183 @@
+"""The blueprint: ``/login``, ``/login/<provider>``, ``/callback/<provider>``, ``/logout``.
+
+The views are thin: the protocol is in :mod:`.login`, storage in
+:mod:`.tokens`. Every failed login ends on an error page (or a JSON error)
+with a 4xx or 5xx status, never an unhandled exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+from werkzeug.wrappers import Response
+
+from . import flow, login, tokens
+from .errors import LoginError, OAuth2LoginError
+from .sessions import regenerate
+from .signals import logged_in, logged_out, login_failed
+from .state import AppState, get_state
+
+log = logging.getLogger(__name__)
+
+#: Form field marking a ``form_post`` callback re-sent by our own page.
+RESUBMIT_FIELD = "_oauth2login_resubmit"
+
+
+def create_blueprint(url_prefix: str) -> Blueprint:
+    """Build the blueprint with the routes under *url_prefix*."""
+    bp = Blueprint(
+        "oauth2login", __name__, template_folder="templates", url_prefix=url_prefix or None
+    )
+    bp.add_url_rule("/login", "choose", choose)
+    bp.add_url_rule("/login/<provider>", "login", start_login)
+    bp.add_url_rule("/callback/<provider>", "callback", callback, methods=["GET", "POST"])
+    bp.add_url_rule("/logout", "logout", logout, methods=["POST"])
+    return bp
+
+
+def choose() -> t.Any:
+    """A page listing the configured providers."""
+    state = get_state()
+    next_url = flow.safe_next(request.args.get("next"), state.settings.redirect_url)
+    providers = [(name, c.config.title) for name, c in state.clients.items()]
+    return _no_store(render_template("oauth2login/choose.html", providers=providers, next=next_url))
+
+
+def start_login(provider: str) -> t.Any:
+    """Start a login: redirect to the provider's consent page."""
+    state = _state_for(provider)
+    next_url = flow.safe_next(request.args.get("next"), state.settings.redirect_url)
+    try:
+        url = login.start(state, provider, next_url)
+    except LoginError as exc:
+        return _failed(provider, exc)
+    return _no_store(redirect(url, 302))
+
+
+def callback(provider: str) -> t.Any:
+    """Complete a login: check the answer, exchange the code, store the token."""
+    state = _state_for(provider)
+    params = request.form if request.method == "POST" else request.args
+    if request.method == "POST" and _cookie_missing() and RESUBMIT_FIELD not in params:
+        # A cross-site form_post carries no SameSite=Lax cookie; re-send it
+        # from this site, where the browser adds the cookie.
+        fields = {k: v for k, v in params.items() if k != RESUBMIT_FIELD}
+        page = render_template("oauth2login/resubmit.html", fields=fields, field=RESUBMIT_FIELD)
+        return _no_store(Response(page, 200, mimetype="text/html"))
+    try:
+        user, token, next_url = login.complete(state, provider, params)
+        regenerate()
+        tokens.save_login(provider, user, token)
+        response = _run_login_hooks(state, provider, user, token)
+    except LoginError as exc:
+        return _failed(provider, exc)
+    log.info("Logged in %s:%s.", provider, user["sub"])
+    logged_in.send(current_app._get_current_object(), provider=provider, user=user, token=token)
+    if response is None:
+        response = redirect(next_url, 302)
+    response = current_app.make_response(response)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return _no_store(response)
+
+
+def logout() -> t.Any:
+    """Forget the login, revoking tokens at the provider where it can."""
+    state = get_state()
+    held = dict(session.get(tokens.TOKENS_KEY, {}))
+    for provider, token in held.items():
+        _revoke(state, provider, token)
+    forgotten = tokens.forget()
+    session.pop(flow.SESSION_KEY, None)
+    app = current_app._get_current_object()
+    for provider in forgotten:
+        logged_out.send(app, provider=provider)
+    target = request.form.get("next") or request.args.get("next")
+    next_url = flow.safe_next(target, state.settings.logout_redirect_url)
+    if wants_json():
+        return _no_store(current_app.response_class(status=204))
+    return _no_store(redirect(next_url, 303))
+
+
+def _run_login_hooks(state: AppState, provider: str, user: t.Any, token: t.Any) -> t.Any:
+    response = None
+    try:
+        for hook in state.login_hooks:
+            result = hook(provider, user, token)
+            if result is not None:
+                response = result
+    except LoginError:
+        tokens.forget(provider)
+        raise
+    return response
+
+
+def _revoke(state: AppState, provider: str, token: t.Mapping[str, t.Any]) -> None:
+    client = state.clients.get(provider)
+    if client is None:
+        return
+    try:
+        endpoints = state.endpoints(provider)
+    except OAuth2LoginError:
+        log.warning("Could not revoke the %s token: the provider is unavailable.", provider)
+        return
+    for hint in ("refresh_token", "access_token"):
+        if token.get(hint) and not client.revoke(endpoints, token[hint], hint):
+            log.warning("The %s provider did not confirm revocation of a %s.", provider, hint)
+
+
+def _failed(provider: str, error: LoginError) -> t.Any:
+    """Answer a failed login: signal, log, and an error page or JSON."""
+    log.warning("Login with %s failed: %s", provider, error.message)
+    login_failed.send(current_app._get_current_object(), provider=provider, error=error)
+    return error_response(error, provider)
+
+
+def error_response(error: LoginError, provider: str | None = None) -> Response:
+    """The page (or JSON) that tells the user why a login failed."""
+    if wants_json():
+        body = {"error": error.error_code, "message": error.message, "provider": provider}
+        response = jsonify(body)
+        response.status_code = error.status_code
+    else:
+        state = get_state()
+        page = render_template(
+            "oauth2login/error.html",
+            error=error,
+            provider=provider,
+            title=state.clients[provider].config.title if provider in state.clients else None,
+        )
+        response = current_app.response_class(page, error.status_code, mimetype="text/html")
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return _no_store(response)
+
+
+def _state_for(provider: str) -> AppState:
+    state = get_state()
+    if provider not in state.clients:
+        abort(404, description=f"No login provider called {provider!r} is configured here.")
+    return state
+
+
+def _cookie_missing() -> bool:
+    return current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return request.is_json or best == "application/json"
+
+
+def _no_store(response: t.Any) -> t.Any:
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,115 @@
+"""Fixtures: an app factory, and identity providers on loopback.
+
+``rogue`` is a small provider of our own that misbehaves on demand;
+``oidc_provider`` is the certified npm package ``oidc-provider``.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from flask import Flask, jsonify
+from flask.testing import FlaskClient
+
+from flask_oauth2login import OAuth2Login, login_required
+from tests.support.rogue_idp import RogueProvider
+
+
+@pytest.fixture(scope="session")
+def _rogue_server() -> t.Iterator[RogueProvider]:
+    with RogueProvider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def rogue(_rogue_server: RogueProvider) -> RogueProvider:
+    """A provider of our own on 127.0.0.1, well-behaved until told otherwise."""
+    _rogue_server.reset()
+    return _rogue_server
+
+
+def rogue_entry(rogue: RogueProvider, **overrides: t.Any) -> dict[str, t.Any]:
+    """A provider entry for the rogue provider, by discovery."""
+    return {
+        "client_id": rogue.client_id,
+        "client_secret": rogue.client_secret,
+        "server_metadata_url": rogue.metadata_url,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def make_app(tmp_path: t.Any) -> t.Callable[..., Flask]:
+    """Build an app with the extension and a few views.
+
+    Views: ``/`` (who is logged in), ``/private`` (``@login_required``),
+    ``/api/<provider>`` (calls the provider's ``/api/me`` through
+    ``oauth.session``).
+    """
+
+    def factory(providers: dict[str, t.Any], **config: t.Any) -> Flask:
+        app = Flask("testapp", instance_path=str(tmp_path / "instance"))
+        app.config.update(SECRET_KEY="test-secret", TESTING=True, OAUTH2LOGIN_PROVIDERS=providers)
+        app.config.update(config)
+        oauth = OAuth2Login(app)
+        app.extensions["test_oauth"] = oauth
+
+        @app.get("/")
+        def index() -> t.Any:
+            user = oauth.user
+            return jsonify(user=user.to_dict() if user else None)
+
+        @app.get("/private")
+        @login_required
+        def private() -> t.Any:
+            return "private page"
+
+        @app.get("/api/<provider>")
+        def api(provider: str) -> t.Any:
+            issuer = oauth.session(provider)
+            endpoint = app.config["TEST_API_URLS"][provider]
+            response = issuer.get(endpoint, timeout=5)
+            return jsonify(status=response.status_code, body=response.json())
+
+        return app
+
+    return factory
+
+
+@pytest.fixture
+def app(make_app: t.Callable[..., Flask], rogue: RogueProvider) -> Flask:
+    """An app with one provider, ``rogue``."""
+    return make_app({"rogue": rogue_entry(rogue)}, TEST_API_URLS={"rogue": rogue.issuer + "/api/me"})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def start_login(client: FlaskClient, provider: str = "rogue", next: str | None = None) -> str:
+    """GET /login/<provider>; return the provider URL it redirects to."""
+    url = f"/login/{provider}" + (f"?next={next}" if next is not None else "")
+    response = client.get(url)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.headers["Location"]
+
+
+def follow_callback(client: FlaskClient, callback_url: str, **kwargs: t.Any) -> t.Any:
+    """Deliver the provider's redirect back to the app's callback."""
+    parts = urlsplit(callback_url)
+    return client.get(f"{parts.path}?{parts.query}", **kwargs)
+
+
+def log_in(client: FlaskClient, rogue: RogueProvider, provider: str = "rogue") -> t.Any:
+    """A complete login against the rogue provider; returns the callback response."""
+    return follow_callback(client, rogue.authorize(start_login(client, provider)))
+
+
+def http_session() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    return session
