@@ -82,7 +82,9 @@ def make_app(tmp_path: t.Any) -> t.Callable[..., Flask]:
 @pytest.fixture
 def app(make_app: t.Callable[..., Flask], rogue: RogueProvider) -> Flask:
     """An app with one provider, ``rogue``."""
-    return make_app({"rogue": rogue_entry(rogue)}, TEST_API_URLS={"rogue": rogue.issuer + "/api/me"})
+    return make_app(
+        {"rogue": rogue_entry(rogue)}, TEST_API_URLS={"rogue": rogue.issuer + "/api/me"}
+    )
 
 
 @pytest.fixture
