@@ -1,0 +1,229 @@
+"""The registered clients and how they authenticate at the token endpoint.
+
+Clients come from the ``OAUTH2LOGIN_DEVIDP_CLIENTS`` config key, a dict::
+
+    OAUTH2LOGIN_DEVIDP_CLIENTS = {
+        "dev-client": {
+            "client_secret": "dev-secret",  # None: a public client (PKCE only)
+            "redirect_uris": None,  # None: any loopback URL
+        },
+    }
+
+``redirect_uris`` is a list of exact URIs, or ``None`` to accept any
+``http``/``https`` URL on a loopback host (``localhost``, ``127.0.0.1``,
+``[::1]``) on any port and path. An optional ``post_logout_redirect_uris``
+list does the same for the end-session endpoint; without it, a URL with the
+same origin as an accepted redirect URI is accepted.
+
+The default is the single confidential client ``dev-client`` with the
+secret ``dev-secret`` accepting any loopback redirect URI.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import ipaddress
+import typing as t
+from dataclasses import dataclass
+from urllib.parse import unquote_plus, urlsplit
+
+from .errors import OAuthError
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from flask import Request
+
+#: The clients registered when ``OAUTH2LOGIN_DEVIDP_CLIENTS`` is not set.
+DEFAULT_CLIENTS: dict[str, dict[str, t.Any]] = {
+    "dev-client": {"client_secret": "dev-secret", "redirect_uris": None},
+}
+
+_CLIENT_KEYS = frozenset(("client_secret", "redirect_uris", "post_logout_redirect_uris"))
+
+
+@dataclass(frozen=True)
+class Client:
+    """One registered client."""
+
+    client_id: str
+    #: ``None`` for a public client, which authenticates with ``none``.
+    client_secret: str | None
+    #: Exact redirect URIs, or ``None`` for any loopback URL.
+    redirect_uris: tuple[str, ...] | None
+    #: Exact post-logout redirect URIs, or ``None`` for the default rule.
+    post_logout_redirect_uris: tuple[str, ...] | None = None
+
+    @property
+    def is_public(self) -> bool:
+        """Whether the client has no secret."""
+        return self.client_secret is None
+
+    def allows_redirect_uri(self, uri: str) -> bool:
+        """Whether ``uri`` may receive this client's authorization responses."""
+        if self.redirect_uris is not None:
+            return uri in self.redirect_uris
+        return is_loopback_url(uri)
+
+    def allows_post_logout_redirect_uri(self, uri: str) -> bool:
+        """Whether the end-session endpoint may send the browser to ``uri``."""
+        if self.post_logout_redirect_uris is not None:
+            return uri in self.post_logout_redirect_uris
+        if self.redirect_uris is None:
+            return is_loopback_url(uri)
+        origin = _origin(uri)
+        return origin is not None and any(_origin(r) == origin for r in self.redirect_uris)
+
+    def check_secret(self, secret: str) -> bool:
+        """Compare ``secret`` with the client's in constant time."""
+        if self.client_secret is None:
+            return False
+        return hmac.compare_digest(secret.encode(), self.client_secret.encode())
+
+
+def load_clients(value: t.Mapping[str, t.Mapping[str, t.Any]] | None) -> dict[str, Client]:
+    """Read the ``OAUTH2LOGIN_DEVIDP_CLIENTS`` config value.
+
+    :raises ValueError: naming the client and key that are wrong.
+    """
+    if value is None:
+        value = DEFAULT_CLIENTS
+    if not isinstance(value, t.Mapping):
+        raise ValueError("OAUTH2LOGIN_DEVIDP_CLIENTS must be a dict of client_id -> options.")
+    clients = {}
+    for client_id, options in value.items():
+        if not isinstance(client_id, str) or not client_id:
+            raise ValueError("OAUTH2LOGIN_DEVIDP_CLIENTS: client ids must be non-empty strings.")
+        options = options or {}
+        unknown = set(options) - _CLIENT_KEYS
+        if unknown:
+            raise ValueError(
+                f"OAUTH2LOGIN_DEVIDP_CLIENTS[{client_id!r}]: unknown keys {sorted(unknown)}."
+            )
+        secret = options.get("client_secret")
+        if secret is not None and (not isinstance(secret, str) or not secret):
+            raise ValueError(
+                f"OAUTH2LOGIN_DEVIDP_CLIENTS[{client_id!r}]: client_secret must be a non-empty"
+                " string, or None for a public client."
+            )
+        clients[client_id] = Client(
+            client_id=client_id,
+            client_secret=secret,
+            redirect_uris=_uri_list(client_id, "redirect_uris", options),
+            post_logout_redirect_uris=_uri_list(client_id, "post_logout_redirect_uris", options),
+        )
+    return clients
+
+
+def _uri_list(client_id: str, key: str, options: t.Mapping[str, t.Any]) -> tuple[str, ...] | None:
+    uris = options.get(key)
+    if uris is None:
+        return None
+    if isinstance(uris, str) or not all(isinstance(u, str) for u in uris):
+        raise ValueError(
+            f"OAUTH2LOGIN_DEVIDP_CLIENTS[{client_id!r}]: {key} must be a list of URLs or None."
+        )
+    return tuple(uris)
+
+
+def is_loopback_url(uri: str) -> bool:
+    """Whether ``uri`` is an absolute ``http(s)`` URL on a loopback host.
+
+    Fragments and user info are refused, as :rfc:`6749#section-3.1.2` asks.
+    """
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    if parts.fragment or "#" in uri or parts.username is not None:
+        return False
+    return is_loopback_host(host)
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a name or an address, IPv6 without brackets) is loopback."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _origin(uri: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname, port
+
+
+def _invalid_client(description: str) -> OAuthError:
+    return OAuthError(
+        "invalid_client",
+        description,
+        status=401,
+        headers={"WWW-Authenticate": 'Basic realm="devidp"'},
+    )
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise _invalid_client("Malformed Basic credentials.") from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise _invalid_client("Malformed Basic credentials.")
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def authenticate_client(request: Request, clients: t.Mapping[str, Client]) -> Client:
+    """Authenticate the client of a token or revocation request.
+
+    Accepts ``client_secret_basic``, ``client_secret_post`` and, for public
+    clients, ``none``; a request using more than one method is refused.
+
+    :raises OAuthError: ``invalid_client`` (401) or ``invalid_request``.
+    """
+    form = request.form
+    header = request.headers.get("Authorization", "")
+    basic = _basic_credentials(header) if header else None
+
+    secret: str | None
+    if basic is not None:
+        if "client_secret" in form:
+            raise OAuthError("invalid_request", "Use only one client authentication method.")
+        client_id, secret = basic
+        if "client_id" in form and form["client_id"] != client_id:
+            raise OAuthError("invalid_request", "client_id does not match the credentials.")
+    else:
+        client_id = form.get("client_id", "")
+        secret = form.get("client_secret")
+        if not client_id:
+            raise _invalid_client("Client authentication is required.")
+
+    client = clients.get(client_id)
+    if client is None:
+        raise _invalid_client("Unknown client.")
+    if client.is_public:
+        if secret:
+            raise _invalid_client("This public client has no secret.")
+        return client
+    if secret is None:
+        raise _invalid_client("This client must authenticate with its secret.")
+    if not client.check_secret(secret):
+        raise _invalid_client("Client authentication failed.")
+    return client

@@ -1,0 +1,71 @@
+"""Per-app state of the development identity provider.
+
+:class:`~flask_oauth2login.devidp.DevIdentityProvider` keeps nothing itself;
+``init_app`` stores one :class:`ProviderState` in
+``app.extensions["oauth2login_devidp"]`` and the views find it through
+:func:`get_state`.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import current_app, request
+
+from .clients import Client, load_clients
+from .keys import SigningKey
+from .store import Store
+
+#: The key in ``app.extensions``.
+EXTENSION_KEY = "oauth2login_devidp"
+
+
+class ProviderState:
+    """The signing key, the in-memory store and where the provider is mounted.
+
+    :param url_prefix: The blueprint's URL prefix, ``""`` or ``"/something"``.
+    :param users: The (normalized) users offered on the sign-in page.
+    """
+
+    def __init__(self, url_prefix: str, users: t.Iterable[t.Mapping[str, t.Any]]) -> None:
+        self.url_prefix = url_prefix
+        self.key = SigningKey()
+        self.store = Store(users)
+
+    def issuer(self) -> str:
+        """The issuer for the current request.
+
+        ``OAUTH2LOGIN_DEVIDP_ISSUER`` when set; otherwise the app's root URL
+        as the request reached it plus the URL prefix, so the provider works
+        on whatever host and port it is served.
+        """
+        pinned = current_app.config.get("OAUTH2LOGIN_DEVIDP_ISSUER")
+        if pinned:
+            return str(pinned).rstrip("/")
+        return request.url_root.rstrip("/") + self.url_prefix
+
+    def endpoint(self, path: str) -> str:
+        """The absolute URL of the endpoint at ``path`` (e.g. ``"/token"``)."""
+        return self.issuer() + path
+
+    def clients(self) -> dict[str, Client]:
+        """The clients registered in ``OAUTH2LOGIN_DEVIDP_CLIENTS``."""
+        return load_clients(current_app.config.get("OAUTH2LOGIN_DEVIDP_CLIENTS"))
+
+    def setting(self, name: str) -> t.Any:
+        """The value of config key ``OAUTH2LOGIN_DEVIDP_<name>``."""
+        return current_app.config["OAUTH2LOGIN_DEVIDP_" + name]
+
+
+def get_state() -> ProviderState:
+    """The provider state of the current app.
+
+    :raises RuntimeError: if the provider is not registered on the app.
+    """
+    try:
+        return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    except KeyError:
+        raise RuntimeError(
+            "The development identity provider is not registered on this app;"
+            " call DevIdentityProvider(app) or init_app(app) first."
+        ) from None

@@ -1,0 +1,341 @@
+"""The provider's in-memory state: users, pending sign-ins, codes and tokens.
+
+Everything lives in one :class:`Store` per app, guarded by a lock, so the
+provider is safe under a threaded server. It is **per process**: a restart
+forgets every token, and several worker processes would not share it, which
+is fine for a development tool and wrong for anything else.
+
+Codes and tokens are kept under the SHA-256 digest of their value, never the
+value itself, and nothing here is ever logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+import time
+import typing as t
+from dataclasses import dataclass, field
+
+logger = logging.getLogger(__name__)
+
+#: How long the sign-in page stays usable, in seconds.
+PENDING_TTL = 600
+
+
+def new_secret() -> str:
+    """A fresh random value for a code, token or CSRF token (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass
+class PendingAuthorization:
+    """A validated authorization request waiting on the sign-in page."""
+
+    id: str
+    #: Must come back with the form; binds the POST to this request.
+    csrf_token: str
+    client_id: str
+    redirect_uri: str
+    scope: tuple[str, ...]
+    state: str
+    nonce: str | None
+    code_challenge: str
+    expires_at: float
+
+
+@dataclass
+class Grant:
+    """What a user (or, for ``client_credentials``, a client) authorized.
+
+    Every code and token issued from one authorization shares its grant;
+    revoking the grant invalidates all of them at once.
+    """
+
+    id: str
+    client_id: str
+    #: The user's ``sub``, or ``None`` for a client credentials grant.
+    sub: str | None
+    scope: tuple[str, ...]
+    auth_time: int | None = None
+    nonce: str | None = None
+    revoked: bool = False
+
+
+@dataclass
+class AuthorizationCode:
+    """An authorization code; single use, short lived."""
+
+    grant: Grant
+    redirect_uri: str
+    code_challenge: str
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class Token:
+    """An access or refresh token."""
+
+    grant: Grant
+    scope: tuple[str, ...]
+    issued_at: float
+    #: ``None`` for a refresh token that never expires.
+    expires_at: float | None
+    #: Set on a refresh token once it was exchanged (rotation).
+    used: bool = False
+
+
+@dataclass
+class IssuedTokens:
+    """The values of freshly issued tokens, returned once to the client."""
+
+    access_token: str
+    access: Token
+    refresh_token: str | None = None
+    refresh: Token | None = field(default=None)
+
+
+class Store:
+    """Thread-safe in-memory state of one provider.
+
+    :param users: The users offered on the sign-in page.
+    :param clock: Returns the current time in seconds; tests replace it.
+    """
+
+    def __init__(
+        self,
+        users: t.Iterable[t.Mapping[str, t.Any]] = (),
+        clock: t.Callable[[], float] = time.time,
+    ) -> None:
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._users: dict[str, dict[str, t.Any]] = {u["sub"]: dict(u) for u in users}
+        self._pending: dict[str, PendingAuthorization] = {}
+        self._codes: dict[str, AuthorizationCode] = {}
+        self._access: dict[str, Token] = {}
+        self._refresh: dict[str, Token] = {}
+
+    # -- users ---------------------------------------------------------
+
+    def users(self) -> list[dict[str, t.Any]]:
+        """All users, in the order they were added."""
+        with self._lock:
+            return [dict(u) for u in self._users.values()]
+
+    def get_user(self, sub: str) -> dict[str, t.Any] | None:
+        """The user with ``sub``, if any."""
+        with self._lock:
+            user = self._users.get(sub)
+            return dict(user) if user is not None else None
+
+    def add_user(self, user: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+        """Add (or replace) a user, keyed by ``sub``."""
+        with self._lock:
+            self._users[user["sub"]] = dict(user)
+            return dict(user)
+
+    # -- pending authorization requests --------------------------------
+
+    def add_pending(self, **fields: t.Any) -> PendingAuthorization:
+        """Remember a validated authorization request for the sign-in page."""
+        with self._lock:
+            self._purge()
+            pending = PendingAuthorization(
+                id=new_secret(),
+                csrf_token=new_secret(),
+                expires_at=self.clock() + PENDING_TTL,
+                **fields,
+            )
+            self._pending[pending.id] = pending
+            return pending
+
+    def get_pending(self, request_id: str) -> PendingAuthorization | None:
+        """The pending request ``request_id`` unless it expired or was used."""
+        with self._lock:
+            pending = self._pending.get(request_id)
+            if pending is None or pending.expires_at <= self.clock():
+                return None
+            return pending
+
+    def take_pending(self, request_id: str) -> PendingAuthorization | None:
+        """Remove and return the pending request; ``None`` if already taken."""
+        with self._lock:
+            pending = self._pending.pop(request_id, None)
+            if pending is None or pending.expires_at <= self.clock():
+                return None
+            return pending
+
+    # -- authorization codes -------------------------------------------
+
+    def add_code(self, grant: Grant, redirect_uri: str, code_challenge: str, ttl: float) -> str:
+        """Issue an authorization code for ``grant``; returns its value."""
+        code = new_secret()
+        with self._lock:
+            self._purge()
+            self._codes[_digest(code)] = AuthorizationCode(
+                grant=grant,
+                redirect_uri=redirect_uri,
+                code_challenge=code_challenge,
+                expires_at=self.clock() + ttl,
+            )
+        return code
+
+    def redeem_code(self, code: str) -> AuthorizationCode | None:
+        """Use up an authorization code.
+
+        Returns ``None`` if the code is unknown or expired. A code used a
+        second time also returns ``None`` and revokes every token issued
+        from it, as :rfc:`6749#section-4.1.2` recommends.
+        """
+        with self._lock:
+            record = self._codes.get(_digest(code))
+            if record is None or record.expires_at <= self.clock():
+                return None
+            if record.used:
+                logger.warning(
+                    "devidp: an authorization code was used twice; revoking its grant (client %s).",
+                    record.grant.client_id,
+                )
+                self._revoke_grant(record.grant)
+                return None
+            record.used = True
+            return record
+
+    # -- tokens --------------------------------------------------------
+
+    def issue_tokens(
+        self,
+        grant: Grant,
+        *,
+        scope: tuple[str, ...],
+        access_ttl: float,
+        refresh: bool,
+        refresh_ttl: float | None = None,
+    ) -> IssuedTokens:
+        """Issue an access token (and optionally a refresh token) for ``grant``.
+
+        :param scope: The access token's scope; the refresh token always
+            carries the grant's full scope.
+        """
+        now = self.clock()
+        issued = IssuedTokens(
+            access_token=new_secret(),
+            access=Token(grant=grant, scope=scope, issued_at=now, expires_at=now + access_ttl),
+        )
+        if refresh:
+            issued.refresh_token = new_secret()
+            issued.refresh = Token(
+                grant=grant,
+                scope=grant.scope,
+                issued_at=now,
+                expires_at=None if refresh_ttl is None else now + refresh_ttl,
+            )
+        with self._lock:
+            self._purge()
+            if grant.revoked:  # revoked while the request was running
+                raise LookupError("grant revoked")
+            self._access[_digest(issued.access_token)] = issued.access
+            if issued.refresh_token is not None and issued.refresh is not None:
+                self._refresh[_digest(issued.refresh_token)] = issued.refresh
+        return issued
+
+    def get_access_token(self, token: str) -> Token | None:
+        """The live access token ``token``, or ``None``."""
+        with self._lock:
+            record = self._access.get(_digest(token))
+            if record is None or not self._alive(record):
+                return None
+            return record
+
+    def find_refresh_token(self, token: str, client_id: str) -> Token | None:
+        """The live, unused refresh token ``token`` of ``client_id``; does not use it."""
+        with self._lock:
+            record = self._refresh.get(_digest(token))
+            if record is None or record.grant.client_id != client_id:
+                return None
+            if record.used or not self._alive(record):
+                return None
+            return record
+
+    def use_refresh_token(self, token: str, client_id: str) -> Token | None:
+        """Use up a refresh token of ``client_id`` (rotation).
+
+        Returns ``None`` for an unknown, expired or foreign token. Presenting
+        an already rotated token again revokes the whole grant: one of the two
+        parties holding it is not the legitimate client.
+        """
+        with self._lock:
+            record = self._refresh.get(_digest(token))
+            if record is None or record.grant.client_id != client_id:
+                return None
+            if not self._alive(record):
+                return None
+            if record.used:
+                logger.warning(
+                    "devidp: a rotated refresh token was reused; revoking its grant (client %s).",
+                    client_id,
+                )
+                self._revoke_grant(record.grant)
+                return None
+            record.used = True
+            return record
+
+    def revoke(self, token: str, client_id: str, hint: str | None = None) -> bool:
+        """Revoke an access or refresh token of ``client_id`` (:rfc:`7009`).
+
+        Revoking a refresh token revokes its whole grant, so the access
+        tokens issued with it stop working as well. Tokens of other clients
+        are left alone.
+
+        :returns: Whether something was revoked.
+        """
+        key = _digest(token)
+        tables = (self._refresh, self._access)
+        if hint == "access_token":
+            tables = (self._access, self._refresh)
+        with self._lock:
+            for table in tables:
+                record = table.get(key)
+                if record is None or record.grant.client_id != client_id:
+                    continue
+                if table is self._refresh:
+                    self._revoke_grant(record.grant)
+                else:
+                    del table[key]
+                return True
+        return False
+
+    def revoke_grant(self, grant: Grant) -> None:
+        """Invalidate every code and token issued from ``grant``."""
+        with self._lock:
+            self._revoke_grant(grant)
+
+    # -- internals (call with the lock held) -----------------------------
+
+    def _alive(self, record: Token) -> bool:
+        if record.grant.revoked:
+            return False
+        return record.expires_at is None or record.expires_at > self.clock()
+
+    def _revoke_grant(self, grant: Grant) -> None:
+        grant.revoked = True
+        for table in (self._access, self._refresh):
+            for key in [k for k, r in table.items() if r.grant is grant]:
+                del table[key]
+
+    def _purge(self) -> None:
+        now = self.clock()
+        for key in [k for k, p in self._pending.items() if p.expires_at <= now]:
+            del self._pending[key]
+        for key in [k for k, c in self._codes.items() if c.expires_at <= now]:
+            del self._codes[key]
+        for table in (self._access, self._refresh):
+            for key in [k for k, r in table.items() if not self._alive(r)]:
+                del table[key]

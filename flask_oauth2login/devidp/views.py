@@ -1,0 +1,75 @@
+"""The provider's blueprint: its URL map, guard and error handling.
+
+Paths, relative to the URL prefix:
+
+=====================================  =========================================
+``/``                                  a page listing endpoints, clients, users
+``/.well-known/openid-configuration``  discovery document
+``/jwks``                              public signing key
+``/authorize``                         sign-in page (``GET``, form ``POST``)
+``/token``                             token endpoint
+``/userinfo``                          UserInfo endpoint
+``/revoke``                            token revocation (:rfc:`7009`)
+``/logout``                            end-session endpoint
+``/api/me``                            demo API protected by a bearer token
+=====================================  =========================================
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, render_template
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
+
+from . import authorize, endpoints, metadata, resources
+from .errors import OAuthError
+from .state import get_state
+
+blueprint = Blueprint("oauth2login_devidp", __name__, template_folder="templates")
+
+
+@blueprint.before_request
+def _only_in_development() -> None:
+    # init_app already refused; this also catches debug being switched off later.
+    if not (current_app.debug or current_app.testing):
+        abort(404)
+
+
+@blueprint.after_request
+def _no_store(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")
+    if response.headers["Cache-Control"] == "no-store":
+        response.headers.setdefault("Pragma", "no-cache")
+    return response
+
+
+@blueprint.errorhandler(OAuthError)
+def _oauth_error(error: OAuthError) -> ResponseReturnValue:
+    return jsonify(error.to_dict()), error.status, error.headers
+
+
+def index() -> ResponseReturnValue:
+    """``GET /``: what this provider is and how to use it."""
+    state = get_state()
+    html = render_template(
+        "devidp/index.html",
+        metadata=metadata.provider_metadata(),
+        clients=state.clients(),
+        users=state.store.users(),
+    )
+    return html, 200, authorize.PAGE_HEADERS
+
+
+blueprint.add_url_rule("/", "index", index)
+blueprint.add_url_rule(
+    "/.well-known/openid-configuration",
+    "openid_configuration",
+    metadata.openid_configuration,
+)
+blueprint.add_url_rule("/jwks", "jwks", metadata.jwks)
+blueprint.add_url_rule("/authorize", "authorize", authorize.authorize, methods=["GET", "POST"])
+blueprint.add_url_rule("/token", "token", endpoints.token, methods=["POST"])
+blueprint.add_url_rule("/userinfo", "userinfo", resources.userinfo, methods=["GET", "POST"])
+blueprint.add_url_rule("/revoke", "revoke", endpoints.revoke, methods=["POST"])
+blueprint.add_url_rule("/logout", "logout", authorize.logout, methods=["GET", "POST"])
+blueprint.add_url_rule("/api/me", "api_me", resources.api_me)
