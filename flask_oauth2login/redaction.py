@@ -19,6 +19,7 @@ SECRET_PARAMS = (
     "id_token",
     "client_secret",
     "code_verifier",
+    "nonce",
     "token",
 )
 

@@ -30,12 +30,14 @@ from .users import InvalidUser, user_from_form
 
 logger = logging.getLogger(__name__)
 
-#: Headers of every HTML page: never cached, never framed, no referrer.
+#: Headers of every HTML page: never cached, never framed, no referrer to
+#: other sites ("same-origin" keeps the Origin header on our own form posts,
+#: which "no-referrer" would turn into "null").
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     # No form-action: browsers apply it to the redirect after the POST.
     "Content-Security-Policy": (

@@ -1,0 +1,123 @@
+"""The flask-oauth2login example app.
+
+Run it with ``flask --app example_app run --debug``. With no configuration
+it logs in against the built-in development identity provider (mounted at
+``/_devidp``, debug mode only) and keeps sessions in a file-system store
+under ``instance/``. Real providers appear when their credentials are in the
+environment, e.g. ``OAUTH2LOGIN_GITHUB_CLIENT_ID`` and
+``OAUTH2LOGIN_GITHUB_CLIENT_SECRET``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import typing as t
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, render_template, request, url_for
+
+from flask_oauth2login import OAuth2Login, OAuth2LoginError, login_required
+
+#: Providers offered when their credentials are in the environment, with the
+#: API the profile page calls for each.
+REAL_PROVIDERS: dict[str, str] = {
+    "github": "https://api.github.com/user",
+    "google": "https://openidconnect.googleapis.com/v1/userinfo",
+}
+
+oauth = OAuth2Login()
+
+
+def create_app(
+    config: t.Mapping[str, t.Any] | None = None, instance_path: str | None = None
+) -> Flask:
+    """Build the example app; *config* overrides the defaults (for tests)."""
+    app = Flask(__name__, instance_path=instance_path)
+    app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_OAUTH2LOGIN_..., ...
+    app.config.update(config or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app)
+    app.config.setdefault("OAUTH2LOGIN_PROVIDERS", _providers(app))
+
+    if app.debug or app.testing:
+        from flask_oauth2login.devidp import DevIdentityProvider
+
+        DevIdentityProvider(app)
+
+    oauth.init_app(app)
+    _register_views(app)
+    return app
+
+
+def _providers(app: Flask) -> dict[str, dict[str, t.Any]]:
+    providers: dict[str, dict[str, t.Any]] = {}
+    if app.debug or app.testing:
+        providers["dev"] = {
+            "preset": "devidp",
+            "title": "the development provider",
+            "client_id": "dev-client",
+            "client_secret": "dev-secret",
+        }
+    for name in REAL_PROVIDERS:
+        if os.environ.get(f"OAUTH2LOGIN_{name.upper()}_CLIENT_ID"):
+            providers[name] = {}
+    return providers
+
+
+def _instance_secret(app: Flask) -> str:
+    """A secret key kept in the instance folder, so sessions survive restarts."""
+    path = os.path.join(app.instance_path, "secret_key")
+    os.makedirs(app.instance_path, exist_ok=True)
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return key
+
+
+def _register_views(app: Flask) -> None:
+    @app.get("/")
+    def index() -> str:
+        providers = [
+            (name, client.config.title)
+            for name, client in app.extensions["oauth2login"].clients.items()
+        ]
+        return render_template("index.html", user=oauth.user, providers=providers)
+
+    @app.get("/profile")
+    @login_required
+    def profile() -> str:
+        user = oauth.user
+        assert user is not None
+        api_url = _api_url(user["provider"])
+        try:
+            response = oauth.session(user["provider"]).get(api_url, timeout=10)
+            api = {"url": api_url, "status": response.status_code, "body": _json(response)}
+        except OAuth2LoginError as exc:
+            api = {"url": api_url, "status": None, "body": str(exc)}
+        expires_at = (oauth.token(user["provider"]) or {}).get("expires_at")
+        expires = None
+        if expires_at:
+            expires = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return render_template("profile.html", user=user, api=api, expires=expires)
+
+
+def _api_url(provider: str) -> str:
+    configured = current_app.config.get("EXAMPLE_API_URLS", {}).get(provider)
+    if configured:
+        return configured  # type: ignore[no-any-return]
+    if provider == "dev":
+        return request.url_root.rstrip("/") + url_for("oauth2login_devidp.api_me")
+    return REAL_PROVIDERS[provider]
+
+
+def _json(response: t.Any) -> t.Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:500]
