@@ -51,7 +51,8 @@ def choose() -> t.Any:
     state = get_state()
     next_url = flow.safe_next(request.args.get("next"), state.settings.redirect_url)
     providers = [(name, c.config.title) for name, c in state.clients.items()]
-    return _no_store(render_template("oauth2login/choose.html", providers=providers, next=next_url))
+    page = render_template("oauth2login/choose.html", providers=providers, next=next_url)
+    return _no_store(current_app.make_response(page))
 
 
 def start_login(provider: str) -> t.Any:
