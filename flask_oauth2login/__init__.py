@@ -15,6 +15,7 @@ from .errors import OAuth2LoginError as OAuth2LoginError
 from .errors import ProviderError as ProviderError
 from .errors import ProviderUnavailable as ProviderUnavailable
 from .errors import RefreshError as RefreshError
+from .errors import SessionStoreUnavailable as SessionStoreUnavailable
 from .extension import OAuth2Login as OAuth2Login
 from .signals import logged_in as logged_in
 from .signals import logged_out as logged_out
@@ -36,6 +37,7 @@ __all__ = [
     "ProviderError",
     "ProviderUnavailable",
     "RefreshError",
+    "SessionStoreUnavailable",
     "User",
     "logged_in",
     "logged_out",

@@ -6,6 +6,7 @@ response::
 
     OAuth2LoginError
     ├── ConfigurationError
+    ├── SessionStoreUnavailable
     ├── NotLoggedInError
     │   └── RefreshError
     └── LoginError
@@ -67,6 +68,13 @@ class ConfigurationError(OAuth2LoginError, ValueError):
         super().__init__(where + message, provider=provider)
         #: The configuration key at fault.
         self.key = key
+
+
+class SessionStoreUnavailable(OAuth2LoginError):
+    """The session store (e.g. Redis) cannot be reached or did not answer in time."""
+
+    status_code = 503
+    error_code = "session_store_unavailable"
 
 
 class NotLoggedInError(OAuth2LoginError):

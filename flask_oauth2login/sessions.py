@@ -1,20 +1,46 @@
-"""Setting up the server-side session the tokens live in.
+"""Setting up the server-side session the tokens live in, and surviving its outages.
 
 The app's own Flask-Session is used when it has one. Otherwise Flask-Session
 is set up from the app's ``SESSION_*`` configuration, and when there is none,
 with an embedded file-system store (cachelib) under the instance folder.
+
+Either way the interface is guarded (:class:`GuardedSessionInterface`):
+
+- **Store outages become 503s.** When the store (Redis) cannot be reached or
+  does not answer in time, a request that needs the session is answered
+  ``503 Service Unavailable`` with ``Retry-After`` (an HTML page, or JSON for
+  JSON clients), never a 500. Nothing is written over the stored session and
+  the cookie is left alone, so the login is still there when the store is back.
+- **Concurrent requests do not undo each other.** A request that loaded the
+  session before another one of the same session refreshed a token, logged
+  out or started a login does not write the old values of this extension's
+  keys (``_oauth2login_*``) back at its end: keys it did not change itself are
+  taken from the store at save time.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
+import pickle
 import typing as t
+from contextlib import contextmanager
 
-from flask import Flask, request, session
+from flask import Flask, current_app, jsonify, render_template, request, session
+from flask.sessions import SessionMixin
 from flask_session import Session
 from flask_session.base import ServerSideSessionInterface
+from werkzeug.wrappers import Response
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, SessionStoreUnavailable
+
+log = logging.getLogger(__name__)
+
+#: The session keys of this extension start with this.
+KEY_PREFIX = "_oauth2login_"
+#: Seconds a client is asked to wait before retrying while the store is down.
+RETRY_AFTER = 5
 
 
 def setup_session(app: Flask) -> ServerSideSessionInterface:
@@ -34,7 +60,8 @@ def setup_session(app: Flask) -> ServerSideSessionInterface:
         elif app.config["SESSION_TYPE"] == "redis" and app.config.get("SESSION_REDIS") is None:
             raise ConfigurationError(
                 "SESSION_TYPE is 'redis' but SESSION_REDIS is not set; set it to a "
-                "redis.Redis client, e.g. redis.Redis.from_url('redis://localhost:6379/0')",
+                "redis.Redis client, e.g. redis.Redis.from_url('redis://localhost:6379/0', "
+                "socket_timeout=1, socket_connect_timeout=1)",
                 key="SESSION_REDIS",
             )
         try:
@@ -49,20 +76,213 @@ def setup_session(app: Flask) -> ServerSideSessionInterface:
         # cross-site POSTs.
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
-    _secure_on_https(interface)
+    guard(interface)
+    app.register_error_handler(SessionStoreUnavailable, unavailable_response)
     return interface
 
 
 def regenerate() -> None:
-    """Give the current session a new id, keeping its data (no session fixation)."""
-    interface = t.cast(ServerSideSessionInterface, _current_interface())
-    interface.regenerate(session)  # type: ignore[arg-type]
+    """Give the current session a new id, keeping its data (no session fixation).
+
+    :raises SessionStoreUnavailable: if the store is down.
+    """
+    interface = t.cast(ServerSideSessionInterface, current_app.session_interface)
+    with store_errors_as_unavailable(interface):
+        interface.regenerate(session)  # type: ignore[arg-type]
 
 
-def _current_interface() -> t.Any:
-    from flask import current_app
+# -- the guard -----------------------------------------------------------------
 
-    return current_app.session_interface
+
+class GuardedSessionInterface(ServerSideSessionInterface):
+    """Behaviour added to a Flask-Session interface; see the module docstring.
+
+    :func:`guard` makes an interface an instance of a subclass of both its
+    own class and this one, so it stays the same object, of its own class,
+    with its own configuration.
+    """
+
+    #: Exceptions of this store that mean "unreachable or too slow".
+    store_errors: tuple[type[BaseException], ...] = (OSError,)
+
+    def open_session(self, app: Flask, request: t.Any) -> t.Any:
+        try:
+            opened = super().open_session(app, request)
+        except self.store_errors as exc:
+            log.warning("The session store is unavailable (%s); answering 503.", type(exc).__name__)
+            return UnavailableSession()
+        # What this extension's keys held when the request began, to tell at
+        # the end which ones this request changed; the sid only if the
+        # session came from the store.
+        opened._oauth2login_loaded = (opened.sid if opened else None, _own_keys(opened))
+        return opened
+
+    def save_session(self, app: Flask, session: t.Any, response: Response) -> None:
+        if isinstance(session, UnavailableSession):
+            return  # never write over the stored session, keep the cookie
+        try:
+            super().save_session(app, session, response)
+        except _SessionEnded:
+            pass  # ended by a concurrent request (logout): leave it ended
+        except self.store_errors as exc:
+            log.warning("Could not save the session (%s); answering 503.", type(exc).__name__)
+            _become(response, unavailable_response(SessionStoreUnavailable(_OUTAGE_MESSAGE)))
+
+    def _upsert_session(self, session_lifetime: t.Any, session: t.Any, store_id: str) -> None:
+        loaded_sid, loaded = getattr(session, "_oauth2login_loaded", (None, {}))
+        if loaded_sid is not None and session.sid == loaded_sid:
+            # Another request of this session may have refreshed the token,
+            # logged out or started a login since this one began: of this
+            # extension's keys, those this request did not change are taken
+            # from the store.
+            stored = self._retrieve_session_data(store_id)
+            if stored is None:
+                raise _SessionEnded
+            for key in {*loaded, *(k for k in stored if k.startswith(KEY_PREFIX))}:
+                if _fingerprint(dict.get(session, key, _MISSING)) != loaded.get(key):
+                    continue  # changed by this request
+                if key in stored:
+                    dict.__setitem__(session, key, stored[key])
+                else:
+                    dict.pop(session, key, None)
+            if not session:
+                raise _SessionEnded
+        super()._upsert_session(session_lifetime, session, store_id)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Mark the session cookie ``Secure`` whenever the request came over HTTPS."""
+        return bool(super().get_cookie_secure(app)) or request.is_secure
+
+
+def guard(interface: ServerSideSessionInterface) -> None:
+    """Add :class:`GuardedSessionInterface`'s behaviour to *interface* (once)."""
+    if not isinstance(interface, GuardedSessionInterface):
+        interface.__class__ = _guarded_class(type(interface))
+
+
+@functools.cache
+def _guarded_class(cls: type[ServerSideSessionInterface]) -> type[GuardedSessionInterface]:
+    return type(
+        f"Guarded{cls.__name__}",
+        (GuardedSessionInterface, cls),
+        {"__module__": __name__, "store_errors": _errors_of(cls)},
+    )
+
+
+def _errors_of(cls: type) -> tuple[type[BaseException], ...]:
+    for base in cls.__mro__:
+        errors = _STORE_ERRORS.get(base.__name__)
+        if errors is not None:
+            return (OSError, *errors())
+    return (OSError,)
+
+
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    from redis import exceptions
+
+    # Unreachable, too slow, loading, failing over, or out of memory.
+    names = ("ConnectionError", "TimeoutError", "ReadOnlyError", "OutOfMemoryError", "ClusterError")
+    return tuple(getattr(exceptions, name) for name in names if hasattr(exceptions, name))
+
+
+#: Session interface class name to the exceptions that mean its store is down.
+_STORE_ERRORS: dict[str, t.Callable[[], tuple[type[BaseException], ...]]] = {
+    "RedisSessionInterface": _redis_errors,
+}
+
+
+@contextmanager
+def store_errors_as_unavailable(interface: t.Any) -> t.Iterator[None]:
+    """Turn *interface*'s store errors into :class:`SessionStoreUnavailable`."""
+    try:
+        yield
+    except getattr(interface, "store_errors", (OSError,)) as exc:
+        log.warning("The session store is unavailable (%s).", type(exc).__name__)
+        raise SessionStoreUnavailable(_OUTAGE_MESSAGE) from None
+
+
+_MISSING = object()
+
+
+class _SessionEnded(Exception):
+    """Raised inside a save to skip it: the stored session was deleted meanwhile."""
+
+
+def _own_keys(data: t.Mapping[str, t.Any]) -> dict[str, bytes]:
+    """Fingerprints of this extension's keys in *data*."""
+    # dict methods, not the session's: those would mark it accessed.
+    return {k: _fingerprint(v) for k, v in dict.items(data) if k.startswith(KEY_PREFIX)}
+
+
+def _fingerprint(value: t.Any) -> bytes | None:
+    """Equal for equal values (as far as this extension stores them); None if missing."""
+    return None if value is _MISSING else pickle.dumps(value, protocol=5)
+
+
+# -- while the store is down ---------------------------------------------------
+
+_OUTAGE_MESSAGE = (
+    "Sign-in is temporarily unavailable because the session store cannot be reached. "
+    "Nothing was lost; please try again in a few seconds."
+)
+
+
+class UnavailableSession(SessionMixin):
+    """Stands in for the session while the store is down.
+
+    Requests that never touch the session are served as usual; touching it
+    raises :class:`SessionStoreUnavailable`, answered with a 503. It is never
+    saved, so the stored session and the cookie are left as they are.
+    """
+
+    modified = False
+    accessed = False
+    new = False
+
+    def __getitem__(self, key: str) -> t.Any:
+        raise SessionStoreUnavailable(_OUTAGE_MESSAGE)
+
+    def __setitem__(self, key: str, value: t.Any) -> None:
+        raise SessionStoreUnavailable(_OUTAGE_MESSAGE)
+
+    def __delitem__(self, key: str) -> None:
+        raise SessionStoreUnavailable(_OUTAGE_MESSAGE)
+
+    def __iter__(self) -> t.Iterator[str]:
+        raise SessionStoreUnavailable(_OUTAGE_MESSAGE)
+
+    def __len__(self) -> int:
+        raise SessionStoreUnavailable(_OUTAGE_MESSAGE)
+
+    def __repr__(self) -> str:
+        return "<UnavailableSession>"
+
+
+def unavailable_response(error: SessionStoreUnavailable) -> Response:
+    """The 503 answer while the store is down: JSON for JSON clients, else a page."""
+    from .views import wants_json
+
+    if wants_json():
+        response = jsonify(error=error.error_code, message=error.message)
+    else:
+        try:
+            page = render_template("oauth2login/unavailable.html", message=error.message)
+        except Exception:  # a page of the app's own that needs the session, say
+            log.exception("Could not render the store-unavailable page.")
+            page = error.message
+        response = current_app.response_class(page, mimetype="text/html")
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _become(response: Response, replacement: Response) -> None:
+    """Turn *response* (already through ``after_request``) into *replacement*."""
+    response.status_code = replacement.status_code
+    response.headers = replacement.headers
+    response.direct_passthrough = False
+    response.set_data(replacement.get_data())
 
 
 def _embedded_store(app: Flask) -> t.Any:
@@ -71,13 +291,3 @@ def _embedded_store(app: Flask) -> t.Any:
     path = os.path.join(app.instance_path, "flask_session")
     os.makedirs(path, mode=0o700, exist_ok=True)
     return FileSystemCache(path, threshold=10_000, mode=0o600)
-
-
-def _secure_on_https(interface: ServerSideSessionInterface) -> None:
-    """Mark the session cookie ``Secure`` whenever the request came over HTTPS."""
-    configured = interface.get_cookie_secure
-
-    def get_cookie_secure(app: Flask) -> bool:
-        return bool(configured(app)) or request.is_secure
-
-    interface.get_cookie_secure = get_cookie_secure  # type: ignore[method-assign]

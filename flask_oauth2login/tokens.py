@@ -11,6 +11,7 @@ app's :mod:`~flask_oauth2login.coordination` backend, and use its result.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import time
@@ -74,6 +75,20 @@ def forget(provider: str | None = None) -> list[str]:
     return names
 
 
+def snapshot() -> dict[str, t.Any]:
+    """What the session holds about logins now, for :func:`restore`."""
+    return {key: copy.deepcopy(session[key]) for key in (TOKENS_KEY, USER_KEY) if key in session}
+
+
+def restore(saved: t.Mapping[str, t.Any]) -> None:
+    """Put back the logins a :func:`snapshot` saw (after a refused login)."""
+    for key in (TOKENS_KEY, USER_KEY):
+        if key in saved:
+            session[key] = copy.deepcopy(saved[key])
+        else:
+            session.pop(key, None)
+
+
 def is_expired(token: t.Mapping[str, t.Any], leeway: float) -> bool:
     expires_at = token.get("expires_at")
     return expires_at is not None and expires_at - leeway <= time.time()
@@ -97,6 +112,8 @@ def refresh(state: AppState, provider: str, stale: t.Mapping[str, t.Any]) -> dic
     """Refresh *stale*, once for all concurrent requests of this session.
 
     :raises RefreshError: if the provider refused; the login is forgotten.
+    :raises SessionStoreUnavailable: if the store that coordinates is down
+        (nothing reached the provider then).
     """
     refresh_token = stale.get("refresh_token")
     if not refresh_token:
@@ -106,20 +123,57 @@ def refresh(state: AppState, provider: str, stale: t.Mapping[str, t.Any]) -> dic
             provider=provider,
         )
     key = hashlib.sha256(f"{provider}\0{refresh_token}".encode()).hexdigest()
-    coordinator = state.coordinator
 
-    token = coordinator.get_result(key)
+    token = _result(state, key, stale)
     if token is None:
-        with coordinator.lock(key, state.settings.refresh_wait):
-            token = coordinator.get_result(key)  # another request did it meanwhile
+        with state.coordinator.lock(key, state.settings.refresh_wait) as acquired:
+            token = _result(state, key, stale)  # another request did it meanwhile
             if token is None:
-                token = _refresh_at_provider(state, provider, stale)
-                ttl = max(60, int((token.get("expires_at") or time.time() + 3600) - time.time()))
-                coordinator.set_result(key, token, min(ttl, 3600))
-                token_refreshed.send(
-                    current_app._get_current_object(), provider=provider, token=token
-                )
+                token = _refresh_once(state, provider, stale, key, acquired)
     save_token(provider, token)
+    return token
+
+
+def _result(state: AppState, key: str, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+    """The token a refresh of *stale*'s refresh token left, if still of use.
+
+    Slots are keyed by the refresh token used, so any request (in any
+    process) holding the old token finds the new one, also a request that
+    loaded the session before the refresh was saved.
+    """
+    token = state.coordinator.get_result(key)
+    if (
+        token is None
+        or token.get("access_token") == stale.get("access_token")
+        # An older result: a refresh token that is not rotated is used again.
+        or is_expired(token, state.settings.refresh_leeway)
+    ):
+        return None
+    return token
+
+
+def _refresh_once(
+    state: AppState, provider: str, stale: t.Mapping[str, t.Any], key: str, acquired: bool
+) -> dict[str, t.Any]:
+    """Refresh at the provider and leave the result for the others."""
+    coordinator = state.coordinator
+    try:
+        token = _refresh_at_provider(state, provider, stale)
+    except RefreshError:
+        # A provider that rotates refresh tokens refuses the second use of
+        # one: if a concurrent refresh that did not wait for this lock (or
+        # whose lock expired) won, its token is the answer, not a logout.
+        token = _result(state, key, stale)
+        if token is None and not acquired:
+            with coordinator.lock(key, state.settings.refresh_wait):
+                token = _result(state, key, stale)
+        if token is None:
+            forget(provider)
+            raise
+        return token
+    ttl = max(60, int((token.get("expires_at") or time.time() + 3600) - time.time()))
+    coordinator.set_result(key, token, min(ttl, 3600))
+    token_refreshed.send(current_app._get_current_object(), provider=provider, token=token)
     return token
 
 
@@ -135,7 +189,6 @@ def _refresh_at_provider(state: AppState, provider: str, stale: t.Mapping[str, t
                 token[key] = stale[key]
     except (RefreshError, InvalidToken) as exc:
         log.info("Refresh of the %s login refused; the login ends: %s", provider, exc)
-        forget(provider)
         raise RefreshError(
             f"The provider {provider!r} refused to refresh the login; please log in again.",
             provider=provider,

@@ -1,0 +1,1 @@
+"""Benchmarks of flask-oauth2login; run ``python bench/run.py``."""

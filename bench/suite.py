@@ -1,0 +1,347 @@
+"""The benchmarks themselves; see :mod:`bench.run` for what they measure and how to run them."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+import typing as t
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from flask import Flask, redirect, session
+
+from bench.provider import ISSUER_VARIABLE
+from flask_oauth2login import OAuth2Login, login_required
+from tests.support.processes import Gunicorn
+from tests.support.redis_server import REDIS_SERVER, RedisServer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+APP = "tests.support.scaleout_app:create_app()"
+CLIENT_ID = "rogue-client"
+CLIENT_SECRET = "rogue-secret"
+
+
+# -- the provider, in a process of its own ------------------------------------------
+
+
+class Provider(Gunicorn):
+    """The rogue provider (see :mod:`bench.provider`)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "bench.provider:create_app()",
+            threads=16,
+            cwd=str(ROOT),
+            url_variable=ISSUER_VARIABLE,
+        )
+        self.wait_ready("/.well-known/openid-configuration")
+        self.issuer = self.url
+        self.metadata_url = self.issuer + "/.well-known/openid-configuration"
+
+
+# -- measuring ------------------------------------------------------------------------
+
+
+def timed(operation: t.Callable[[], object], count: int) -> list[float]:
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        operation()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def side_by_side(
+    ours: t.Callable[[], object], baseline: t.Callable[[], object], *, count: int
+) -> tuple[float, float]:
+    """Medians (seconds) of *count* runs of *ours* and of *baseline*, taken
+    alternately (ours, baseline, ours, ...) so that both see the same machine."""
+    for _ in range(3):  # warm up: caches, connections
+        ours(), baseline()
+    mine: list[float] = []
+    theirs: list[float] = []
+    for _ in range(count):
+        mine += timed(ours, 1)
+        theirs += timed(baseline, 1)
+    return statistics.median(mine), statistics.median(theirs)
+
+
+# -- the apps under test (in this process) ------------------------------------------------
+
+
+def our_app(provider: Provider, redis_client: t.Any) -> Flask:
+    app = Flask("bench_ours")
+    app.config.update(
+        SECRET_KEY="bench",
+        SESSION_TYPE="redis",
+        SESSION_REDIS=redis_client,
+        SESSION_KEY_PREFIX="ours:",
+        OAUTH2LOGIN_PROVIDERS={
+            "rogue": {
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "server_metadata_url": provider.metadata_url,
+            }
+        },
+    )
+    oauth = OAuth2Login(app)
+    app.extensions["bench_oauth"] = oauth
+
+    @app.get("/private")
+    @login_required
+    def private() -> t.Any:
+        return "private page"
+
+    @app.get("/bare")
+    def bare() -> t.Any:
+        return "private page"
+
+    return app
+
+
+def authlib_app(provider: Provider, redis_client: t.Any) -> Flask:
+    """The same login with Authlib's Flask client, on the same session store."""
+    from authlib.integrations.flask_client import OAuth
+    from flask_session import Session
+
+    app = Flask("bench_authlib")
+    app.config.update(
+        SECRET_KEY="bench",
+        SESSION_TYPE="redis",
+        SESSION_REDIS=redis_client,
+        SESSION_KEY_PREFIX="authlib:",
+    )
+    Session(app)
+    oauth = OAuth(app)
+    oauth.register(
+        "rogue",
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        server_metadata_url=provider.metadata_url,
+        client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"},
+    )
+
+    @app.get("/login")
+    def login() -> t.Any:
+        return oauth.rogue.authorize_redirect("http://localhost/callback")
+
+    @app.get("/callback")
+    def callback() -> t.Any:
+        token = oauth.rogue.authorize_access_token()  # checks state, PKCE, the ID token
+        userinfo = oauth.rogue.userinfo(token=token)
+        if userinfo["sub"] != token["userinfo"]["sub"]:
+            return "mismatch", 401
+        session["token"] = {k: v for k, v in token.items() if k != "userinfo"}
+        session["user"] = dict(userinfo)
+        return redirect("/")
+
+    return app
+
+
+def login_with_test_client(app: Flask, start: str, browser: requests.Session) -> None:
+    client = app.test_client()
+    response = client.get(start)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    back = browser.get(response.headers["Location"], allow_redirects=False)
+    callback = urlsplit(back.headers["Location"])
+    response = client.get(f"{callback.path}?{callback.query}")
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+# -- 1-3: side by side ------------------------------------------------------------------
+
+
+def bench_side_by_side(provider: Provider, redis_server: RedisServer, quick: bool) -> list[tuple]:
+    scale = 0.25 if quick else 1.0
+    store = redis_server.client()
+    ours = our_app(provider, store)
+    theirs = authlib_app(provider, store)
+    browser = requests.Session()
+    browser.trust_env = False
+    rows = []
+
+    login = side_by_side(
+        lambda: login_with_test_client(ours, "/login/rogue", browser),
+        lambda: login_with_test_client(theirs, "/login", browser),
+        count=int(300 * scale),
+    )
+    rows.append(("full login (start, provider, callback)", "Authlib Flask client", *login, 1.0))
+
+    client = ours.test_client()
+    login_with_test_client_keeping(ours, client, browser)
+    assert client.get("/private").status_code == 200
+    guarded = side_by_side(
+        lambda: client.get("/private"),
+        lambda: client.get("/bare"),
+        count=int(3000 * scale),
+    )
+    rows.append(("@login_required view", "the same view without it", *guarded, 1.1))
+
+    oauth: OAuth2Login = ours.extensions["bench_oauth"]
+    api_url = provider.issuer + "/api/me"
+    plain = requests.Session()  # like oauth.session(): trust_env and all
+    cookie = client.get_cookie("session").value
+    with ours.test_request_context("/", headers={"Cookie": f"session={cookie}"}):
+        bearer = {"Authorization": f"Bearer {oauth.token('rogue')['access_token']}"}
+
+        def through_ours() -> None:
+            response = oauth.session("rogue").get(api_url, timeout=10)
+            assert response.status_code == 200
+
+        def through_requests() -> None:
+            response = plain.get(api_url, headers=bearer, timeout=10)
+            assert response.status_code == 200
+
+        api = side_by_side(through_ours, through_requests, count=int(2000 * scale))
+    rows.append(("API call via oauth.session()", "pooled requests.Session", *api, 1.1))
+    store.close()
+    return rows
+
+
+def login_with_test_client_keeping(app: Flask, client: t.Any, browser: requests.Session) -> None:
+    response = client.get("/login/rogue")
+    back = browser.get(response.headers["Location"], allow_redirects=False)
+    callback = urlsplit(back.headers["Location"])
+    assert client.get(f"{callback.path}?{callback.query}").status_code == 302
+
+
+# -- 4: two gunicorn processes sharing Redis ---------------------------------------------
+
+
+def bench_load(
+    provider: Provider, redis_server: RedisServer, quick: bool
+) -> list[tuple[int, int, float, float, float, int]]:
+    env = {
+        "SCALEOUT_REDIS_URL": redis_server.url,
+        "SCALEOUT_METADATA_URL": provider.metadata_url,
+        "SCALEOUT_CLIENT_ID": CLIENT_ID,
+        "SCALEOUT_CLIENT_SECRET": CLIENT_SECRET,
+        "SCALEOUT_SECRET_KEY": "bench",
+        "SCALEOUT_EXTERNAL_URL": "http://app.test",
+        "SCALEOUT_REDIS_TIMEOUT": "2",
+    }
+    duration = 2.0 if quick else 6.0
+    rows = []
+    with (
+        Gunicorn(APP, env=env, threads=16, cwd=str(ROOT)) as a,
+        Gunicorn(APP, env=env, threads=16, cwd=str(ROOT)) as b,
+    ):
+        a.wait_ready("/public")
+        b.wait_ready("/public")
+        for clients in (1, 8, 32):
+            rows.append((clients, *load(a.url, b.url, clients, duration)))
+    return rows
+
+
+def load(a: str, b: str, clients: int, duration: float) -> tuple[int, float, float, float, int]:
+    """Logins by *clients* concurrent browsers for *duration* seconds."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    start_barrier = threading.Barrier(clients + 1)
+    stop = threading.Event()
+
+    def browser_loop(index: int) -> None:
+        start, finish = (a, b) if index % 2 == 0 else (b, a)
+        browser = requests.Session()
+        browser.trust_env = False
+        start_barrier.wait()
+        while not stop.is_set():
+            browser.cookies.clear()  # a new visitor each time
+            began = time.perf_counter()
+            try:
+                response = browser.get(start + "/login/rogue", allow_redirects=False, timeout=30)
+                back = browser.get(response.headers["Location"], allow_redirects=False, timeout=30)
+                callback = urlsplit(back.headers["Location"])
+                done = browser.get(
+                    f"{finish}{callback.path}?{callback.query}", allow_redirects=False, timeout=30
+                )
+                ok = done.status_code == 302
+            except (requests.RequestException, KeyError):
+                ok = False
+            took = time.perf_counter() - began
+            with lock:
+                if ok:
+                    latencies.append(took)
+                else:
+                    errors[0] += 1
+
+    threads = [threading.Thread(target=browser_loop, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    start_barrier.wait()
+    began = time.perf_counter()
+    time.sleep(duration)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    ordered = sorted(latencies) or [float("nan")]
+    p50 = ordered[len(ordered) // 2]
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return len(latencies), len(latencies) / elapsed, p50, p99, errors[0]
+
+
+# -- report -----------------------------------------------------------------------------
+
+
+def report(side: list[tuple], loads: list[tuple], redis_version: str, took: float) -> None:
+    print()
+    print(
+        f"flask-oauth2login benchmarks - Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, redis-server {redis_version}, provider: rogue on 127.0.0.1"
+    )
+    print()
+    header = f"{'measure':40} {'ours':>9} {'baseline':>9} {'ratio':>6} {'aim':>7}  baseline"
+    print(header)
+    print("-" * len(header))
+    for name, baseline_name, mine, theirs, aim in side:
+        ratio = mine / theirs
+        verdict = "ok" if ratio <= aim else "MISSED"
+        print(
+            f"{name:40} {mine * 1e3:7.3f}ms {theirs * 1e3:7.3f}ms {ratio:6.2f} "
+            f"{'<=' + format(aim, '.1f'):>7}  {baseline_name} ({verdict})"
+        )
+    print()
+    print("logins across two gunicorn processes sharing Redis (start on one, finish on the other)")
+    header = f"{'clients':>7} {'logins':>7} {'logins/s':>9} {'p50':>9} {'p99':>9} {'errors':>6}"
+    print(header)
+    print("-" * len(header))
+    for clients, count, rate, p50, p99, errors in loads:
+        print(
+            f"{clients:>7} {count:>7} {rate:>9.1f} {p50 * 1e3:>7.1f}ms {p99 * 1e3:>7.1f}ms "
+            f"{errors:>6}"
+        )
+    print()
+    print(f"(medians; the whole run took {took:.0f} s)")
+
+
+def main(argv: t.Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmarks of flask-oauth2login.")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, shorter load runs")
+    args = parser.parse_args(argv)
+    if REDIS_SERVER is None:
+        print("redis-server is not installed (apt install redis-server)", file=sys.stderr)
+        return 2
+
+    began = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        provider = stack.enter_context(Provider())
+        redis_server = stack.enter_context(RedisServer())
+        probe = redis_server.client()
+        redis_version = probe.info("server")["redis_version"]
+        probe.close()
+        print("measuring side by side ...", flush=True)
+        side = bench_side_by_side(provider, redis_server, args.quick)
+        print("measuring load on two gunicorn processes ...", flush=True)
+        loads = bench_load(provider, redis_server, args.quick)
+    report(side, loads, redis_version, time.perf_counter() - began)
+    return 0
