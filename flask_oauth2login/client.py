@@ -70,6 +70,12 @@ class ProviderClient:
         self._lock = threading.Lock()
         self._endpoints: dict[str, tuple[float, Endpoints]] = {}
         self._key_caches: dict[str, KeyCache] = {}
+        builder = config.preset.client_secret_builder
+        #: Gives the client secret to send: the configured one, or one built
+        #: at run time by the preset (Apple's signed JWT).
+        self.client_secret: t.Callable[[], str | None] = (
+            builder(config) if builder is not None else lambda: config.client_secret
+        )
 
     @property
     def name(self) -> str:
@@ -254,10 +260,10 @@ class ProviderClient:
         c = self.config
         if c.token_endpoint_auth_method == "client_secret_basic":
             # RFC 6749 §2.3.1: form-urlencode both before Basic's base64.
-            return quote_plus(c.client_id), quote_plus(c.client_secret or "")
+            return quote_plus(c.client_id), quote_plus(self.client_secret() or "")
         data["client_id"] = c.client_id
         if c.token_endpoint_auth_method == "client_secret_post":
-            data["client_secret"] = c.client_secret or ""
+            data["client_secret"] = self.client_secret() or ""
         return None
 
     # -- other endpoints ---------------------------------------------------
@@ -392,6 +398,10 @@ def check_token_response(token: t.Mapping[str, t.Any], *, provider: str) -> dict
     if not isinstance(access_token, str) or not access_token:
         raise InvalidProviderResponse(
             "The provider's token answer has no access_token.", provider=provider
+        )
+    if not all(" " <= ch <= "~" for ch in access_token):  # RFC 6749 A.12: VSCHAR
+        raise InvalidProviderResponse(
+            "The provider's access_token has characters a token may not have.", provider=provider
         )
     token_type = token.get("token_type")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":

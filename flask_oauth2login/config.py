@@ -44,6 +44,7 @@ _URL_KEYS = (
     "jwks_uri",
     "revocation_url",
     "redirect_uri",
+    "api_base_url",
 )
 
 #: Keys every provider entry may carry.
@@ -121,6 +122,8 @@ class ProviderConfig:
     trusted_audiences: tuple[str, ...] = ()
     token_placement: str = "header"
     api_headers: t.Mapping[str, str] = field(default_factory=dict)
+    #: Base of relative URLs given to ``oauth.session(name)``.
+    api_base_url: str | None = None
     #: Preset-specific options (``tenant``, ``team_id``, ...).
     options: t.Mapping[str, t.Any] = field(default_factory=dict)
 
@@ -245,7 +248,9 @@ def load_provider(
             key=key,
         )
 
-    for key in ("client_id", "client_secret"):
+    # Credentials, and the preset's options (an Apple key, a tenant), may
+    # come from OAUTH2LOGIN_<NAME>_<KEY> in the config or the environment.
+    for key in ("client_id", "client_secret", *preset.options):
         if key not in entry:
             found = _from_config_or_environ(name, key, config, environ)
             if found is not None:
@@ -255,7 +260,10 @@ def load_provider(
         try:
             entry = preset.configure(entry)
         except ConfigurationError as exc:
-            raise ConfigurationError(str(exc.args[0]), provider=name, key=exc.key) from None
+            message = exc.message
+            if exc.key and message.startswith(f"{exc.key}: "):
+                message = message[len(exc.key) + 2 :]
+            raise ConfigurationError(message, provider=name, key=exc.key) from None
 
     merged: dict[str, t.Any] = {
         "server_metadata_url": preset.server_metadata_url,
@@ -270,6 +278,7 @@ def load_provider(
         "token_endpoint_auth_method": preset.token_endpoint_auth_method,
         "token_placement": preset.token_placement,
         "api_headers": dict(preset.api_headers),
+        "api_base_url": preset.api_base_url,
         "title": preset.title if preset.name != "oidc" else name.replace("_", " ").title(),
     }
     options = {key: entry.pop(key) for key in preset.options if key in entry}
@@ -290,7 +299,8 @@ def load_provider(
             provider=name,
             key="token_endpoint_auth_method",
         )
-    if method != "none" and not merged.get("client_secret"):
+    built_secret = preset.client_secret_builder is not None
+    if method != "none" and not merged.get("client_secret") and not built_secret:
         env_name = f"OAUTH2LOGIN_{_env_name(name)}_CLIENT_SECRET"
         raise ConfigurationError(
             f"missing; set it (or the {env_name} environment variable), "

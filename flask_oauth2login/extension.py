@@ -6,7 +6,7 @@ import typing as t
 
 from flask import Flask
 
-from . import redaction, tokens
+from . import app_tokens, redaction, tokens
 from .auth import BearerAuth, OAuth2Session
 from .client import ProviderClient
 from .config import load_settings
@@ -93,10 +93,21 @@ class OAuth2Login:
         return OAuth2Session(
             provider,
             auth,
-            base_url=config.preset.api_base_url,
+            base_url=config.api_base_url,
             headers=client.api_headers(),
             adapter=client.api_adapter,
         )
+
+    def app_session(
+        self, provider: str, scope: str | t.Sequence[str] | None = None
+    ) -> OAuth2Session:
+        """A :class:`requests.Session` that calls *provider*'s API as this app.
+
+        It sends a client-credentials token (fetched on first use, cached per
+        process, refreshed before it expires), never stored in a user's
+        session. For server-to-server calls.
+        """
+        return app_tokens.app_session(get_state(), provider, scope)
 
     # -- hooks -------------------------------------------------------------
 

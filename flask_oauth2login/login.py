@@ -126,8 +126,13 @@ def complete(
                 provider=provider,
             )
         raw = {**info, **claims}
+    for name in client.config.preset.callback_profile_params:  # e.g. Apple's "user"
+        if isinstance(params.get(name), str):
+            raw.setdefault(name, params[name])
     user = _user(state, provider, endpoints.issuer, token["access_token"], raw)
-    token["iss"] = user["issuer"]
+    # The issuer the ID token names: for multi-tenant providers the user's
+    # tenant, which a refreshed ID token must name again.
+    token["iss"] = claims.get("iss") or user["issuer"]
     token["sub"] = user["sub"]
     return user, token, login["next"]
 

@@ -14,6 +14,19 @@ from .base import oidc_profile as oidc_profile
 _MODULES: dict[str, str] = {
     "oidc": "generic",
     "devidp": "devidp",
+    "apple": "apple",
+    "auth0": "auth0",
+    "discord": "discord",
+    "facebook": "facebook",
+    "github": "github",
+    "gitlab": "gitlab",
+    "google": "google",
+    "keycloak": "keycloak",
+    "linkedin": "linkedin",
+    "microsoft": "microsoft",
+    "okta": "okta",
+    "slack": "slack",
+    "twitch": "twitch",
 }
 
 

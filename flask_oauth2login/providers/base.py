@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from ..errors import ConfigurationError
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..client import ProviderClient
+    from ..config import ProviderConfig
 
 #: Maps what a provider said about the user (the ID token's claims merged with
 #: the UserInfo answer) to the normalized fields of
@@ -26,6 +30,11 @@ IssuerMatcher = t.Callable[[str, t.Mapping[str, t.Any]], bool]
 #: Turns the user's configuration entry into the final options, for presets
 #: whose endpoints depend on a tenant, a domain or a base URL.
 Configurer = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
+
+#: For providers whose client secret is built at run time (Apple's signed
+#: JWT): called once per app with the provider's final configuration, returns
+#: a callable that gives the secret to send now, rebuilding it as needed.
+SecretBuilder = t.Callable[["ProviderConfig"], t.Callable[[], str]]
 
 
 def oidc_profile(claims: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
@@ -92,3 +101,50 @@ class Preset:
     api_base_url: str | None = None
     #: Where to register an app with this provider, for the docs and CLI.
     console_url: str | None = None
+    #: Builds the client secret at run time instead of a configured one
+    #: (Apple); ``client_secret`` is then not required.
+    client_secret_builder: SecretBuilder | None = None
+    #: Callback parameters that carry profile data (Apple's ``user`` on the
+    #: first login). They are added to the raw profile under their own name,
+    #: never over a claim the provider signed or served.
+    callback_profile_params: tuple[str, ...] = ()
+
+
+def https_base_url(value: t.Any, key: str) -> str:
+    """Check a ``base_url``-like option: an absolute http(s) URL without query;
+    returned without a trailing ``/``."""
+    if value is None or value == "":
+        raise ConfigurationError(
+            "missing; give the server's URL, e.g. 'https://host.example'", key=key
+        )
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(
+            f"must be an absolute URL such as 'https://host.example', not {value!r}", key=key
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError("must not carry a query or fragment", key=key)
+    return value.rstrip("/")
+
+
+def domain_url(value: t.Any, key: str) -> str:
+    """Check a ``domain`` option (``tenant.example.com``, optionally with
+    ``https://``); return ``https://<domain>``."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError("missing; give the host name, e.g. 'dev-123.okta.com'", key=key)
+    host = value.strip().removeprefix("https://").rstrip("/")
+    if not host or any(c in host for c in "/?#@ \\") or "://" in host:
+        raise ConfigurationError(
+            f"must be a host name such as 'dev-123.okta.com', not {value!r}", key=key
+        )
+    return f"https://{host}"
+
+
+def discovered(entry: dict[str, t.Any], issuer: str) -> dict[str, t.Any]:
+    """Complete *entry* for a provider found by discovery under *issuer*,
+    keeping any ``issuer`` or ``server_metadata_url`` the entry gives."""
+    entry.setdefault("issuer", issuer)
+    entry.setdefault(
+        "server_metadata_url", issuer.rstrip("/") + "/.well-known/openid-configuration"
+    )
+    return entry

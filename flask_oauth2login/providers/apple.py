@@ -1,0 +1,157 @@
+"""Sign in with Apple (OpenID Connect, callback by ``form_post``).
+
+Apple POSTs the callback (``response_mode=form_post``), so the callback
+arrives without the ``SameSite=Lax`` session cookie; the callback view
+re-posts it from this site. Apple's client secret is an ES256 JWT the app
+signs with its private key: give ``team_id``, ``key_id`` (of the key made
+for Sign in with Apple) and ``private_key`` (the ``.p8`` file's PEM text)
+instead of ``client_secret``; ``client_id`` is the Services ID. The secret is
+built on first use, lives :data:`SECRET_LIFETIME` seconds and is rebuilt
+before it expires.
+
+The user's name is sent only on the first login, as the unsigned ``user``
+form field; it is used for the name only, never for the e-mail.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import typing as t
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from ..errors import ConfigurationError
+from .base import Preset, oidc_profile
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from ..config import ProviderConfig
+
+ISSUER = "https://appleid.apple.com"
+#: Seconds a client secret is valid (Apple allows up to six months).
+SECRET_LIFETIME = 3600
+#: Seconds before its expiry at which a client secret is rebuilt.
+RENEW_BEFORE = 300
+
+
+def configure(entry: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Check the key material now, so a bad key fails at start-up."""
+    for key in ("team_id", "key_id"):
+        if not isinstance(entry.get(key), str) or not entry[key].strip():
+            raise ConfigurationError(
+                "missing; Apple's client secret is signed with your key, see "
+                "https://developer.apple.com/account/resources/authkeys/list",
+                key=key,
+            )
+    entry["private_key"] = _load_key(entry.get("private_key"))
+    return entry
+
+
+def _load_key(value: t.Any) -> str:
+    if not isinstance(value, str | bytes) or not value:
+        raise ConfigurationError(
+            "missing; give the PEM text of the .p8 key file Apple let you download",
+            key="private_key",
+        )
+    text = value.decode() if isinstance(value, bytes) else value
+    if "\\n" in text and "\n" not in text:  # a PEM squeezed into one environment line
+        text = text.replace("\\n", "\n")
+    try:
+        key = load_pem_private_key(text.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ConfigurationError(
+            "is not a PEM private key (the .p8 file's text, from -----BEGIN PRIVATE KEY-----)",
+            key="private_key",
+        ) from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise ConfigurationError("must be an ES256 (P-256) key", key="private_key")
+    return text
+
+
+class ClientSecret:
+    """Apple's client secret for one app: an ES256 JWT with ``iss`` the team
+    id, ``sub`` the client id and ``aud`` Apple, built on first use and
+    rebuilt :data:`RENEW_BEFORE` seconds before it expires. Thread-safe.
+
+    :param clock: where the time comes from (for tests).
+    """
+
+    def __init__(
+        self,
+        config: ProviderConfig,
+        *,
+        lifetime: int = SECRET_LIFETIME,
+        clock: t.Callable[[], float] = time.time,
+    ) -> None:
+        self._client_id = config.client_id
+        self._team_id = config.options["team_id"]
+        self._key_id = config.options["key_id"]
+        self._key = load_pem_private_key(config.options["private_key"].encode(), password=None)
+        self._lifetime = lifetime
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._secret: str | None = None
+        self._expires_at = 0.0
+
+    def __call__(self) -> str:
+        with self._lock:
+            now = int(self._clock())
+            if self._secret is None or now >= self._expires_at - RENEW_BEFORE:
+                self._expires_at = now + self._lifetime
+                self._secret = jwt.encode(
+                    {
+                        "iss": self._team_id,
+                        "iat": now,
+                        "exp": now + self._lifetime,
+                        "aud": ISSUER,
+                        "sub": self._client_id,
+                    },
+                    self._key,  # type: ignore[arg-type]
+                    algorithm="ES256",
+                    headers={"kid": self._key_id},
+                )
+            return self._secret
+
+
+def profile(claims: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """ID token claims, and the name from the first login's ``user`` field."""
+    mapped = oidc_profile(claims)
+    mapped["name"] = _name(claims.get("user"))
+    mapped["picture"] = None
+    return mapped
+
+
+def _name(user: t.Any) -> str | None:
+    try:
+        data = json.loads(user) if isinstance(user, str) else None
+    except ValueError:
+        return None
+    name = data.get("name") if isinstance(data, dict) else None
+    if not isinstance(name, dict):
+        return None
+    parts = [name.get("firstName"), name.get("lastName")]
+    return " ".join(p for p in parts if isinstance(p, str) and p) or None
+
+
+preset = Preset(
+    name="apple",
+    title="Apple",
+    issuer=ISSUER,
+    authorize_url="https://appleid.apple.com/auth/authorize",
+    token_url="https://appleid.apple.com/auth/token",
+    jwks_uri="https://appleid.apple.com/auth/keys",
+    revocation_url="https://appleid.apple.com/auth/revoke",
+    scope=("openid", "email", "name"),
+    token_endpoint_auth_method="client_secret_post",
+    response_mode="form_post",
+    id_token_algorithms=("RS256",),
+    options=("team_id", "key_id", "private_key"),
+    configure=configure,
+    profile=profile,
+    client_secret_builder=ClientSecret,
+    callback_profile_params=("user",),
+    console_url="https://developer.apple.com/account/resources/identifiers/list/serviceId",
+)

@@ -1,0 +1,103 @@
+"""Microsoft Entra ID (Azure AD) and personal Microsoft accounts, v2.0 endpoints.
+
+The ``tenant`` option picks who may log in:
+
+``common`` (default)
+    work, school and personal accounts;
+``organizations``
+    work and school accounts only;
+``consumers``
+    personal Microsoft accounts only;
+a tenant id (a GUID)
+    accounts of that one tenant.
+
+ID tokens from ``common`` and ``organizations`` carry the issuer of the
+user's own tenant, ``https://login.microsoftonline.com/{tid}/v2.0``; the
+issuer check accepts exactly that, for the ``tid`` the token names. A fixed
+tenant accepts its own issuer only.
+
+``email`` is the address the account claims; it is not verified by
+Microsoft, so ``email_verified`` is true only when the token carries the
+optional claim ``xms_edov`` (the domain owner verified it).
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+from ..errors import ConfigurationError
+from .base import Preset
+
+LOGIN = "https://login.microsoftonline.com"
+#: The tenant of personal Microsoft accounts.
+CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
+#: The issuer Microsoft's multi-tenant metadata names: a template.
+TENANT_TEMPLATE = "{tenantid}"
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_MULTI_TENANT = ("common", "organizations")
+
+
+def configure(entry: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Set the endpoints, issuer and keys of the chosen tenant."""
+    tenant = entry.get("tenant", "common")
+    if not isinstance(tenant, str) or not (
+        tenant in (*_MULTI_TENANT, "consumers") or _GUID.fullmatch(tenant.lower())
+    ):
+        raise ConfigurationError(
+            "must be 'common', 'organizations', 'consumers' or your tenant id (a GUID, "
+            f"shown as 'Directory (tenant) ID' in the Entra admin center), not {tenant!r}",
+            key="tenant",
+        )
+    tenant = tenant.lower()
+    entry["tenant"] = tenant
+    if tenant in _MULTI_TENANT:
+        issuer = f"{LOGIN}/{TENANT_TEMPLATE}/v2.0"
+    elif tenant == "consumers":
+        issuer = f"{LOGIN}/{CONSUMERS_TENANT_ID}/v2.0"
+    else:
+        issuer = f"{LOGIN}/{tenant}/v2.0"
+    entry.setdefault("issuer", issuer)
+    entry.setdefault("authorize_url", f"{LOGIN}/{tenant}/oauth2/v2.0/authorize")
+    entry.setdefault("token_url", f"{LOGIN}/{tenant}/oauth2/v2.0/token")
+    entry.setdefault("jwks_uri", f"{LOGIN}/{tenant}/discovery/v2.0/keys")
+    return entry
+
+
+def issuer_matches(expected: str, claims: t.Mapping[str, t.Any]) -> bool:
+    """Accept the configured issuer; for the multi-tenant template, the
+    issuer of the tenant the token names in ``tid``."""
+    iss = claims.get("iss")
+    if TENANT_TEMPLATE not in expected:
+        return iss == expected
+    tid = claims.get("tid")
+    return (
+        isinstance(tid, str)
+        and _GUID.fullmatch(tid) is not None
+        and iss == expected.replace(TENANT_TEMPLATE, tid)
+    )
+
+
+def profile(claims: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """Map Entra ID token claims; ``preferred_username`` is not an e-mail."""
+    return {
+        "sub": claims["sub"],
+        "email": claims.get("email"),
+        "email_verified": claims.get("xms_edov") in (True, "1", "true"),
+        "name": claims.get("name") or claims.get("preferred_username"),
+        "picture": None,
+    }
+
+
+preset = Preset(
+    name="microsoft",
+    title="Microsoft",
+    scope=("openid", "email", "profile"),
+    id_token_algorithms=("RS256",),
+    options=("tenant",),
+    configure=configure,
+    issuer_matches=issuer_matches,
+    profile=profile,
+    api_base_url="https://graph.microsoft.com/v1.0/",
+    console_url="https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade",
+)
