@@ -6,7 +6,7 @@ import typing as t
 
 from flask import Flask
 
-from . import app_tokens, redaction, tokens
+from . import app_tokens, cli, redaction, tokens
 from .auth import BearerAuth, OAuth2Session
 from .client import ProviderClient
 from .config import load_settings
@@ -59,6 +59,7 @@ class OAuth2Login:
         app.register_blueprint(create_blueprint(settings.url_prefix))
         app.register_error_handler(NotLoggedInError, handle_not_logged_in)
         app.register_error_handler(LoginError, error_response)
+        app.cli.add_command(cli.oauth2login_group)
         redaction.install()
 
     # -- in views ----------------------------------------------------------
@@ -117,8 +118,8 @@ class OAuth2Login:
         It is called with the provider name, the :class:`User` and the token,
         after they were stored. It may return a response to send instead of
         the redirect to ``next``, or raise a
-        :class:`~flask_oauth2login.errors.LoginError` to refuse the login
-        (which is then forgotten).
+        :class:`~flask_oauth2login.errors.LoginError` to refuse the login:
+        the session then goes back to the logins it held before.
         """
         self._login_hooks.append(hook)
         return hook

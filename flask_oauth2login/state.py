@@ -19,8 +19,9 @@ if t.TYPE_CHECKING:  # pragma: no cover
 EXTENSION_KEY = "oauth2login"
 
 #: Called with the provider name, the user and the token after a login was
-#: checked, before anything is stored; may return a response to show instead
-#: of the usual redirect, or raise a LoginError to refuse the login.
+#: checked and stored; may return a response to show instead of the usual
+#: redirect, or raise a LoginError to refuse the login (the session then goes
+#: back to the logins it held before).
 LoginHook = t.Callable[[str, "User", t.Mapping[str, t.Any]], t.Any]
 
 

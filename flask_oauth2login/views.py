@@ -23,7 +23,8 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from . import flow, login, tokens
-from .errors import LoginError, OAuth2LoginError
+from .diagnostics import diagnose_missing_login
+from .errors import InvalidState, LoginError, OAuth2LoginError
 from .sessions import regenerate
 from .signals import logged_in, logged_out, login_failed
 from .state import AppState, get_state
@@ -78,9 +79,10 @@ def callback(provider: str) -> t.Any:
         return _no_store(Response(page, 200, mimetype="text/html"))
     try:
         user, token, next_url = login.complete(state, provider, params)
+        before = tokens.snapshot()
         regenerate()
         tokens.save_login(provider, user, token)
-        response = _run_login_hooks(state, provider, user, token)
+        response = _run_login_hooks(state, provider, user, token, before)
     except LoginError as exc:
         return _failed(provider, exc)
     log.info("Logged in %s:%s.", provider, user["sub"])
@@ -110,7 +112,9 @@ def logout() -> t.Any:
     return _no_store(redirect(next_url, 303))
 
 
-def _run_login_hooks(state: AppState, provider: str, user: t.Any, token: t.Any) -> t.Any:
+def _run_login_hooks(
+    state: AppState, provider: str, user: t.Any, token: t.Any, before: t.Mapping[str, t.Any]
+) -> t.Any:
     response = None
     try:
         for hook in state.login_hooks:
@@ -118,7 +122,7 @@ def _run_login_hooks(state: AppState, provider: str, user: t.Any, token: t.Any) 
             if result is not None:
                 response = result
     except LoginError:
-        tokens.forget(provider)
+        tokens.restore(before)  # a refused login leaves the logins it found
         raise
     return response
 
@@ -157,6 +161,9 @@ def error_response(error: LoginError, provider: str | None = None) -> Response:
             error=error,
             provider=provider,
             title=state.clients[provider].config.title if provider in state.clients else None,
+            hint=diagnose_missing_login()
+            if current_app.debug and isinstance(error, InvalidState)
+            else None,
         )
         response = current_app.response_class(page, error.status_code, mimetype="text/html")
     response.headers["Referrer-Policy"] = "no-referrer"

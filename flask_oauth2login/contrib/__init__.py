@@ -1,0 +1,6 @@
+"""Optional integrations with other Flask extensions.
+
+Each module here imports the extension it integrates with, so import it only
+when that extension is installed, e.g.
+``from flask_oauth2login.contrib.flask_login import FlaskLoginBridge``.
+"""
