@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import threading
 import time
 import typing as t
@@ -45,16 +46,20 @@ class KeyCache:
         self._min_interval = min_refetch_interval
         self._keys: list[tuple[t.Mapping[str, t.Any], jwt.PyJWK]] | None = None
         self._fetched_at = 0.0
+        #: When an unknown key id last caused a refetch.
+        self._refetched_at = -math.inf
         self._lock = threading.Lock()
 
     def get(self, kid: str | None, alg: str) -> jwt.PyJWK:
         """Return the key for *kid* and *alg*, refetching once if it is unknown."""
         with self._lock:
             now = time.monotonic()
-            if self._keys is None or now - self._fetched_at > self._ttl:
+            stale = self._keys is None or now - self._fetched_at > self._ttl
+            if stale:
                 self._load(now)
             key = self._find(kid, alg)
-            if key is None and now - self._fetched_at >= self._min_interval:
+            if key is None and not stale and now - self._refetched_at >= self._min_interval:
+                self._refetched_at = now  # also when the fetch fails
                 self._load(now)
                 key = self._find(kid, alg)
         if key is None:
@@ -207,7 +212,11 @@ def _check_issuer(
 def _check_audience(claims: t.Mapping[str, t.Any], provider: ProviderConfig) -> None:
     aud = claims.get("aud")
     audiences = [aud] if isinstance(aud, str) else aud
-    if not isinstance(audiences, list) or provider.client_id not in audiences:
+    if (
+        not isinstance(audiences, list)
+        or not all(isinstance(a, str) for a in audiences)
+        or provider.client_id not in audiences
+    ):
         raise InvalidToken(
             "The ID token is not meant for this client (aud).", provider=provider.name
         )
@@ -231,7 +240,13 @@ def _check_times(
     provider: ProviderConfig,
 ) -> None:
     iat = claims.get("iat")
-    if issued_after is not None and isinstance(iat, int | float) and iat < issued_after - leeway:
+    if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
+        raise InvalidToken(
+            "The ID token's issue time (iat) is not a number.", provider=provider.name
+        )
+    if iat > time.time() + leeway:  # not left to the JWT library's defaults
+        raise InvalidToken("The ID token was issued in the future (iat).", provider=provider.name)
+    if issued_after is not None and iat < issued_after - leeway:
         raise InvalidToken(
             "The ID token was issued before this login started (iat).", provider=provider.name
         )

@@ -14,7 +14,7 @@ import requests
 from flask import Flask, jsonify
 from flask.testing import FlaskClient
 
-from flask_oauth2login import OAuth2Login, login_required
+from flask_oauth2login import OAuth2Login, login_failed, login_required
 from tests.support.rogue_idp import RogueProvider
 
 
@@ -39,6 +39,18 @@ def rogue_entry(rogue: RogueProvider, **overrides: t.Any) -> dict[str, t.Any]:
         "server_metadata_url": rogue.metadata_url,
         **overrides,
     }
+
+
+@pytest.fixture
+def failures() -> t.Iterator[list[dict[str, t.Any]]]:
+    """The ``login_failed`` signals sent during the test."""
+    caught: list[dict[str, t.Any]] = []
+
+    def record(sender: t.Any, **kwargs: t.Any) -> None:
+        caught.append(kwargs)
+
+    with login_failed.connected_to(record):
+        yield caught
 
 
 @pytest.fixture
