@@ -13,7 +13,7 @@ import threading
 import time
 import typing as t
 from dataclasses import dataclass
-from urllib.parse import quote_plus, urljoin
+from urllib.parse import quote_plus, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -104,12 +104,24 @@ class ProviderClient:
     def _resolve(self, base_url: str) -> Endpoints:
         c = self.config
         metadata: t.Mapping[str, t.Any] = {}
+        metadata_url = base_url
         if c.server_metadata_url is not None:
-            metadata = self._discover(_absolute(c.server_metadata_url, base_url))
+            metadata_url = _absolute(c.server_metadata_url, base_url)
+            metadata = self._discover(metadata_url)
 
         def pick(configured: str | None, key: str) -> str | None:
-            value = configured if configured is not None else metadata.get(key)
-            return _absolute(value, base_url) if isinstance(value, str) else None
+            if configured is not None:  # paths in configuration are on this app
+                return _absolute(configured, base_url)
+            value = metadata.get(key)
+            if not isinstance(value, str):
+                return None
+            url = urljoin(metadata_url, value)  # relative to the discovery document
+            if urlsplit(url).scheme not in ("http", "https"):
+                raise InvalidProviderResponse(
+                    f"The provider's discovery document gives {key} an unusable URL.",
+                    provider=c.name,
+                )
+            return url
 
         authorize_url = pick(c.authorize_url, "authorization_endpoint")
         token_url = pick(c.token_url, "token_endpoint")
