@@ -10,7 +10,7 @@ from flask import current_app, has_request_context, request
 from .client import Endpoints, ProviderClient
 from .config import Settings
 from .coordination import Coordinator
-from .errors import NotLoggedInError
+from .errors import ConfigurationError, NotLoggedInError
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .user import User
@@ -61,6 +61,6 @@ def get_state() -> AppState:
     try:
         return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
     except KeyError:
-        raise RuntimeError(
+        raise ConfigurationError(
             "flask-oauth2login is not set up for this app; call OAuth2Login(app) or init_app(app)."
         ) from None

@@ -45,7 +45,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from . import tokens
 from .config import ProviderConfig
-from .errors import LoginError
+from .errors import ConfigurationError, LoginError
 from .oidc import token_hash
 from .sessions import regenerate
 from .signals import logged_in
@@ -124,7 +124,7 @@ def login_as(
     app = t.cast(Flask, client.application)
     state: AppState | None = app.extensions.get(EXTENSION_KEY)
     if state is None:
-        raise RuntimeError("login_as needs an app set up with OAuth2Login(app).")
+        raise ConfigurationError("login_as needs an app set up with OAuth2Login(app).")
     provider = _pick_provider(state, provider)
     refused: LoginError | None = None
 
@@ -175,12 +175,12 @@ def _pick_provider(state: AppState, provider: str | None) -> str:
     if provider is None:
         if len(names) == 1:
             return names[0]
-        raise ValueError(
+        raise ConfigurationError(
             f"Several providers are configured ({', '.join(names)}); "
             "say which one, e.g. login_as(client, provider=...)."
         )
     if provider not in state.clients:
-        raise ValueError(
+        raise ConfigurationError(
             f"No provider called {provider!r} is configured; "
             f"configured: {', '.join(names) or '(none)'}."
         )
@@ -428,7 +428,7 @@ class DevIdPServer:
         from .devidp.serving import RedactingRequestHandler
 
         if self._server is not None:
-            raise RuntimeError("The development identity provider is already running.")
+            raise ConfigurationError("The development identity provider is already running.")
         server = make_server(
             "127.0.0.1", 0, self.app, threaded=True, request_handler=RedactingRequestHandler
         )

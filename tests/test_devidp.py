@@ -17,6 +17,7 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
+from flask_oauth2login import ConfigurationError
 from flask_oauth2login.devidp import DevIdentityProvider, create_app
 from flask_oauth2login.devidp.__main__ import main as devidp_main
 from flask_oauth2login.devidp.serving import redact
@@ -122,12 +123,12 @@ def bearer(token: str) -> dict[str, str]:
 
 def test_refuses_outside_debug_or_testing() -> None:
     app = Flask(__name__)
-    with pytest.raises(RuntimeError, match="debug or app.testing"):
+    with pytest.raises(ConfigurationError, match="debug or app.testing"):
         DevIdentityProvider(app)
     assert "oauth2login_devidp" not in app.extensions
 
     ext = DevIdentityProvider()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ConfigurationError):
         ext.init_app(app)
 
 
@@ -148,7 +149,7 @@ def test_extension_pattern() -> None:
     assert one.config["OAUTH2LOGIN_DEVIDP_ACCESS_TOKEN_TTL"] == 3600
     doc = two.test_client().get("/idp/.well-known/openid-configuration").json
     assert doc["issuer"] == "http://localhost/idp"
-    with pytest.raises(RuntimeError, match="already registered"):
+    with pytest.raises(ConfigurationError, match="already registered"):
         ext.init_app(one)
 
 
@@ -156,7 +157,7 @@ def test_bad_clients_config_fails_at_init() -> None:
     app = Flask(__name__)
     app.testing = True
     app.config["OAUTH2LOGIN_DEVIDP_CLIENTS"] = {"x": {"secret": "typo"}}
-    with pytest.raises(ValueError, match="unknown keys"):
+    with pytest.raises(ConfigurationError, match="unknown keys"):
         DevIdentityProvider(app)
 
 

@@ -10,7 +10,7 @@ import jwt
 import pytest
 from flask import session
 
-from flask_oauth2login import InvalidToken, LoginError, logged_in
+from flask_oauth2login import ConfigurationError, InvalidToken, LoginError, logged_in
 from flask_oauth2login.oidc import KeyCache, validate_id_token
 from flask_oauth2login.testing import (
     DevIdPServer,
@@ -167,9 +167,9 @@ def test_an_expired_seeded_token_ends_the_login_without_calling_the_provider(cor
 def test_login_as_defaults_and_errors(make_app):
     app = make_app({"corp": CORP, "other": {**CORP, "client_id": "other-client"}})
     client = app.test_client()
-    with pytest.raises(ValueError, match="Several providers"):
+    with pytest.raises(ConfigurationError, match="Several providers"):
         login_as(client)
-    with pytest.raises(ValueError, match="No provider called 'nope'"):
+    with pytest.raises(ConfigurationError, match="No provider called 'nope'"):
         login_as(client, "nope")
     user = login_as(client, "corp")
     assert user["sub"] == "test-user"

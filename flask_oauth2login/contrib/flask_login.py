@@ -130,7 +130,7 @@ class FlaskLoginBridge:
         if not self._bridges(current_app):
             return
         if self._account_loader is None:
-            raise RuntimeError("FlaskLoginBridge has no account loader; set one.")
+            raise ConfigurationError("FlaskLoginBridge has no account loader; set one.")
         current = flask_login.current_user
         before = current._get_current_object() if current.is_authenticated else None
         issuer, subject = user.id

@@ -29,6 +29,7 @@ import typing as t
 from dataclasses import dataclass
 from urllib.parse import unquote_plus, urlsplit
 
+from ..errors import ConfigurationError
 from .errors import OAuthError
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -84,25 +85,29 @@ class Client:
 def load_clients(value: t.Mapping[str, t.Mapping[str, t.Any]] | None) -> dict[str, Client]:
     """Read the ``OAUTH2LOGIN_DEVIDP_CLIENTS`` config value.
 
-    :raises ValueError: naming the client and key that are wrong.
+    :raises ConfigurationError: naming the client and key that are wrong.
     """
     if value is None:
         value = DEFAULT_CLIENTS
     if not isinstance(value, t.Mapping):
-        raise ValueError("OAUTH2LOGIN_DEVIDP_CLIENTS must be a dict of client_id -> options.")
+        raise ConfigurationError(
+            "OAUTH2LOGIN_DEVIDP_CLIENTS must be a dict of client_id -> options."
+        )
     clients = {}
     for client_id, options in value.items():
         if not isinstance(client_id, str) or not client_id:
-            raise ValueError("OAUTH2LOGIN_DEVIDP_CLIENTS: client ids must be non-empty strings.")
+            raise ConfigurationError(
+                "OAUTH2LOGIN_DEVIDP_CLIENTS: client ids must be non-empty strings."
+            )
         options = options or {}
         unknown = set(options) - _CLIENT_KEYS
         if unknown:
-            raise ValueError(
+            raise ConfigurationError(
                 f"OAUTH2LOGIN_DEVIDP_CLIENTS[{client_id!r}]: unknown keys {sorted(unknown)}."
             )
         secret = options.get("client_secret")
         if secret is not None and (not isinstance(secret, str) or not secret):
-            raise ValueError(
+            raise ConfigurationError(
                 f"OAUTH2LOGIN_DEVIDP_CLIENTS[{client_id!r}]: client_secret must be a non-empty"
                 " string, or None for a public client."
             )
@@ -120,7 +125,7 @@ def _uri_list(client_id: str, key: str, options: t.Mapping[str, t.Any]) -> tuple
     if uris is None:
         return None
     if isinstance(uris, str) or not all(isinstance(u, str) for u in uris):
-        raise ValueError(
+        raise ConfigurationError(
             f"OAUTH2LOGIN_DEVIDP_CLIENTS[{client_id!r}]: {key} must be a list of URLs or None."
         )
     return tuple(uris)

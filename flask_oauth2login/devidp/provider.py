@@ -6,6 +6,7 @@ import copy
 import logging
 import typing as t
 
+from ..errors import ConfigurationError
 from .clients import DEFAULT_CLIENTS, load_clients
 from .state import EXTENSION_KEY, ProviderState
 from .users import DEFAULT_USERS, normalize_user
@@ -62,7 +63,7 @@ class DevIdentityProvider:
     ) -> None:
         url_prefix = url_prefix.rstrip("/")
         if url_prefix and not url_prefix.startswith("/"):
-            raise ValueError("url_prefix must be empty or start with '/'.")
+            raise ConfigurationError("url_prefix must be empty or start with '/'.")
         self.url_prefix = url_prefix
         self.users = [normalize_user(u) for u in (DEFAULT_USERS if users is None else users)]
         if app is not None:
@@ -71,18 +72,18 @@ class DevIdentityProvider:
     def init_app(self, app: Flask) -> None:
         """Register the provider's blueprint and state on ``app``.
 
-        :raises RuntimeError: unless ``app.debug`` or ``app.testing`` is true,
+        :raises ConfigurationError: unless ``app.debug`` or ``app.testing`` is true,
             or if the provider is already registered on ``app``.
-        :raises ValueError: if ``OAUTH2LOGIN_DEVIDP_CLIENTS`` is malformed.
+        :raises ConfigurationError: if ``OAUTH2LOGIN_DEVIDP_CLIENTS`` is malformed.
         """
         if not (app.debug or app.testing):
-            raise RuntimeError(
+            raise ConfigurationError(
                 "The development identity provider only runs when app.debug or"
                 " app.testing is true: it lets anybody sign in as anybody. Do not"
                 " register it in production."
             )
         if EXTENSION_KEY in app.extensions:
-            raise RuntimeError("The development identity provider is already registered.")
+            raise ConfigurationError("The development identity provider is already registered.")
 
         for key, value in CONFIG_DEFAULTS.items():
             app.config.setdefault(key, copy.deepcopy(value))

@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
+from ..errors import ConfigurationError
 from .clients import is_loopback_host
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -57,10 +58,10 @@ class RedactingRequestHandler(WSGIRequestHandler):
 def check_loopback(host: str) -> None:
     """Refuse to serve anywhere but on a loopback address.
 
-    :raises ValueError: if ``host`` is not loopback.
+    :raises ConfigurationError: if ``host`` is not loopback.
     """
     if not is_loopback_host(host):
-        raise ValueError(
+        raise ConfigurationError(
             f"Refusing to serve the development identity provider on {host!r}:"
             " it lets anybody sign in as anybody. Use 127.0.0.1, ::1 or localhost."
         )

@@ -12,6 +12,7 @@ import typing as t
 
 from flask import current_app, request
 
+from ..errors import ConfigurationError
 from .clients import Client, load_clients
 from .keys import SigningKey
 from .store import Store
@@ -60,12 +61,12 @@ class ProviderState:
 def get_state() -> ProviderState:
     """The provider state of the current app.
 
-    :raises RuntimeError: if the provider is not registered on the app.
+    :raises ConfigurationError: if the provider is not registered on the app.
     """
     try:
         return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
     except KeyError:
-        raise RuntimeError(
+        raise ConfigurationError(
             "The development identity provider is not registered on this app;"
             " call DevIdentityProvider(app) or init_app(app) first."
         ) from None
