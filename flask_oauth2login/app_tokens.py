@@ -16,7 +16,7 @@ import time
 import typing as t
 import weakref
 
-from .auth import BearerAuth, OAuth2Session
+from .auth import OAuth2Session
 from .client import ProviderClient
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -135,15 +135,5 @@ def app_session(state: AppState, provider: str, scope: Scope = None) -> OAuth2Se
     """
     client = state.client(provider)
     scopes = tuple(scope.split()) if isinstance(scope, str) else tuple(scope or ())
-    config = client.config
     source = AppTokenSource(token_cache(state, provider), state.base_url(), scopes)
-    auth = BearerAuth(
-        source, placement=config.token_placement, query_param=config.preset.token_query_param
-    )
-    return OAuth2Session(
-        provider,
-        auth,
-        base_url=config.api_base_url,
-        headers=client.api_headers(),
-        adapter=client.api_adapter,
-    )
+    return client.api_session(source)

@@ -18,6 +18,7 @@ from urllib.parse import quote_plus, urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from .auth import BearerAuth, OAuth2Session, TokenSource
 from .config import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, ProviderConfig
 from .errors import (
     InvalidProviderResponse,
@@ -343,6 +344,20 @@ class ProviderClient:
             leeway=leeway,
             issuer_matches=getattr(self.config.preset, "issuer_matches", None),
             **checks,
+        )
+
+    def api_session(self, source: TokenSource) -> OAuth2Session:
+        """A session calling this provider's API with the tokens *source* gives."""
+        config = self.config
+        auth = BearerAuth(
+            source, placement=config.token_placement, query_param=config.preset.token_query_param
+        )
+        return OAuth2Session(
+            config.name,
+            auth,
+            base_url=config.api_base_url,
+            headers=self.api_headers(),
+            adapter=self.api_adapter,
         )
 
     def api_headers(self) -> dict[str, str]:

@@ -7,7 +7,7 @@ import typing as t
 from flask import Flask
 
 from . import app_tokens, cli, redaction, tokens
-from .auth import BearerAuth, OAuth2Session
+from .auth import OAuth2Session
 from .client import ProviderClient
 from .config import load_settings
 from .coordination import for_session_interface
@@ -85,19 +85,7 @@ class OAuth2Login:
         client = state.client(provider)
         if tokens.get_token(provider) is None:
             raise NotLoggedInError(f"Nobody is logged in with {provider!r}.", provider=provider)
-        config = client.config
-        auth = BearerAuth(
-            tokens.SessionTokenSource(state, provider),
-            placement=config.token_placement,
-            query_param=config.preset.token_query_param,
-        )
-        return OAuth2Session(
-            provider,
-            auth,
-            base_url=config.api_base_url,
-            headers=client.api_headers(),
-            adapter=client.api_adapter,
-        )
+        return client.api_session(tokens.SessionTokenSource(state, provider))
 
     def app_session(
         self, provider: str, scope: str | t.Sequence[str] | None = None

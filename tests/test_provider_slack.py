@@ -64,15 +64,7 @@ def fake(_server: FakeSlack) -> FakeSlack:
 
 @pytest.fixture
 def app(make_app, fake):
-    entry = {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "userinfo_url": fake.url(fake.userinfo_path),
-        "jwks_uri": fake.url(fake.jwks_path),
-    }
-    return make_app({"slack": entry})
+    return make_app({"slack": fake.entry()})
 
 
 def test_preset():

@@ -222,6 +222,18 @@ class FakeProvider:
         """The provider's other endpoints (user, e-mails, API), path to handler."""
         return {}
 
+    def entry(self, **overrides: t.Any) -> dict[str, t.Any]:
+        """A provider entry whose endpoints point at this fake."""
+        return {
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "authorize_url": self.url(self.authorize_path),
+            "token_url": self.url(self.token_path),
+            "userinfo_url": self.url(self.userinfo_path),
+            "jwks_uri": self.url(self.jwks_path),
+            **overrides,
+        }
+
     def url(self, path: str) -> str:
         """The absolute URL of *path* on this fake."""
         return self.base_url + path
