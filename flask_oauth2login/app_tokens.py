@@ -129,7 +129,7 @@ def app_session(state: AppState, provider: str, scope: Scope = None) -> OAuth2Se
 
     :param scope: the scopes to ask for (a space-separated string or a
         list); ``None`` asks for the provider's default.
-    :raises NotLoggedInError: if no provider called *provider* is configured.
+    :raises ConfigurationError: if no provider called *provider* is configured.
     :raises ProviderError: (when a request is sent) if the provider refuses
         the client credentials or cannot be reached.
     """

@@ -9,6 +9,7 @@ name no secret.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import typing as t
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import quote_plus, urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from .auth import BearerAuth, OAuth2Session, TokenSource
@@ -30,6 +32,11 @@ from .errors import (
 from .oidc import KeyCache, validate_id_token
 
 _WELL_KNOWN = "/.well-known/openid-configuration"
+
+#: The largest answer read from a provider.
+MAX_ANSWER_BYTES = 1024 * 1024
+#: The longest token lifetime believed (ten years); longer ones count as unknown.
+MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,12 @@ class ProviderClient:
         self._jwks_min_refetch_interval = jwks_min_refetch_interval
         #: A pooled session for calls to the provider; keeps connections alive.
         self.http = requests.Session()
+        # Proxies (with NO_PROXY) and the CA bundle come from the environment
+        # as requests would take them; ~/.netrc credentials never do.
         self.http.trust_env = False
+        self.http.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
         self.http.headers["Accept"] = "application/json"
         #: The pool shared by the sessions ``oauth.session()`` hands out.
         self.api_adapter = HTTPAdapter(pool_maxsize=32)
@@ -251,10 +263,7 @@ class ProviderClient:
         return check_token_response(token, provider=self.name)
 
     def _oauth_error(self, response: requests.Response, what: str) -> InvalidProviderResponse:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body = parse_json(response)
         code = body.get("error") if isinstance(body, dict) else None
         if isinstance(code, str) and code.isascii() and len(code) < 64:
             description = body.get("error_description") if isinstance(body, dict) else None
@@ -302,12 +311,12 @@ class ProviderClient:
                 provider=self.name,
                 response=response,
             )
-        try:
-            return response.json()
-        except ValueError:
+        body = parse_json(response)
+        if body is None:
             raise InvalidProviderResponse(
                 f"The provider's {what} answer is not JSON.", provider=self.name
-            ) from None
+            )
+        return body
 
     def revoke(self, endpoints: Endpoints, token: str, hint: str) -> bool:
         """Revoke *token* (RFC 7009). Best effort: returns whether it worked."""
@@ -369,10 +378,27 @@ class ProviderClient:
     # -- plumbing ----------------------------------------------------------
 
     def _send(self, method: str, url: str, *, what: str, **kwargs: t.Any) -> requests.Response:
+        """Send a request; the whole answer must arrive within the timeout.
+
+        ``timeout`` alone bounds each socket read, so a provider trickling its
+        answer could hold a worker for ever; the body is read here against a
+        deadline, and refused past :data:`MAX_ANSWER_BYTES`.
+        """
+        deadline = time.monotonic() + self.timeout
         try:
             response = self.http.request(
-                method, url, timeout=self.timeout, allow_redirects=False, **kwargs
+                method,
+                url,
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
+                proxies=requests.utils.get_environ_proxies(url),
+                **kwargs,
             )
+            try:
+                response._content = _read_body(response, deadline, what, self.name)
+            finally:
+                response.close()
         except requests.Timeout:
             raise ProviderUnavailable(
                 f"The provider's {what} did not answer within {self.timeout:g} seconds.",
@@ -383,6 +409,8 @@ class ProviderClient:
                 f"The provider's {what} could not be reached ({type(exc).__name__}).",
                 provider=self.name,
             ) from None
+        # What went out (credentials, code, verifier) stays out of exceptions.
+        response.request = None  # type: ignore[assignment]
         if response.is_redirect or 300 <= response.status_code < 400:
             raise InvalidProviderResponse(
                 f"The provider's {what} answered with a redirect; this client follows none.",
@@ -403,10 +431,7 @@ class ProviderClient:
                 provider=self.name,
                 response=response,
             )
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body = parse_json(response)
         if not isinstance(body, dict):
             raise InvalidProviderResponse(
                 f"The provider's {what} answer is not a JSON object.", provider=self.name
@@ -441,14 +466,56 @@ def check_token_response(token: t.Mapping[str, t.Any], *, provider: str) -> dict
     for key in ("refresh_token", "id_token", "scope"):
         if isinstance(token.get(key), str) and token[key]:
             kept[key] = token[key]
-    expires_in = token.get("expires_in")
-    try:
-        kept["expires_at"] = (
-            int(time.time() + float(expires_in)) if expires_in is not None else None
-        )
-    except (TypeError, ValueError):
-        kept["expires_at"] = None
+    kept["expires_at"] = _expires_at(token.get("expires_in"))
     return kept
+
+
+def _read_body(response: requests.Response, deadline: float, what: str, provider: str) -> bytes:
+    """Read a streamed answer, giving up at *deadline* or past the size cap.
+
+    ``read1`` returns whatever has arrived, so a provider that trickles its
+    answer is noticed between two of its bytes, not after the last one.
+    """
+    raw = response.raw
+    read = getattr(raw, "read1", raw.read)
+    body = bytearray()
+    try:
+        while chunk := read(16384, decode_content=True):
+            body += chunk
+            if len(body) > MAX_ANSWER_BYTES:
+                raise InvalidProviderResponse(
+                    f"The provider's {what} answer is too large.", provider=provider
+                )
+            if time.monotonic() > deadline:
+                raise requests.Timeout()
+    except (requests.RequestException, InvalidProviderResponse):
+        raise
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise requests.ConnectionError(type(exc).__name__) from None
+    return bytes(body)
+
+
+def parse_json(response: requests.Response) -> t.Any:
+    """The JSON body of *response*, or ``None`` when it is not JSON (or is
+    nested too deeply to parse)."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        return None
+
+
+def _expires_at(expires_in: t.Any) -> int | None:
+    """``expires_in`` seconds from now as a timestamp; ``None`` when the
+    provider did not say, or said something that is not a sane duration."""
+    if isinstance(expires_in, bool):
+        return None
+    try:
+        seconds = float(expires_in)
+    except (TypeError, ValueError):
+        return None
+    if not 0 <= seconds <= MAX_EXPIRES_IN:
+        return None
+    return int(time.time() + seconds)
 
 
 def _absolute(url: str, base_url: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import typing as t
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from . import providers
@@ -131,10 +131,6 @@ class ProviderConfig:
     def is_oidc(self) -> bool:
         """Whether this login is OpenID Connect (``openid`` is asked for)."""
         return "openid" in self.scope
-
-    @property
-    def uses_discovery(self) -> bool:
-        return self.server_metadata_url is not None
 
 
 @dataclass(frozen=True)
@@ -381,6 +377,12 @@ def load_provider(
         raise ConfigurationError("must be a string", provider=name, key="title")
 
     trusted = merged.pop("trusted_audiences", ())
+    if isinstance(trusted, str):
+        trusted = (trusted,)
+    if not isinstance(trusted, list | tuple) or not all(isinstance(a, str) and a for a in trusted):
+        raise ConfigurationError(
+            "must be a list of audience strings", provider=name, key="trusted_audiences"
+        )
     return ProviderConfig(
         name=name,
         preset=preset,
@@ -389,11 +391,6 @@ def load_provider(
         options=options,
         **merged,
     )
-
-
-def with_urls(provider: ProviderConfig, **urls: str | None) -> ProviderConfig:
-    """Return a copy of *provider* with some endpoint URLs replaced."""
-    return replace(provider, **urls)
 
 
 def _env_name(provider: str) -> str:

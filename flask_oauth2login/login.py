@@ -151,14 +151,15 @@ def _user(
             "The provider described the user in a form this client does not understand.",
             provider=provider,
         ) from None
-    if not profile.get("sub"):
+    if issuer is None:  # plain OAuth 2.0: the authorization server's origin
+        parts = urlsplit(state.endpoints(provider).authorize_url)
+        issuer = f"{parts.scheme}://{parts.netloc}"
+    user = normalize(provider, issuer, profile, raw)
+    if user["sub"] is None:
         raise InvalidProviderResponse(
             "The provider did not say who the user is.", provider=provider
         )
-    if issuer is None:  # plain OAuth 2.0: the authorization server's origin
-        parts = urlsplit(client.endpoints(state.base_url()).authorize_url)
-        issuer = f"{parts.scheme}://{parts.netloc}"
-    return normalize(provider, issuer, profile, raw)
+    return user
 
 
 def _check_iss(iss: str | None, expected: str | None, required: bool, provider: str) -> None:

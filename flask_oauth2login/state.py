@@ -10,7 +10,7 @@ from flask import current_app, has_request_context, request
 from .client import Endpoints, ProviderClient
 from .config import Settings
 from .coordination import Coordinator
-from .errors import ConfigurationError, NotLoggedInError
+from .errors import ConfigurationError
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .user import User
@@ -35,12 +35,18 @@ class AppState:
     login_hooks: list[LoginHook] = field(default_factory=list)
 
     def client(self, provider: str) -> ProviderClient:
-        """The client for *provider*; :class:`NotLoggedInError` if unknown."""
+        """The client for *provider*.
+
+        :raises ConfigurationError: if no provider of that name is configured
+            (a mistake in the app's code, not a user who is not logged in).
+        """
         try:
             return self.clients[provider]
         except KeyError:
-            raise NotLoggedInError(
-                f"No provider called {provider!r} is configured.", provider=provider
+            raise ConfigurationError(
+                f"no provider called {provider!r} is configured; "
+                f"configured: {', '.join(self.clients)}",
+                key="OAUTH2LOGIN_PROVIDERS",
             ) from None
 
     def base_url(self) -> str:

@@ -51,13 +51,43 @@ class User(Mapping[str, t.Any]):
         return dict(self._data)
 
 
+#: Normalized fields that are strings (or ``None``).
+TEXT_FIELDS = ("sub", "email", "name", "picture")
+#: Integers beyond this are kept as strings: session stores encode 64 bits at most.
+_MAX_INT = 2**63 - 1
+
+
 def normalize(
     provider: str,
     issuer: str | None,
     profile: t.Mapping[str, t.Any],
     raw: t.Mapping[str, t.Any],
 ) -> User:
-    """Build the user from a preset's profile mapping and the raw claims."""
+    """Build the user from a preset's profile mapping and the raw claims.
+
+    A text field the provider sent as something else (a list, an object)
+    becomes ``None``; ``raw`` keeps what the provider said, in a form every
+    session store can hold.
+    """
     data = dict(profile)
-    data.update(provider=provider, issuer=issuer, raw=dict(raw))
+    for key in TEXT_FIELDS:
+        if not isinstance(data.get(key), str) or not data[key]:
+            data[key] = None
+    data.update(provider=provider, issuer=issuer, raw=_storable(dict(raw)))
     return User(data)
+
+
+def _storable(value: t.Any, depth: int = 0) -> t.Any:
+    """*value* with integers too large for a session store as strings, and
+    nesting cut at a sane depth."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | float):
+        return value
+    if isinstance(value, int):
+        return value if -_MAX_INT - 1 <= value <= _MAX_INT else str(value)
+    if depth >= 16:
+        return None
+    if isinstance(value, dict):
+        return {str(k): _storable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v, depth + 1) for v in value]
+    return str(value)

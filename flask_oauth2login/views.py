@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 
 from . import flow, login, tokens
 from .diagnostics import diagnose_missing_login
-from .errors import InvalidState, LoginError, OAuth2LoginError
+from .errors import InvalidState, LoginError, OAuth2LoginError, SessionStoreUnavailable
 from .sessions import regenerate
 from .signals import logged_in, logged_out, login_failed
 from .state import AppState, get_state
@@ -85,6 +85,9 @@ def callback(provider: str) -> t.Any:
         response = _run_login_hooks(state, provider, user, token, before)
     except LoginError as exc:
         return _failed(provider, exc)
+    except SessionStoreUnavailable as exc:  # answered 503 by its error handler
+        login_failed.send(current_app._get_current_object(), provider=provider, error=exc)
+        raise
     log.info("Logged in %s:%s.", provider, user["sub"])
     logged_in.send(current_app._get_current_object(), provider=provider, user=user, token=token)
     if response is None:
@@ -121,8 +124,9 @@ def _run_login_hooks(
             result = hook(provider, user, token)
             if result is not None:
                 response = result
-    except LoginError:
-        tokens.restore(before)  # a refused login leaves the logins it found
+    except BaseException:
+        # A refused login, or a hook that failed, leaves the logins it found.
+        tokens.restore(before)
         raise
     return response
 

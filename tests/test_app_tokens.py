@@ -9,7 +9,7 @@ import time
 import pytest
 from flask import jsonify, session
 
-from flask_oauth2login import NotLoggedInError, ProviderError
+from flask_oauth2login import ConfigurationError, ProviderError
 from flask_oauth2login.app_tokens import AppTokenCache, app_session, token_cache
 from flask_oauth2login.state import get_state
 from tests.conftest import log_in
@@ -152,5 +152,5 @@ def test_a_refusal_raises_provider_error_without_secrets(app, rogue):
 
 
 def test_unknown_provider(app):
-    with app.app_context(), pytest.raises(NotLoggedInError):
+    with app.app_context(), pytest.raises(ConfigurationError, match="no provider called .nobody."):
         app_session(get_state(), "nobody")
