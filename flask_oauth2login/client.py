@@ -102,16 +102,19 @@ class ProviderClient:
         :param base_url: this app's base URL, against which configured paths
             (URLs starting with ``/``) resolve.
         """
+        # Absolute endpoints do not depend on how the app was reached: one
+        # cache entry, whatever Host header a request brings.
+        key = base_url if self.config.relative_urls else ""
         now = time.monotonic()
-        cached = self._endpoints.get(base_url)
+        cached = self._endpoints.get(key)
         if cached is not None and now - cached[0] < self._metadata_ttl:
             return cached[1]
         with self._lock:
-            cached = self._endpoints.get(base_url)
+            cached = self._endpoints.get(key)
             if cached is not None and now - cached[0] < self._metadata_ttl:
                 return cached[1]
             endpoints = self._resolve(base_url)
-            self._endpoints[base_url] = (now, endpoints)
+            self._endpoints[key] = (now, endpoints)
             return endpoints
 
     def _resolve(self, base_url: str) -> Endpoints:

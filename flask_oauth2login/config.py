@@ -128,6 +128,15 @@ class ProviderConfig:
     options: t.Mapping[str, t.Any] = field(default_factory=dict)
 
     @property
+    def relative_urls(self) -> list[str]:
+        """The endpoint keys given as paths on this app (starting with ``/``)."""
+        return [
+            key
+            for key in _URL_KEYS
+            if key != "redirect_uri" and (getattr(self, key) or "").startswith("/")
+        ]
+
+    @property
     def is_oidc(self) -> bool:
         """Whether this login is OpenID Connect (``openid`` is asked for)."""
         return "openid" in self.scope

@@ -9,10 +9,10 @@ from flask import Flask
 from . import app_tokens, cli, redaction, tokens
 from .auth import OAuth2Session
 from .client import ProviderClient
-from .config import load_settings
+from .config import Settings, load_settings
 from .coordination import for_session_interface
 from .decorators import handle_not_logged_in
-from .errors import LoginError, NotLoggedInError
+from .errors import ConfigurationError, LoginError, NotLoggedInError
 from .sessions import setup_session
 from .state import EXTENSION_KEY, AppState, LoginHook, get_state
 from .user import User
@@ -40,6 +40,7 @@ class OAuth2Login:
         :raises ConfigurationError: naming the provider and key at fault.
         """
         settings = load_settings(app.config)
+        _check_relative_urls(app, settings)
         interface = setup_session(app)
         clients = {
             name: ProviderClient(
@@ -111,3 +112,22 @@ class OAuth2Login:
         """
         self._login_hooks.append(hook)
         return hook
+
+
+def _check_relative_urls(app: Flask, settings: Settings) -> None:
+    """Refuse provider URLs relative to this app where the request's Host
+    header would decide where the server sends codes and secrets.
+
+    Outside debug and testing, they need ``OAUTH2LOGIN_EXTERNAL_URL``.
+    """
+    if settings.external_url is not None or app.debug or app.testing:
+        return
+    for name, config in settings.providers.items():
+        if config.relative_urls:
+            raise ConfigurationError(
+                "is a path on this app, which outside debug and testing needs "
+                "OAUTH2LOGIN_EXTERNAL_URL (else the request's Host header would decide "
+                "where the server sends codes and secrets)",
+                provider=name,
+                key=config.relative_urls[0],
+            )

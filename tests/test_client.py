@@ -229,3 +229,30 @@ def test_discovery_endpoint_that_is_not_http_is_refused(make_app, rogue, failure
     response = app.test_client().get("/login/rogue")
     assert response.status_code == 502
     assert len(failures) == 1
+
+
+def test_host_headers_do_not_multiply_discovery(make_app, rogue):
+    app = make_app({"rogue": rogue_entry(rogue)})
+    client = app.test_client()
+    for n in range(20):
+        assert client.get("/login/rogue", base_url=f"http://host{n}.example").status_code == 302
+    assert rogue.calls["discovery"] == 1
+
+
+def test_paths_on_this_app_need_an_external_url_outside_debug(tmp_path, rogue):
+    from flask import Flask
+
+    from flask_oauth2login import ConfigurationError, OAuth2Login
+
+    entry = {"preset": "devidp", "client_id": "dev-client", "client_secret": "dev-secret"}
+    app = Flask("prod", instance_path=str(tmp_path))
+    app.config.update(SECRET_KEY="k", OAUTH2LOGIN_PROVIDERS={"dev": entry})
+    with pytest.raises(
+        ConfigurationError, match=r"\['dev'\]\['server_metadata_url'\].*EXTERNAL_URL"
+    ):
+        OAuth2Login(app)
+    app.config["OAUTH2LOGIN_EXTERNAL_URL"] = "https://app.example"
+    OAuth2Login(app)
+    with app.test_request_context(base_url="http://attacker.example"):
+        state = app.extensions["oauth2login"]
+        assert state.base_url() == "https://app.example/"
