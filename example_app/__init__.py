@@ -15,9 +15,10 @@ import secrets
 import typing as t
 from datetime import UTC, datetime
 
+import requests
 from flask import Flask, current_app, render_template, request, url_for
 
-from flask_oauth2login import OAuth2Login, OAuth2LoginError, login_required
+from flask_oauth2login import OAuth2Login, ProviderError, login_required
 
 #: Providers offered when their credentials are in the environment, with the
 #: API the profile page calls for each.
@@ -98,8 +99,11 @@ def _register_views(app: Flask) -> None:
         try:
             response = oauth.session(user["provider"]).get(api_url, timeout=10)
             api = {"url": api_url, "status": response.status_code, "body": _json(response)}
-        except OAuth2LoginError as exc:
-            api = {"url": api_url, "status": None, "body": str(exc)}
+        except (ProviderError, requests.RequestException) as exc:
+            # The provider or its API is down: say so on the page. An ended
+            # login (NotLoggedInError) goes on to the extension, which sends
+            # the browser to log in again.
+            api = {"url": api_url, "status": None, "body": f"{type(exc).__name__}: {exc}"}
         expires_at = (oauth.token(user["provider"]) or {}).get("expires_at")
         expires = None
         if expires_at:

@@ -198,6 +198,7 @@ class ProviderClient:
                     lambda: self._json(self._send("GET", uri, what="key set"), "key set"),
                     ttl=self._metadata_ttl,
                     min_refetch_interval=self._jwks_min_refetch_interval,
+                    provider=self.name,
                 )
                 self._key_caches[uri] = cache
             return cache

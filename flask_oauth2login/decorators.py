@@ -11,8 +11,8 @@ from werkzeug.wrappers import Response
 
 from . import tokens
 from .errors import NotLoggedInError
+from .responses import wants_json
 from .state import get_state
-from .views import wants_json
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 

@@ -40,8 +40,10 @@ class KeyCache:
         *,
         ttl: float,
         min_refetch_interval: float,
+        provider: str | None = None,
     ) -> None:
         self._fetch = fetch
+        self._provider = provider
         self._ttl = ttl
         self._min_interval = min_refetch_interval
         self._keys: list[tuple[t.Mapping[str, t.Any], jwt.PyJWK]] | None = None
@@ -64,7 +66,8 @@ class KeyCache:
                 key = self._find(kid, alg)
         if key is None:
             raise InvalidToken(
-                f"The ID token was signed with a key the provider does not publish (kid={kid!r})."
+                f"The ID token was signed with a key the provider does not publish (kid={kid!r}).",
+                provider=self._provider,
             )
         return key
 
@@ -72,7 +75,10 @@ class KeyCache:
         document = self._fetch()
         keys = document.get("keys") if isinstance(document, t.Mapping) else None
         if not isinstance(keys, list):
-            raise ProviderError("The provider's key set (jwks_uri) is not a JSON Web Key Set.")
+            raise ProviderError(
+                "The provider's key set (jwks_uri) is not a JSON Web Key Set.",
+                provider=self._provider,
+            )
         self._fetched_at = now
         self._keys = []
         for data in keys:

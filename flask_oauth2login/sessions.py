@@ -34,6 +34,7 @@ from flask_session.base import ServerSideSessionInterface
 from werkzeug.wrappers import Response
 
 from .errors import ConfigurationError, SessionStoreUnavailable
+from .responses import wants_json
 
 log = logging.getLogger(__name__)
 
@@ -260,8 +261,6 @@ class UnavailableSession(SessionMixin):
 
 def unavailable_response(error: SessionStoreUnavailable) -> Response:
     """The 503 answer while the store is down: JSON for JSON clients, else a page."""
-    from .views import wants_json
-
     if wants_json():
         response = jsonify(error=error.error_code, message=error.message)
     else:

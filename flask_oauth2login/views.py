@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 from . import flow, login, tokens
 from .diagnostics import diagnose_missing_login
 from .errors import InvalidState, LoginError, OAuth2LoginError, SessionStoreUnavailable
+from .responses import wants_json
 from .sessions import regenerate
 from .signals import logged_in, logged_out, login_failed
 from .state import AppState, get_state
@@ -183,11 +184,6 @@ def _state_for(provider: str) -> AppState:
 
 def _cookie_missing() -> bool:
     return current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
-
-
-def wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return request.is_json or best == "application/json"
 
 
 def _no_store(response: t.Any) -> t.Any:

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import typing as t
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
@@ -81,9 +81,8 @@ def make_app(tmp_path: t.Any) -> t.Callable[..., Flask]:
 
         @app.get("/api/<provider>")
         def api(provider: str) -> t.Any:
-            issuer = oauth.session(provider)
-            endpoint = app.config["TEST_API_URLS"][provider]
-            response = issuer.get(endpoint, timeout=5)
+            api = oauth.session(provider)
+            response = api.get(app.config["TEST_API_URLS"][provider], timeout=5)
             return jsonify(status=response.status_code, body=response.json())
 
         return app
@@ -106,7 +105,7 @@ def client(app: Flask) -> FlaskClient:
 
 def start_login(client: FlaskClient, provider: str = "rogue", next: str | None = None) -> str:
     """GET /login/<provider>; return the provider URL it redirects to."""
-    url = f"/login/{provider}" + (f"?next={next}" if next is not None else "")
+    url = f"/login/{provider}" + (f"?{urlencode({'next': next})}" if next is not None else "")
     response = client.get(url)
     assert response.status_code == 302, response.get_data(as_text=True)
     return response.headers["Location"]
