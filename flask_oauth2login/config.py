@@ -315,6 +315,15 @@ def load_provider(
         )
 
     scope = merged["scope"]
+    if (
+        preset.name == "oidc"
+        and "scope" not in entry
+        and not merged.get("server_metadata_url")
+        and not merged.get("issuer")
+    ):
+        # Endpoints by hand and no issuer: a plain OAuth 2.0 provider, which
+        # issues no ID token unless scope asks for openid.
+        scope = ()
     if isinstance(scope, str):
         scope = tuple(scope.split())
     elif isinstance(scope, list | tuple) and all(isinstance(s, str) for s in scope):

@@ -40,3 +40,27 @@ def test_api_call_sends_bearer_token(client, rogue):
     answer = client.get("/api/rogue").get_json()
     assert answer["status"] == 200
     assert answer["body"]["sub"] == "user-123"
+
+
+def test_plain_oauth2_provider_with_endpoints_by_hand(make_app, rogue):
+    # The contract's "legacy" entry: no discovery, no scope, no ID token.
+    rogue.behaviour.userinfo_overrides = {"sub": None, "id": 4242}
+    legacy = {
+        "client_id": rogue.client_id,
+        "client_secret": rogue.client_secret,
+        "authorize_url": rogue.issuer + "/authorize",
+        "token_url": rogue.issuer + "/token",
+        "userinfo_url": rogue.issuer + "/userinfo",
+    }
+    app = make_app({"legacy": legacy}, TEST_API_URLS={"legacy": rogue.issuer + "/api/me"})
+    client = app.test_client()
+    location = start_login(client, "legacy")
+    query = parse_qs(urlsplit(location).query)
+    assert "nonce" not in query
+    assert "scope" not in query
+    assert follow_callback(client, rogue.authorize(location)).status_code == 302
+    user = client.get("/").get_json()["user"]
+    assert user["sub"] == "4242"
+    assert user["issuer"] == rogue.issuer
+    assert user["email"] == "alice@example.test"
+    assert client.get("/api/legacy").get_json()["status"] == 200

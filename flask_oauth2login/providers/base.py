@@ -43,7 +43,8 @@ def oidc_profile(claims: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     if isinstance(verified, str):  # some providers send "true"/"false"
         verified = verified.lower() == "true"
     return {
-        "sub": _str_or_none(claims.get("sub")),
+        # Plain OAuth 2.0 user endpoints often say "id" where OpenID says "sub".
+        "sub": _str_or_none(claims["sub"] if claims.get("sub") is not None else claims.get("id")),
         "email": claims.get("email"),
         "email_verified": verified is True,
         "name": claims.get("name") or claims.get("preferred_username"),
