@@ -74,8 +74,13 @@ def browser() -> Iterator[t.Any]:
         shutil.which(CHROMIUM) is not None or os.path.exists(CHROMIUM),
         f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)",
     )
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    require(sync_playwright is not None, "the playwright package is not installed")
+    assert sync_playwright is not None
+    with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
