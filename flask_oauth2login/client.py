@@ -92,6 +92,7 @@ class ProviderClient:
 
     @property
     def name(self) -> str:
+        """The provider's name in ``OAUTH2LOGIN_PROVIDERS``."""
         return self.config.name
 
     # -- endpoints ---------------------------------------------------------

@@ -51,6 +51,7 @@ class OAuth2LoginError(Exception):
 
     @property
     def message(self) -> str:
+        """The message, as shown to users and in logs."""
         return str(self.args[0]) if self.args else ""
 
 

@@ -59,6 +59,7 @@ class AppState:
         return f"{current_app.config['PREFERRED_URL_SCHEME']}://{server_name}/"
 
     def endpoints(self, provider: str) -> Endpoints:
+        """The endpoints of *provider*, discovered (and cached) if need be."""
         return self.client(provider).endpoints(self.base_url())
 
 

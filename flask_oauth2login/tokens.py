@@ -39,6 +39,7 @@ def get_token(provider: str) -> dict[str, t.Any] | None:
 
 
 def save_token(provider: str, token: t.Mapping[str, t.Any]) -> None:
+    """Store *token* for *provider* in the session."""
     tokens = dict(session.get(TOKENS_KEY, {}))
     tokens[provider] = dict(token)
     session[TOKENS_KEY] = tokens
@@ -90,6 +91,7 @@ def restore(saved: t.Mapping[str, t.Any]) -> None:
 
 
 def is_expired(token: t.Mapping[str, t.Any], leeway: float) -> bool:
+    """Whether *token* expires within *leeway* seconds (never, if its expiry is unknown)."""
     expires_at = token.get("expires_at")
     return expires_at is not None and expires_at - leeway <= time.time()
 
