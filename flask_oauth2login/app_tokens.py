@@ -14,7 +14,6 @@ from __future__ import annotations
 import threading
 import time
 import typing as t
-import weakref
 
 from .auth import OAuth2Session
 from .client import ProviderClient
@@ -102,20 +101,17 @@ class AppTokenSource:
         return self.cache.refetch(self.base_url, self.scope, rejected)
 
 
-#: One cache per provider client, i.e. per app, provider and process. Weak:
-#: a cache goes away with its app.
-_caches: weakref.WeakKeyDictionary[ProviderClient, AppTokenCache] = weakref.WeakKeyDictionary()
 _caches_lock = threading.Lock()
 
 
 def token_cache(state: AppState, provider: str) -> AppTokenCache:
-    """The app token cache of *provider* in the app *state* belongs to."""
-    client = state.client(provider)
+    """The app token cache of *provider* in the app *state* belongs to: one
+    per app, provider and process, kept in the app's state (and gone with it)."""
     with _caches_lock:
-        cache = _caches.get(client)
+        cache = state.app_token_caches.get(provider)
         if cache is None:
-            cache = AppTokenCache(client, leeway=state.settings.refresh_leeway)
-            _caches[client] = cache
+            cache = AppTokenCache(state.client(provider), leeway=state.settings.refresh_leeway)
+            state.app_token_caches[provider] = cache
         return cache
 
 

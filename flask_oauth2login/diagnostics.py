@@ -26,12 +26,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import jwt
-import requests
 from flask import Flask, current_app, request, session
 from werkzeug.http import parse_cookie
 
 from . import flow, login
-from .client import ProviderClient
+from .client import ProviderClient, parse_json
 from .errors import OAuth2LoginError
 from .state import EXTENSION_KEY, AppState
 
@@ -341,14 +340,13 @@ def _check_jwks(
     client: ProviderClient, uri: str, algorithms: t.Sequence[str], report: Report, topic: str
 ) -> None:
     try:
-        response = client.http.get(uri, timeout=client.timeout, allow_redirects=False)
-    except requests.RequestException as exc:
-        report.add(ERROR, topic, f"keys (jwks_uri {uri}) unreachable: {type(exc).__name__}.")
+        # Through the client's own plumbing: proxies, deadline and size cap
+        # as for a login.
+        response = client._send("GET", uri, what="key set")
+    except OAuth2LoginError as exc:
+        report.add(ERROR, topic, f"keys (jwks_uri {uri}) unreachable: {exc}")
         return
-    try:
-        document = response.json() if response.status_code == 200 else None
-    except ValueError:
-        document = None
+    document = parse_json(response) if response.status_code == 200 else None
     keys = document.get("keys") if isinstance(document, dict) else None
     if not isinstance(keys, list):
         report.add(

@@ -17,6 +17,7 @@ SECRET_PARAMS = (
     "access_token",
     "refresh_token",
     "id_token",
+    "id_token_hint",
     "client_secret",
     "code_verifier",
     "nonce",

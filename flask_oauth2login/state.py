@@ -33,6 +33,8 @@ class AppState:
     clients: dict[str, ProviderClient]
     coordinator: Coordinator
     login_hooks: list[LoginHook] = field(default_factory=list)
+    #: Client credentials token caches, by provider (see :mod:`.app_tokens`).
+    app_token_caches: dict[str, t.Any] = field(default_factory=dict)
 
     def client(self, provider: str) -> ProviderClient:
         """The client for *provider*.

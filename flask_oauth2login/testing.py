@@ -43,7 +43,7 @@ from flask.ctx import RequestContext
 from flask.testing import EnvironBuilder, FlaskClient
 from jwt.algorithms import RSAAlgorithm
 
-from . import tokens
+from . import redaction, tokens
 from .config import ProviderConfig
 from .errors import ConfigurationError, LoginError
 from .oidc import token_hash
@@ -163,6 +163,9 @@ def login_as(
                 except LoginError as exc:
                     tokens.restore(before)
                     refused = exc
+                except BaseException:
+                    tokens.restore(before)  # as a real callback does
+                    raise
                 else:
                     logged_in.send(app, provider=provider, user=user, token=stored)
     if refused is not None:
@@ -425,13 +428,10 @@ class DevIdPServer:
         """Serve on a free port of 127.0.0.1, in a daemon thread."""
         from werkzeug.serving import make_server
 
-        from .devidp.serving import RedactingRequestHandler
-
         if self._server is not None:
             raise ConfigurationError("The development identity provider is already running.")
-        server = make_server(
-            "127.0.0.1", 0, self.app, threaded=True, request_handler=RedactingRequestHandler
-        )
+        redaction.install()  # no code or token in the access log
+        server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self._server = server
         self.url = f"http://127.0.0.1:{server.server_port}"
         self._thread = threading.Thread(

@@ -77,17 +77,16 @@ def forget(provider: str | None = None) -> list[str]:
 
 
 def snapshot() -> dict[str, t.Any]:
-    """What the session holds about logins now, for :func:`restore`."""
-    return {key: copy.deepcopy(session[key]) for key in (TOKENS_KEY, USER_KEY) if key in session}
+    """The whole session as it is now, for :func:`restore`."""
+    return copy.deepcopy(dict(session))
 
 
 def restore(saved: t.Mapping[str, t.Any]) -> None:
-    """Put back the logins a :func:`snapshot` saw (after a refused login)."""
-    for key in (TOKENS_KEY, USER_KEY):
-        if key in saved:
-            session[key] = copy.deepcopy(saved[key])
-        else:
-            session.pop(key, None)
+    """Put the session back as a :func:`snapshot` saw it, after a refused
+    login: its logins, and whatever hooks stored meanwhile (a Flask-Login
+    user id, say)."""
+    session.clear()
+    session.update(copy.deepcopy(dict(saved)))
 
 
 def is_expired(token: t.Mapping[str, t.Any], leeway: float) -> bool:

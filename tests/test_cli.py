@@ -169,7 +169,7 @@ def test_check_fails_on_broken_keys(build, rogue):
     rogue.behaviour.jwks_status = 500
     result = run(build(), "check")
     assert result.exit_code == 1
-    assert "not a JSON Web Key Set" in lines(result, "FAIL")[0]
+    assert "key set failed (HTTP 500)" in lines(result, "FAIL")[0]
 
 
 def test_check_fails_on_keys_that_fit_no_allowed_algorithm(build, rogue):

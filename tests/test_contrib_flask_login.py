@@ -216,6 +216,18 @@ def test_a_refused_link_keeps_the_login_there_was(client, rogue, second, account
     assert held_tokens(client) == {"rogue"}
 
 
+def test_a_login_a_later_hook_refuses_does_not_log_the_account_in(app, client, rogue):
+    from flask_oauth2login import LoginError
+
+    @app.extensions["test_oauth"].on_login  # runs after the bridge's hook
+    def staff_only(provider, user, token):
+        raise LoginError("Only staff may log in here.", provider=provider)
+
+    assert log_in(client, rogue).status_code == 400
+    assert account_of(client) is None
+    assert oauth_user(client) is None
+
+
 def test_an_inactive_account_is_refused(client, rogue, accounts):
     log_in(client, rogue)
     accounts.accounts[1].active = False

@@ -158,9 +158,12 @@ def test_login_within_the_time_limit_is_accepted(client, rogue):
 def test_replayed_state_is_refused_before_the_token_request(client, rogue, failures):
     callback = rogue.authorize(start_login(client))
     assert follow_callback(client, callback).status_code == 302
-    client.post("/logout")
     rogue.calls.clear()
-    assert_state_refused(client, follow_callback(client, callback), rogue, failures)
+    # The same answer again, in the same session: the login was used once.
+    response = follow_callback(client, callback)
+    assert response.status_code == 400
+    assert rogue.calls["token"] == 0
+    assert [f["error"].error_code for f in failures] == ["invalid_state"]
 
 
 def test_state_from_another_browser_is_refused(app, client, rogue, failures):

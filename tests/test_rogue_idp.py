@@ -778,3 +778,26 @@ def test_stop_is_prompt_even_while_sleeping() -> None:
     assert not client.is_alive()
     with pytest.raises(requests.ConnectionError):
         requests.get(provider.metadata_url, timeout=2)
+
+
+def test_reset_ends_requests_still_sleeping_for_the_previous_test(idp: RogueProvider) -> None:
+    idp.behaviour.revoke_delay = 30
+    answers: list[int] = []
+
+    def revoke() -> None:
+        response = requests.post(
+            idp.issuer + "/revoke",
+            data={"token": "left-over"},
+            auth=(idp.client_id, idp.client_secret),
+            timeout=10,
+        )
+        answers.append(response.status_code)
+
+    thread = threading.Thread(target=revoke)
+    thread.start()
+    while idp.calls["revoke"] == 0:
+        time.sleep(0.01)
+    idp.reset()
+    thread.join(timeout=10)
+    assert answers == [503]
+    assert idp.revoked == []

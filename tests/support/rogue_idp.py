@@ -183,6 +183,10 @@ class _OAuthError(Exception):
         self.headers = headers or {}
 
 
+class _Stale(Exception):
+    """A request that outlived the test that sent it (see ``reset``)."""
+
+
 class _QuietHandler(WSGIRequestHandler):
     """Request handler that does not log every request line."""
 
@@ -303,6 +307,7 @@ class RogueProvider:
         self.revoked: list[str] = []
         self._lock = threading.RLock()
         self._stop_event = threading.Event()
+        self._reset_event = threading.Event()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._key_serial = 1
@@ -373,6 +378,10 @@ class RogueProvider:
     def reset(self) -> None:
         """Forget all state and go back to a well-behaved provider."""
         with self._lock:
+            # Handlers still sleeping for the previous test wake up and
+            # answer without touching the new test's state.
+            self._reset_event.set()
+            self._reset_event = threading.Event()
             self.behaviour = Behaviour()
             self.calls.clear()
             self.requests_log.clear()
@@ -421,9 +430,15 @@ class RogueProvider:
         return location
 
     def _pause(self, seconds: float) -> None:
-        """Sleep, but wake up as soon as the server is stopping."""
-        if seconds > 0:
-            self._stop_event.wait(seconds)
+        """Sleep, but wake up as soon as the server stops or is reset; after
+        a reset the request ends (:class:`_Stale`) instead of going on."""
+        if seconds <= 0:
+            return
+        reset = self._reset_event
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self._stop_event.is_set():
+            if reset.wait(min(0.05, max(0.0, deadline - time.monotonic()))):
+                raise _Stale()
 
     # ------------------------------------------------------------ dispatch
 
@@ -446,6 +461,8 @@ class RogueProvider:
             return handler(request)
         except _OAuthError as err:
             return _error_response(err)
+        except _Stale:
+            return _json_response({"error": "temporarily_unavailable"}, 503)
 
     def _record(self, endpoint: str, request: Request) -> None:
         """Count the call and append it to requests_log."""
