@@ -6,15 +6,19 @@
 
 from __future__ import annotations
 
+import threading
 import typing as t
+from contextlib import contextmanager
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
-from flask import Flask, jsonify
+from flask import Flask, jsonify, session
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from flask_oauth2login import OAuth2Login, login_failed, login_required
+from flask_oauth2login.tokens import TOKENS_KEY
 from tests.support.rogue_idp import RogueProvider
 
 
@@ -126,3 +130,26 @@ def http_session() -> requests.Session:
     session = requests.Session()
     session.trust_env = False
     return session
+
+
+@contextmanager
+def serve_with_expire_view(app: Flask, provider: str = "rogue") -> t.Iterator[str]:
+    """Serve *app* on a real threaded HTTP server on 127.0.0.1 (yields its
+    URL), with a view ``POST /_test/expire`` that makes the stored token of
+    *provider* look expired to the app, as time would."""
+
+    @app.post("/_test/expire")
+    def expire_view() -> str:
+        stored = dict(session[TOKENS_KEY])
+        stored[provider] = {**stored[provider], "expires_at": 0}
+        session[TOKENS_KEY] = stored
+        return "ok"
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -9,10 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
-from flask import session
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from werkzeug.serving import make_server
 
 from flask_oauth2login import SessionStoreUnavailable
 from flask_oauth2login.coordination import (
@@ -21,7 +19,7 @@ from flask_oauth2login.coordination import (
     for_session_interface,
 )
 from flask_oauth2login.tokens import TOKENS_KEY
-from tests.conftest import http_session, log_in, rogue_entry
+from tests.conftest import http_session, log_in, rogue_entry, serve_with_expire_view
 from tests.support.processes import free_port
 from tests.support.redis_server import RedisServer, serve_redis
 
@@ -154,19 +152,8 @@ def served(request, make_app, rogue) -> t.Iterator[tuple[t.Any, str]]:
         {"rogue": rogue_entry(rogue)}, TEST_API_URLS={"rogue": rogue.issuer + "/api/me"}, **config
     )
 
-    @app.post("/_test/expire")
-    def expire_view() -> str:
-        stored = dict(session[TOKENS_KEY])
-        stored["rogue"] = {**stored["rogue"], "expires_at": 0}
-        session[TOKENS_KEY] = stored
-        return "ok"
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serve_with_expire_view(app) as url:
+        yield app, url
 
 
 def logged_in_browser(base: str, rogue: t.Any) -> t.Any:

@@ -6,12 +6,10 @@ import threading
 import typing as t
 
 import pytest
-from flask import session
-from werkzeug.serving import make_server
 
 from flask_oauth2login import token_refreshed
 from flask_oauth2login.tokens import TOKENS_KEY
-from tests.conftest import http_session, log_in
+from tests.conftest import http_session, log_in, serve_with_expire_view
 
 
 def expire(client: t.Any, provider: str = "rogue") -> None:
@@ -124,22 +122,8 @@ def test_session_without_token_raises_not_logged_in(client, app):
 
 @pytest.fixture
 def served_app(app):
-    """The app on a real threaded HTTP server on 127.0.0.1, with a view that
-    makes the stored token look expired."""
-
-    @app.post("/_test/expire")
-    def expire_view() -> str:
-        stored = dict(session[TOKENS_KEY])
-        stored["rogue"] = {**stored["rogue"], "expires_at": 0}
-        session[TOKENS_KEY] = stored
-        return "ok"
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serve_with_expire_view(app) as url:
+        yield url
 
 
 def test_concurrent_requests_refresh_once(served_app, rogue, app):
