@@ -62,6 +62,8 @@ PROVIDER_KEYS = frozenset(
         "trusted_audiences",
         "token_placement",
         "api_headers",
+        "api_origins",
+        "fetch_userinfo",
         *_URL_KEYS,
     )
 )
@@ -124,6 +126,13 @@ class ProviderConfig:
     api_headers: t.Mapping[str, str] = field(default_factory=dict)
     #: Base of relative URLs given to ``oauth.session(name)``.
     api_base_url: str | None = None
+    #: Origins (``scheme://host[:port]``) that ``oauth.session(name)`` may send
+    #: the user's token to, besides the origin of ``api_base_url``.
+    api_origins: tuple[str, ...] = ()
+    #: ``"auto"``: call UserInfo only when the ID token lacks claims the
+    #: normalized user needs and the asked scopes promise; ``True``: always;
+    #: ``False``: never.
+    fetch_userinfo: bool | str = "auto"
     #: Preset-specific options (``tenant``, ``team_id``, ...).
     options: t.Mapping[str, t.Any] = field(default_factory=dict)
 
@@ -284,6 +293,8 @@ def load_provider(
         "token_placement": preset.token_placement,
         "api_headers": dict(preset.api_headers),
         "api_base_url": preset.api_base_url,
+        "api_origins": preset.api_origins,
+        "fetch_userinfo": "auto",
         "title": preset.title if preset.name != "oidc" else name.replace("_", " ").title(),
     }
     options = {key: entry.pop(key) for key in preset.options if key in entry}
@@ -394,6 +405,12 @@ def load_provider(
     if not isinstance(merged.get("title"), str):
         raise ConfigurationError("must be a string", provider=name, key="title")
 
+    if merged["fetch_userinfo"] not in ("auto", True, False):
+        raise ConfigurationError(
+            "must be 'auto', True or False", provider=name, key="fetch_userinfo"
+        )
+    merged["api_origins"] = _origins(merged["api_origins"], provider=name)
+
     trusted = merged.pop("trusted_audiences", ())
     if isinstance(trusted, str):
         trusted = (trusted,)
@@ -409,6 +426,36 @@ def load_provider(
         options=options,
         **merged,
     )
+
+
+def _origins(value: t.Any, *, provider: str) -> tuple[str, ...]:
+    """Check ``api_origins``: a list of ``scheme://host[:port]`` strings."""
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, list | tuple):
+        raise ConfigurationError(
+            "must be a list of origins such as 'https://api.example'",
+            provider=provider,
+            key="api_origins",
+        )
+    origins = []
+    for origin in value:
+        parts = urlsplit(origin) if isinstance(origin, str) else None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise ConfigurationError(
+                f"must be origins such as 'https://api.example' (no path), not {origin!r}",
+                provider=provider,
+                key="api_origins",
+            )
+        origins.append(f"{parts.scheme}://{parts.netloc}".lower())
+    return tuple(origins)
 
 
 def _env_name(provider: str) -> str:

@@ -100,6 +100,9 @@ class Preset:
     issuer_matches: IssuerMatcher | None = None
     #: Base URL of relative URLs given to ``oauth.session(name)``.
     api_base_url: str | None = None
+    #: More origins the user's token may be sent to by ``oauth.session(name)``
+    #: (the origin of ``api_base_url`` always may).
+    api_origins: tuple[str, ...] = ()
     #: Where to register an app with this provider, for the docs and CLI.
     console_url: str | None = None
     #: Builds the client secret at run time instead of a configured one
