@@ -417,7 +417,10 @@ def describe_store(app: Flask) -> tuple[str, str | None]:
             break
     cache = getattr(interface, "cache", None)
     if cache is not None:
-        found = _STORES.get(type(cache).__name__, found)
+        for cls in type(cache).__mro__:  # the embedded store is a FileSystemCache
+            if cls.__name__ in _STORES:
+                found = _STORES[cls.__name__]
+                break
     if found is None:
         return type(interface).__name__, None
     label, sharing = found

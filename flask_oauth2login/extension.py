@@ -41,7 +41,7 @@ class OAuth2Login:
         """
         settings = load_settings(app.config)
         _check_relative_urls(app, settings)
-        interface = setup_session(app)
+        interface = setup_session(app, pending_lifetime=settings.login_timeout)
         clients = {
             name: ProviderClient(
                 config,

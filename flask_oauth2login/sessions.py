@@ -11,6 +11,18 @@ Either way the interface is guarded (:class:`GuardedSessionInterface`):
   ``503 Service Unavailable`` with ``Retry-After`` (an HTML page, or JSON for
   JSON clients), never a 500. Nothing is written over the stored session and
   the cookie is left alone, so the login is still there when the store is back.
+- **Visitors who are not logged in cost nothing lasting.** A session that
+  holds nothing but pending logins is stored (and its cookie kept) only as
+  long as a login may take (``OAUTH2LOGIN_LOGIN_TIMEOUT``), so anonymous
+  traffic cannot fill the store; the embedded store
+  (:mod:`~flask_oauth2login.filestore`) never evicts a session to make room.
+- **An ended session stays ended.** Logging out (and logging in, which gives
+  the session a new id) marks the old id as ended in the store before
+  deleting it. A request of that session still running writes its session
+  back and then looks for the mark: if it is there, it deletes what it wrote.
+  Either it sees the mark, or its write came before the deletion, so no
+  request that began before a logout can bring the login back, in any
+  process.
 - **Concurrent requests do not undo each other.** A request that loaded the
   session before another one of the same session refreshed a token, logged
   out or started a login does not write the old values of this extension's
@@ -26,6 +38,7 @@ import os
 import pickle
 import typing as t
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, jsonify, render_template, request, session
 from flask.sessions import SessionMixin
@@ -42,10 +55,21 @@ log = logging.getLogger(__name__)
 KEY_PREFIX = "_oauth2login_"
 #: Seconds a client is asked to wait before retrying while the store is down.
 RETRY_AFTER = 5
+#: Session key of the pending logins (see :mod:`.flow`).
+PENDING_KEY = f"{KEY_PREFIX}pending"
+#: Keys a session always has, which say nothing about a login.
+_BOOKKEEPING_KEYS = frozenset(("_permanent",))
+#: Seconds the mark of an ended session id is kept: longer than any request
+#: that loaded the session before it ended can still be running.
+ENDED_MARK_TTL = 3600
 
 
-def setup_session(app: Flask) -> ServerSideSessionInterface:
-    """Make sure *app* keeps its sessions on the server; return the interface."""
+def setup_session(app: Flask, *, pending_lifetime: float) -> ServerSideSessionInterface:
+    """Make sure *app* keeps its sessions on the server; return the interface.
+
+    :param pending_lifetime: seconds a session that holds only pending
+        logins is kept (the login timeout).
+    """
     interface = app.session_interface
     if not isinstance(interface, ServerSideSessionInterface):
         if type(interface).__name__ != "SecureCookieSessionInterface":
@@ -78,6 +102,9 @@ def setup_session(app: Flask) -> ServerSideSessionInterface:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     guard(interface)
+    t.cast(GuardedSessionInterface, interface).pending_lifetime = timedelta(
+        seconds=pending_lifetime
+    )
     app.register_error_handler(SessionStoreUnavailable, unavailable_response)
     return interface
 
@@ -87,9 +114,22 @@ def regenerate() -> None:
 
     :raises SessionStoreUnavailable: if the store is down.
     """
-    interface = t.cast(ServerSideSessionInterface, current_app.session_interface)
+    interface = t.cast(GuardedSessionInterface, current_app.session_interface)
     with store_errors_as_unavailable(interface):
         interface.regenerate(session)  # type: ignore[arg-type]
+
+
+def end() -> None:
+    """End the current session: its id is dead for every request and process
+    from now on, also for requests of it that are still running. The request
+    goes on with a new id and whatever data the session holds now (clear it
+    first to end everything).
+
+    :raises SessionStoreUnavailable: if the store is down.
+    """
+    interface = t.cast(GuardedSessionInterface, current_app.session_interface)
+    with store_errors_as_unavailable(interface):
+        interface.end(session)  # type: ignore[arg-type]
 
 
 # -- the guard -----------------------------------------------------------------
@@ -105,6 +145,38 @@ class GuardedSessionInterface(ServerSideSessionInterface):
 
     #: Exceptions of this store that mean "unreachable or too slow".
     store_errors: tuple[type[BaseException], ...] = (OSError,)
+    #: How long a session holding only pending logins is kept.
+    pending_lifetime: timedelta = timedelta(minutes=10)
+
+    def end(self, session: t.Any) -> None:
+        """Mark the stored session *session* came from as ended, delete it,
+        and give *session* a new id (see the module docstring)."""
+        loaded_sid = getattr(session, "_oauth2login_loaded", (None, {}))[0]
+        if loaded_sid is not None:
+            self.end_stored(self._get_store_id(loaded_sid))
+        session.sid = self._generate_sid(self.sid_length)
+        session.modified = True
+
+    def end_stored(self, store_id: str) -> None:
+        """Mark the stored session *store_id* as ended, then delete it."""
+        mark = self.session_class({"ended": True}, sid="")
+        super()._upsert_session(timedelta(seconds=ENDED_MARK_TTL), mark, _ended_id(store_id))
+        self._delete_session(store_id)
+
+    def is_ended(self, store_id: str) -> bool:
+        """Whether the stored session *store_id* was ended (within the last hour)."""
+        return self._retrieve_session_data(_ended_id(store_id)) is not None
+
+    def regenerate(self, session: t.Any) -> None:
+        """Give *session* a new id; the old one is ended, not just deleted, so a
+        request of it still running cannot bring it back."""
+        if session:
+            self.end(session)
+
+    def get_expiration_time(self, app: Flask, session: t.Any) -> datetime | None:
+        if session.permanent and _holds_only_pending(session):
+            return datetime.now(UTC) + self.pending_lifetime
+        return super().get_expiration_time(app, session)  # type: ignore[no-any-return]
 
     def open_session(self, app: Flask, request: t.Any) -> t.Any:
         try:
@@ -131,7 +203,8 @@ class GuardedSessionInterface(ServerSideSessionInterface):
 
     def _upsert_session(self, session_lifetime: t.Any, session: t.Any, store_id: str) -> None:
         loaded_sid, loaded = getattr(session, "_oauth2login_loaded", (None, {}))
-        if loaded_sid is not None and session.sid == loaded_sid:
+        from_store = loaded_sid is not None and session.sid == loaded_sid
+        if from_store:
             # Another request of this session may have refreshed the token,
             # logged out or started a login since this one began: of this
             # extension's keys, those this request did not change are taken
@@ -148,7 +221,15 @@ class GuardedSessionInterface(ServerSideSessionInterface):
                     dict.pop(session, key, None)
             if not session:
                 raise _SessionEnded
+        if _holds_only_pending(session):
+            # A visitor who is not logged in: kept only while a login may run.
+            session_lifetime = min(session_lifetime, self.pending_lifetime)
         super()._upsert_session(session_lifetime, session, store_id)
+        if from_store and self.is_ended(store_id):
+            # Ended (logged out) while this request ran, after the read above:
+            # take back what was just written.
+            self._delete_session(store_id)
+            raise _SessionEnded
 
     def get_cookie_secure(self, app: Flask) -> bool:
         """Mark the session cookie ``Secure`` whenever the request came over HTTPS."""
@@ -203,6 +284,17 @@ def store_errors_as_unavailable(interface: t.Any) -> t.Iterator[None]:
 
 
 _MISSING = object()
+
+
+def _ended_id(store_id: str) -> str:
+    return f"{store_id}:ended"
+
+
+def _holds_only_pending(data: t.Mapping[str, t.Any]) -> bool:
+    """Whether *data* holds nothing but pending logins (nobody is logged in,
+    and the app stored nothing of its own)."""
+    keys = set(dict.keys(data)) - _BOOKKEEPING_KEYS  # dict's: not marked accessed
+    return keys == {PENDING_KEY}
 
 
 class _SessionEnded(Exception):
@@ -285,8 +377,8 @@ def _become(response: Response, replacement: Response) -> None:
 
 
 def _embedded_store(app: Flask) -> t.Any:
-    from cachelib.file import FileSystemCache
+    from .filestore import SessionFileStore
 
     path = os.path.join(app.instance_path, "flask_session")
     os.makedirs(path, mode=0o700, exist_ok=True)
-    return FileSystemCache(path, threshold=10_000, mode=0o600)
+    return SessionFileStore(path, mode=0o600)

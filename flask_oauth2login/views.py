@@ -26,6 +26,7 @@ from . import flow, login, tokens
 from .diagnostics import diagnose_missing_login
 from .errors import InvalidState, LoginError, OAuth2LoginError, SessionStoreUnavailable
 from .responses import wants_json
+from .sessions import end as end_session
 from .sessions import regenerate
 from .signals import logged_in, logged_out, login_failed
 from .state import AppState, get_state
@@ -99,16 +100,22 @@ def callback(provider: str) -> t.Any:
 
 
 def logout() -> t.Any:
-    """Forget the login, revoking tokens at the provider where it can."""
+    """End the session, then revoke its tokens at the provider where it can.
+
+    The session ends first, for every request and process (a request still
+    running cannot bring the login back), so a slow or failing provider
+    never keeps anyone logged in.
+    """
     state = get_state()
     held = dict(session.get(tokens.TOKENS_KEY, {}))
-    for provider, token in held.items():
-        _revoke(state, provider, token)
     forgotten = tokens.forget()
-    session.pop(flow.SESSION_KEY, None)
     app = current_app._get_current_object()
     for provider in forgotten:
         logged_out.send(app, provider=provider)
+    session.clear()
+    end_session()
+    for provider, token in held.items():
+        _revoke(state, provider, token)
     target = request.form.get("next") or request.args.get("next")
     next_url = flow.safe_next(target, state.settings.logout_redirect_url)
     if wants_json():

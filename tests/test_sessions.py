@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+import struct
+import time
 import typing as t
+from email.utils import parsedate_to_datetime
 
 import cachelib
 import pytest
@@ -277,3 +281,129 @@ def test_redis_lost_during_the_login_callback_answers_503(make_app, rogue, outag
         outage_redis.start()
     assert response.status_code == 503
     assert response.get_json()["error"] == "session_store_unavailable"
+
+
+# -- logout wins over requests that began before it -----------------------------
+
+
+def test_logout_is_not_undone_by_a_request_that_refreshed_meanwhile(store_app, rogue):
+    """The session holds the app's own keys too, and the request that began
+    before the logout refreshed the token: it must not log the user back in."""
+    client = store_app.test_client()
+    log_in(client, rogue)
+    with client.session_transaction() as sess:
+        sess["cart"] = ["book"]
+        sess["_user_id"] = "42"  # a Flask-Login user
+    make_expired(client)
+    rogue.expire_access_tokens()
+    headers = cookie_header(store_app, client)
+    in_flight = open_in_flight(store_app, headers)
+    # The in-flight request refreshes its token, as oauth.session would.
+    tokens = dict(in_flight[TOKENS_KEY])
+    tokens["rogue"] = {**tokens["rogue"], "access_token": "refreshed", "expires_at": 2**40}
+    in_flight[TOKENS_KEY] = tokens
+    assert client.post("/logout").status_code == 303
+
+    response = save_in_flight(store_app, headers, in_flight)
+    assert "Set-Cookie" not in response.headers
+    assert stored(store_app, headers) in ({}, {"_permanent": True})
+    assert client.get("/").get_json()["user"] is None
+    again = store_app.test_client()
+    again.set_cookie("session", headers["Cookie"].split("=", 1)[1])
+    assert again.get("/").get_json()["user"] is None
+    assert again.get("/private", headers={"Accept": "application/json"}).status_code == 401
+
+
+def test_logout_between_the_read_and_the_write_of_a_running_request(store_app, rogue):
+    """The narrowest race: a running request has re-read the stored session
+    (it still exists) and writes it back after the logout deleted it."""
+    client = store_app.test_client()
+    log_in(client, rogue)
+    headers = cookie_header(store_app, client)
+    in_flight = open_in_flight(store_app, headers)
+    in_flight["note"] = "changed by the running request"
+    interface = store_app.session_interface
+    read = interface._retrieve_session_data
+    logged_out = []
+
+    def read_then_logout(store_id: str) -> t.Any:
+        data = read(store_id)
+        if not logged_out and not store_id.endswith(":ended"):
+            logged_out.append("pending")  # the logout's own reads pass through
+            logged_out[0] = client.post("/logout").status_code
+        return data
+
+    with store_app.test_request_context("/", headers=headers):
+        response = store_app.response_class("done")
+        interface._retrieve_session_data = read_then_logout  # type: ignore[method-assign]
+        try:
+            interface.save_session(store_app, in_flight, response)
+        finally:
+            del interface._retrieve_session_data
+    assert logged_out == [303]
+    assert "Set-Cookie" not in response.headers
+    assert not stored(store_app, headers).get(USER_KEY)
+    assert not stored(store_app, headers).get("note")
+    again = store_app.test_client()
+    again.set_cookie("session", headers["Cookie"].split("=", 1)[1])
+    assert again.get("/").get_json()["user"] is None
+
+
+def test_logout_gives_a_new_session_id_and_deletes_the_old_one(store_app, rogue):
+    client = store_app.test_client()
+    log_in(client, rogue)
+    headers = cookie_header(store_app, client)
+    response = client.post("/logout")
+    assert "session=;" in response.headers["Set-Cookie"]  # the cookie is deleted
+    assert stored(store_app, headers) in ({}, {"_permanent": True})
+
+
+# -- visitors who are not logged in ---------------------------------------------
+
+
+def _stored_expiry(app: Flask, client: t.Any) -> float:
+    """Seconds until the stored session of *client* expires."""
+    interface = app.session_interface
+    store_id = interface._get_store_id(client.get_cookie("session").value)
+    if hasattr(interface, "cache"):
+        with open(interface.cache._get_filename(store_id), "rb") as f:
+            return struct.unpack("I", f.read(4))[0] - time.time()
+    return float(interface.client.ttl(store_id))
+
+
+def test_starting_a_login_stores_the_visitor_only_while_the_login_may_run(store_app, rogue):
+    client = store_app.test_client()
+    response = client.get("/login/rogue")
+    assert response.status_code == 302
+    assert 0 < _stored_expiry(store_app, client) <= 600  # OAUTH2LOGIN_LOGIN_TIMEOUT
+    cookie = response.headers["Set-Cookie"]
+    assert "Expires=" in cookie
+    expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+    assert expires - datetime.datetime.now(datetime.UTC) <= datetime.timedelta(seconds=601)
+
+    follow_callback(client, rogue.authorize(response.headers["Location"]))
+    assert _stored_expiry(store_app, client) > 30 * 24 * 3600  # a login: the full lifetime
+
+
+def test_a_session_with_the_apps_own_data_keeps_its_lifetime(store_app, rogue):
+    @store_app.get("/remember")
+    def remember() -> str:
+        session["theme"] = "dark"
+        return "ok"
+
+    client = store_app.test_client()
+    client.get("/remember")
+    client.get("/login/rogue")
+    assert _stored_expiry(store_app, client) > 30 * 24 * 3600
+
+
+def test_anonymous_floods_never_evict_a_logged_in_session(app, rogue):
+    """cachelib's file store deleted sessions past 10,000 files to make room."""
+    client = app.test_client()
+    log_in(client, rogue)
+    cache = app.session_interface.cache
+    for i in range(10_050):  # what cookie-less /login requests left: 31-day sessions
+        cache.set(f"session:anonymous-{i}", {"_oauth2login_pending": {}}, timeout=32 * 86400)
+    for _ in range(3):
+        assert app.test_client().get("/login/rogue").status_code == 302
+    assert client.get("/").get_json()["user"]["sub"] == "user-123"
