@@ -93,11 +93,27 @@ class KeyCache:
         candidates = [
             key
             for data, key in self._keys or ()
-            if data.get("use", "sig") == "sig" and data.get("alg", alg) == alg
+            if data.get("use", "sig") == "sig"
+            and data.get("alg", alg) == alg
+            and (data.get("kty"), data.get("crv")) in _KEY_TYPES.get(alg, ())
         ]
         if kid is not None:
             candidates = [key for key in candidates if key.key_id == kid]
         return candidates[0] if len(candidates) == 1 else None
+
+
+#: The key type (``kty``, ``crv``) each algorithm verifies with: a key of
+#: another type never reaches the signature check (PyJWT raises TypeError).
+_KEY_TYPES: dict[str, frozenset[tuple[str, str | None]]] = {
+    **{
+        alg: frozenset({("RSA", None)})
+        for alg in ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+    },
+    "ES256": frozenset({("EC", "P-256")}),
+    "ES384": frozenset({("EC", "P-384")}),
+    "ES512": frozenset({("EC", "P-521")}),
+    "EdDSA": frozenset({("OKP", "Ed25519"), ("OKP", "Ed448")}),
+}
 
 
 def validate_id_token(
@@ -168,6 +184,11 @@ def validate_id_token(
     except jwt.PyJWTError as exc:
         raise InvalidToken(
             f"The ID token did not validate: {exc}.", provider=provider.name
+        ) from None
+    except (TypeError, ValueError):  # a key PyJWT cannot use with this algorithm
+        raise InvalidToken(
+            "The ID token's signature could not be checked with the provider's key.",
+            provider=provider.name,
         ) from None
 
     _check_issuer(claims, issuer, provider, issuer_matches)

@@ -217,3 +217,39 @@ def test_flood_of_unknown_kids_does_not_hammer_the_provider(make_app, rogue, fai
         assert log_in(app.test_client(), rogue).status_code == 401
     assert len(failures) == 20
     assert rogue.calls["jwks"] <= 2
+
+
+@pytest.fixture
+def ec_key_set(rogue: t.Any) -> t.Iterator[str]:
+    """A key set on loopback holding one EC key, without ``alg``, under the
+    rogue provider's key id; yields its URL."""
+    import json
+    import threading
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+    from werkzeug.serving import make_server
+    from werkzeug.wrappers import Response
+
+    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    jwk = {**json.loads(ECAlgorithm.to_jwk(public)), "kid": rogue.kid, "use": "sig"}
+    body = json.dumps({"keys": [jwk]})
+    server = make_server("127.0.0.1", 0, Response(body, mimetype="application/json"), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/jwks"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_key_of_the_wrong_type_for_the_algorithm_is_refused_cleanly(
+    make_app, rogue, failures, ec_key_set
+):
+    """An EC key matched to an RS256 token made PyJWT raise TypeError (a 500)."""
+    rogue.behaviour.metadata_overrides = {"jwks_uri": ec_key_set}
+    app = make_app({"rogue": rogue_entry(rogue)})
+    client = app.test_client()
+    assert_refused(client, log_in(client, rogue), failures)
+    assert failures[0]["error"].error_code == "invalid_token"
