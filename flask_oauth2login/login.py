@@ -7,7 +7,6 @@ leave sessions, responses and signals to the views.
 from __future__ import annotations
 
 import typing as t
-from contextlib import suppress
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import url_for
@@ -83,11 +82,11 @@ def complete(
     :raises LoginError: if anything is wrong.
     """
     settings = state.settings
-    if "error" in params:
-        _drop_pending(params.get("state"), provider, settings.login_timeout)
-        raise _denied(provider, params)
-
+    # An error answer too must belong to a login started here: else anyone
+    # could show (and log) a message of their own on this site.
     login = flow.take_login(params.get("state"), provider=provider, timeout=settings.login_timeout)
+    if "error" in params:
+        raise _denied(provider, params)
     client = state.client(provider)
     endpoints = state.endpoints(provider)
     if login["issuer"] != endpoints.issuer:
@@ -129,6 +128,7 @@ def complete(
     for name in client.config.preset.callback_profile_params:  # e.g. Apple's "user"
         if isinstance(params.get(name), str):
             raw.setdefault(name, params[name])
+    _check_text(raw, provider)
     user = _user(state, provider, endpoints.issuer, token["access_token"], raw)
     # The issuer the ID token names: for multi-tenant providers the user's
     # tenant, which a refreshed ID token must name again.
@@ -162,6 +162,26 @@ def _user(
     return user
 
 
+def _check_text(value: t.Any, provider: str) -> None:
+    """Refuse text that is not valid Unicode (a lone surrogate such as
+    ``"\\ud800"`` in a JSON string): no session store could keep it."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidProviderResponse(
+                "The provider described the user with text that is not valid Unicode.",
+                provider=provider,
+            ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, provider)
+            _check_text(item, provider)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item, provider)
+
+
 def _check_iss(iss: str | None, expected: str | None, required: bool, provider: str) -> None:
     """RFC 9207: the authorization response names the expected issuer."""
     if expected is None:
@@ -191,13 +211,6 @@ def _denied(provider: str, params: t.Mapping[str, str]) -> AuthorizationDenied:
     if description:
         message += f" The provider said: {description}"
     return AuthorizationDenied(message, provider=provider, error=error)
-
-
-def _drop_pending(state_value: str | None, provider: str, timeout: float) -> None:
-    """Clear the login an error answer ends, if it can be found."""
-    if state_value:
-        with suppress(InvalidState):
-            flow.take_login(state_value, provider=provider, timeout=timeout)
 
 
 def _with_query(url: str, params: t.Mapping[str, str]) -> str:

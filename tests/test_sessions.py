@@ -407,3 +407,27 @@ def test_anonymous_floods_never_evict_a_logged_in_session(app, rogue):
     for _ in range(3):
         assert app.test_client().get("/login/rogue").status_code == 302
     assert client.get("/").get_json()["user"]["sub"] == "user-123"
+
+
+# -- what no store can keep -----------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["id_token_claims", "userinfo_overrides"])
+def test_text_that_is_not_unicode_is_refused_and_the_old_login_kept(
+    store_app, rogue, failures, where
+):
+    """A lone surrogate in a claim made the Redis store fail after the old
+    session was deleted and ``logged_in`` had fired."""
+    from flask_oauth2login import logged_in
+
+    client = store_app.test_client()
+    log_in(client, rogue)
+    setattr(rogue.behaviour, where, {"given_name": "\ud800"})
+    logins: list[t.Any] = []
+    with logged_in.connected_to(lambda sender, **kw: logins.append(kw)):
+        response = log_in(client, rogue)
+    assert response.status_code == 502
+    assert "not valid Unicode" in response.get_data(as_text=True)
+    assert logins == []
+    assert len(failures) == 1
+    assert client.get("/").get_json()["user"]["name"] == "Alice Example"
