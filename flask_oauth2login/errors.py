@@ -10,6 +10,7 @@ response::
     ├── NotLoggedInError
     │   └── RefreshError
     └── LoginError
+        ├── UnknownProvider
         ├── AuthorizationDenied
         ├── InvalidState
         ├── InvalidCallback
@@ -93,6 +94,13 @@ class LoginError(OAuth2LoginError):
     status_code: int = 400
     #: A short machine-readable code, shown to the user and sent with signals.
     error_code: str = "login_failed"
+
+
+class UnknownProvider(LoginError):
+    """No provider of that name is configured (a mistyped login link)."""
+
+    status_code = 404
+    error_code = "unknown_provider"
 
 
 class AuthorizationDenied(LoginError):

@@ -21,6 +21,11 @@ from .errors import InvalidState
 
 #: Session key holding the pending logins.
 SESSION_KEY = "_oauth2login_pending"
+#: Session key holding the logins this session completed lately, so that a
+#: callback replayed with Back (or reloaded) goes on to where it was going.
+COMPLETED_KEY = "_oauth2login_completed"
+#: Completed logins remembered at most.
+MAX_COMPLETED = 4
 
 
 def new_login(
@@ -94,6 +99,27 @@ def take_login(state: str | None, *, provider: str, timeout: float) -> dict[str,
             "This login took too long and has expired. Please log in again.", provider=provider
         )
     return login
+
+
+def remember_completed(state: str, *, provider: str, next_url: str) -> None:
+    """Note that the login *state* named completed, and where it went."""
+    now = time.time()
+    done = dict(session.get(COMPLETED_KEY, {}))
+    done[_key(state)] = {"provider": provider, "next": next_url, "at": now}
+    while len(done) > MAX_COMPLETED:
+        del done[min(done, key=lambda k: done[k]["at"])]
+    session[COMPLETED_KEY] = done
+
+
+def completed_next(state: str | None, *, provider: str, timeout: float) -> str | None:
+    """Where the login *state* named went, if this session completed it
+    with *provider* within *timeout* seconds; else ``None``."""
+    if not state:
+        return None
+    done = session.get(COMPLETED_KEY, {}).get(_key(state))
+    if not done or done["provider"] != provider or time.time() - done["at"] > timeout:
+        return None
+    return done["next"]  # type: ignore[no-any-return]
 
 
 def code_challenge(verifier: str) -> str:

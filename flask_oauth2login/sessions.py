@@ -47,7 +47,7 @@ from flask_session.base import ServerSideSessionInterface
 from werkzeug.wrappers import Response
 
 from .errors import ConfigurationError, SessionStoreUnavailable
-from .responses import wants_json
+from .responses import protect, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -364,8 +364,7 @@ def unavailable_response(error: SessionStoreUnavailable) -> Response:
         response = current_app.response_class(page, mimetype="text/html")
     response.status_code = 503
     response.headers["Retry-After"] = str(RETRY_AFTER)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return protect(response)
 
 
 def _become(response: Response, replacement: Response) -> None:

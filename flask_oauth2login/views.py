@@ -12,7 +12,6 @@ import typing as t
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     jsonify,
     redirect,
@@ -24,8 +23,14 @@ from werkzeug.wrappers import Response
 
 from . import flow, login, tokens
 from .diagnostics import diagnose_missing_login
-from .errors import InvalidState, LoginError, OAuth2LoginError, SessionStoreUnavailable
-from .responses import wants_json
+from .errors import (
+    InvalidState,
+    LoginError,
+    OAuth2LoginError,
+    SessionStoreUnavailable,
+    UnknownProvider,
+)
+from .responses import protect, wants_json
 from .sessions import end as end_session
 from .sessions import regenerate
 from .signals import logged_in, logged_out, login_failed
@@ -46,6 +51,7 @@ def create_blueprint(url_prefix: str) -> Blueprint:
     bp.add_url_rule("/login/<provider>", "login", start_login)
     bp.add_url_rule("/callback/<provider>", "callback", callback, methods=["GET", "POST"])
     bp.add_url_rule("/logout", "logout", logout, methods=["POST"])
+    bp.add_url_rule("/logout", "logout_page", logout_page, methods=["GET"])
     return bp
 
 
@@ -55,7 +61,7 @@ def choose() -> t.Any:
     next_url = flow.safe_next(request.args.get("next"), state.settings.redirect_url)
     providers = [(name, c.config.title) for name, c in state.clients.items()]
     page = render_template("oauth2login/choose.html", providers=providers, next=next_url)
-    return _no_store(current_app.make_response(page))
+    return protect(current_app.make_response(page))
 
 
 def start_login(provider: str) -> t.Any:
@@ -66,7 +72,7 @@ def start_login(provider: str) -> t.Any:
         url = login.start(state, provider, next_url)
     except LoginError as exc:
         return _failed(provider, exc)
-    return _no_store(redirect(url, 302))
+    return protect(redirect(url, 302))
 
 
 def callback(provider: str) -> t.Any:
@@ -78,13 +84,19 @@ def callback(provider: str) -> t.Any:
         # from this site, where the browser adds the cookie.
         fields = {k: v for k, v in params.items() if k != RESUBMIT_FIELD}
         page = render_template("oauth2login/resubmit.html", fields=fields, field=RESUBMIT_FIELD)
-        return _no_store(Response(page, 200, mimetype="text/html"))
+        return protect(Response(page, 200, mimetype="text/html"))
     try:
         user, token, next_url = login.complete(state, provider, params)
         before = tokens.snapshot()
         regenerate()
         tokens.save_login(provider, user, token)
+        flow.remember_completed(params["state"], provider=provider, next_url=next_url)
         response = _run_login_hooks(state, provider, user, token, before)
+    except InvalidState as exc:
+        replayed = _replayed_to(state, provider, params.get("state"))
+        if replayed is not None:  # Back or reload after this very login
+            return protect(redirect(replayed, 303))
+        return _failed(provider, exc)
     except LoginError as exc:
         return _failed(provider, exc)
     except SessionStoreUnavailable as exc:  # answered 503 by its error handler
@@ -96,7 +108,7 @@ def callback(provider: str) -> t.Any:
         response = redirect(next_url, 302)
     response = current_app.make_response(response)
     response.headers["Referrer-Policy"] = "no-referrer"
-    return _no_store(response)
+    return protect(response)
 
 
 def logout() -> t.Any:
@@ -119,8 +131,33 @@ def logout() -> t.Any:
     target = request.form.get("next") or request.args.get("next")
     next_url = flow.safe_next(target, state.settings.logout_redirect_url)
     if wants_json():
-        return _no_store(current_app.response_class(status=204))
-    return _no_store(redirect(next_url, 303))
+        return protect(current_app.response_class(status=204))
+    return protect(redirect(next_url, 303))
+
+
+def logout_page() -> t.Any:
+    """``GET /logout``: logging out takes a POST (a link elsewhere must not log
+    anyone out); this page offers the button."""
+    state = get_state()
+    next_url = flow.safe_next(request.args.get("next"), state.settings.logout_redirect_url)
+    if wants_json():
+        response = jsonify(
+            error="method_not_allowed", message="Log out with POST /logout.", provider=None
+        )
+    else:
+        page = render_template("oauth2login/logout.html", next=next_url)
+        response = current_app.response_class(page, mimetype="text/html")
+    response.status_code = 405
+    response.headers["Allow"] = "POST"
+    return protect(response)
+
+
+def _replayed_to(state: AppState, provider: str, state_value: str | None) -> str | None:
+    """Where a callback this session already completed went, if the user is
+    still logged in with *provider*."""
+    if tokens.get_token(provider) is None:
+        return None
+    return flow.completed_next(state_value, provider=provider, timeout=state.settings.login_timeout)
 
 
 def _run_login_hooks(
@@ -171,7 +208,7 @@ def error_response(error: LoginError, provider: str | None = None) -> Response:
         page = render_template(
             "oauth2login/error.html",
             error=error,
-            provider=provider,
+            provider=provider if provider in state.clients else None,
             title=state.clients[provider].config.title if provider in state.clients else None,
             hint=diagnose_missing_login()
             if current_app.debug and isinstance(error, InvalidState)
@@ -179,20 +216,18 @@ def error_response(error: LoginError, provider: str | None = None) -> Response:
         )
         response = current_app.response_class(page, error.status_code, mimetype="text/html")
     response.headers["Referrer-Policy"] = "no-referrer"
-    return _no_store(response)
+    return protect(response)
 
 
 def _state_for(provider: str) -> AppState:
     state = get_state()
     if provider not in state.clients:
-        abort(404, description=f"No login provider called {provider!r} is configured here.")
+        raise UnknownProvider(
+            "There is no way to log in by that name here; pick one of the ways offered.",
+            provider=provider,
+        )
     return state
 
 
 def _cookie_missing() -> bool:
     return current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
-
-
-def _no_store(response: t.Any) -> t.Any:
-    response.headers["Cache-Control"] = "no-store"
-    return response

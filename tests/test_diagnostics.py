@@ -11,6 +11,7 @@ from cachelib import SimpleCache
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_oauth2login import diagnostics
+from flask_oauth2login.tokens import TOKENS_KEY
 from tests.conftest import follow_callback, log_in, rogue_entry, start_login
 
 HINT_ID = 'id="oauth2login-hint"'
@@ -82,6 +83,8 @@ def test_used_login_hint(debug_app, rogue):
     client = app.test_client()
     answer = callback_url(client, rogue)
     assert follow_callback(client, answer).status_code == 302
+    with client.session_transaction() as session:  # the login ended since
+        session.pop(TOKENS_KEY)
     replay = follow_callback(client, answer)
     assert replay.status_code == 400
     hint = hint_of(replay)

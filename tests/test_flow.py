@@ -14,7 +14,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import pytest
 
 from flask_oauth2login import flow
-from tests.conftest import follow_callback, rogue_entry, start_login
+from flask_oauth2login.tokens import TOKENS_KEY
+from tests.conftest import follow_callback, log_in, rogue_entry, start_login
 
 # ----------------------------------------------------------------- helpers
 
@@ -158,11 +159,37 @@ def test_login_within_the_time_limit_is_accepted(client, rogue):
 def test_replayed_state_is_refused_before_the_token_request(client, rogue, failures):
     callback = rogue.authorize(start_login(client))
     assert follow_callback(client, callback).status_code == 302
+    with client.session_transaction() as session:  # the login ended since
+        session.pop(TOKENS_KEY)
     rogue.calls.clear()
     # The same answer again, in the same session: the login was used once.
     response = follow_callback(client, callback)
     assert response.status_code == 400
     assert rogue.calls["token"] == 0
+    assert [f["error"].error_code for f in failures] == ["invalid_state"]
+
+
+def test_callback_replayed_while_logged_in_goes_on_to_next(client, rogue, failures):
+    """Back, or a reload, after a login: no error page for a logged-in user,
+    and no second token request."""
+    callback = rogue.authorize(start_login(client, next="/private"))
+    assert follow_callback(client, callback).headers["Location"] == "/private"
+    rogue.calls.clear()
+    response = follow_callback(client, callback)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/private"
+    assert rogue.calls["token"] == 0
+    assert failures == []
+    assert client.get("/").get_json()["user"]["sub"] == "user-123"
+
+
+def test_replayed_callback_of_another_session_is_still_refused(app, client, rogue, failures):
+    callback = rogue.authorize(start_login(client))
+    assert follow_callback(client, callback).status_code == 302
+    other = app.test_client()
+    log_in(other, rogue)  # logged in, but this answer is not its own
+    response = follow_callback(other, callback)
+    assert response.status_code == 400
     assert [f["error"].error_code for f in failures] == ["invalid_state"]
 
 

@@ -146,7 +146,9 @@ def test_pending_login_is_used_once_across_processes(app_servers, rogue):
     path = f"{callback.path}?{callback.query}"
     assert browser.get(app_servers.b + path, allow_redirects=False).status_code == 302
     replay = browser.get(app_servers.a + path, allow_redirects=False)
-    assert replay.status_code == 400
+    assert replay.status_code == 303  # logged in already: on to where it was going
+    intruder = http_session()  # another browser replaying the answer
+    assert intruder.get(app_servers.a + path, allow_redirects=False).status_code == 400
     assert rogue.calls["token:authorization_code"] == 1
 
 

@@ -83,9 +83,41 @@ def closed_port() -> int:
     ],
 )
 def test_unknown_provider_answers_404(client, rogue, method, path):
-    response = client.open(path, method=method)
+    response = client.open(path, method=method, headers={"Accept": "text/html"})
     assert response.status_code == 404
     assert sum(rogue.calls.values()) == 0
+    page = response.get_data(as_text=True)
+    assert "Other ways to log in" in page  # the extension's page, not Werkzeug's
+    assert "There is no way to log in by that name here" in page
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_unknown_provider_answers_json_clients_with_json(client):
+    response = client.get("/login/nope", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "unknown_provider"
+
+
+def test_get_logout_answers_405_with_a_logout_button(client):
+    response = client.get("/logout?next=/bye", headers={"Accept": "text/html"})
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    page = response.get_data(as_text=True)
+    assert '<form method="post" action="/logout">' in page
+    assert 'name="next" value="/bye"' in page
+    json_answer = client.get("/logout", headers={"Accept": "application/json"})
+    assert json_answer.status_code == 405
+    assert json_answer.get_json()["error"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "path", ["/login", "/login/nope", "/logout", "/callback/rogue?state=x&code=y"]
+)
+def test_pages_of_the_extension_refuse_framing(client, path):
+    response = client.get(path, headers={"Accept": "text/html"})
+    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 # ----------------------------------------------------------- error answers
@@ -427,6 +459,38 @@ def test_redacting_filter_rewrites_formatted_records():
     assert redaction.RedactingFilter().filter(record) is True
     assert "S1" not in record.getMessage()
     assert "/cb?code=[redacted]" in record.getMessage()
+
+
+def test_error_answer_without_a_login_of_this_browser_is_refused_unshown(
+    client, rogue, failures, caplog
+):
+    """Anyone could send a browser to the callback with an error text of
+    their own: it is neither shown nor logged without a matching state."""
+    forged = "x\r\nINFO flask_oauth2login.views: Logged in rogue:admin."
+    response = client.get(
+        "/callback/rogue?" + urlencode({"error": "access_denied", "error_description": forged}),
+        headers={"Accept": "text/html"},
+    )
+    assert response.status_code == 400
+    assert [f["error"].error_code for f in failures] == ["invalid_state"]
+    assert "Logged in rogue:admin" not in response.get_data(as_text=True)
+    assert "Logged in rogue:admin" not in caplog.text
+
+
+def test_provider_text_in_log_lines_cannot_start_a_line(client, rogue, caplog):
+    caplog.set_level(logging.INFO, logger="flask_oauth2login")
+    rogue.behaviour.authorize_error = "access_denied"
+    rogue.behaviour.authorize_error_description = "no\r\nINFO Logged in rogue:admin."
+    assert log_in(client, rogue).status_code == 403
+    failed = [r.getMessage() for r in caplog.records if "failed" in r.getMessage()]
+    assert failed and all("\n" not in line and "\r" not in line for line in failed)
+    assert "no\\x0d\\x0aINFO Logged in" in failed[0]
+
+
+def test_escape_controls():
+    assert redaction.escape_controls("a\r\nb\x1b[31m\u2028c\x85") == (
+        "a\\x0d\\x0ab\\x1b[31m\\u2028c\\x85"
+    )
 
 
 def test_extension_installs_the_filter_on_url_logging_loggers(app):
