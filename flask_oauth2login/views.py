@@ -23,8 +23,8 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from . import flow, login, tokens
-from .diagnostics import diagnose_missing_login
 from .errors import InvalidState, LoginError, OAuth2LoginError, SessionStoreUnavailable
+from .hints import diagnose_missing_login
 from .responses import wants_json
 from .sessions import regenerate
 from .signals import logged_in, logged_out, login_failed
