@@ -79,7 +79,11 @@ DEFAULTS: dict[str, t.Any] = {
 
 @dataclass(frozen=True)
 class ProviderConfig:
-    """One provider's settings: its preset merged with the user's entry."""
+    """One provider's settings: its preset merged with the user's entry.
+
+    Every field but ``name``, ``preset`` and ``options`` is a key of the
+    entry; a new one also needs its line in ``_SETTINGS`` (default and parser).
+    """
 
     name: str
     title: str
