@@ -18,7 +18,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import diagnostics, providers
+from . import providers
 from .state import EXTENSION_KEY, AppState
 
 #: The command group, ``flask oauth2login``.
@@ -26,13 +26,6 @@ oauth2login_group = AppGroup(
     "oauth2login",
     help="Check and list the login providers of flask-oauth2login.",
 )
-
-_MARKS = {
-    diagnostics.OK: ("ok", "green"),
-    diagnostics.INFO: ("info", "blue"),
-    diagnostics.WARNING: ("WARN", "yellow"),
-    diagnostics.ERROR: ("FAIL", "red"),
-}
 
 
 def _state() -> AppState:
@@ -77,6 +70,15 @@ def check_command(
     redirect_uris: tuple[str, ...], processes: int | None, offline: bool, strict: bool
 ) -> None:
     """Check providers, redirect URIs, the session store and cookie settings."""
+    # Imported here, not with the module: serving requests never loads the checks.
+    from . import diagnostics
+
+    marks = {
+        diagnostics.OK: ("ok", "green"),
+        diagnostics.INFO: ("info", "blue"),
+        diagnostics.WARNING: ("WARN", "yellow"),
+        diagnostics.ERROR: ("FAIL", "red"),
+    }
     state = _state()
     registered = _parse_registered(redirect_uris, list(state.clients))
     report = diagnostics.check_app(
@@ -88,7 +90,7 @@ def check_command(
     for topic, findings in report.topics().items():
         click.echo(click.style(topic[:1].upper() + topic[1:], bold=True))
         for finding in findings:
-            mark, color = _MARKS[finding.level]
+            mark, color = marks[finding.level]
             click.echo(f"  {click.style(f'{mark:<4}', fg=color)}  {finding.message}")
     errors, warnings = len(report.errors), len(report.warnings)
     summary = f"{errors} failed, {warnings} warning{'' if warnings == 1 else 's'}."

@@ -47,27 +47,6 @@ _URL_KEYS = (
     "api_base_url",
 )
 
-#: Keys every provider entry may carry.
-PROVIDER_KEYS = frozenset(
-    (
-        "preset",
-        "title",
-        "client_id",
-        "client_secret",
-        "issuer",
-        "scope",
-        "authorize_params",
-        "token_endpoint_auth_method",
-        "id_token_algorithms",
-        "trusted_audiences",
-        "token_placement",
-        "api_headers",
-        "api_origins",
-        "fetch_userinfo",
-        *_URL_KEYS,
-    )
-)
-
 #: Application-wide defaults, each overridable by ``OAUTH2LOGIN_<NAME>``.
 DEFAULTS: dict[str, t.Any] = {
     #: Seconds before any call to a provider gives up.
@@ -100,7 +79,11 @@ DEFAULTS: dict[str, t.Any] = {
 
 @dataclass(frozen=True)
 class ProviderConfig:
-    """One provider's settings: its preset merged with the user's entry."""
+    """One provider's settings: its preset merged with the user's entry.
+
+    Every field but ``name``, ``preset`` and ``options`` is a key of the
+    entry; a new one also needs its line in ``_SETTINGS`` (default and parser).
+    """
 
     name: str
     title: str
@@ -194,7 +177,7 @@ def load_settings(
         )
     external = values["EXTERNAL_URL"]
     if external is not None:
-        _check_absolute_url(external, key="OAUTH2LOGIN_EXTERNAL_URL")
+        _checked(_absolute_url, external, key="OAUTH2LOGIN_EXTERNAL_URL")
         external = external.rstrip("/")
 
     entries = config.get("OAUTH2LOGIN_PROVIDERS")
@@ -230,29 +213,64 @@ def load_provider(
     config: t.Mapping[str, t.Any],
     environ: t.Mapping[str, str],
 ) -> ProviderConfig:
-    """Merge a provider entry with its preset and validate the result."""
+    """Merge a provider entry with its preset and validate the result.
+
+    Each step below checks what the later ones rely on, so the first
+    mistake in an entry is the one reported.
+    """
+    _check_name(name)
+    entry = _entry_dict(name, entry)
+    preset = _resolve_preset(name, entry)
+    _reject_unknown_keys(name, entry, preset)
+    _fill_credentials(name, entry, preset, config, environ)
+    entry = _apply_configure(name, entry, preset)
+    options = {key: entry.pop(key) for key in preset.options if key in entry}
+    values = _merge(name, preset, entry)
+    _check_credentials(name, preset, values)
+    _normalize_scope(name, preset, entry, values)
+    _check_urls(name, values)
+    _derive_discovery(name, values)
+    _check_algorithms(name, preset, values)
+    _check_the_rest(name, values)
+    return ProviderConfig(name=name, preset=preset, options=options, **values)
+
+
+# -- the steps of load_provider ---------------------------------------------------
+
+
+def _check_name(name: t.Any) -> None:
     if not isinstance(name, str) or not name.replace("-", "").replace("_", "").isalnum():
         raise ConfigurationError(
             "provider names are letters, digits, '-' and '_' (they appear in URLs)",
             provider=str(name),
         )
+
+
+def _entry_dict(name: str, entry: t.Any) -> dict[str, t.Any]:
     if not isinstance(entry, t.Mapping):
         raise ConfigurationError("must be a dict of settings", provider=name)
-    entry = dict(entry)
+    return dict(entry)
 
+
+def _resolve_preset(name: str, entry: dict[str, t.Any]) -> Preset:
+    """The preset the entry names (taking ``preset`` out of it), else the one
+    called like the provider, else ``oidc``."""
     preset_name = entry.pop("preset", None)
     if preset_name is None:
         preset = providers.get(name) or providers.get("oidc")
-    else:
-        preset = providers.get(preset_name)
-        if preset is None:
-            raise ConfigurationError(
-                f"unknown preset {preset_name!r}; built-in presets: {', '.join(providers.names())}",
-                provider=name,
-                key="preset",
-            )
-    assert preset is not None
+        assert preset is not None
+        return preset
+    preset = providers.get(preset_name)
+    if preset is None:
+        raise ConfigurationError(
+            f"unknown preset {preset_name!r}; built-in presets: {', '.join(providers.names())}",
+            provider=name,
+            key="preset",
+        )
+    return preset
 
+
+def _reject_unknown_keys(name: str, entry: t.Mapping[str, t.Any], preset: Preset) -> None:
     unknown = set(entry) - PROVIDER_KEYS - set(preset.options)
     if unknown:
         key = sorted(unknown)[0]
@@ -262,45 +280,45 @@ def load_provider(
             key=key,
         )
 
-    # Credentials, and the preset's options (an Apple key, a tenant), may
-    # come from OAUTH2LOGIN_<NAME>_<KEY> in the config or the environment.
+
+def _fill_credentials(
+    name: str,
+    entry: dict[str, t.Any],
+    preset: Preset,
+    config: t.Mapping[str, t.Any],
+    environ: t.Mapping[str, str],
+) -> None:
+    """Credentials, and the preset's options (an Apple key, a tenant), the entry
+    lacks may come from ``OAUTH2LOGIN_<NAME>_<KEY>`` in the config or the environment."""
     for key in ("client_id", "client_secret", *preset.options):
         if key not in entry:
             found = _from_config_or_environ(name, key, config, environ)
             if found is not None:
                 entry[key] = found
 
-    if preset.configure is not None:
-        try:
-            entry = preset.configure(entry)
-        except ConfigurationError as exc:
-            message = exc.message
-            if exc.key and message.startswith(f"{exc.key}: "):
-                message = message[len(exc.key) + 2 :]
-            raise ConfigurationError(message, provider=name, key=exc.key) from None
 
-    merged: dict[str, t.Any] = {
-        "server_metadata_url": preset.server_metadata_url,
-        "issuer": preset.issuer,
-        "authorize_url": preset.authorize_url,
-        "token_url": preset.token_url,
-        "userinfo_url": preset.userinfo_url,
-        "jwks_uri": preset.jwks_uri,
-        "revocation_url": preset.revocation_url,
-        "scope": preset.scope,
-        "authorize_params": dict(preset.authorize_params),
-        "token_endpoint_auth_method": preset.token_endpoint_auth_method,
-        "token_placement": preset.token_placement,
-        "api_headers": dict(preset.api_headers),
-        "api_base_url": preset.api_base_url,
-        "api_origins": preset.api_origins,
-        "fetch_userinfo": "auto",
-        "title": preset.title if preset.name != "oidc" else name.replace("_", " ").title(),
-    }
-    options = {key: entry.pop(key) for key in preset.options if key in entry}
-    merged.update(entry)
+def _apply_configure(name: str, entry: dict[str, t.Any], preset: Preset) -> dict[str, t.Any]:
+    """Let the preset turn its options into endpoints (a tenant, a domain)."""
+    if preset.configure is None:
+        return entry
+    try:
+        return preset.configure(entry)
+    except ConfigurationError as exc:
+        message = exc.message
+        if exc.key and message.startswith(f"{exc.key}: "):
+            message = message[len(exc.key) + 2 :]
+        raise ConfigurationError(message, provider=name, key=exc.key) from None
 
-    client_id = merged.get("client_id")
+
+def _merge(name: str, preset: Preset, entry: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """Every setting: the entry's value, else its default."""
+    values = {key: setting.default(preset, name) for key, setting in _SETTINGS.items()}
+    values.update(entry)
+    return values
+
+
+def _check_credentials(name: str, preset: Preset, values: dict[str, t.Any]) -> None:
+    client_id = values["client_id"]
     if not client_id or not isinstance(client_id, str):
         env_name = f"OAUTH2LOGIN_{_env_name(name)}_CLIENT_ID"
         raise ConfigurationError(
@@ -308,15 +326,9 @@ def load_provider(
             provider=name,
             key="client_id",
         )
-    method = merged["token_endpoint_auth_method"]
-    if method not in AUTH_METHODS:
-        raise ConfigurationError(
-            f"must be one of {', '.join(AUTH_METHODS)}",
-            provider=name,
-            key="token_endpoint_auth_method",
-        )
+    method = _parse(name, values, "token_endpoint_auth_method")
     built_secret = preset.client_secret_builder is not None
-    if method != "none" and not merged.get("client_secret") and not built_secret:
+    if method != "none" and not values["client_secret"] and not built_secret:
         env_name = f"OAUTH2LOGIN_{_env_name(name)}_CLIENT_SECRET"
         raise ConfigurationError(
             f"missing; set it (or the {env_name} environment variable), "
@@ -325,119 +337,184 @@ def load_provider(
             key="client_secret",
         )
 
-    scope = merged["scope"]
+
+def _normalize_scope(
+    name: str, preset: Preset, entry: t.Mapping[str, t.Any], values: dict[str, t.Any]
+) -> None:
     if (
         preset.name == "oidc"
         and "scope" not in entry
-        and not merged.get("server_metadata_url")
-        and not merged.get("issuer")
+        and not values["server_metadata_url"]
+        and not values["issuer"]
     ):
         # Endpoints by hand and no issuer: a plain OAuth 2.0 provider, which
         # issues no ID token unless scope asks for openid.
-        scope = ()
-    if isinstance(scope, str):
-        scope = tuple(scope.split())
-    elif isinstance(scope, list | tuple) and all(isinstance(s, str) for s in scope):
-        scope = tuple(scope)
-    else:
-        raise ConfigurationError(
-            "must be a space-separated string or a list of strings", provider=name, key="scope"
-        )
-    merged["scope"] = scope
+        values["scope"] = ()
+    _parse(name, values, "scope")
 
-    for key in _URL_KEYS:
-        value = merged.get(key)
-        if value is not None:
-            _check_url(value, provider=name, key=key)
-    if merged.get("issuer") is not None:
-        _check_absolute_url(merged["issuer"], provider=name, key="issuer")
 
-    if not merged.get("server_metadata_url"):
-        if merged.get("issuer") and not (merged.get("authorize_url") and merged.get("token_url")):
-            merged["server_metadata_url"] = (
-                merged["issuer"].rstrip("/") + "/.well-known/openid-configuration"
-            )
-        else:
-            for key in ("authorize_url", "token_url"):
-                if not merged.get(key):
-                    raise ConfigurationError(
-                        "missing; give server_metadata_url (OpenID Connect discovery) "
-                        "or both authorize_url and token_url",
-                        provider=name,
-                        key=key,
-                    )
-            if "openid" in scope and not (merged.get("jwks_uri") and merged.get("issuer")):
-                key = "jwks_uri" if not merged.get("jwks_uri") else "issuer"
-                raise ConfigurationError(
-                    "missing; an OpenID Connect provider without server_metadata_url needs "
-                    "issuer and jwks_uri to check ID tokens",
-                    provider=name,
-                    key=key,
-                )
+def _check_urls(name: str, values: dict[str, t.Any]) -> None:
+    for key in (*_URL_KEYS, "issuer"):
+        _parse(name, values, key)
 
-    algorithms = merged.pop("id_token_algorithms", None)
-    if algorithms is not None:
-        algorithms = (algorithms,) if isinstance(algorithms, str) else tuple(algorithms)
-        bad = [a for a in algorithms if a not in ASYMMETRIC_ALGORITHMS + HMAC_ALGORITHMS]
-        if bad or not algorithms:
+
+def _derive_discovery(name: str, values: dict[str, t.Any]) -> None:
+    """Discovery at the issuer, unless the endpoints are given by hand."""
+    if values["server_metadata_url"]:
+        return
+    issuer = values["issuer"]
+    if issuer and not (values["authorize_url"] and values["token_url"]):
+        values["server_metadata_url"] = issuer.rstrip("/") + "/.well-known/openid-configuration"
+        return
+    for key in ("authorize_url", "token_url"):
+        if not values[key]:
             raise ConfigurationError(
-                f"unsupported algorithm {bad[0] if bad else '(none given)'!r}; "
-                f"use {', '.join(ASYMMETRIC_ALGORITHMS + HMAC_ALGORITHMS)}",
+                "missing; give server_metadata_url (OpenID Connect discovery) "
+                "or both authorize_url and token_url",
                 provider=name,
-                key="id_token_algorithms",
+                key=key,
             )
-        if any(a in HMAC_ALGORITHMS for a in algorithms) and not merged.get("client_secret"):
-            raise ConfigurationError(
-                "HMAC-signed ID tokens need a client_secret",
-                provider=name,
-                key="id_token_algorithms",
-            )
-    elif not merged.get("server_metadata_url"):
-        algorithms = tuple(preset.id_token_algorithms)
-
-    if merged["token_placement"] not in ("header", "query"):
+    if "openid" in values["scope"] and not (values["jwks_uri"] and issuer):
         raise ConfigurationError(
-            "must be 'header' or 'query'", provider=name, key="token_placement"
+            "missing; an OpenID Connect provider without server_metadata_url needs "
+            "issuer and jwks_uri to check ID tokens",
+            provider=name,
+            key="jwks_uri" if not values["jwks_uri"] else "issuer",
         )
-    for key in ("authorize_params", "api_headers"):
-        if not isinstance(merged[key], t.Mapping):
-            raise ConfigurationError("must be a dict", provider=name, key=key)
-    if not isinstance(merged.get("title"), str):
-        raise ConfigurationError("must be a string", provider=name, key="title")
 
-    if merged["fetch_userinfo"] not in ("auto", True, False):
+
+def _check_algorithms(name: str, preset: Preset, values: dict[str, t.Any]) -> None:
+    """The configured ID token algorithms; without any, discovery or the preset decides."""
+    algorithms = _parse(name, values, "id_token_algorithms")
+    if algorithms is None:
+        if not values["server_metadata_url"]:
+            values["id_token_algorithms"] = tuple(preset.id_token_algorithms)
+    elif any(a in HMAC_ALGORITHMS for a in algorithms) and not values["client_secret"]:
         raise ConfigurationError(
-            "must be 'auto', True or False", provider=name, key="fetch_userinfo"
+            "HMAC-signed ID tokens need a client_secret",
+            provider=name,
+            key="id_token_algorithms",
         )
-    merged["api_origins"] = _origins(merged["api_origins"], provider=name)
 
-    trusted = merged.pop("trusted_audiences", ())
-    if isinstance(trusted, str):
-        trusted = (trusted,)
-    if not isinstance(trusted, list | tuple) or not all(isinstance(a, str) and a for a in trusted):
-        raise ConfigurationError(
-            "must be a list of audience strings", provider=name, key="trusted_audiences"
+
+def _check_the_rest(name: str, values: dict[str, t.Any]) -> None:
+    """The settings no other one depends on."""
+    for key in _SETTINGS:
+        if key not in _CHECKED_FIRST:
+            _parse(name, values, key)
+
+
+def _parse(provider: str, values: dict[str, t.Any], key: str) -> t.Any:
+    """Check ``values[key]`` with its setting's parser and store the result."""
+    values[key] = _checked(_SETTINGS[key].parse, values[key], provider=provider, key=key)
+    return values[key]
+
+
+def _checked(parse: _Parser, value: t.Any, *, key: str, provider: str | None = None) -> t.Any:
+    try:
+        return parse(value)
+    except _Invalid as exc:
+        raise ConfigurationError(str(exc), provider=provider, key=key) from None
+
+
+# -- the settings of a provider entry -----------------------------------------------
+
+
+class _Invalid(Exception):
+    """A value a parser refuses; the message says what it must be."""
+
+
+#: Checks a setting's value and returns it in its final form; raises
+#: :class:`_Invalid` to refuse it.
+_Parser = t.Callable[[t.Any], t.Any]
+
+
+def _as_is(value: t.Any) -> t.Any:
+    return value
+
+
+def _optional(parse: _Parser) -> _Parser:
+    """*parse*, letting ``None`` (not given) through."""
+    return lambda value: None if value is None else parse(value)
+
+
+def _auth_method(value: t.Any) -> str:
+    if value not in AUTH_METHODS:
+        raise _Invalid(f"must be one of {', '.join(AUTH_METHODS)}")
+    return t.cast(str, value)
+
+
+def _token_placement(value: t.Any) -> str:
+    if value not in ("header", "query"):
+        raise _Invalid("must be 'header' or 'query'")
+    return t.cast(str, value)
+
+
+def _string(value: t.Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid("must be a string")
+    return value
+
+
+def _mapping(value: t.Any) -> t.Mapping[str, t.Any]:
+    if not isinstance(value, t.Mapping):
+        raise _Invalid("must be a dict")
+    return value
+
+
+def _url(value: t.Any) -> str:
+    """Accept an absolute http(s) URL, or a path on this app (starting with ``/``)."""
+    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
+        return value
+    return _absolute_url(value)
+
+
+def _absolute_url(value: t.Any) -> str:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise _Invalid(f"must be an absolute http(s) URL, not {value!r}")
+    return t.cast(str, value)
+
+
+def _scope(value: t.Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(value.split())
+    if isinstance(value, list | tuple) and all(isinstance(s, str) for s in value):
+        return tuple(value)
+    raise _Invalid("must be a space-separated string or a list of strings")
+
+
+def _algorithms(value: t.Any) -> tuple[str, ...]:
+    algorithms = (value,) if isinstance(value, str) else tuple(value)
+    bad = [a for a in algorithms if a not in ASYMMETRIC_ALGORITHMS + HMAC_ALGORITHMS]
+    if bad or not algorithms:
+        raise _Invalid(
+            f"unsupported algorithm {bad[0] if bad else '(none given)'!r}; "
+            f"use {', '.join(ASYMMETRIC_ALGORITHMS + HMAC_ALGORITHMS)}"
         )
-    return ProviderConfig(
-        name=name,
-        preset=preset,
-        id_token_algorithms=algorithms,
-        trusted_audiences=tuple(trusted),
-        options=options,
-        **merged,
-    )
+    return algorithms
 
 
-def _origins(value: t.Any, *, provider: str) -> tuple[str, ...]:
-    """Check ``api_origins``: a list of ``scheme://host[:port]`` strings."""
+def _audiences(value: t.Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, list | tuple) or not all(isinstance(a, str) and a for a in value):
+        raise _Invalid("must be a list of audience strings")
+    return tuple(value)
+
+
+def _fetch_userinfo(value: t.Any) -> bool | str:
+    if value not in ("auto", True, False):
+        raise _Invalid("must be 'auto', True or False")
+    return t.cast(bool | str, value)
+
+
+def _origins(value: t.Any) -> tuple[str, ...]:
+    """``api_origins``: a list of ``scheme://host[:port]`` strings."""
     if isinstance(value, str):
         value = (value,)
     if not isinstance(value, list | tuple):
-        raise ConfigurationError(
-            "must be a list of origins such as 'https://api.example'",
-            provider=provider,
-            key="api_origins",
-        )
+        raise _Invalid("must be a list of origins such as 'https://api.example'")
     origins = []
     for origin in value:
         parts = urlsplit(origin) if isinstance(origin, str) else None
@@ -449,13 +526,71 @@ def _origins(value: t.Any, *, provider: str) -> tuple[str, ...]:
             or parts.query
             or parts.fragment
         ):
-            raise ConfigurationError(
-                f"must be origins such as 'https://api.example' (no path), not {origin!r}",
-                provider=provider,
-                key="api_origins",
+            raise _Invalid(
+                f"must be origins such as 'https://api.example' (no path), not {origin!r}"
             )
         origins.append(f"{parts.scheme}://{parts.netloc}".lower())
     return tuple(origins)
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """How one key of a provider entry is read."""
+
+    #: Its value when the entry has none, given the preset and the provider's name.
+    default: t.Callable[[Preset, str], t.Any]
+    #: Checks a value and returns it in its final form.
+    parse: _Parser = _as_is
+
+
+def _nothing(preset: Preset, name: str) -> None:
+    return None
+
+
+def _preset(attribute: str) -> t.Callable[[Preset, str], t.Any]:
+    """The default of a setting the preset gives."""
+    return lambda preset, name: getattr(preset, attribute)
+
+
+def _title(preset: Preset, name: str) -> str:
+    return preset.title if preset.name != "oidc" else name.replace("_", " ").title()
+
+
+#: The keys of a provider entry besides ``preset``, each with its default and
+#: parser, in the order they are checked in. Each is a field of
+#: :class:`ProviderConfig`.
+_SETTINGS: dict[str, _Setting] = {
+    "client_id": _Setting(_nothing),
+    "client_secret": _Setting(_nothing),
+    "token_endpoint_auth_method": _Setting(_preset("token_endpoint_auth_method"), _auth_method),
+    "scope": _Setting(_preset("scope"), _scope),
+    "server_metadata_url": _Setting(_preset("server_metadata_url"), _optional(_url)),
+    "authorize_url": _Setting(_preset("authorize_url"), _optional(_url)),
+    "token_url": _Setting(_preset("token_url"), _optional(_url)),
+    "userinfo_url": _Setting(_preset("userinfo_url"), _optional(_url)),
+    "jwks_uri": _Setting(_preset("jwks_uri"), _optional(_url)),
+    "revocation_url": _Setting(_preset("revocation_url"), _optional(_url)),
+    "redirect_uri": _Setting(_nothing, _optional(_url)),
+    "api_base_url": _Setting(_preset("api_base_url"), _optional(_url)),
+    "issuer": _Setting(_preset("issuer"), _optional(_absolute_url)),
+    "id_token_algorithms": _Setting(_nothing, _optional(_algorithms)),
+    "token_placement": _Setting(_preset("token_placement"), _token_placement),
+    "authorize_params": _Setting(lambda preset, name: dict(preset.authorize_params), _mapping),
+    "api_headers": _Setting(lambda preset, name: dict(preset.api_headers), _mapping),
+    "title": _Setting(_title, _string),
+    "fetch_userinfo": _Setting(lambda preset, name: "auto", _fetch_userinfo),
+    "api_origins": _Setting(_preset("api_origins"), _origins),
+    "trusted_audiences": _Setting(lambda preset, name: (), _audiences),
+}
+
+#: Keys every provider entry may carry.
+PROVIDER_KEYS = frozenset(("preset", *_SETTINGS))
+
+#: Settings checked by the steps before :func:`_check_the_rest`, because
+#: later steps rely on them.
+_CHECKED_FIRST = frozenset(
+    ("token_endpoint_auth_method", "scope", *_URL_KEYS, "issuer", "id_token_algorithms")
+)
 
 
 def _env_name(provider: str) -> str:
@@ -480,18 +615,3 @@ def _positive_number(value: t.Any, key: str, kind: type) -> t.Any:
     if number <= 0:
         raise ConfigurationError(f"must be greater than zero, not {value!r}", key=key)
     return number
-
-
-def _check_url(value: t.Any, *, provider: str, key: str) -> None:
-    """Accept an absolute http(s) URL, or a path on this app (starting with ``/``)."""
-    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
-        return
-    _check_absolute_url(value, provider=provider, key=key)
-
-
-def _check_absolute_url(value: t.Any, *, provider: str | None = None, key: str) -> None:
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(
-            f"must be an absolute http(s) URL, not {value!r}", provider=provider, key=key
-        )

@@ -22,7 +22,6 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from . import flow, login, tokens
-from .diagnostics import diagnose_missing_login
 from .errors import (
     InvalidState,
     LoginError,
@@ -30,6 +29,7 @@ from .errors import (
     SessionStoreUnavailable,
     UnknownProvider,
 )
+from .hints import diagnose_missing_login
 from .responses import protect, wants_json
 from .sessions import end as end_session
 from .sessions import regenerate

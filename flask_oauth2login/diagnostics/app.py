@@ -1,0 +1,72 @@
+"""The whole check of an app, as ``flask oauth2login check`` runs it: each
+provider, then the session store, the cookie and the secret key."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import Flask
+
+from ..state import EXTENSION_KEY, AppState
+from .cookies import check_cookies
+from .keys import check_discovery
+from .redirects import RedirectURI, check_redirect_uri, redirect_uri
+from .report import ERROR, INFO, Report
+from .secret import check_secret_key
+from .store import check_session_store
+
+
+def check_app(
+    app: Flask,
+    *,
+    registered: t.Mapping[str, str] | None = None,
+    processes: int | None = None,
+    network: bool = True,
+    environ: t.Mapping[str, str] | None = None,
+) -> Report:
+    """Check how *app* is set up for logging in; see :mod:`flask_oauth2login.diagnostics`.
+
+    :param registered: provider name to the redirect URI registered at the
+        provider, to compare with the one the app sends.
+    :param processes: how many processes serve the app; guessed from the
+        environment (gunicorn, uWSGI, ``WEB_CONCURRENCY``) when ``None``.
+    :param network: fetch each provider's discovery document and keys.
+    :param environ: the environment to guess *processes* from.
+    """
+    state: AppState | None = app.extensions.get(EXTENSION_KEY)
+    report = Report()
+    if state is None:
+        report.add(ERROR, "setup", "flask-oauth2login is not set up: call OAuth2Login(app).")
+        return report
+    registered = registered or {}
+    for name in registered:
+        if name not in state.clients:
+            report.add(ERROR, "setup", f"--redirect-uri names no configured provider: {name!r}.")
+    uris = {}
+    for name in state.clients:
+        uris[name] = redirect_uri(app, name)
+        check_provider(app, name, uris[name], registered.get(name), report, network=network)
+    check_session_store(app, report, processes=processes, environ=environ)
+    check_cookies(app, list(uris.values()), report)
+    check_secret_key(app, report)
+    return report
+
+
+def check_provider(
+    app: Flask,
+    name: str,
+    uri: RedirectURI,
+    registered: str | None,
+    report: Report,
+    *,
+    network: bool = True,
+) -> None:
+    """Check one provider: its redirect URI, discovery and keys."""
+    state: AppState = app.extensions[EXTENSION_KEY]
+    client = state.clients[name]
+    topic = f"provider {name!r} ({client.config.title})"
+    check_redirect_uri(app, name, uri, registered, report, topic)
+    if network:
+        check_discovery(app, client, report, topic)
+    else:
+        report.add(INFO, topic, "discovery and keys not checked (--offline).")

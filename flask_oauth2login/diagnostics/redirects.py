@@ -1,0 +1,141 @@
+"""Checking redirect URIs: the one each provider must have registered, what
+pins it, and whether it brings the browser back to where the login started."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import Flask, url_for
+
+from .. import login
+from ..state import EXTENSION_KEY, AppState
+from .report import ERROR, INFO, OK, WARNING, Report
+
+
+@dataclass(frozen=True)
+class RedirectURI:
+    """The redirect URI of one provider, and what decides it."""
+
+    uri: str
+    #: ``"redirect_uri"``, ``"OAUTH2LOGIN_EXTERNAL_URL"``, ``"SERVER_NAME"``,
+    #: or ``None`` when it follows the host of each request.
+    pinned_by: str | None
+
+
+def redirect_uri(app: Flask, provider: str) -> RedirectURI:
+    """The redirect URI *app* sends for *provider*, as the login computes it.
+
+    Without a pinned URI it follows each request's host; it is then shown
+    for ``flask run``'s default address, ``http://127.0.0.1:5000``.
+    """
+    state: AppState = app.extensions[EXTENSION_KEY]
+    config = state.clients[provider].config
+    if config.redirect_uri is not None:
+        pinned_by: str | None = "redirect_uri"
+    elif state.settings.external_url is not None:
+        pinned_by = "OAUTH2LOGIN_EXTERNAL_URL"
+    elif app.config.get("SERVER_NAME"):
+        pinned_by = "SERVER_NAME"
+    else:
+        pinned_by = None
+    base = None if pinned_by else "http://127.0.0.1:5000/" + app_root(app).lstrip("/")
+    with app.test_request_context(base_url=base):
+        return RedirectURI(login.redirect_uri(state, provider), pinned_by)
+
+
+def app_origin(app: Flask) -> str | None:
+    """Where the app says it lives (external URL or ``SERVER_NAME``), if it says."""
+    state: AppState = app.extensions[EXTENSION_KEY]
+    if state.settings.external_url is not None:
+        return origin_of(state.settings.external_url)
+    if app.config.get("SERVER_NAME"):
+        return f"{app.config['PREFERRED_URL_SCHEME']}://{app.config['SERVER_NAME']}"
+    return None
+
+
+def check_redirect_uri(
+    app: Flask, name: str, uri: RedirectURI, registered: str | None, report: Report, topic: str
+) -> None:
+    """The redirect URI of provider *name*: what to register, and whether it
+    matches *registered*, the app's callback and the app's host."""
+    if uri.pinned_by is None:
+        report.add(
+            OK,
+            topic,
+            f"redirect URI to register: {uri.uri} when the app is browsed at "
+            "http://127.0.0.1:5000; it follows the host and scheme of each request. Pin it "
+            "with OAUTH2LOGIN_EXTERNAL_URL when the app has a public address.",
+        )
+    else:
+        report.add(OK, topic, f"redirect URI to register: {uri.uri} (from {uri.pinned_by}).")
+        if uri.pinned_by == "SERVER_NAME":
+            report.add(
+                INFO,
+                topic,
+                "with SERVER_NAME alone the scheme still follows each request: behind an "
+                "HTTPS proxy use ProxyFix or set OAUTH2LOGIN_EXTERNAL_URL.",
+            )
+
+    if registered is not None and registered != uri.uri:
+        level = ERROR if uri.pinned_by is not None else WARNING
+        report.add(
+            level,
+            topic,
+            f"the app sends {uri.uri} but {registered} is registered: the provider refuses "
+            "the login (redirect_uri_mismatch). Register the former, or set "
+            f"OAUTH2LOGIN_EXTERNAL_URL = {origin_of(registered)!r} "
+            "or this provider's redirect_uri.",
+        )
+    elif registered is not None:
+        report.add(OK, topic, "the registered redirect URI matches.")
+
+    parts = urlsplit(uri.uri)
+    with app.test_request_context():
+        callback_path = url_for("oauth2login.callback", provider=name)
+    if uri.pinned_by == "redirect_uri" and parts.path != callback_path:
+        report.add(
+            WARNING,
+            topic,
+            f"the configured redirect_uri's path {parts.path} is not this app's callback "
+            f"{callback_path}; the provider's answer does not reach the login unless a "
+            "proxy rewrites the path.",
+        )
+    origin = app_origin(app)
+    if uri.pinned_by == "redirect_uri" and origin and origin_of(uri.uri) != origin:
+        report.add(
+            WARNING,
+            topic,
+            f"logins start at {origin} but the provider sends the browser back to "
+            f"{origin_of(uri.uri)}: the session cookie of one host is not sent to the other, "
+            "and the login gets lost. Use the same host in both.",
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+        report.add(
+            WARNING,
+            topic,
+            f"the redirect URI is plain http on {parts.hostname}: most providers refuse it "
+            "and the code travels in clear. Serve the app over https.",
+        )
+
+
+def app_root(app: Flask) -> str:
+    """``APPLICATION_ROOT``, the path the app is mounted at."""
+    return str(app.config.get("APPLICATION_ROOT") or "/")
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of *url*."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether *host* names this machine (``localhost``, ``127.0.0.1``, ``::1``)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
