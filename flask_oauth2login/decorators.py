@@ -89,7 +89,7 @@ def login_url_for(provider: str | None, next_url: str | None = None) -> str:
     state = get_state()
     if provider is None and len(state.clients) == 1:
         provider = next(iter(state.clients))
-    args = {"next": next_url} if next_url else {}
+    args: dict[str, t.Any] = {"next": next_url} if next_url else {}
     if provider is None or provider not in state.clients:
         return url_for("oauth2login.choose", **args)
     return url_for("oauth2login.login", provider=provider, **args)

@@ -32,7 +32,6 @@ Either way the interface is guarded (:class:`GuardedSessionInterface`):
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import pickle
@@ -242,13 +241,19 @@ def guard(interface: ServerSideSessionInterface) -> None:
         interface.__class__ = _guarded_class(type(interface))
 
 
-@functools.cache
+#: Each session interface class to its guarded subclass, made once.
+_GUARDED: dict[type, type[GuardedSessionInterface]] = {}
+
+
 def _guarded_class(cls: type[ServerSideSessionInterface]) -> type[GuardedSessionInterface]:
-    return type(
-        f"Guarded{cls.__name__}",
-        (GuardedSessionInterface, cls),
-        {"__module__": __name__, "store_errors": _errors_of(cls)},
-    )
+    guarded = _GUARDED.get(cls)
+    if guarded is None:
+        guarded = _GUARDED[cls] = type(
+            f"Guarded{cls.__name__}",
+            (GuardedSessionInterface, cls),
+            {"__module__": __name__, "store_errors": _errors_of(cls)},
+        )
+    return guarded
 
 
 def _errors_of(cls: type) -> tuple[type[BaseException], ...]:
@@ -290,7 +295,7 @@ def _ended_id(store_id: str) -> str:
     return f"{store_id}:ended"
 
 
-def _holds_only_pending(data: t.Mapping[str, t.Any]) -> bool:
+def _holds_only_pending(data: dict[str, t.Any]) -> bool:
     """Whether *data* holds nothing but pending logins (nobody is logged in,
     and the app stored nothing of its own)."""
     keys = set(dict.keys(data)) - _BOOKKEEPING_KEYS  # dict's: not marked accessed
@@ -301,7 +306,7 @@ class _SessionEnded(Exception):
     """Raised inside a save to skip it: the stored session was deleted meanwhile."""
 
 
-def _own_keys(data: t.Mapping[str, t.Any]) -> dict[str, bytes]:
+def _own_keys(data: dict[str, t.Any]) -> dict[str, bytes | None]:
     """Fingerprints of this extension's keys in *data*."""
     # dict methods, not the session's: those would mark it accessed.
     return {k: _fingerprint(v) for k, v in dict.items(data) if k.startswith(KEY_PREFIX)}

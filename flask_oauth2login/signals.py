@@ -7,6 +7,7 @@ a login, use the hooks on :class:`~flask_oauth2login.OAuth2Login`.
 from __future__ import annotations
 
 from blinker import Namespace
+from flask import Flask, current_app
 
 _signals = Namespace()
 
@@ -23,3 +24,8 @@ logged_out = _signals.signal("oauth2login.logged-out")
 
 #: Sent after an access token was refreshed, with ``provider`` and ``token``.
 token_refreshed = _signals.signal("oauth2login.token-refreshed")
+
+
+def current_sender() -> Flask:
+    """The current app itself, not its proxy: the sender of every signal."""
+    return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]

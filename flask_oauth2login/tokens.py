@@ -17,10 +17,10 @@ import logging
 import time
 import typing as t
 
-from flask import current_app, session
+from flask import session
 
 from .errors import InvalidToken, NotLoggedInError, RefreshError
-from .signals import token_refreshed
+from .signals import current_sender, token_refreshed
 from .state import AppState
 from .user import User
 
@@ -158,6 +158,7 @@ def _refresh_once(
 ) -> dict[str, t.Any]:
     """Refresh at the provider and leave the result for the others."""
     coordinator = state.coordinator
+    token: dict[str, t.Any] | None
     try:
         token = _refresh_at_provider(state, provider, stale)
     except RefreshError:
@@ -174,7 +175,7 @@ def _refresh_once(
         return token
     ttl = max(60, int((token.get("expires_at") or time.time() + 3600) - time.time()))
     coordinator.set_result(key, token, min(ttl, 3600))
-    token_refreshed.send(current_app._get_current_object(), provider=provider, token=token)
+    token_refreshed.send(current_sender(), provider=provider, token=token)
     return token
 
 

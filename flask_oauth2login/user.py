@@ -44,7 +44,7 @@ class User(Mapping[str, t.Any]):
     @property
     def id(self) -> tuple[str, str]:
         """The stable identity: (issuer, subject)."""
-        return (self._data["issuer"] or self._data["provider"], self._data["sub"])
+        return (str(self._data["issuer"] or self._data["provider"]), str(self._data["sub"]))
 
     def to_dict(self) -> dict[str, t.Any]:
         """A plain dict copy, e.g. for JSON."""

@@ -33,7 +33,7 @@ from .hints import diagnose_missing_login
 from .responses import protect, wants_json
 from .sessions import end as end_session
 from .sessions import regenerate
-from .signals import logged_in, logged_out, login_failed
+from .signals import current_sender, logged_in, logged_out, login_failed
 from .state import AppState, get_state
 
 log = logging.getLogger(__name__)
@@ -100,10 +100,10 @@ def callback(provider: str) -> t.Any:
     except LoginError as exc:
         return _failed(provider, exc)
     except SessionStoreUnavailable as exc:  # answered 503 by its error handler
-        login_failed.send(current_app._get_current_object(), provider=provider, error=exc)
+        login_failed.send(current_sender(), provider=provider, error=exc)
         raise
     log.info("Logged in %s:%s.", provider, user["sub"])
-    logged_in.send(current_app._get_current_object(), provider=provider, user=user, token=token)
+    logged_in.send(current_sender(), provider=provider, user=user, token=token)
     if response is None:
         response = redirect(next_url, 302)
     response = current_app.make_response(response)
@@ -121,7 +121,7 @@ def logout() -> t.Any:
     state = get_state()
     held = dict(session.get(tokens.TOKENS_KEY, {}))
     forgotten = tokens.forget()
-    app = current_app._get_current_object()
+    app = current_sender()
     for provider in forgotten:
         logged_out.send(app, provider=provider)
     session.clear()
@@ -193,7 +193,7 @@ def _revoke(state: AppState, provider: str, token: t.Mapping[str, t.Any]) -> Non
 def _failed(provider: str, error: LoginError) -> t.Any:
     """Answer a failed login: signal, log, and an error page or JSON."""
     log.warning("Login with %s failed: %s", provider, error.message)
-    login_failed.send(current_app._get_current_object(), provider=provider, error=error)
+    login_failed.send(current_sender(), provider=provider, error=error)
     return error_response(error, provider)
 
 
