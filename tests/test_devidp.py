@@ -631,6 +631,30 @@ def test_client_authentication_failures(
         assert r.headers["WWW-Authenticate"].startswith("Basic")
 
 
+@pytest.mark.parametrize("path", ["/_devidp/token", "/_devidp/revoke"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic é",  # not ASCII: not even base64's alphabet
+        "Basic ZGV2LWNsaWVudDpkZXYtc2VjcmV0\u00e9",
+        "Basic " + base64.b64encode(b"\xff\xfe:secret").decode(),  # not UTF-8
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+    ],
+)
+def test_undecodable_basic_credentials_are_invalid_client(
+    client: t.Any, path: str, header: str
+) -> None:
+    r = client.post(
+        path,
+        data={"grant_type": "client_credentials", "token": "x"},
+        headers={"Authorization": header},
+    )
+    assert r.status_code == 401
+    assert r.json["error"] == "invalid_client"
+    assert r.headers["WWW-Authenticate"].startswith("Basic")
+    assert r.headers["Cache-Control"] == "no-store"
+
+
 def test_public_client_with_pkce_only() -> None:
     clients = {"spa": {"client_secret": None, "redirect_uris": None}}
     client = make_app(OAUTH2LOGIN_DEVIDP_CLIENTS=clients).test_client()

@@ -22,7 +22,6 @@ secret ``dev-secret`` accepting any loopback redirect URI.
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import ipaddress
 import typing as t
@@ -185,8 +184,9 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     if scheme.lower() != "basic":
         return None
     try:
+        # A non-ASCII header value raises a plain ValueError, not binascii.Error.
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # also binascii.Error and UnicodeDecodeError
         raise _invalid_client("Malformed Basic credentials.") from None
     client_id, sep, secret = decoded.partition(":")
     if not sep:
