@@ -7,8 +7,10 @@ import hashlib
 import logging
 import re
 import secrets
+import sys
 import threading
 import typing as t
+from pathlib import Path
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import jwt
@@ -20,9 +22,11 @@ from werkzeug.serving import make_server
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.devidp import DevIdentityProvider, create_app
 from flask_oauth2login.devidp.__main__ import main as devidp_main
+from tests.support.processes import Child, Gunicorn, free_port, wait_until
 
 REDIRECT_URI = "http://127.0.0.1:5000/callback"
 BASIC = "Basic " + base64.b64encode(b"dev-client:dev-secret").decode()
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # -- helpers ----------------------------------------------------------------
@@ -134,6 +138,54 @@ def test_refuses_outside_debug_or_testing() -> None:
 def test_refuses_requests_if_debug_is_switched_off(app: Flask, client: t.Any) -> None:
     app.testing = False
     assert client.get("/_devidp/jwks").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("environ", "headers"),
+    [
+        ({"REMOTE_ADDR": "203.0.113.9"}, {}),
+        ({"REMOTE_ADDR": "10.0.0.2"}, {}),
+        ({"REMOTE_ADDR": "::ffff:192.0.2.1"}, {}),
+        ({}, {"Host": "idp.example"}),  # a proxy passing the Host on, or DNS rebinding
+        ({}, {"Host": "0.0.0.0:5000"}),
+        ({}, {"X-Forwarded-For": "203.0.113.9"}),
+        ({}, {"X-Forwarded-For": "127.0.0.1, 198.51.100.7"}),
+        ({}, {"X-Real-IP": "2001:db8::1"}),
+        ({}, {"Forwarded": 'for="[2001:db8::1]:4711";proto=https'}),
+        ({}, {"Forwarded": "for=127.0.0.1, for=198.51.100.7"}),
+    ],
+)
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/_devidp/"), ("GET", "/_devidp/authorize"), ("POST", "/_devidp/token")],
+)
+def test_refuses_requests_from_other_machines(
+    client: t.Any, environ: dict[str, str], headers: dict[str, str], method: str, path: str
+) -> None:
+    r = client.open(path, method=method, environ_overrides=environ, headers=headers)
+    assert r.status_code == 403
+    page = r.get_data(as_text=True)
+    assert "Local requests only" in page
+    assert "127.0.0.1" in page
+    assert r.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    ("environ", "headers"),
+    [
+        ({"REMOTE_ADDR": "127.0.0.1"}, {}),
+        ({"REMOTE_ADDR": "127.8.9.10"}, {"Host": "127.0.0.1:8400"}),
+        ({"REMOTE_ADDR": "::1"}, {"Host": "[::1]:8400"}),
+        ({"REMOTE_ADDR": "::ffff:127.0.0.1"}, {"Host": "LOCALHOST:5000"}),
+        ({}, {"X-Forwarded-For": "127.0.0.1, ::1", "X-Real-IP": "127.0.0.1"}),
+        ({}, {"Forwarded": 'for=127.0.0.1;proto=http, for="[::1]:80"'}),
+    ],
+)
+def test_answers_requests_from_this_machine(
+    client: t.Any, environ: dict[str, str], headers: dict[str, str]
+) -> None:
+    r = client.get("/_devidp/jwks", environ_overrides=environ, headers=headers)
+    assert r.status_code == 200
 
 
 def test_extension_pattern() -> None:
@@ -912,9 +964,34 @@ def test_cli_refuses_non_loopback_host(capsys: pytest.CaptureFixture[str]) -> No
     assert "Refusing" in capsys.readouterr().err
 
 
+def test_create_app_refuses_outside_debug_or_testing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    with pytest.raises(ConfigurationError, match="debug or app.testing"):
+        create_app()
+    monkeypatch.setenv("FLASK_DEBUG", "1")  # flask run --debug
+    assert create_app().debug
+
+
+def test_python_m_serves_the_provider() -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "flask_oauth2login.devidp", "--port", str(port)]
+    env = {"PYTHONPATH": str(ROOT), "FLASK_DEBUG": ""}
+    with Child(command, env=env, cwd=str(ROOT)) as child:
+        url = f"http://127.0.0.1:{port}/.well-known/openid-configuration"
+        wait_until(lambda: requests.get(url, timeout=2).ok, child, "python -m ...devidp")
+        assert requests.get(url, timeout=5).json()["issuer"] == f"http://127.0.0.1:{port}"
+
+
+def test_gunicorn_refuses_to_serve_the_app_outside_debug() -> None:
+    env = {"PYTHONPATH": str(ROOT), "FLASK_DEBUG": "", "FLASK_TESTING": ""}
+    with Gunicorn("flask_oauth2login.devidp:create_app()", env=env, cwd=str(ROOT)) as server:
+        server.process.wait(30)
+        assert server.process.returncode != 0
+        assert "only runs when app.debug or app.testing is true" in server.log()
+
+
 def test_create_app_mounts_at_root() -> None:
-    app = create_app()
-    assert app.debug
+    app = create_app(TESTING=True)
     doc = app.test_client().get("/.well-known/openid-configuration").json
     assert doc["issuer"] == "http://localhost"
     assert doc["jwks_uri"] == "http://localhost/jwks"
@@ -922,7 +999,7 @@ def test_create_app_mounts_at_root() -> None:
 
 @pytest.fixture
 def live_idp() -> t.Iterator[str]:
-    server = make_server("127.0.0.1", 0, create_app(), threaded=True)
+    server = make_server("127.0.0.1", 0, create_app(TESTING=True), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -17,22 +17,40 @@ Paths, relative to the URL prefix:
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template
+import logging
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from . import authorize, endpoints, metadata, resources
 from .errors import OAuthError
+from .serving import remote_reason
 from .state import get_state
+
+logger = logging.getLogger(__name__)
 
 blueprint = Blueprint("oauth2login_devidp", __name__, template_folder="templates")
 
 
 @blueprint.before_request
-def _only_in_development() -> None:
+def _only_in_development() -> ResponseReturnValue | None:
     # init_app already refused; this also catches debug being switched off later.
     if not (current_app.debug or current_app.testing):
         abort(404)
+    # However the app is served (flask run --host 0.0.0.0, gunicorn, a proxy),
+    # a page that lets anybody sign in as anybody answers this machine only.
+    reason = remote_reason(request)
+    if reason is not None:
+        logger.warning("devidp: refused a request from %s: %s", request.remote_addr, reason)
+        return authorize.error_page(
+            "Local requests only",
+            f"The development identity provider refused this request: {reason}. It answers"
+            " only requests made on the machine that runs it, to 127.0.0.1, [::1] or"
+            " localhost, because it lets anybody sign in as anybody. Do not deploy it.",
+            403,
+        )
+    return None
 
 
 @blueprint.after_request
