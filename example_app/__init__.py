@@ -5,7 +5,8 @@ it logs in against the built-in development identity provider (mounted at
 ``/_devidp``, debug mode only) and keeps sessions in a file-system store
 under ``instance/``. Real providers appear when their credentials are in the
 environment, e.g. ``OAUTH2LOGIN_GITHUB_CLIENT_ID`` and
-``OAUTH2LOGIN_GITHUB_CLIENT_SECRET``.
+``OAUTH2LOGIN_GITHUB_CLIENT_SECRET``. Started by the ``flask`` command with
+no provider at all, it says so in two lines instead of a traceback.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import secrets
 import typing as t
 from datetime import UTC, datetime
 
+import click
 import requests
 from flask import Flask, current_app, render_template, request, url_for
 
-from flask_oauth2login import OAuth2Login, ProviderError, login_required
+from flask_oauth2login import ConfigurationError, OAuth2Login, ProviderError, login_required
 
 #: Providers offered when their credentials are in the environment, with the
 #: API the profile page calls for each.
@@ -27,26 +29,45 @@ REAL_PROVIDERS: dict[str, str] = {
     "google": "https://openidconnect.googleapis.com/v1/userinfo",
 }
 
+#: What to do when no provider is configured.
+NO_PROVIDER = (
+    "No login provider is configured.\n"
+    "Run `flask --app example_app run --debug` to use the development provider, or set"
+    " a provider's credentials, e.g. OAUTH2LOGIN_GITHUB_CLIENT_ID and"
+    " OAUTH2LOGIN_GITHUB_CLIENT_SECRET."
+)
+
 oauth = OAuth2Login()
 
 
 def create_app(
     config: t.Mapping[str, t.Any] | None = None, instance_path: str | None = None
 ) -> Flask:
-    """Build the example app; *config* overrides the defaults (for tests)."""
+    """Build the example app; *config* overrides the defaults (for tests).
+
+    :raises ConfigurationError: if no provider is configured, or one is
+        misconfigured; under the ``flask`` command, a short
+        :class:`click.ClickException` instead.
+    """
     app = Flask(__name__, instance_path=instance_path)
     app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_OAUTH2LOGIN_..., ...
     app.config.update(config or {})
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _instance_secret(app)
     app.config.setdefault("OAUTH2LOGIN_PROVIDERS", _providers(app))
+    try:
+        if not app.config["OAUTH2LOGIN_PROVIDERS"]:
+            raise ConfigurationError(NO_PROVIDER)
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = _instance_secret(app)
+        if app.debug or app.testing:
+            from flask_oauth2login.devidp import DevIdentityProvider
 
-    if app.debug or app.testing:
-        from flask_oauth2login.devidp import DevIdentityProvider
-
-        DevIdentityProvider(app)
-
-    oauth.init_app(app)
+            DevIdentityProvider(app)
+        oauth.init_app(app)
+    except ConfigurationError as exc:
+        if click.get_current_context(silent=True) is not None:
+            # Started by the flask command: what to do, without a traceback.
+            raise click.ClickException(str(exc)) from None
+        raise
     _register_views(app)
     return app
 
