@@ -1018,6 +1018,65 @@ def test_index_page_lists_no_secret(client: t.Any) -> None:
     assert "dev-secret" not in html
 
 
+# -- every answer: no framing, an icon --------------------------------------------
+
+
+def assert_refuses_framing(response: t.Any) -> None:
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+LOGOUT_TO_CLIENT = {"post_logout_redirect_uri": "http://127.0.0.1/", "client_id": "dev-client"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "status"),
+    [
+        ("GET", "/_devidp/", {}, 200),
+        ("GET", "/_devidp/.well-known/openid-configuration", {}, 200),
+        ("GET", "/_devidp/jwks", {}, 200),
+        ("GET", "/_devidp/authorize", {}, 400),  # the error page
+        ("GET", "/_devidp/authorize", auth_params("x" * 43), 200),  # the sign-in page
+        ("POST", "/_devidp/token", {}, 400),
+        ("POST", "/_devidp/revoke", {}, 400),
+        ("GET", "/_devidp/userinfo", {}, 401),
+        ("GET", "/_devidp/api/me", {}, 401),
+        ("GET", "/_devidp/logout", {}, 200),
+        ("GET", "/_devidp/logout", LOGOUT_TO_CLIENT, 303),
+        ("GET", "/_devidp/favicon.ico", {}, 200),
+        ("GET", "/_devidp/jwks", {}, 403),  # refused: from another machine
+    ],
+)
+def test_every_answer_refuses_framing(
+    client: t.Any, method: str, path: str, params: dict[str, str], status: int
+) -> None:
+    remote = "203.0.113.9" if status == 403 else "127.0.0.1"
+    r = client.open(
+        path, method=method, query_string=params, environ_overrides={"REMOTE_ADDR": remote}
+    )
+    assert r.status_code == status
+    assert_refuses_framing(r)
+
+
+def test_standalone_app_refuses_framing_everywhere() -> None:
+    client = create_app(TESTING=True).test_client()
+    assert_refuses_framing(client.get("/jwks"))
+    assert_refuses_framing(client.get("/no-such-page"))
+
+
+@pytest.mark.parametrize("path", ["/_devidp/", "/_devidp/authorize", "/_devidp/logout"])
+def test_pages_carry_an_inline_icon(client: t.Any, path: str) -> None:
+    html = client.get(path).get_data(as_text=True)
+    assert '<link rel="icon" href="data:image/svg+xml,' in html
+
+
+def test_favicon_ico() -> None:
+    r = create_app(TESTING=True).test_client().get("/favicon.ico")
+    assert r.status_code == 200
+    assert r.mimetype == "image/svg+xml"
+    assert r.get_data(as_text=True).startswith("<svg")
+
+
 # -- logging --------------------------------------------------------------------
 
 

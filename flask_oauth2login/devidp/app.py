@@ -7,6 +7,7 @@ import typing as t
 from flask import Flask
 
 from .provider import DevIdentityProvider
+from .views import refuse_framing
 
 
 def create_app(**config: t.Any) -> Flask:
@@ -26,4 +27,5 @@ def create_app(**config: t.Any) -> Flask:
     app = Flask(__name__)
     app.config.update(config)
     DevIdentityProvider(app, url_prefix="")
+    app.after_request(refuse_framing)  # also on a 404 outside the provider's routes
     return app
