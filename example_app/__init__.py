@@ -15,10 +15,11 @@ import os
 import secrets
 import typing as t
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import click
 import requests
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, Response, current_app, render_template, request, url_for
 
 from flask_oauth2login import ConfigurationError, OAuth2Login, ProviderError, login_required
 
@@ -35,6 +36,16 @@ NO_PROVIDER = (
     "Run `flask --app example_app run --debug` to use the development provider, or set"
     " a provider's credentials, e.g. OAUTH2LOGIN_GITHUB_CLIENT_ID and"
     " OAUTH2LOGIN_GITHUB_CLIENT_SECRET."
+)
+
+#: The app's icon: a white key on a dark square, inline in every page and
+#: at ``/favicon.ico`` for the pages that do not link it (the extension's own).
+FAVICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect width="32" height="32" rx="7" fill="#24292f"/>'
+    '<circle cx="11" cy="16" r="5" fill="none" stroke="#fff" stroke-width="3"/>'
+    '<path d="M16 16h11m-4 0v5m4-5v4" fill="none" stroke="#fff" stroke-width="3"'
+    ' stroke-linecap="round"/></svg>'
 )
 
 oauth = OAuth2Login()
@@ -102,7 +113,31 @@ def _instance_secret(app: Flask) -> str:
         return key
 
 
+def _refuse_framing(response: Response) -> Response:
+    """No page of the app may be framed by another site (clickjacking)."""
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    csp = response.headers.get("Content-Security-Policy")
+    if not csp:
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    elif "frame-ancestors" not in csp:
+        response.headers["Content-Security-Policy"] = csp + "; frame-ancestors 'none'"
+    return response
+
+
 def _register_views(app: Flask) -> None:
+    app.after_request(_refuse_framing)
+
+    @app.context_processor
+    def page_globals() -> dict[str, str]:
+        return {"favicon_href": "data:image/svg+xml," + quote(FAVICON_SVG)}
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        response = Response(FAVICON_SVG, mimetype="image/svg+xml")
+        response.cache_control.public = True
+        response.cache_control.max_age = 86400
+        return response
+
     @app.get("/")
     def index() -> str:
         providers = [

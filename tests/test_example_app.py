@@ -41,6 +41,43 @@ def test_development_provider_is_offered_in_debug_or_testing(tmp_path):
     assert "oauth2login_devidp" in app.blueprints
 
 
+def test_home_page_asks_how_to_sign_in(tmp_path):
+    page = create_app({"TESTING": True}, instance_path=str(tmp_path)).test_client().get("/")
+    html = page.get_data(as_text=True)
+    assert "<h1>Choose how to sign in</h1>" in html
+    assert "Continue with the development provider</a>" in html
+    assert "Log in with" not in html  # read as "the social network X"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/"),
+        ("GET", "/profile"),
+        ("GET", "/favicon.ico"),
+        ("GET", "/callback/dev?state=x&code=y"),  # the extension's error page
+        ("POST", "/logout"),
+        ("GET", "/no-such-page"),
+        ("GET", "/_devidp/jwks"),
+    ],
+)
+def test_every_answer_refuses_framing(tmp_path, method, path):
+    client = create_app({"TESTING": True}, instance_path=str(tmp_path)).test_client()
+    response = client.open(path, method=method)
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_favicon(tmp_path):
+    client = create_app({"TESTING": True}, instance_path=str(tmp_path)).test_client()
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    assert response.get_data(as_text=True).startswith("<svg")
+    html = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" href="data:image/svg+xml,' in html
+
+
 def test_without_debug_and_credentials_start_up_fails_clearly(tmp_path, monkeypatch):
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     for name in ("GITHUB", "GOOGLE"):
