@@ -23,7 +23,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 #: Headers by which a proxy names the client it forwards the request for.
 FORWARDING_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
-_FORWARDED_FOR = re.compile(r'for\s*=\s*"?([^";,]*)', re.IGNORECASE)
+_FORWARDED_FOR = re.compile(r'\bfor\s*=\s*"?([^";,]*)', re.IGNORECASE)
 
 
 def check_loopback(host: str) -> None:
