@@ -5,7 +5,8 @@ it logs in against the built-in development identity provider (mounted at
 ``/_devidp``, debug mode only) and keeps sessions in a file-system store
 under ``instance/``. Real providers appear when their credentials are in the
 environment, e.g. ``OAUTH2LOGIN_GITHUB_CLIENT_ID`` and
-``OAUTH2LOGIN_GITHUB_CLIENT_SECRET``.
+``OAUTH2LOGIN_GITHUB_CLIENT_SECRET``. Started by the ``flask`` command with
+no provider at all, it says so in two lines instead of a traceback.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import os
 import secrets
 import typing as t
 from datetime import UTC, datetime
+from urllib.parse import quote
 
+import click
 import requests
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, Response, current_app, render_template, request, url_for
 
-from flask_oauth2login import OAuth2Login, ProviderError, login_required
+from flask_oauth2login import ConfigurationError, OAuth2Login, ProviderError, login_required
 
 #: Providers offered when their credentials are in the environment, with the
 #: API the profile page calls for each.
@@ -27,26 +30,55 @@ REAL_PROVIDERS: dict[str, str] = {
     "google": "https://openidconnect.googleapis.com/v1/userinfo",
 }
 
+#: What to do when no provider is configured.
+NO_PROVIDER = (
+    "No login provider is configured.\n"
+    "Run `flask --app example_app run --debug` to use the development provider, or set"
+    " a provider's credentials, e.g. OAUTH2LOGIN_GITHUB_CLIENT_ID and"
+    " OAUTH2LOGIN_GITHUB_CLIENT_SECRET."
+)
+
+#: The app's icon: a white key on a dark square, inline in every page and
+#: at ``/favicon.ico`` for the pages that do not link it (the extension's own).
+FAVICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect width="32" height="32" rx="7" fill="#24292f"/>'
+    '<circle cx="11" cy="16" r="5" fill="none" stroke="#fff" stroke-width="3"/>'
+    '<path d="M16 16h11m-4 0v5m4-5v4" fill="none" stroke="#fff" stroke-width="3"'
+    ' stroke-linecap="round"/></svg>'
+)
+
 oauth = OAuth2Login()
 
 
 def create_app(
     config: t.Mapping[str, t.Any] | None = None, instance_path: str | None = None
 ) -> Flask:
-    """Build the example app; *config* overrides the defaults (for tests)."""
+    """Build the example app; *config* overrides the defaults (for tests).
+
+    :raises ConfigurationError: if no provider is configured, or one is
+        misconfigured; under the ``flask`` command, a short
+        :class:`click.ClickException` instead.
+    """
     app = Flask(__name__, instance_path=instance_path)
     app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_OAUTH2LOGIN_..., ...
     app.config.update(config or {})
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _instance_secret(app)
     app.config.setdefault("OAUTH2LOGIN_PROVIDERS", _providers(app))
+    try:
+        if not app.config["OAUTH2LOGIN_PROVIDERS"]:
+            raise ConfigurationError(NO_PROVIDER)
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = _instance_secret(app)
+        if app.debug or app.testing:
+            from flask_oauth2login.devidp import DevIdentityProvider
 
-    if app.debug or app.testing:
-        from flask_oauth2login.devidp import DevIdentityProvider
-
-        DevIdentityProvider(app)
-
-    oauth.init_app(app)
+            DevIdentityProvider(app)
+        oauth.init_app(app)
+    except ConfigurationError as exc:
+        if click.get_current_context(silent=True) is not None:
+            # Started by the flask command: what to do, without a traceback.
+            raise click.ClickException(str(exc)) from None
+        raise
     _register_views(app)
     return app
 
@@ -81,7 +113,31 @@ def _instance_secret(app: Flask) -> str:
         return key
 
 
+def _refuse_framing(response: Response) -> Response:
+    """No page of the app may be framed by another site (clickjacking)."""
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    csp = response.headers.get("Content-Security-Policy")
+    if not csp:
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    elif "frame-ancestors" not in csp:
+        response.headers["Content-Security-Policy"] = csp + "; frame-ancestors 'none'"
+    return response
+
+
 def _register_views(app: Flask) -> None:
+    app.after_request(_refuse_framing)
+
+    @app.context_processor
+    def page_globals() -> dict[str, str]:
+        return {"favicon_href": "data:image/svg+xml," + quote(FAVICON_SVG)}
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        response = Response(FAVICON_SVG, mimetype="image/svg+xml")
+        response.cache_control.public = True
+        response.cache_control.max_age = 86400
+        return response
+
     @app.get("/")
     def index() -> str:
         providers = [

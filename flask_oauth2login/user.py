@@ -65,6 +65,9 @@ def normalize(
 ) -> User:
     """Build the user from a preset's profile mapping and the raw claims.
 
+    ``issuer`` is the configured one, unless the profile mapping names the
+    user's own (a multi-tenant provider's tenant).
+
     A text field the provider sent as something else (a list, an object)
     becomes ``None``; ``raw`` keeps what the provider said, in a form every
     session store can hold.
@@ -73,7 +76,11 @@ def normalize(
     for key in TEXT_FIELDS:
         if not isinstance(data.get(key), str) or not data[key]:
             data[key] = None
-    data.update(provider=provider, issuer=issuer, raw=_storable(dict(raw)))
+    # A multi-tenant preset's profile names the user's own issuer (Microsoft's
+    # tenant) where the configured one is a template.
+    if not isinstance(data.get("issuer"), str) or not data["issuer"]:
+        data["issuer"] = issuer
+    data.update(provider=provider, raw=_storable(dict(raw)))
     return User(data)
 
 

@@ -111,6 +111,8 @@ def test_example_app_with_development_provider(page, live, tmp_path):
     live.serve(create_app({"TESTING": True}, instance_path=str(tmp_path)))
     page.goto(live.url + "/")
     shot(page, "01-home")
+    assert page.inner_text("h1") == "Choose how to sign in"
+    assert page.inner_text("#login-dev") == "Continue with the development provider"
     page.click("#login-dev")
     page.wait_for_url("**/_devidp/authorize**")
     shot(page, "02-devidp-sign-in")
@@ -125,6 +127,7 @@ def test_example_app_with_development_provider(page, live, tmp_path):
     assert [c["name"] for c in cookies] == ["session"]
     assert cookies[0]["httpOnly"] is True
     assert cookies[0]["sameSite"] == "Lax"
+    assert page.inner_text("#logout") == "Sign out"
     page.click("#logout")
     page.wait_for_url(live.url + "/")
     assert page.is_visible("#login-dev")

@@ -7,8 +7,10 @@ import hashlib
 import logging
 import re
 import secrets
+import sys
 import threading
 import typing as t
+from pathlib import Path
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import jwt
@@ -20,9 +22,11 @@ from werkzeug.serving import make_server
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.devidp import DevIdentityProvider, create_app
 from flask_oauth2login.devidp.__main__ import main as devidp_main
+from tests.support.processes import Child, Gunicorn, free_port, wait_until
 
 REDIRECT_URI = "http://127.0.0.1:5000/callback"
 BASIC = "Basic " + base64.b64encode(b"dev-client:dev-secret").decode()
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # -- helpers ----------------------------------------------------------------
@@ -134,6 +138,54 @@ def test_refuses_outside_debug_or_testing() -> None:
 def test_refuses_requests_if_debug_is_switched_off(app: Flask, client: t.Any) -> None:
     app.testing = False
     assert client.get("/_devidp/jwks").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("environ", "headers"),
+    [
+        ({"REMOTE_ADDR": "203.0.113.9"}, {}),
+        ({"REMOTE_ADDR": "10.0.0.2"}, {}),
+        ({"REMOTE_ADDR": "::ffff:192.0.2.1"}, {}),
+        ({}, {"Host": "idp.example"}),  # a proxy passing the Host on, or DNS rebinding
+        ({}, {"Host": "0.0.0.0:5000"}),
+        ({}, {"X-Forwarded-For": "203.0.113.9"}),
+        ({}, {"X-Forwarded-For": "127.0.0.1, 198.51.100.7"}),
+        ({}, {"X-Real-IP": "2001:db8::1"}),
+        ({}, {"Forwarded": 'for="[2001:db8::1]:4711";proto=https'}),
+        ({}, {"Forwarded": "for=127.0.0.1, for=198.51.100.7"}),
+    ],
+)
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/_devidp/"), ("GET", "/_devidp/authorize"), ("POST", "/_devidp/token")],
+)
+def test_refuses_requests_from_other_machines(
+    client: t.Any, environ: dict[str, str], headers: dict[str, str], method: str, path: str
+) -> None:
+    r = client.open(path, method=method, environ_overrides=environ, headers=headers)
+    assert r.status_code == 403
+    page = r.get_data(as_text=True)
+    assert "Local requests only" in page
+    assert "127.0.0.1" in page
+    assert r.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize(
+    ("environ", "headers"),
+    [
+        ({"REMOTE_ADDR": "127.0.0.1"}, {}),
+        ({"REMOTE_ADDR": "127.8.9.10"}, {"Host": "127.0.0.1:8400"}),
+        ({"REMOTE_ADDR": "::1"}, {"Host": "[::1]:8400"}),
+        ({"REMOTE_ADDR": "::ffff:127.0.0.1"}, {"Host": "LOCALHOST:5000"}),
+        ({}, {"X-Forwarded-For": "127.0.0.1, ::1", "X-Real-IP": "127.0.0.1"}),
+        ({}, {"Forwarded": 'for=127.0.0.1;proto=http, for="[::1]:80"'}),
+    ],
+)
+def test_answers_requests_from_this_machine(
+    client: t.Any, environ: dict[str, str], headers: dict[str, str]
+) -> None:
+    r = client.get("/_devidp/jwks", environ_overrides=environ, headers=headers)
+    assert r.status_code == 200
 
 
 def test_extension_pattern() -> None:
@@ -434,6 +486,102 @@ def test_typed_user_with_bad_email_shows_the_form_again(client: t.Any) -> None:
     assert r.status_code == 303
 
 
+# -- bounded memory -----------------------------------------------------------
+
+
+def open_sign_in_page(client: t.Any) -> dict[str, str]:
+    page = client.get("/_devidp/authorize", query_string=auth_params(pkce_pair()[1]))
+    assert page.status_code == 200
+    return form_fields(page.get_data(as_text=True))
+
+
+def type_in(client: t.Any, email: str) -> t.Any:
+    data = {**open_sign_in_page(client), "action": "new", "email": email}
+    return client.post("/_devidp/authorize", data=data)
+
+
+def test_sign_in_page_expires_after_five_minutes(app: Flask, client: t.Any) -> None:
+    store = app.extensions["oauth2login_devidp"].store
+    now = [1_000_000.0]
+    store.clock = lambda: now[0]
+    fields = open_sign_in_page(client)
+    now[0] += 301
+    r = client.post("/_devidp/authorize", data={**fields, "action": "login", "sub": "ada"})
+    assert r.status_code == 400
+    assert "expired" in r.get_data(as_text=True)
+    open_sign_in_page(client)  # adding a request purges the expired one
+    assert store.sizes()["pending"] == 1
+
+
+def test_pending_sign_ins_are_capped(app: Flask, client: t.Any) -> None:
+    store = app.extensions["oauth2login_devidp"].store
+    store.max_pending = 3
+    first = open_sign_in_page(client)
+    pages = [open_sign_in_page(client) for _ in range(10)]
+    assert store.sizes()["pending"] == 3
+    r = client.post("/_devidp/authorize", data={**first, "action": "login", "sub": "ada"})
+    assert "expired" in r.get_data(as_text=True)  # the oldest was forgotten
+    r = client.post("/_devidp/authorize", data={**pages[-1], "action": "login", "sub": "ada"})
+    assert r.status_code == 303
+
+
+def test_typed_in_users_are_capped_least_recently_used_first(app: Flask, client: t.Any) -> None:
+    store = app.extensions["oauth2login_devidp"].store
+    store.max_typed_users = 2
+    assert type_in(client, "one@example.com").status_code == 303
+    assert type_in(client, "two@example.com").status_code == 303
+    one = next(u["sub"] for u in store.users() if u["email"] == "one@example.com")
+    # Signing in as "one" again makes "two" the least recently used.
+    data = {**open_sign_in_page(client), "action": "login", "sub": one}
+    assert client.post("/_devidp/authorize", data=data).status_code == 303
+    assert type_in(client, "three@example.com").status_code == 303
+    emails = [u["email"] for u in store.users()]
+    assert emails[3:] == ["one@example.com", "three@example.com"]
+    for n in range(20):
+        assert type_in(client, f"many{n}@example.com").status_code == 303
+    assert store.sizes()["typed_users"] == 2
+    emails = [u["email"] for u in store.users()]
+    assert emails[:3] == ["ada@example.com", "grace@example.com", "alan@example.com"]
+    assert emails[3:] == ["many18@example.com", "many19@example.com"]
+
+
+def test_forgotten_typed_in_user_gets_no_more_tokens(app: Flask, client: t.Any) -> None:
+    store = app.extensions["oauth2login_devidp"].store
+    store.max_typed_users = 1
+    verifier, challenge = pkce_pair()
+    page = client.get("/_devidp/authorize", query_string=auth_params(challenge))
+    data = {**form_fields(page.get_data(as_text=True)), "action": "new", "email": "a@example.com"}
+    code = query(client.post("/_devidp/authorize", data=data).headers["Location"])["code"]
+    type_in(client, "b@example.com")  # pushes a@example.com out
+    r = exchange(client, code, verifier)
+    assert r.status_code == 400
+    assert r.json["error"] == "invalid_grant"
+
+
+def test_codes_and_tokens_are_capped() -> None:
+    from flask_oauth2login.devidp.store import Grant, Store
+
+    store = Store()
+    store.max_codes = 2
+    store.max_tokens = 3
+    grant = Grant(id="g", client_id="c", sub=None, scope=())
+    codes = [store.add_code(grant, REDIRECT_URI, "challenge", ttl=60) for _ in range(5)]
+    issued = [store.issue_tokens(grant, scope=(), access_ttl=3600, refresh=True) for _ in range(5)]
+    assert store.sizes() == {
+        "typed_users": 0,
+        "pending": 0,
+        "codes": 2,
+        "access_tokens": 3,
+        "refresh_tokens": 3,
+    }
+    assert store.redeem_code(codes[0]) is None  # the oldest were forgotten
+    assert store.redeem_code(codes[-1]) is not None
+    assert store.get_access_token(issued[0].access_token) is None
+    assert store.get_access_token(issued[-1].access_token) is not None
+    assert store.find_refresh_token(issued[1].refresh_token or "", "c") is None
+    assert store.find_refresh_token(issued[-1].refresh_token or "", "c") is not None
+
+
 # -- token endpoint ---------------------------------------------------------
 
 
@@ -629,6 +777,30 @@ def test_client_authentication_failures(
     assert r.headers["Cache-Control"] == "no-store"
     if status == 401:
         assert r.headers["WWW-Authenticate"].startswith("Basic")
+
+
+@pytest.mark.parametrize("path", ["/_devidp/token", "/_devidp/revoke"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic é",  # not ASCII: not even base64's alphabet
+        "Basic ZGV2LWNsaWVudDpkZXYtc2VjcmV0\u00e9",
+        "Basic " + base64.b64encode(b"\xff\xfe:secret").decode(),  # not UTF-8
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+    ],
+)
+def test_undecodable_basic_credentials_are_invalid_client(
+    client: t.Any, path: str, header: str
+) -> None:
+    r = client.post(
+        path,
+        data={"grant_type": "client_credentials", "token": "x"},
+        headers={"Authorization": header},
+    )
+    assert r.status_code == 401
+    assert r.json["error"] == "invalid_client"
+    assert r.headers["WWW-Authenticate"].startswith("Basic")
+    assert r.headers["Cache-Control"] == "no-store"
 
 
 def test_public_client_with_pkce_only() -> None:
@@ -846,6 +1018,65 @@ def test_index_page_lists_no_secret(client: t.Any) -> None:
     assert "dev-secret" not in html
 
 
+# -- every answer: no framing, an icon --------------------------------------------
+
+
+def assert_refuses_framing(response: t.Any) -> None:
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+LOGOUT_TO_CLIENT = {"post_logout_redirect_uri": "http://127.0.0.1/", "client_id": "dev-client"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "status"),
+    [
+        ("GET", "/_devidp/", {}, 200),
+        ("GET", "/_devidp/.well-known/openid-configuration", {}, 200),
+        ("GET", "/_devidp/jwks", {}, 200),
+        ("GET", "/_devidp/authorize", {}, 400),  # the error page
+        ("GET", "/_devidp/authorize", auth_params("x" * 43), 200),  # the sign-in page
+        ("POST", "/_devidp/token", {}, 400),
+        ("POST", "/_devidp/revoke", {}, 400),
+        ("GET", "/_devidp/userinfo", {}, 401),
+        ("GET", "/_devidp/api/me", {}, 401),
+        ("GET", "/_devidp/logout", {}, 200),
+        ("GET", "/_devidp/logout", LOGOUT_TO_CLIENT, 303),
+        ("GET", "/_devidp/favicon.ico", {}, 200),
+        ("GET", "/_devidp/jwks", {}, 403),  # refused: from another machine
+    ],
+)
+def test_every_answer_refuses_framing(
+    client: t.Any, method: str, path: str, params: dict[str, str], status: int
+) -> None:
+    remote = "203.0.113.9" if status == 403 else "127.0.0.1"
+    r = client.open(
+        path, method=method, query_string=params, environ_overrides={"REMOTE_ADDR": remote}
+    )
+    assert r.status_code == status
+    assert_refuses_framing(r)
+
+
+def test_standalone_app_refuses_framing_everywhere() -> None:
+    client = create_app(TESTING=True).test_client()
+    assert_refuses_framing(client.get("/jwks"))
+    assert_refuses_framing(client.get("/no-such-page"))
+
+
+@pytest.mark.parametrize("path", ["/_devidp/", "/_devidp/authorize", "/_devidp/logout"])
+def test_pages_carry_an_inline_icon(client: t.Any, path: str) -> None:
+    html = client.get(path).get_data(as_text=True)
+    assert '<link rel="icon" href="data:image/svg+xml,' in html
+
+
+def test_favicon_ico() -> None:
+    r = create_app(TESTING=True).test_client().get("/favicon.ico")
+    assert r.status_code == 200
+    assert r.mimetype == "image/svg+xml"
+    assert r.get_data(as_text=True).startswith("<svg")
+
+
 # -- logging --------------------------------------------------------------------
 
 
@@ -888,9 +1119,34 @@ def test_cli_refuses_non_loopback_host(capsys: pytest.CaptureFixture[str]) -> No
     assert "Refusing" in capsys.readouterr().err
 
 
+def test_create_app_refuses_outside_debug_or_testing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    with pytest.raises(ConfigurationError, match="debug or app.testing"):
+        create_app()
+    monkeypatch.setenv("FLASK_DEBUG", "1")  # flask run --debug
+    assert create_app().debug
+
+
+def test_python_m_serves_the_provider() -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "flask_oauth2login.devidp", "--port", str(port)]
+    env = {"PYTHONPATH": str(ROOT), "FLASK_DEBUG": ""}
+    with Child(command, env=env, cwd=str(ROOT)) as child:
+        url = f"http://127.0.0.1:{port}/.well-known/openid-configuration"
+        wait_until(lambda: requests.get(url, timeout=2).ok, child, "python -m ...devidp")
+        assert requests.get(url, timeout=5).json()["issuer"] == f"http://127.0.0.1:{port}"
+
+
+def test_gunicorn_refuses_to_serve_the_app_outside_debug() -> None:
+    env = {"PYTHONPATH": str(ROOT), "FLASK_DEBUG": "", "FLASK_TESTING": ""}
+    with Gunicorn("flask_oauth2login.devidp:create_app()", env=env, cwd=str(ROOT)) as server:
+        server.process.wait(30)
+        assert server.process.returncode != 0
+        assert "only runs when app.debug or app.testing is true" in server.log()
+
+
 def test_create_app_mounts_at_root() -> None:
-    app = create_app()
-    assert app.debug
+    app = create_app(TESTING=True)
     doc = app.test_client().get("/.well-known/openid-configuration").json
     assert doc["issuer"] == "http://localhost"
     assert doc["jwks_uri"] == "http://localhost/jwks"
@@ -898,7 +1154,7 @@ def test_create_app_mounts_at_root() -> None:
 
 @pytest.fixture
 def live_idp() -> t.Iterator[str]:
-    server = make_server("127.0.0.1", 0, create_app(), threaded=True)
+    server = make_server("127.0.0.1", 0, create_app(TESTING=True), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -156,19 +156,25 @@ def test_common_accepts_a_token_from_the_users_own_tenant(make_app, fake):
     assert user["picture"] is None
     assert user["raw"]["tid"] == TENANT_A
     assert user["raw"]["iss"] == tenant_issuer(TENANT_A)
+    # The user's issuer is their tenant's, not the "{tenantid}" template.
+    assert user["issuer"] == tenant_issuer(TENANT_A)
 
 
 def test_common_accepts_another_tenant_too(make_app, fake):
     fake.from_tenant(TENANT_B)
     client = app_for(make_app, fake).test_client()
     assert log_in(client, "microsoft").status_code == 302
-    assert client.get("/").get_json()["user"]["raw"]["tid"] == TENANT_B
+    user = client.get("/").get_json()["user"]
+    assert user["raw"]["tid"] == TENANT_B
+    assert user["issuer"] == tenant_issuer(TENANT_B)
 
 
 def test_common_accepts_personal_accounts(make_app, fake):
     fake.from_tenant(microsoft.CONSUMERS_TENANT_ID)
     client = app_for(make_app, fake).test_client()
     assert log_in(client, "microsoft").status_code == 302
+    user = client.get("/").get_json()["user"]
+    assert user["issuer"] == tenant_issuer(microsoft.CONSUMERS_TENANT_ID)
 
 
 @pytest.mark.parametrize(
@@ -192,6 +198,7 @@ def test_organizations_accepts_the_users_tenant(make_app, fake):
     fake.from_tenant(TENANT_B)
     client = app_for(make_app, fake, tenant="organizations").test_client()
     assert log_in(client, "microsoft").status_code == 302
+    assert client.get("/").get_json()["user"]["issuer"] == tenant_issuer(TENANT_B)
 
 
 def test_fixed_tenant_accepts_its_own_tokens(make_app, fake):
@@ -213,6 +220,27 @@ def test_consumers_refuses_a_work_account(make_app, fake):
     assert log_in(client, "microsoft").status_code == 401
     fake.from_tenant(microsoft.CONSUMERS_TENANT_ID)
     assert log_in(client, "microsoft").status_code == 302
+    user = client.get("/").get_json()["user"]
+    assert user["issuer"] == tenant_issuer(microsoft.CONSUMERS_TENANT_ID)
+
+
+@pytest.mark.parametrize(
+    ("claims", "issuer"),
+    [
+        ({"tid": TENANT_A, "iss": tenant_issuer(TENANT_A)}, tenant_issuer(TENANT_A)),
+        (  # another Microsoft cloud
+            {"tid": TENANT_A, "iss": f"https://login.microsoftonline.us/{TENANT_A}/v2.0"},
+            f"https://login.microsoftonline.us/{TENANT_A}/v2.0",
+        ),
+        ({"tid": TENANT_B, "iss": tenant_issuer(TENANT_A)}, None),
+        ({"tid": TENANT_A, "iss": f"https://sts.windows.net/{TENANT_A}/"}, None),
+        ({"tid": TENANT_A, "iss": f"https://evil.example/x/{TENANT_A}/v2.0"}, None),
+        ({"tid": "not-a-guid", "iss": tenant_issuer("not-a-guid")}, None),
+        ({"iss": tenant_issuer(TENANT_A)}, None),
+    ],
+)
+def test_profile_names_the_tenants_issuer_only_when_tid_and_iss_agree(claims, issuer):
+    assert microsoft.profile({"sub": "s", **claims})["issuer"] == issuer
 
 
 def test_domain_owner_verified_address(make_app, fake):

@@ -8,7 +8,8 @@ app itself::
 
     DevIdentityProvider(app)  # serves /_devidp/..., only if app.debug or app.testing
 
-or run it on its own::
+It answers only requests made on this machine (403 otherwise), however the
+app is served. Or run it on its own::
 
     python -m flask_oauth2login.devidp --port 8400
 

@@ -38,7 +38,7 @@ def main(argv: t.Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    app = create_app()
+    app = create_app(DEBUG=True)  # a development command, bound to loopback above
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f" * Development identity provider: http://{host}:{args.port}/", file=sys.stderr)
     print(

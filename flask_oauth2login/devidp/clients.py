@@ -22,7 +22,6 @@ secret ``dev-secret`` accepting any loopback redirect URI.
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 import ipaddress
 import typing as t
@@ -155,9 +154,12 @@ def is_loopback_host(host: str) -> bool:
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    # ::ffff:127.0.0.1, as a dual-stack server reports an IPv4 peer.
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
 
 
 def _origin(uri: str) -> tuple[str, str, int | None] | None:
@@ -185,8 +187,9 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     if scheme.lower() != "basic":
         return None
     try:
+        # A non-ASCII header value raises a plain ValueError, not binascii.Error.
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # also binascii.Error and UnicodeDecodeError
         raise _invalid_client("Malformed Basic credentials.") from None
     client_id, sep, secret = decoded.partition(":")
     if not sep:

@@ -43,8 +43,10 @@ class DevIdentityProvider:
         DevIdentityProvider(app)  # at /_devidp
 
     It refuses to start unless ``app.debug`` or ``app.testing`` is true: its
-    sign-in page lets anybody be anybody. All state is kept in memory, per
-    process, and lost on restart.
+    sign-in page lets anybody be anybody. For the same reason it answers only
+    requests from this machine (a loopback peer, addressed to a loopback
+    host), with 403 otherwise, however the app is served. All state is kept
+    in memory, per process, and lost on restart.
 
     :param app: The app, or ``None`` to call :meth:`init_app` later.
     :param url_prefix: Where to mount the endpoints; ``""`` for the root.
@@ -79,8 +81,9 @@ class DevIdentityProvider:
         if not (app.debug or app.testing):
             raise ConfigurationError(
                 "The development identity provider only runs when app.debug or"
-                " app.testing is true: it lets anybody sign in as anybody. Do not"
-                " register it in production."
+                " app.testing is true (flask run --debug, FLASK_DEBUG=1, or TESTING=True"
+                " in tests): it lets anybody sign in as anybody. Do not register it in"
+                " production."
             )
         if EXTENSION_KEY in app.extensions:
             raise ConfigurationError("The development identity provider is already registered.")

@@ -7,6 +7,12 @@ is fine for a development tool and wrong for anything else.
 
 Codes and tokens are kept under the SHA-256 digest of their value, never the
 value itself, and nothing here is ever logged.
+
+Nothing grows without bound, however many requests come: expired entries
+are purged whenever a new one is added, and each table has a cap past which
+the oldest entry is forgotten (typed-in users: the least recently used one;
+the configured users are always kept). See :class:`Store`'s ``max_*``
+attributes.
 """
 
 from __future__ import annotations
@@ -17,12 +23,13 @@ import secrets
 import threading
 import time
 import typing as t
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 logger = logging.getLogger(__name__)
 
 #: How long the sign-in page stays usable, in seconds.
-PENDING_TTL = 600
+PENDING_TTL = 300
 
 
 def new_secret() -> str:
@@ -105,9 +112,20 @@ class IssuedTokens:
 class Store:
     """Thread-safe in-memory state of one provider.
 
-    :param users: The users offered on the sign-in page.
+    :param users: The users offered on the sign-in page; they are never
+        forgotten.
     :param clock: Returns the current time in seconds; tests replace it.
     """
+
+    #: Most sign-in pages waiting for an answer; past it the oldest is forgotten.
+    max_pending = 1000
+    #: Most users typed in on the sign-in page; past it the least recently
+    #: used one is forgotten (and its tokens stop working).
+    max_typed_users = 100
+    #: Most authorization codes not yet expired.
+    max_codes = 1000
+    #: Most access tokens, and separately refresh tokens, kept.
+    max_tokens = 10_000
 
     def __init__(
         self,
@@ -117,28 +135,53 @@ class Store:
         self.clock = clock
         self._lock = threading.RLock()
         self._users: dict[str, dict[str, t.Any]] = {u["sub"]: dict(u) for u in users}
-        self._pending: dict[str, PendingAuthorization] = {}
-        self._codes: dict[str, AuthorizationCode] = {}
-        self._access: dict[str, Token] = {}
-        self._refresh: dict[str, Token] = {}
+        #: Typed-in users, least recently used first.
+        self._typed: OrderedDict[str, dict[str, t.Any]] = OrderedDict()
+        self._pending: OrderedDict[str, PendingAuthorization] = OrderedDict()
+        self._codes: OrderedDict[str, AuthorizationCode] = OrderedDict()
+        self._access: OrderedDict[str, Token] = OrderedDict()
+        self._refresh: OrderedDict[str, Token] = OrderedDict()
+
+    def sizes(self) -> dict[str, int]:
+        """How many entries each table holds (each is bounded by a ``max_*``)."""
+        with self._lock:
+            return {
+                "typed_users": len(self._typed),
+                "pending": len(self._pending),
+                "codes": len(self._codes),
+                "access_tokens": len(self._access),
+                "refresh_tokens": len(self._refresh),
+            }
 
     # -- users ---------------------------------------------------------
 
     def users(self) -> list[dict[str, t.Any]]:
-        """All users, in the order they were added."""
+        """The configured users, then the typed-in ones (least recently used first)."""
         with self._lock:
-            return [dict(u) for u in self._users.values()]
+            return [dict(u) for u in (*self._users.values(), *self._typed.values())]
 
     def get_user(self, sub: str) -> dict[str, t.Any] | None:
-        """The user with ``sub``, if any."""
+        """The user with ``sub``, if any; a typed-in user counts as used."""
         with self._lock:
             user = self._users.get(sub)
+            if user is None and sub in self._typed:
+                self._typed.move_to_end(sub)
+                user = self._typed[sub]
             return dict(user) if user is not None else None
 
     def add_user(self, user: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-        """Add (or replace) a user, keyed by ``sub``."""
+        """Add (or replace) a typed-in user, keyed by ``sub``.
+
+        A configured user with the same ``sub`` is replaced in place instead.
+        """
+        sub = user["sub"]
         with self._lock:
-            self._users[user["sub"]] = dict(user)
+            if sub in self._users:
+                self._users[sub] = dict(user)
+            else:
+                self._typed.pop(sub, None)
+                _make_room(self._typed, self.max_typed_users)
+                self._typed[sub] = dict(user)
             return dict(user)
 
     # -- pending authorization requests --------------------------------
@@ -153,6 +196,7 @@ class Store:
                 expires_at=self.clock() + PENDING_TTL,
                 **fields,
             )
+            _make_room(self._pending, self.max_pending)
             self._pending[pending.id] = pending
             return pending
 
@@ -179,6 +223,7 @@ class Store:
         code = new_secret()
         with self._lock:
             self._purge()
+            _make_room(self._codes, self.max_codes)
             self._codes[_digest(code)] = AuthorizationCode(
                 grant=grant,
                 redirect_uri=redirect_uri,
@@ -241,8 +286,10 @@ class Store:
             self._purge()
             if grant.revoked:  # revoked while the request was running
                 raise LookupError("grant revoked")
+            _make_room(self._access, self.max_tokens)
             self._access[_digest(issued.access_token)] = issued.access
             if issued.refresh_token is not None and issued.refresh is not None:
+                _make_room(self._refresh, self.max_tokens)
                 self._refresh[_digest(issued.refresh_token)] = issued.refresh
         return issued
 
@@ -339,3 +386,9 @@ class Store:
         for table in (self._access, self._refresh):
             for key in [k for k, r in table.items() if not self._alive(r)]:
                 del table[key]
+
+
+def _make_room(table: OrderedDict[str, t.Any], limit: int) -> None:
+    """Forget the oldest entries of ``table`` until one more fits in ``limit``."""
+    while table and len(table) >= max(limit, 1):
+        table.popitem(last=False)

@@ -13,8 +13,9 @@ a tenant id (a GUID)
 
 ID tokens from ``common`` and ``organizations`` carry the issuer of the
 user's own tenant, ``https://login.microsoftonline.com/{tid}/v2.0``; the
-issuer check accepts exactly that, for the ``tid`` the token names. A fixed
-tenant accepts its own issuer only.
+issuer check accepts exactly that, for the ``tid`` the token names, and the
+user's ``issuer`` is that tenant's (never the ``{tenantid}`` template). A
+fixed tenant accepts its own issuer only.
 
 ``email`` is the address the account claims; it is not verified by
 Microsoft, so ``email_verified`` is true only when the token carries the
@@ -78,10 +79,26 @@ def issuer_matches(expected: str, claims: t.Mapping[str, t.Any]) -> bool:
     )
 
 
+def tenant_issuer(claims: t.Mapping[str, t.Any]) -> str | None:
+    """``iss`` if it is the v2.0 issuer of the tenant named in ``tid``
+    (``https://<login host>/<tid>/v2.0``, in any Microsoft cloud), else ``None``."""
+    tid, iss = claims.get("tid"), claims.get("iss")
+    if not isinstance(tid, str) or _GUID.fullmatch(tid) is None or not isinstance(iss, str):
+        return None
+    if re.fullmatch(rf"https://[^/?#@]+/{tid}/v2\.0", iss) is None:
+        return None
+    return iss
+
+
 def profile(claims: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """Map Entra ID token claims; ``preferred_username`` is not an e-mail."""
+    """Map Entra ID token claims; ``preferred_username`` is not an e-mail.
+
+    The user's ``issuer`` is their tenant's, as the ID token names it (the
+    issuer check has accepted it); without one the configured issuer stays.
+    """
     return {
         "sub": claims["sub"],
+        "issuer": tenant_issuer(claims),
         "email": claims.get("email"),
         "email_verified": claims.get("xms_edov") in (True, "1", "true"),
         "name": claims.get("name") or claims.get("preferred_username"),
