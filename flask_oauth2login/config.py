@@ -294,7 +294,7 @@ def load_provider(
         "api_headers": dict(preset.api_headers),
         "api_base_url": preset.api_base_url,
         "api_origins": preset.api_origins,
-        "fetch_userinfo": "auto",
+        "fetch_userinfo": preset.fetch_userinfo,
         "title": preset.title if preset.name != "oidc" else name.replace("_", " ").title(),
     }
     options = {key: entry.pop(key) for key in preset.options if key in entry}
