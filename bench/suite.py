@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import os
 import platform
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask, redirect, session
 
-from bench.provider import ISSUER_VARIABLE
+from bench.provider import CALLS_PATH, ISSUER_VARIABLE
 from flask_oauth2login import OAuth2Login, login_required
 from tests.support.processes import Gunicorn
 from tests.support.redis_server import REDIS_SERVER, RedisServer
@@ -45,6 +46,10 @@ class Provider(Gunicorn):
         self.wait_ready("/.well-known/openid-configuration")
         self.issuer = self.url
         self.metadata_url = self.issuer + "/.well-known/openid-configuration"
+
+    def calls(self) -> collections.Counter[str]:
+        """Requests the provider has served so far, by path."""
+        return collections.Counter(requests.get(self.url + CALLS_PATH, timeout=10).json())
 
 
 # -- measuring ------------------------------------------------------------------------
@@ -77,7 +82,8 @@ def side_by_side(
 # -- the apps under test (in this process) ------------------------------------------------
 
 
-def our_app(provider: Provider, redis_client: t.Any) -> Flask:
+def our_app(provider: Provider, redis_client: t.Any, fetch_userinfo: bool | str = "auto") -> Flask:
+    """Our login, with ``fetch_userinfo`` as given (the default: ``"auto"``)."""
     app = Flask("bench_ours")
     app.config.update(
         SECRET_KEY="bench",
@@ -89,6 +95,7 @@ def our_app(provider: Provider, redis_client: t.Any) -> Flask:
                 "client_id": CLIENT_ID,
                 "client_secret": CLIENT_SECRET,
                 "server_metadata_url": provider.metadata_url,
+                "fetch_userinfo": fetch_userinfo,
             }
         },
     )
@@ -107,8 +114,15 @@ def our_app(provider: Provider, redis_client: t.Any) -> Flask:
     return app
 
 
-def authlib_app(provider: Provider, redis_client: t.Any) -> Flask:
-    """The same login with Authlib's Flask client, on the same session store."""
+def authlib_app(provider: Provider, redis_client: t.Any, userinfo: bool = False) -> Flask:
+    """The same login with Authlib's Flask client, on the same session store.
+
+    ``authorize_access_token()`` checks the state, sends the PKCE verifier and
+    validates the ID token (signature, issuer, audience, expiry, nonce,
+    ``at_hash``); it does not call UserInfo. With *userinfo*, the callback
+    also calls it and checks its ``sub``, as ours does with
+    ``fetch_userinfo=True``.
+    """
     from authlib.integrations.flask_client import OAuth
     from flask_session import Session
 
@@ -136,11 +150,14 @@ def authlib_app(provider: Provider, redis_client: t.Any) -> Flask:
     @app.get("/callback")
     def callback() -> t.Any:
         token = oauth.rogue.authorize_access_token()  # checks state, PKCE, the ID token
-        userinfo = oauth.rogue.userinfo(token=token)
-        if userinfo["sub"] != token["userinfo"]["sub"]:
-            return "mismatch", 401
+        user = dict(token["userinfo"])  # the ID token's claims
+        if userinfo:
+            answer = oauth.rogue.userinfo(token=token)
+            if answer["sub"] != user["sub"]:
+                return "mismatch", 401
+            user = {**answer, **user}
         session["token"] = {k: v for k, v in token.items() if k != "userinfo"}
-        session["user"] = dict(userinfo)
+        session["user"] = user
         return redirect("/")
 
     return app
@@ -156,6 +173,38 @@ def login_with_test_client(app: Flask, start: str, browser: requests.Session) ->
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
+# -- 0: provider calls per login ----------------------------------------------------------
+
+
+def bench_calls(
+    provider: Provider, redis_server: RedisServer
+) -> list[tuple[str, dict[str, float]]]:
+    """Requests the provider serves per login, by path, after a warm-up login
+    (discovery and keys are cached per process by both clients). The
+    browser's visit to the authorization endpoint is left out: every login
+    has it."""
+    store = redis_server.client()
+    browser = requests.Session()
+    browser.trust_env = False
+    logins = 20
+    rows = []
+    for name, app, start in (
+        ("ours (fetch_userinfo: auto, the default)", our_app(provider, store), "/login/rogue"),
+        ("Authlib Flask client, its defaults", authlib_app(provider, store), "/login"),
+        ("ours, fetch_userinfo: True", our_app(provider, store, True), "/login/rogue"),
+        ("Authlib + userinfo()", authlib_app(provider, store, userinfo=True), "/login"),
+    ):
+        login_with_test_client(app, start, browser)  # warm-up: discovery, keys
+        before = provider.calls()
+        for _ in range(logins):
+            login_with_test_client(app, start, browser)
+        served = provider.calls() - before
+        del served["/authorize"]
+        rows.append((name, {path: count / logins for path, count in sorted(served.items())}))
+    store.close()
+    return rows
+
+
 # -- 1-3: side by side ------------------------------------------------------------------
 
 
@@ -164,6 +213,8 @@ def bench_side_by_side(provider: Provider, redis_server: RedisServer, quick: boo
     store = redis_server.client()
     ours = our_app(provider, store)
     theirs = authlib_app(provider, store)
+    ours_userinfo = our_app(provider, store, fetch_userinfo=True)
+    theirs_userinfo = authlib_app(provider, store, userinfo=True)
     browser = requests.Session()
     browser.trust_env = False
     rows = []
@@ -173,7 +224,13 @@ def bench_side_by_side(provider: Provider, redis_server: RedisServer, quick: boo
         lambda: login_with_test_client(theirs, "/login", browser),
         count=int(300 * scale),
     )
-    rows.append(("full login (start, provider, callback)", "Authlib Flask client", *login, 1.0))
+    rows.append(("login (start, provider, callback)", "Authlib, its defaults", *login, 0.85))
+    login = side_by_side(
+        lambda: login_with_test_client(ours_userinfo, "/login/rogue", browser),
+        lambda: login_with_test_client(theirs_userinfo, "/login", browser),
+        count=int(300 * scale),
+    )
+    rows.append(("login calling UserInfo too", "Authlib + userinfo()", *login, 1.0))
 
     client = ours.test_client()
     login_with_test_client_keeping(ours, client, browser)
@@ -293,12 +350,27 @@ def load(a: str, b: str, clients: int, duration: float) -> tuple[int, float, flo
 # -- report -----------------------------------------------------------------------------
 
 
-def report(side: list[tuple], loads: list[tuple], redis_version: str, took: float) -> None:
+def report(
+    calls: list[tuple[str, dict[str, float]]],
+    side: list[tuple],
+    loads: list[tuple],
+    redis_version: str,
+    took: float,
+) -> None:
     print()
     print(
         f"flask-oauth2login benchmarks - Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, redis-server {redis_version}, provider: rogue on 127.0.0.1"
     )
+    print()
+    print("provider calls per login, counted at the provider (after a warm-up login;")
+    print("the browser's visit to /authorize not counted)")
+    header = f"{'client':42} {'calls':>5}  by endpoint"
+    print(header)
+    print("-" * (len(header) + 20))
+    for name, by_path in calls:
+        detail = ", ".join(f"{path} {count:g}" for path, count in by_path.items())
+        print(f"{name:42} {sum(by_path.values()):>5g}  {detail}")
     print()
     header = f"{'measure':40} {'ours':>9} {'baseline':>9} {'ratio':>6} {'aim':>7}  baseline"
     print(header)
@@ -308,7 +380,7 @@ def report(side: list[tuple], loads: list[tuple], redis_version: str, took: floa
         verdict = "ok" if ratio <= aim else "MISSED"
         print(
             f"{name:40} {mine * 1e3:7.3f}ms {theirs * 1e3:7.3f}ms {ratio:6.2f} "
-            f"{'<=' + format(aim, '.1f'):>7}  {baseline_name} ({verdict})"
+            f"{'<=' + format(aim, '.2f'):>7}  {baseline_name} ({verdict})"
         )
     print()
     print("logins across two gunicorn processes sharing Redis (start on one, finish on the other)")
@@ -327,10 +399,17 @@ def report(side: list[tuple], loads: list[tuple], redis_version: str, took: floa
 def main(argv: t.Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmarks of flask-oauth2login.")
     parser.add_argument("--quick", action="store_true", help="fewer rounds, shorter load runs")
+    parser.add_argument(
+        "--steps", action="store_true", help="only time the steps of a login, ours and Authlib's"
+    )
     args = parser.parse_args(argv)
     if REDIS_SERVER is None:
         print("redis-server is not installed (apt install redis-server)", file=sys.stderr)
         return 2
+    if args.steps:
+        from bench.steps import main as time_steps
+
+        return time_steps(count=100 if args.quick else 300)
 
     began = time.perf_counter()
     with contextlib.ExitStack() as stack:
@@ -339,9 +418,11 @@ def main(argv: t.Sequence[str] | None = None) -> int:
         probe = redis_server.client()
         redis_version = probe.info("server")["redis_version"]
         probe.close()
+        print("counting provider calls per login ...", flush=True)
+        calls = bench_calls(provider, redis_server)
         print("measuring side by side ...", flush=True)
         side = bench_side_by_side(provider, redis_server, args.quick)
         print("measuring load on two gunicorn processes ...", flush=True)
         loads = bench_load(provider, redis_server, args.quick)
-    report(side, loads, redis_version, time.perf_counter() - began)
+    report(calls, side, loads, redis_version, time.perf_counter() - began)
     return 0

@@ -504,7 +504,7 @@ def _audiences(value: t.Any) -> tuple[str, ...]:
 
 
 def _fetch_userinfo(value: t.Any) -> bool | str:
-    if value not in ("auto", True, False):
+    if value != "auto" and value is not True and value is not False:  # not 1 or 0
         raise _Invalid("must be 'auto', True or False")
     return t.cast(bool | str, value)
 
@@ -578,7 +578,7 @@ _SETTINGS: dict[str, _Setting] = {
     "authorize_params": _Setting(lambda preset, name: dict(preset.authorize_params), _mapping),
     "api_headers": _Setting(lambda preset, name: dict(preset.api_headers), _mapping),
     "title": _Setting(_title, _string),
-    "fetch_userinfo": _Setting(lambda preset, name: "auto", _fetch_userinfo),
+    "fetch_userinfo": _Setting(_preset("fetch_userinfo"), _fetch_userinfo),
     "api_origins": _Setting(_preset("api_origins"), _origins),
     "trusted_audiences": _Setting(lambda preset, name: (), _audiences),
 }

@@ -22,8 +22,19 @@ from .errors import (
 from .state import AppState
 from .user import User, normalize
 
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .config import ProviderConfig
+
 #: Characters of a provider's ``error`` parameter shown to users at most.
 _MAX_ERROR_TEXT = 300
+
+#: The claims of the normalized user that a scope promises (OpenID Connect
+#: Core §5.4); with ``fetch_userinfo="auto"``, UserInfo is asked only for
+#: these, and only when the ID token lacks one.
+_SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "email": ("email", "email_verified"),
+    "profile": ("name", "picture"),
+}
 
 
 def redirect_uri(state: AppState, provider: str) -> str:
@@ -113,7 +124,7 @@ def complete(
             issued_after=login["started"],
         )
     raw: dict[str, t.Any] = dict(claims)
-    if endpoints.userinfo_url is not None:
+    if _wants_userinfo(client.config, endpoints.userinfo_url, claims):
         info = client.userinfo(endpoints, token["access_token"])
         if not isinstance(info, dict):
             raise InvalidProviderResponse(
@@ -135,6 +146,28 @@ def complete(
     token["iss"] = claims.get("iss") or user["issuer"]
     token["sub"] = user["sub"]
     return user, token, login["next"]
+
+
+def _wants_userinfo(
+    config: ProviderConfig, userinfo_url: str | None, claims: t.Mapping[str, t.Any]
+) -> bool:
+    """Whether this login calls the UserInfo endpoint (``fetch_userinfo``).
+
+    ``"auto"``: a plain OAuth 2.0 login always does (the endpoint is the only
+    source of the user); an OpenID Connect login does only when the ID token
+    lacks a claim of the normalized user that an asked scope promises.
+    """
+    if userinfo_url is None:
+        return False
+    if config.fetch_userinfo != "auto":
+        return config.fetch_userinfo is True
+    if not config.is_oidc:  # no ID token: UserInfo is all there is
+        return True
+    return any(
+        claims.get(claim) is None
+        for scope in config.scope
+        for claim in _SCOPE_CLAIMS.get(scope, ())
+    )
 
 
 def _user(

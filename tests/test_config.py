@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 
 from flask_oauth2login import ConfigurationError, OAuth2Login
+from flask_oauth2login.config import load_provider
 
 
 def init(tmp_path, providers, **config):
@@ -94,3 +95,10 @@ def test_issuer_alone_implies_discovery(tmp_path):
     assert (
         config.server_metadata_url == "https://idp.example/realm/.well-known/openid-configuration"
     )
+
+
+@pytest.mark.parametrize("value", [1, 0, "yes", None])
+def test_fetch_userinfo_takes_auto_true_or_false_only(value):
+    entry = {"client_id": "a", "client_secret": "b", "issuer": "https://idp.example"}
+    with pytest.raises(ConfigurationError, match="fetch_userinfo"):
+        load_provider("corp", {**entry, "fetch_userinfo": value}, {}, {})

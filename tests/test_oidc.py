@@ -186,6 +186,7 @@ def test_id_token_without_subject_is_refused_without_userinfo(client, rogue, fai
 @pytest.mark.parametrize("sub", ["someone-else", None, 123])
 def test_userinfo_about_another_subject_is_refused(client, rogue, failures, sub):
     rogue.behaviour.userinfo_overrides = {"sub": sub}
+    rogue.behaviour.id_token_claims = {"picture": None}  # so UserInfo is asked
     assert_refused(client, log_in(client, rogue), failures)
     assert rogue.calls["userinfo"] == 1
 

@@ -87,6 +87,7 @@ def test_unverified_address(app, fake):
 def test_userinfo_about_someone_else_is_refused(app, fake):
     original = fake.userinfo_answer
     fake.userinfo_answer = lambda: {**original(), "sub": "someone-else"}
+    fake.id_token_overrides = {"picture": None}  # so that UserInfo is asked
     try:
         client = app.test_client()
         assert log_in(client, "linkedin").status_code == 401

@@ -104,9 +104,8 @@ def fake(_server: FakeTwitch) -> FakeTwitch:
     return _server
 
 
-@pytest.fixture
-def app(make_app, fake):
-    entry = {
+def _entry(fake: FakeTwitch, **overrides: t.Any) -> dict[str, t.Any]:
+    return {
         "client_id": fake.client_id,
         "client_secret": fake.client_secret,
         "authorize_url": fake.url(fake.authorize_path),
@@ -114,8 +113,13 @@ def app(make_app, fake):
         "userinfo_url": fake.url(fake.userinfo_path),
         "jwks_uri": fake.url(fake.jwks_path),
         "revocation_url": fake.url(fake.revocation_path),
+        **overrides,
     }
-    return make_app({"twitch": entry}, TEST_API_URLS={"twitch": fake.url("/helix/users")})
+
+
+@pytest.fixture
+def app(make_app, fake):
+    return make_app({"twitch": _entry(fake)}, TEST_API_URLS={"twitch": fake.url("/helix/users")})
 
 
 def test_preset():
@@ -149,6 +153,12 @@ def test_api_calls_carry_the_client_id_header(app, fake):
     call = fake.requests_to("/helix/users")[-1]
     assert call["headers"]["Client-Id"] == fake.client_id
     assert call["headers"]["Authorization"].startswith("Bearer ")
+    assert fake.requests_to(fake.userinfo_path) == []  # the ID token carries the claims
+
+
+def test_userinfo_calls_carry_the_client_id_header(make_app, fake):
+    client = make_app({"twitch": _entry(fake, fetch_userinfo=True)}).test_client()
+    assert log_in(client, "twitch").status_code == 302
     assert fake.requests_to(fake.userinfo_path)[0]["headers"]["Client-Id"] == fake.client_id
 
 

@@ -57,7 +57,7 @@ def test_deeply_nested_json_is_refused_not_a_crash(client, rogue, failures):
 
 def test_user_fields_of_the_wrong_type_become_none_and_big_numbers_strings(client, rogue):
     rogue.behaviour.userinfo_overrides = {"name": {"first": "A"}, "big": 2**70}
-    rogue.behaviour.id_token_claims = {"name": {"first": "A"}}
+    rogue.behaviour.id_token_claims = {"name": {"first": "A"}, "picture": None}
     assert log_in(client, rogue).status_code == 302
     user = logged_in_user(client)
     assert user["name"] is None

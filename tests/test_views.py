@@ -292,9 +292,13 @@ MISBEHAVIOURS: dict[str, tuple[dict[str, t.Any], int]] = {
     "replayed-id-token": ({"id_token_claims": {"nonce": "old"}}, 401),
     "jwks-down": ({"jwks_status": 500}, 503),
     "jwks-refused": ({"jwks_status": 404}, 502),
-    "userinfo-down": ({"userinfo_status": 500}, 503),
-    "userinfo-refused": ({"userinfo_status": 401}, 502),
-    "userinfo-other-user": ({"userinfo_overrides": {"sub": "mallory"}}, 401),
+    # An ID token without picture, so that UserInfo is asked.
+    "userinfo-down": ({"userinfo_status": 500, "id_token_claims": {"picture": None}}, 503),
+    "userinfo-refused": ({"userinfo_status": 401, "id_token_claims": {"picture": None}}, 502),
+    "userinfo-other-user": (
+        {"userinfo_overrides": {"sub": "mallory"}, "id_token_claims": {"picture": None}},
+        401,
+    ),
 }
 
 
@@ -383,7 +387,7 @@ def test_no_secret_in_logs_or_pages_at_debug(client, rogue, issued, caplog):
     for knobs in (
         {"token_status": 400},  # a refused answer that still carries tokens
         {"id_token_signing": "wrong-key"},
-        {"userinfo_overrides": {"sub": "mallory"}},
+        {"userinfo_overrides": {"sub": "mallory"}, "id_token_claims": {"picture": None}},
         {"authorize_error": "access_denied"},
     ):
         rogue.reset()

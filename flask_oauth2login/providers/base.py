@@ -96,6 +96,10 @@ class Preset:
     options: tuple[str, ...] = ()
     profile: ProfileMapper = oidc_profile
     fetch_profile: ProfileFetcher | None = None
+    #: Default of the provider entry's ``fetch_userinfo``: ``"auto"`` (call
+    #: UserInfo when the ID token lacks a claim an asked scope promises),
+    #: ``True`` for providers whose profile needs claims only UserInfo has.
+    fetch_userinfo: bool | str = "auto"
     configure: Configurer | None = None
     issuer_matches: IssuerMatcher | None = None
     #: Base URL of relative URLs given to ``oauth.session(name)``.

@@ -42,5 +42,7 @@ preset = Preset(
     options=("base_url",),
     configure=configure,
     profile=profile,
+    # The ID token lacks picture and the username (nickname): UserInfo has them.
+    fetch_userinfo=True,
     console_url="https://gitlab.com/-/user_settings/applications",
 )
