@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -206,6 +207,39 @@ def test_logout_is_not_undone_by_a_request_that_began_before_it(app_servers, rog
     assert app_servers.release(held).status_code == 200
     assert user_on(browser, app_servers.a) is None
     assert user_on(browser, app_servers.b) is None
+
+
+def test_logout_wins_over_a_refresh_in_flight_on_another_process(app_servers, rogue):
+    """Process A is refreshing the token (its provider call is slow) when
+    process B logs the browser out: A's answer must not log it back in,
+    neither through the store nor through the cookie it sends."""
+    browser = http_session()
+    log_in_with_expired_token(browser, app_servers, rogue)
+    # The session holds a key of the app's own too.
+    app_servers.release(app_servers.hold(browser, app_servers.b, modify="1"))
+    rogue.behaviour.token_delay = 1.0
+    rogue.behaviour.revoke_status = 503  # the refresh then succeeds despite the logout
+    pool = ThreadPoolExecutor(1)
+    refreshing = pool.submit(
+        browser.get, app_servers.a + "/api/rogue", allow_redirects=False, timeout=30
+    )
+    pool.shutdown(wait=False)
+    deadline = time.monotonic() + 15
+    while not rogue.calls["token:refresh_token"] and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the refresh reached the provider
+    assert rogue.calls["token:refresh_token"] == 1
+    logout = browser.post(app_servers.b + "/logout", allow_redirects=False, timeout=10)
+    assert logout.status_code == 303
+    finished = refreshing.result(timeout=30)
+    assert finished.status_code == 200, (finished.status_code, finished.text)  # its own work done
+
+    rogue.behaviour.token_delay = 0
+    for base in (app_servers.a, app_servers.b):
+        assert user_on(browser, base) is None
+        response = browser.get(base + "/api/rogue", allow_redirects=False, timeout=10)
+        assert response.status_code in (302, 401), response.text  # not logged in
+    left = [k for k in app_servers.store.keys("session:*") if not k.endswith(b":ended")]
+    assert left == []  # no session is left, only the marks of ended ones
 
 
 def test_login_started_in_another_tab_survives_a_request_that_began_before_it(app_servers, rogue):
