@@ -32,7 +32,11 @@ for each:
 3. **An API call** through ``oauth.session("rogue")`` (made anew per call, as
    a view does) vs a plain pooled ``requests.Session`` sending the same
    bearer token. Aim: ratio <= 1.1.
-4. **Logins per second and p50/p99 latency** at 1, 8 and 32 concurrent
+4. **The embedded file store with 100,000 logged-in sessions on disk**: a
+   ``@login_required`` view and the start of a login (a new session
+   written) vs the same app on an empty store. Aim: ratio <= 1.1. And the
+   time of one background sweep of expired sessions over that folder.
+5. **Logins per second and p50/p99 latency** at 1, 8 and 32 concurrent
    clients against two gunicorn processes sharing Redis; each login starts on
    one process and completes on the other.
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask, redirect, session
 
+from bench.filestore import bench_file_store
 from bench.provider import CALLS_PATH, ISSUER_VARIABLE
 from flask_oauth2login import OAuth2Login, login_required
 from tests.support.processes import Gunicorn
@@ -356,6 +357,7 @@ def report(
     loads: list[tuple],
     redis_version: str,
     took: float,
+    sweep: tuple[int, float],
 ) -> None:
     print()
     print(
@@ -382,6 +384,10 @@ def report(
             f"{name:40} {mine * 1e3:7.3f}ms {theirs * 1e3:7.3f}ms {ratio:6.2f} "
             f"{'<=' + format(aim, '.2f'):>7}  {baseline_name} ({verdict})"
         )
+    print(
+        f"one background sweep of expired sessions among {sweep[0]:,} on disk: "
+        f"{sweep[1]:.2f} s (in a thread of its own, at most every five minutes)"
+    )
     print()
     print("logins across two gunicorn processes sharing Redis (start on one, finish on the other)")
     header = f"{'clients':>7} {'logins':>7} {'logins/s':>9} {'p50':>9} {'p99':>9} {'errors':>6}"
@@ -422,7 +428,10 @@ def main(argv: t.Sequence[str] | None = None) -> int:
         calls = bench_calls(provider, redis_server)
         print("measuring side by side ...", flush=True)
         side = bench_side_by_side(provider, redis_server, args.quick)
+        print("measuring the embedded file store with many sessions on disk ...", flush=True)
+        store_rows, sweep = bench_file_store(side_by_side, args.quick)
+        side += store_rows
         print("measuring load on two gunicorn processes ...", flush=True)
         loads = bench_load(provider, redis_server, args.quick)
-    report(calls, side, loads, redis_version, time.perf_counter() - began)
+    report(calls, side, loads, redis_version, time.perf_counter() - began, sweep)
     return 0

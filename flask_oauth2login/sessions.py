@@ -115,7 +115,7 @@ def regenerate() -> None:
     """
     interface = t.cast(GuardedSessionInterface, current_app.session_interface)
     with store_errors_as_unavailable(interface):
-        interface.regenerate(session)  # type: ignore[arg-type]
+        interface.regenerate(_current_session())
 
 
 def end() -> None:
@@ -128,7 +128,7 @@ def end() -> None:
     """
     interface = t.cast(GuardedSessionInterface, current_app.session_interface)
     with store_errors_as_unavailable(interface):
-        interface.end(session)  # type: ignore[arg-type]
+        interface.end(_current_session())
 
 
 # -- the guard -----------------------------------------------------------------
@@ -149,10 +149,18 @@ class GuardedSessionInterface(ServerSideSessionInterface):
 
     def end(self, session: t.Any) -> None:
         """Mark the stored session *session* came from as ended, delete it,
-        and give *session* a new id (see the module docstring)."""
-        loaded_sid = getattr(session, "_oauth2login_loaded", (None, {}))[0]
+        and give *session* a new id (see the module docstring).
+
+        A session that held nothing but pending logins is only deleted: a
+        request of it still running has no login to bring back.
+        """
+        loaded_sid, loaded = getattr(session, "_oauth2login_loaded", (None, {}))
         if loaded_sid is not None:
-            self.end_stored(self._get_store_id(loaded_sid))
+            store_id = self._get_store_id(loaded_sid)
+            if set(loaded) <= {PENDING_KEY} and not _app_keys(session):
+                self._delete_session(store_id)
+            else:
+                self.end_stored(store_id)
         session.sid = self._generate_sid(self.sid_length)
         session.modified = True
 
@@ -291,8 +299,19 @@ def store_errors_as_unavailable(interface: t.Any) -> t.Iterator[None]:
 _MISSING = object()
 
 
+def _current_session() -> t.Any:
+    """The request's session object itself, not its proxy."""
+    return session._get_current_object()  # type: ignore[attr-defined]
+
+
 def _ended_id(store_id: str) -> str:
     return f"{store_id}:ended"
+
+
+def _app_keys(data: dict[str, t.Any]) -> set[str]:
+    """The keys of *data* that are neither this extension's nor bookkeeping."""
+    # dict's own keys(): the session's would mark it accessed.
+    return {k for k in dict.keys(data) if not k.startswith(KEY_PREFIX)} - _BOOKKEEPING_KEYS
 
 
 def _holds_only_pending(data: dict[str, t.Any]) -> bool:
