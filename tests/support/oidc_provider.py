@@ -37,19 +37,20 @@ class LoginError(OidcProviderError):
 
 
 def node_available() -> bool:
-    """Return True when ``node`` is on PATH and oidc-provider is installed or ``npm`` is too."""
+    """Return True when ``node`` is on PATH and the pinned packages are installed or ``npm``
+    is too."""
     if shutil.which("node") is None:
         return False
     return is_installed() or shutil.which("npm") is not None
 
 
-def _pinned_version() -> str:
+def _pinned_versions() -> dict[str, str]:
     package = json.loads((NODE_DIR / "package.json").read_text(encoding="utf-8"))
-    return str(package["dependencies"]["oidc-provider"])
+    return {str(name): str(version) for name, version in package["dependencies"].items()}
 
 
-def _installed_version() -> str | None:
-    manifest = NODE_DIR / "node_modules" / "oidc-provider" / "package.json"
+def _installed_version(name: str) -> str | None:
+    manifest = NODE_DIR / "node_modules" / name / "package.json"
     try:
         return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
     except (OSError, ValueError, KeyError):
@@ -57,8 +58,9 @@ def _installed_version() -> str | None:
 
 
 def is_installed() -> bool:
-    """Return True when node_modules holds the pinned oidc-provider version."""
-    return _installed_version() == _pinned_version()
+    """Return True when node_modules holds every pinned package (oidc-provider, axe-core)
+    at its pinned version; a stale node_modules is reinstalled by :func:`ensure_installed`."""
+    return all(_installed_version(name) == version for name, version in _pinned_versions().items())
 
 
 @contextmanager
@@ -74,7 +76,7 @@ def _install_lock() -> Iterator[None]:
 
 
 def ensure_installed() -> None:
-    """Run ``npm ci`` in NODE_DIR unless the pinned oidc-provider is already installed."""
+    """Run ``npm ci`` in NODE_DIR unless the pinned packages are already installed."""
     if is_installed():
         return
     if not node_available():
