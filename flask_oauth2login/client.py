@@ -112,13 +112,12 @@ class ProviderClient:
         cached = self._endpoints.get(key)
         if cached is not None and now - cached[0] < self._metadata_ttl:
             return cached[1]
+        # Discovered without a lock: requests that arrive meanwhile discover
+        # too (each within its own deadline) rather than wait in line.
+        endpoints = self._resolve(base_url)
         with self._lock:
-            cached = self._endpoints.get(key)
-            if cached is not None and now - cached[0] < self._metadata_ttl:
-                return cached[1]
-            endpoints = self._resolve(base_url)
             self._endpoints[key] = (now, endpoints)
-            return endpoints
+        return endpoints
 
     def _resolve(self, base_url: str) -> Endpoints:
         c = self.config

@@ -37,6 +37,8 @@ ASYMMETRIC_ALGORITHMS = (
 #: HMAC algorithms, keyed with the client secret (never with a published key).
 HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
 
+_Keys = list[tuple[t.Mapping[str, t.Any], jwt.PyJWK]]
+
 
 class KeyCache:
     """The issuer's signing keys, fetched on first use and cached.
@@ -44,7 +46,13 @@ class KeyCache:
     A key id that is not in the cache causes one refetch (the provider may
     have rotated its keys), but never more than one per
     *min_refetch_interval* seconds, however many tokens with unknown key ids
-    arrive.
+    arrive; tokens that arrive while that refetch runs wait for it.
+
+    No lock is held while the keys are fetched: a slow provider holds up the
+    logins that need its keys, never each other one after the other.
+
+    :param fetch: fetches the key set document; it must give up on its own
+        (the client's deadline), since others may wait for it.
     """
 
     def __init__(
@@ -59,10 +67,13 @@ class KeyCache:
         self._provider = provider
         self._ttl = ttl
         self._min_interval = min_refetch_interval
-        self._keys: list[tuple[t.Mapping[str, t.Any], jwt.PyJWK]] | None = None
+        self._keys: _Keys | None = None
         self._fetched_at = 0.0
         #: When an unknown key id last caused a refetch.
         self._refetched_at = -math.inf
+        #: Set when the refetch caused by an unknown key id has ended.
+        self._refetching: threading.Event | None = None
+        #: Guards the fields above; never held during a fetch.
         self._lock = threading.Lock()
 
     def get(self, kid: str | None, alg: str) -> jwt.PyJWK:
@@ -70,13 +81,27 @@ class KeyCache:
         with self._lock:
             now = time.monotonic()
             stale = self._keys is None or now - self._fetched_at > self._ttl
-            if stale:
-                self._load(now)
-            key = self._find(kid, alg)
-            if key is None and not stale and now - self._refetched_at >= self._min_interval:
-                self._refetched_at = now  # also when the fetch fails
-                self._load(now)
-                key = self._find(kid, alg)
+            key = None if stale else _find(self._keys, kid, alg)
+            refetch = wait = None
+            if key is None and not stale:
+                if self._refetching is not None:
+                    wait = self._refetching
+                elif now - self._refetched_at >= self._min_interval:
+                    self._refetched_at = now  # also when the fetch fails
+                    refetch = self._refetching = threading.Event()
+        if stale:
+            key = _find(self._load(now), kid, alg)
+        elif wait is not None:
+            wait.wait()  # bounded: the fetch gives up at its deadline
+            with self._lock:
+                key = _find(self._keys, kid, alg)
+        elif refetch is not None:
+            try:
+                key = _find(self._load(now), kid, alg)
+            finally:
+                with self._lock:
+                    self._refetching = None
+                refetch.set()
         if key is None:
             raise InvalidToken(
                 f"The ID token was signed with a key the provider does not publish (kid={kid!r}).",
@@ -84,33 +109,40 @@ class KeyCache:
             )
         return key
 
-    def _load(self, now: float) -> None:
+    def _load(self, now: float) -> _Keys:
+        """Fetch the key set (holding no lock), keep it and return it."""
         document = self._fetch()
-        keys = document.get("keys") if isinstance(document, t.Mapping) else None
-        if not isinstance(keys, list):
+        data = document.get("keys") if isinstance(document, t.Mapping) else None
+        if not isinstance(data, list):
             raise ProviderError(
                 "The provider's key set (jwks_uri) is not a JSON Web Key Set.",
                 provider=self._provider,
             )
-        self._fetched_at = now
-        self._keys = []
-        for data in keys:
-            if not isinstance(data, dict) or data.get("kty") == "oct":
+        keys: _Keys = []
+        for item in data:
+            if not isinstance(item, dict) or item.get("kty") == "oct":
                 continue  # HMAC keys come only from the client secret
             try:
-                self._keys.append((data, jwt.PyJWK(data)))
+                keys.append((item, jwt.PyJWK(item)))
             except jwt.PyJWTError:
                 continue  # a key type this client cannot use
+        with self._lock:
+            if now >= self._fetched_at:  # a fetch that began earlier does not win
+                self._fetched_at = now
+                self._keys = keys
+        return keys
 
-    def _find(self, kid: str | None, alg: str) -> jwt.PyJWK | None:
-        candidates = [
-            key
-            for data, key in self._keys or ()
-            if data.get("use", "sig") == "sig" and data.get("alg", alg) == alg
-        ]
-        if kid is not None:
-            candidates = [key for key in candidates if key.key_id == kid]
-        return candidates[0] if len(candidates) == 1 else None
+
+def _find(keys: _Keys | None, kid: str | None, alg: str) -> jwt.PyJWK | None:
+    """The one key of *keys* that fits *kid* and *alg*, if exactly one does."""
+    candidates = [
+        key
+        for data, key in keys or ()
+        if data.get("use", "sig") == "sig" and data.get("alg", alg) == alg
+    ]
+    if kid is not None:
+        candidates = [key for key in candidates if key.key_id == kid]
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def validate_id_token(
