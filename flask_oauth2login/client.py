@@ -21,7 +21,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from .auth import BearerAuth, OAuth2Session, TokenSource
-from .config import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, ProviderConfig
+from .config import ProviderConfig
 from .errors import (
     InvalidProviderResponse,
     InvalidToken,
@@ -29,7 +29,7 @@ from .errors import (
     ProviderUnavailable,
     RefreshError,
 )
-from .oidc import KeyCache, validate_id_token
+from .oidc import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, KeyCache, validate_id_token
 
 _WELL_KNOWN = "/.well-known/openid-configuration"
 
@@ -87,7 +87,9 @@ class ProviderClient:
         #: Gives the client secret to send: the configured one, or one built
         #: at run time by the preset (Apple's signed JWT).
         self.client_secret: t.Callable[[], str | None] = (
-            builder(config) if builder is not None else lambda: config.client_secret
+            builder(config.client_id, config.options)
+            if builder is not None
+            else lambda: config.client_secret
         )
 
     @property
@@ -110,13 +112,12 @@ class ProviderClient:
         cached = self._endpoints.get(key)
         if cached is not None and now - cached[0] < self._metadata_ttl:
             return cached[1]
+        # Discovered without a lock: requests that arrive meanwhile discover
+        # too (each within its own deadline) rather than wait in line.
+        endpoints = self._resolve(base_url)
         with self._lock:
-            cached = self._endpoints.get(key)
-            if cached is not None and now - cached[0] < self._metadata_ttl:
-                return cached[1]
-            endpoints = self._resolve(base_url)
             self._endpoints[key] = (now, endpoints)
-            return endpoints
+        return endpoints
 
     def _resolve(self, base_url: str) -> Endpoints:
         c = self.config
@@ -323,6 +324,20 @@ class ProviderClient:
             )
         return body
 
+    def fetch_profile(
+        self, endpoints: Endpoints, access_token: str, raw: t.Mapping[str, t.Any]
+    ) -> dict[str, t.Any]:
+        """Run the preset's ``fetch_profile`` hook, if it has one: more claims
+        about the user, fetched with *access_token*."""
+        fetch = self.config.preset.fetch_profile
+        if fetch is None:
+            return {}
+
+        def get_json(url: str, *, what: str = "API") -> t.Any:
+            return self.get_json(url, access_token, what=what)
+
+        return fetch(get_json, raw, endpoints.userinfo_url)
+
     def revoke(self, endpoints: Endpoints, token: str, hint: str) -> bool:
         """Revoke *token* (RFC 7009). Best effort: returns whether it worked."""
         if endpoints.revocation_url is None:
@@ -351,7 +366,10 @@ class ProviderClient:
         needs_keys = any(a not in HMAC_ALGORITHMS for a in endpoints.id_token_algorithms)
         return validate_id_token(
             id_token,
-            provider=self.config,
+            client_id=self.config.client_id,
+            trusted_audiences=self.config.trusted_audiences,
+            client_secret=self.config.client_secret,
+            provider=self.name,
             issuer=endpoints.issuer,
             algorithms=endpoints.id_token_algorithms,
             keys=self.keys(endpoints) if needs_keys else None,

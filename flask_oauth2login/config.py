@@ -15,26 +15,11 @@ from urllib.parse import urlsplit
 
 from . import providers
 from .errors import ConfigurationError
+from .oidc import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS
 from .providers.base import Preset
 
 #: Client authentication methods at the token endpoint.
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
-
-#: Signature algorithms accepted for ID tokens, asymmetric ones first. HMAC
-#: algorithms are used only when a provider entry lists them explicitly.
-ASYMMETRIC_ALGORITHMS = (
-    "RS256",
-    "RS384",
-    "RS512",
-    "PS256",
-    "PS384",
-    "PS512",
-    "ES256",
-    "ES384",
-    "ES512",
-    "EdDSA",
-)
-HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
 
 _URL_KEYS = (
     "server_metadata_url",

@@ -177,7 +177,7 @@ def _user(
     preset = client.config.preset
     try:
         if preset.fetch_profile is not None:
-            raw.update(preset.fetch_profile(client, access_token, raw))
+            raw.update(client.fetch_profile(state.endpoints(provider), access_token, raw))
         profile = preset.profile(raw)
     except (TypeError, ValueError, KeyError, AttributeError):
         raise InvalidProviderResponse(

@@ -18,11 +18,26 @@ import typing as t
 
 import jwt
 
-from .config import HMAC_ALGORITHMS
 from .errors import InvalidToken, ProviderError
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    from .config import ProviderConfig
+#: Signature algorithms accepted for ID tokens, asymmetric ones first. HMAC
+#: algorithms are used only when a provider entry lists them explicitly.
+ASYMMETRIC_ALGORITHMS = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+)
+#: HMAC algorithms, keyed with the client secret (never with a published key).
+HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
+
+_Keys = list[tuple[t.Mapping[str, t.Any], jwt.PyJWK]]
 
 
 class KeyCache:
@@ -31,7 +46,13 @@ class KeyCache:
     A key id that is not in the cache causes one refetch (the provider may
     have rotated its keys), but never more than one per
     *min_refetch_interval* seconds, however many tokens with unknown key ids
-    arrive.
+    arrive; tokens that arrive while that refetch runs wait for it.
+
+    No lock is held while the keys are fetched: a slow provider holds up the
+    logins that need its keys, never each other one after the other.
+
+    :param fetch: fetches the key set document; it must give up on its own
+        (the client's deadline), since others may wait for it.
     """
 
     def __init__(
@@ -46,10 +67,13 @@ class KeyCache:
         self._provider = provider
         self._ttl = ttl
         self._min_interval = min_refetch_interval
-        self._keys: list[tuple[t.Mapping[str, t.Any], jwt.PyJWK]] | None = None
+        self._keys: _Keys | None = None
         self._fetched_at = 0.0
         #: When an unknown key id last caused a refetch.
         self._refetched_at = -math.inf
+        #: Set when the refetch caused by an unknown key id has ended.
+        self._refetching: threading.Event | None = None
+        #: Guards the fields above; never held during a fetch.
         self._lock = threading.Lock()
 
     def get(self, kid: str | None, alg: str) -> jwt.PyJWK:
@@ -57,13 +81,27 @@ class KeyCache:
         with self._lock:
             now = time.monotonic()
             stale = self._keys is None or now - self._fetched_at > self._ttl
-            if stale:
-                self._load(now)
-            key = self._find(kid, alg)
-            if key is None and not stale and now - self._refetched_at >= self._min_interval:
-                self._refetched_at = now  # also when the fetch fails
-                self._load(now)
-                key = self._find(kid, alg)
+            key = None if stale else _find(self._keys, kid, alg)
+            refetch = wait = None
+            if key is None and not stale:
+                if self._refetching is not None:
+                    wait = self._refetching
+                elif now - self._refetched_at >= self._min_interval:
+                    self._refetched_at = now  # also when the fetch fails
+                    refetch = self._refetching = threading.Event()
+        if stale:
+            key = _find(self._load(now), kid, alg)
+        elif wait is not None:
+            wait.wait()  # bounded: the fetch gives up at its deadline
+            with self._lock:
+                key = _find(self._keys, kid, alg)
+        elif refetch is not None:
+            try:
+                key = _find(self._load(now), kid, alg)
+            finally:
+                with self._lock:
+                    self._refetching = None
+                refetch.set()
         if key is None:
             raise InvalidToken(
                 f"The ID token was signed with a key the provider does not publish (kid={kid!r}).",
@@ -71,35 +109,42 @@ class KeyCache:
             )
         return key
 
-    def _load(self, now: float) -> None:
+    def _load(self, now: float) -> _Keys:
+        """Fetch the key set (holding no lock), keep it and return it."""
         document = self._fetch()
-        keys = document.get("keys") if isinstance(document, t.Mapping) else None
-        if not isinstance(keys, list):
+        data = document.get("keys") if isinstance(document, t.Mapping) else None
+        if not isinstance(data, list):
             raise ProviderError(
                 "The provider's key set (jwks_uri) is not a JSON Web Key Set.",
                 provider=self._provider,
             )
-        self._fetched_at = now
-        self._keys = []
-        for data in keys:
-            if not isinstance(data, dict) or data.get("kty") == "oct":
+        keys: _Keys = []
+        for item in data:
+            if not isinstance(item, dict) or item.get("kty") == "oct":
                 continue  # HMAC keys come only from the client secret
             try:
-                self._keys.append((data, jwt.PyJWK(data)))
+                keys.append((item, jwt.PyJWK(item)))
             except jwt.PyJWTError:
                 continue  # a key type this client cannot use
+        with self._lock:
+            if now >= self._fetched_at:  # a fetch that began earlier does not win
+                self._fetched_at = now
+                self._keys = keys
+        return keys
 
-    def _find(self, kid: str | None, alg: str) -> jwt.PyJWK | None:
-        candidates = [
-            key
-            for data, key in self._keys or ()
-            if data.get("use", "sig") == "sig"
-            and data.get("alg", alg) == alg
-            and (data.get("kty"), data.get("crv")) in _KEY_TYPES.get(alg, ())
-        ]
-        if kid is not None:
-            candidates = [key for key in candidates if key.key_id == kid]
-        return candidates[0] if len(candidates) == 1 else None
+
+def _find(keys: _Keys | None, kid: str | None, alg: str) -> jwt.PyJWK | None:
+    """The one key of *keys* that fits *kid* and *alg*, if exactly one does."""
+    candidates = [
+        key
+        for data, key in keys or ()
+        if data.get("use", "sig") == "sig"
+        and data.get("alg", alg) == alg
+        and (data.get("kty"), data.get("crv")) in _KEY_TYPES.get(alg, ())
+    ]
+    if kid is not None:
+        candidates = [key for key in candidates if key.key_id == kid]
+    return candidates[0] if len(candidates) == 1 else None
 
 
 #: The key type (``kty``, ``crv``) each algorithm verifies with: a key of
@@ -119,11 +164,14 @@ _KEY_TYPES: dict[str, frozenset[tuple[str, str | None]]] = {
 def validate_id_token(
     id_token: str,
     *,
-    provider: ProviderConfig,
+    client_id: str,
     issuer: str,
     algorithms: t.Sequence[str],
     keys: KeyCache | None,
     leeway: float,
+    trusted_audiences: t.Collection[str] = (),
+    client_secret: str | None = None,
+    provider: str | None = None,
     nonce: str | None = None,
     access_token: str | None = None,
     issued_after: float | None = None,
@@ -131,8 +179,14 @@ def validate_id_token(
 ) -> dict[str, t.Any]:
     """Check an ID token and return its claims.
 
+    :param client_id: this client's id, which ``aud`` must name (and
+        ``azp``, if present or if there are several audiences).
     :param issuer: the issuer the token must name exactly.
     :param algorithms: the allowed signature algorithms.
+    :param keys: the issuer's signing keys (not needed for HMAC algorithms).
+    :param trusted_audiences: audiences besides *client_id* ``aud`` may name.
+    :param client_secret: the key of HMAC algorithms, if *algorithms* has any.
+    :param provider: the provider's name, for error messages.
     :param nonce: the nonce sent with the authorization request, if any.
     :param access_token: the access token issued with it, for ``at_hash``.
     :param issued_after: a timestamp ``iat`` may not be earlier than (less
@@ -144,30 +198,28 @@ def validate_id_token(
     try:
         header = jwt.get_unverified_header(id_token)
     except jwt.PyJWTError:
-        raise InvalidToken(
-            "The ID token is not a well-formed JWT.", provider=provider.name
-        ) from None
+        raise InvalidToken("The ID token is not a well-formed JWT.", provider=provider) from None
 
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in algorithms:
         raise InvalidToken(
             f"The ID token is signed with {alg!r}, which is not an allowed algorithm "
             f"({', '.join(algorithms)}).",
-            provider=provider.name,
+            provider=provider,
         )
     if "crit" in header:
         raise InvalidToken(
             "The ID token has critical header extensions this client does not understand.",
-            provider=provider.name,
+            provider=provider,
         )
 
     if alg in HMAC_ALGORITHMS:
-        key: t.Any = (provider.client_secret or "").encode()
+        key: t.Any = (client_secret or "").encode()
     elif keys is not None:
         kid = header.get("kid")
         key = keys.get(kid if isinstance(kid, str) else None, alg).key
     else:
-        raise InvalidToken("No signing keys are known for this provider.", provider=provider.name)
+        raise InvalidToken("No signing keys are known for this provider.", provider=provider)
 
     try:
         claims = jwt.decode(
@@ -182,31 +234,29 @@ def validate_id_token(
             },
         )
     except jwt.PyJWTError as exc:
-        raise InvalidToken(
-            f"The ID token did not validate: {exc}.", provider=provider.name
-        ) from None
+        raise InvalidToken(f"The ID token did not validate: {exc}.", provider=provider) from None
     except (TypeError, ValueError):  # a key PyJWT cannot use with this algorithm
         raise InvalidToken(
             "The ID token's signature could not be checked with the provider's key.",
-            provider=provider.name,
+            provider=provider,
         ) from None
 
     _check_issuer(claims, issuer, provider, issuer_matches)
-    _check_audience(claims, provider)
+    _check_audience(claims, client_id, trusted_audiences, provider)
     _check_times(claims, leeway, issued_after, provider)
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
-        raise InvalidToken("The ID token names no subject (sub).", provider=provider.name)
+        raise InvalidToken("The ID token names no subject (sub).", provider=provider)
     if nonce is not None and not hmac.compare_digest(str(claims.get("nonce", "")), nonce):
         raise InvalidToken(
             "The ID token's nonce is not the one sent with this login (a replayed token?).",
-            provider=provider.name,
+            provider=provider,
         )
     if "at_hash" in claims and access_token is not None:
         expected = token_hash(access_token, alg)
         if not hmac.compare_digest(str(claims["at_hash"]), expected):
             raise InvalidToken(
                 "The ID token's at_hash does not match the access token issued with it.",
-                provider=provider.name,
+                provider=provider,
             )
     return claims
 
@@ -225,55 +275,54 @@ def token_hash(value: str, alg: str) -> str:
 def _check_issuer(
     claims: t.Mapping[str, t.Any],
     issuer: str,
-    provider: ProviderConfig,
+    provider: str | None,
     issuer_matches: t.Callable[[str, t.Mapping[str, t.Any]], bool] | None,
 ) -> None:
     ok = issuer_matches(issuer, claims) if issuer_matches else claims.get("iss") == issuer
     if not ok:
         raise InvalidToken(
             f"The ID token was issued by {claims.get('iss')!r}, not by {issuer!r}.",
-            provider=provider.name,
+            provider=provider,
         )
 
 
-def _check_audience(claims: t.Mapping[str, t.Any], provider: ProviderConfig) -> None:
+def _check_audience(
+    claims: t.Mapping[str, t.Any],
+    client_id: str,
+    trusted_audiences: t.Collection[str],
+    provider: str | None,
+) -> None:
     aud = claims.get("aud")
     audiences = [aud] if isinstance(aud, str) else aud
     if (
         not isinstance(audiences, list)
         or not all(isinstance(a, str) for a in audiences)
-        or provider.client_id not in audiences
+        or client_id not in audiences
     ):
-        raise InvalidToken(
-            "The ID token is not meant for this client (aud).", provider=provider.name
-        )
-    trusted = {provider.client_id, *provider.trusted_audiences}
+        raise InvalidToken("The ID token is not meant for this client (aud).", provider=provider)
+    trusted = {client_id, *trusted_audiences}
     if any(a not in trusted for a in audiences):
         raise InvalidToken(
             "The ID token is also meant for audiences this client does not trust (aud).",
-            provider=provider.name,
+            provider=provider,
         )
     azp = claims.get("azp")
-    if (len(audiences) > 1 or azp is not None) and azp != provider.client_id:
-        raise InvalidToken(
-            "The ID token was issued to another party (azp).", provider=provider.name
-        )
+    if (len(audiences) > 1 or azp is not None) and azp != client_id:
+        raise InvalidToken("The ID token was issued to another party (azp).", provider=provider)
 
 
 def _check_times(
     claims: t.Mapping[str, t.Any],
     leeway: float,
     issued_after: float | None,
-    provider: ProviderConfig,
+    provider: str | None,
 ) -> None:
     iat = claims.get("iat")
     if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
-        raise InvalidToken(
-            "The ID token's issue time (iat) is not a number.", provider=provider.name
-        )
+        raise InvalidToken("The ID token's issue time (iat) is not a number.", provider=provider)
     if iat > time.time() + leeway:  # not left to the JWT library's defaults
-        raise InvalidToken("The ID token was issued in the future (iat).", provider=provider.name)
+        raise InvalidToken("The ID token was issued in the future (iat).", provider=provider)
     if issued_after is not None and iat < issued_after - leeway:
         raise InvalidToken(
-            "The ID token was issued before this login started (iat).", provider=provider.name
+            "The ID token was issued before this login started (iat).", provider=provider
         )

@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import log_in, rogue_entry, start_login
 from tests.support.rogue_idp import RogueProvider
+from tests.support.threads import in_parallel
 
 # ----------------------------------------------------------------- helpers
 
@@ -107,6 +108,15 @@ def test_slow_discovery_times_out(make_app, rogue, failures):
     client = make_app({"rogue": rogue_entry(rogue)}, OAUTH2LOGIN_HTTP_TIMEOUT=0.5).test_client()
     rogue.behaviour.discovery_delay = 3
     assert_refused(client, client.get("/login/rogue"), failures, 503)
+
+
+def test_concurrent_discoveries_do_not_wait_in_line(make_app, rogue):
+    rogue.behaviour.discovery_delay = 1
+    app = make_app({"rogue": rogue_entry(rogue)})
+    logins = [app.test_client().get for _ in range(4)]
+    statuses = [r.status_code for r in in_parallel([lambda g=g: g("/login/rogue") for g in logins])]
+    assert statuses == [302] * 4
+    assert rogue.max_in_flight["discovery"] > 1
 
 
 def test_unreachable_provider_answers_503(make_app, failures):

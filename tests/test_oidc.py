@@ -11,7 +11,8 @@ import typing as t
 
 import pytest
 
-from tests.conftest import log_in, rogue_entry
+from tests.conftest import follow_callback, log_in, rogue_entry, start_login
+from tests.support.threads import in_parallel
 
 # ----------------------------------------------------------------- helpers
 
@@ -254,3 +255,28 @@ def test_key_of_the_wrong_type_for_the_algorithm_is_refused_cleanly(
     client = app.test_client()
     assert_refused(client, log_in(client, rogue), failures)
     assert failures[0]["error"].error_code == "invalid_token"
+
+
+def callbacks(app: t.Any, rogue: t.Any, n: int) -> list[tuple[t.Any, str]]:
+    """*n* logins taken up to the provider's answer: (client, callback URL)."""
+    clients = [app.test_client() for _ in range(n)]
+    return [(client, rogue.authorize(start_login(client))) for client in clients]
+
+
+def test_concurrent_key_fetches_do_not_wait_in_line(app, rogue):
+    logins = callbacks(app, rogue, 4)
+    rogue.behaviour.jwks_delay = 1
+    responses = in_parallel([lambda c=c, u=u: follow_callback(c, u) for c, u in logins])
+    assert [r.status_code for r in responses] == [302] * 4
+    assert rogue.max_in_flight["jwks"] > 1
+
+
+def test_logins_during_a_key_refetch_wait_for_it(make_app, rogue):
+    app = make_app({"rogue": rogue_entry(rogue)}, OAUTH2LOGIN_JWKS_MIN_REFETCH_INTERVAL=3600)
+    assert log_in(app.test_client(), rogue).status_code == 302
+    rogue.rotate_keys()
+    logins = callbacks(app, rogue, 4)
+    rogue.behaviour.jwks_delay = 0.5
+    responses = in_parallel([lambda c=c, u=u: follow_callback(c, u) for c, u in logins])
+    assert [r.status_code for r in responses] == [302] * 4
+    assert rogue.calls["jwks"] == 2  # one refetch for all of them

@@ -259,7 +259,8 @@ def apple_config(**overrides: t.Any) -> t.Any:
 
 def test_client_secret_is_built_on_first_use_and_rebuilt_before_it_expires():
     clock = Clock(1_700_000_000)
-    secret = apple.ClientSecret(apple_config(), clock=clock)
+    config = apple_config()
+    secret = apple.ClientSecret(config.client_id, config.options, clock=clock)
     first = secret()
     claims = jwt.decode(
         first,
@@ -300,7 +301,7 @@ def test_private_key_from_an_environment_line():
         {"OAUTH2LOGIN_APPLE_PRIVATE_KEY": squeezed},
     )
     assert config.options["private_key"] == PRIVATE_KEY
-    assert apple.ClientSecret(config)()
+    assert apple.ClientSecret(config.client_id, config.options)()
 
 
 @pytest.mark.parametrize("missing", ["team_id", "key_id", "private_key"])

@@ -19,6 +19,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 
 from tests.support.rogue_idp import Behaviour, RogueProvider
+from tests.support.threads import in_parallel
 
 REDIRECT_URI = "http://client.example.test/callback?x=1"
 TIMEOUT = 10
@@ -801,3 +802,18 @@ def test_reset_ends_requests_still_sleeping_for_the_previous_test(idp: RogueProv
     thread.join(timeout=10)
     assert answers == [503]
     assert idp.revoked == []
+
+
+# ------------------------------------------------- transport misbehaviour
+
+
+def test_max_in_flight_and_jwks_delay(idp: RogueProvider) -> None:
+    idp.behaviour.jwks_delay = 0.3
+
+    def fetch() -> int:
+        return requests.get(f"{idp.issuer}/jwks", timeout=TIMEOUT).status_code
+
+    assert in_parallel([fetch, fetch, fetch]) == [200, 200, 200]
+    assert idp.max_in_flight["jwks"] == 3
+    idp.reset()
+    assert not idp.max_in_flight

@@ -226,7 +226,8 @@ def test_signing_key_and_jwks():
 def _validate(token: str, key: SigningKey, corp_config: t.Any, **checks: t.Any) -> dict:
     return validate_id_token(
         token,
-        provider=corp_config,
+        client_id=corp_config.client_id,
+        provider=corp_config.name,
         issuer="https://idp.example",
         algorithms=("RS256",),
         keys=KeyCache(lambda: key.jwks, ttl=60, min_refetch_interval=60),

@@ -27,9 +27,6 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from ..errors import ConfigurationError
 from .base import Preset, oidc_profile
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    from ..config import ProviderConfig
-
 ISSUER = "https://appleid.apple.com"
 #: Seconds a client secret is valid (Apple allows up to six months).
 SECRET_LIFETIME = 3600
@@ -76,20 +73,23 @@ class ClientSecret:
     id, ``sub`` the client id and ``aud`` Apple, built on first use and
     rebuilt :data:`RENEW_BEFORE` seconds before it expires. Thread-safe.
 
+    :param client_id: the Services ID.
+    :param options: the preset's options, as :func:`configure` checked them.
     :param clock: where the time comes from (for tests).
     """
 
     def __init__(
         self,
-        config: ProviderConfig,
+        client_id: str,
+        options: t.Mapping[str, t.Any],
         *,
         lifetime: int = SECRET_LIFETIME,
         clock: t.Callable[[], float] = time.time,
     ) -> None:
-        self._client_id = config.client_id
-        self._team_id = config.options["team_id"]
-        self._key_id = config.options["key_id"]
-        self._key = load_pem_private_key(config.options["private_key"].encode(), password=None)
+        self._client_id = client_id
+        self._team_id = options["team_id"]
+        self._key_id = options["key_id"]
+        self._key = load_pem_private_key(options["private_key"].encode(), password=None)
         self._lifetime = lifetime
         self._clock = clock
         self._lock = threading.Lock()

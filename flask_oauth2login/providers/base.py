@@ -8,19 +8,27 @@ from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    from ..client import ProviderClient
-    from ..config import ProviderConfig
-
 #: Maps what a provider said about the user (the ID token's claims merged with
 #: the UserInfo answer) to the normalized fields of
 #: :class:`~flask_oauth2login.user.User`.
 ProfileMapper = t.Callable[[t.Mapping[str, t.Any]], dict[str, t.Any]]
 
-#: Fetches more about the user after the UserInfo call: called with the
-#: provider's client (use its ``get_json(url, access_token)``), the new access
-#: token and the raw profile so far; returns claims to merge into it.
-ProfileFetcher = t.Callable[["ProviderClient", str, t.Mapping[str, t.Any]], dict[str, t.Any]]
+
+class GetJson(t.Protocol):
+    """GETs a JSON document from the provider's API with the user's new
+    access token (already bound to it), within the client's deadline and size
+    cap; *what* names the endpoint in error messages.
+
+    :raises ProviderError: if the call fails or the answer is not JSON.
+    """
+
+    def __call__(self, url: str, *, what: str = "API") -> t.Any: ...
+
+
+#: Fetches more about the user after the UserInfo call: called with a
+#: :class:`GetJson`, the raw profile so far and the UserInfo URL (``None``
+#: when there is none); returns claims to merge into the profile.
+ProfileFetcher = t.Callable[[GetJson, t.Mapping[str, t.Any], str | None], dict[str, t.Any]]
 
 #: Decides whether an ID token's ``iss`` is acceptable when it is not simply
 #: the configured issuer (multi-tenant providers); gets the expected issuer
@@ -32,9 +40,10 @@ IssuerMatcher = t.Callable[[str, t.Mapping[str, t.Any]], bool]
 Configurer = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
 
 #: For providers whose client secret is built at run time (Apple's signed
-#: JWT): called once per app with the provider's final configuration, returns
-#: a callable that gives the secret to send now, rebuilding it as needed.
-SecretBuilder = t.Callable[["ProviderConfig"], t.Callable[[], str]]
+#: JWT): called once per app with the client id and the preset's options
+#: (``team_id``, ...), returns a callable that gives the secret to send now,
+#: rebuilding it as needed.
+SecretBuilder = t.Callable[[str, t.Mapping[str, t.Any]], t.Callable[[], str]]
 
 
 def oidc_profile(claims: t.Mapping[str, t.Any]) -> dict[str, t.Any]:

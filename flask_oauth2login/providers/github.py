@@ -11,25 +11,21 @@ from __future__ import annotations
 import typing as t
 
 from ..errors import InvalidProviderResponse
-from .base import Preset
-
-if t.TYPE_CHECKING:  # pragma: no cover
-    from ..client import ProviderClient
+from .base import GetJson, Preset
 
 
 def fetch_emails(
-    client: ProviderClient, access_token: str, raw: t.Mapping[str, t.Any]
+    get_json: GetJson, raw: t.Mapping[str, t.Any], userinfo_url: str | None
 ) -> dict[str, t.Any]:
     """Add the user's addresses from ``/user/emails`` (next to the user
     endpoint, so GitHub Enterprise works too) as ``emails``.
 
     A refusal (the ``user:email`` scope was not granted) leaves them out.
     """
-    user_url = client.config.userinfo_url
-    if not user_url:
+    if not userinfo_url:
         return {}
     try:
-        emails = client.get_json(user_url.rstrip("/") + "/emails", access_token, what="e-mail API")
+        emails = get_json(userinfo_url.rstrip("/") + "/emails", what="e-mail API")
     except InvalidProviderResponse:
         return {}
     return {"emails": emails if isinstance(emails, list) else []}

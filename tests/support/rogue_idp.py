@@ -67,6 +67,7 @@ class Behaviour:
     discovery_status: int = 200
     discovery_delay: float = 0
     jwks_status: int = 200
+    jwks_delay: float = 0
     # authorization endpoint
     send_iss: bool = True
     iss_value: str | None = None
@@ -305,6 +306,9 @@ class RogueProvider:
         self.calls: collections.Counter[str] = collections.Counter()
         self.requests_log: list[dict[str, Any]] = []
         self.revoked: list[str] = []
+        #: The most requests an endpoint was answering at once.
+        self.max_in_flight: collections.Counter[str] = collections.Counter()
+        self._in_flight: collections.Counter[str] = collections.Counter()
         self._lock = threading.RLock()
         self._stop_event = threading.Event()
         self._reset_event = threading.Event()
@@ -386,6 +390,7 @@ class RogueProvider:
             self.calls.clear()
             self.requests_log.clear()
             self.revoked.clear()
+            self.max_in_flight.clear()
             self._codes.clear()
             self._access_tokens.clear()
             self._refresh_tokens.clear()
@@ -457,12 +462,20 @@ class RogueProvider:
             return _json_response({"error": "not_found"}, 404)
         endpoint, handler = route
         self._record(endpoint, request)
+        with self._lock:
+            self._in_flight[endpoint] += 1
+            self.max_in_flight[endpoint] = max(
+                self.max_in_flight[endpoint], self._in_flight[endpoint]
+            )
         try:
             return handler(request)
         except _OAuthError as err:
             return _error_response(err)
         except _Stale:
             return _json_response({"error": "temporarily_unavailable"}, 503)
+        finally:
+            with self._lock:
+                self._in_flight[endpoint] -= 1
 
     def _record(self, endpoint: str, request: Request) -> None:
         """Count the call and append it to requests_log."""
@@ -529,6 +542,7 @@ class RogueProvider:
 
     def _jwks(self, request: Request) -> Response:
         """GET /jwks: only the current key."""
+        self._pause(self.behaviour.jwks_delay)
         if self.behaviour.jwks_status != 200:
             return _forced_status_response(self.behaviour.jwks_status, "jwks")
         return _json_response({"keys": [self._key.public_jwk()]})

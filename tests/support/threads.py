@@ -1,0 +1,32 @@
+"""Helpers for tests that run things at the same time."""
+
+from __future__ import annotations
+
+import threading
+import time
+import typing as t
+
+
+def in_parallel(calls: list[t.Callable[[], t.Any]]) -> list[t.Any]:
+    """Run *calls* in threads started together; their results, in order."""
+    results: list[t.Any] = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def run(i: int) -> None:
+        barrier.wait(timeout=10)
+        results[i] = calls[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def wait_for(condition: t.Callable[[], t.Any], seconds: float = 10) -> t.Any:
+    """Poll *condition* until it is true, for at most *seconds*; its last value."""
+    deadline = time.monotonic() + seconds
+    while not (value := condition()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return value
