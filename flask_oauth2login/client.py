@@ -30,7 +30,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from .auth import BearerAuth, OAuth2Session, TokenSource
+from .auth import ApiOrigins, BearerAuth, OAuth2Session, TokenSource
 from .config import ProviderConfig
 from .errors import (
     InvalidProviderResponse,
@@ -398,19 +398,50 @@ class ProviderClient:
             **checks,
         )
 
-    def api_session(self, source: TokenSource) -> OAuth2Session:
-        """A session calling this provider's API with the tokens *source* gives."""
+    def api_session(self, source: TokenSource, base_url: str = "") -> OAuth2Session:
+        """A session calling this provider's API with the tokens *source* gives.
+
+        :param base_url: this app's base URL, against which paths on this app
+            in the configuration resolve.
+        """
         config = self.config
         auth = BearerAuth(
-            source, placement=config.token_placement, query_param=config.preset.token_query_param
+            source,
+            placement=config.token_placement,
+            query_param=config.preset.token_query_param,
+            origins=self.api_origins(base_url),
+            provider=config.name,
         )
         return OAuth2Session(
             config.name,
             auth,
-            base_url=config.api_base_url,
+            base_url=_absolute(config.api_base_url, base_url) if config.api_base_url else None,
             headers=self.api_headers(),
             adapter=self.api_adapter,
         )
+
+    def api_origins(self, base_url: str = "") -> ApiOrigins:
+        """The origins ``oauth.session()`` may send this provider's tokens to.
+
+        The origin of ``api_base_url`` and the ``api_origins`` of the
+        provider entry (or preset). A provider with neither, such as a
+        generic OpenID Connect provider, has its API next to its own
+        endpoints: the origins of its issuer, discovery document and
+        UserInfo endpoint (discovered if need be).
+        """
+        c = self.config
+        explicit = list(c.api_origins)
+        if c.api_base_url:
+            explicit.append(_absolute(c.api_base_url, base_url))
+        if explicit:
+            return ApiOrigins(explicit)
+        own = (c.issuer, c.server_metadata_url, c.userinfo_url)
+
+        def discovered() -> list[str]:
+            endpoints = self.endpoints(base_url)
+            return [url for url in (endpoints.userinfo_url, endpoints.issuer) if url]
+
+        return ApiOrigins((_absolute(url, base_url) for url in own if url), discovered)
 
     def api_headers(self) -> dict[str, str]:
         """Headers the provider wants on API calls, e.g. Twitch's ``Client-Id``."""

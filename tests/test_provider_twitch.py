@@ -114,8 +114,9 @@ def app(make_app, fake):
         "userinfo_url": fake.url(fake.userinfo_path),
         "jwks_uri": fake.url(fake.jwks_path),
         "revocation_url": fake.url(fake.revocation_path),
+        "api_base_url": fake.url("/helix/"),
     }
-    return make_app({"twitch": entry}, TEST_API_URLS={"twitch": fake.url("/helix/users")})
+    return make_app({"twitch": entry}, TEST_API_URLS={"twitch": "/users"})
 
 
 def test_preset():
