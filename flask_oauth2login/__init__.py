@@ -5,6 +5,7 @@ from __future__ import annotations
 from .decorators import login_required as login_required
 from .errors import AuthorizationDenied as AuthorizationDenied
 from .errors import ConfigurationError as ConfigurationError
+from .errors import ForeignOriginError as ForeignOriginError
 from .errors import InvalidCallback as InvalidCallback
 from .errors import InvalidProviderResponse as InvalidProviderResponse
 from .errors import InvalidState as InvalidState
@@ -26,6 +27,7 @@ from .user import User as User
 __all__ = [
     "AuthorizationDenied",
     "ConfigurationError",
+    "ForeignOriginError",
     "InvalidCallback",
     "InvalidProviderResponse",
     "InvalidState",

@@ -132,4 +132,4 @@ def app_session(state: AppState, provider: str, scope: Scope = None) -> OAuth2Se
     client = state.client(provider)
     scopes = tuple(scope.split()) if isinstance(scope, str) else tuple(scope or ())
     source = AppTokenSource(token_cache(state, provider), state.base_url(), scopes)
-    return client.api_session(source)
+    return client.api_session(source, source.base_url)

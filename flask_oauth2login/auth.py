@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import typing as t
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from requests.auth import AuthBase
+
+from .errors import ForeignOriginError
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class TokenSource(t.Protocol):
@@ -21,30 +26,63 @@ class TokenSource(t.Protocol):
 
 
 class BearerAuth(AuthBase):
-    """Sends the user's access token with every request.
+    """Sends the user's access token with every request to the provider's API.
 
     By default in the ``Authorization: Bearer`` header; with
     ``placement="query"`` as a query parameter, for providers that require it.
     When the API answers 401, the token is refreshed and the request sent
-    once more. requests drops the ``Authorization`` header on redirects to
-    another host, so the token never follows one.
+    once more.
+
+    The token goes only to the *origins* of the provider's API: a request to
+    any other origin raises :class:`~flask_oauth2login.errors.ForeignOriginError`
+    before anything is sent (and before any refresh). requests drops the
+    ``Authorization`` header on redirects to another host, and never adds the
+    token to a redirect's URL, so the token never follows one either.
+
+    :param origins: the allowed origins, normalized by :func:`url_origin`
+        (an :class:`ApiOrigins`, or any collection of them).
+    :param provider: the provider's name, for error messages.
     """
 
     def __init__(
-        self, source: TokenSource, *, placement: str = "header", query_param: str = "access_token"
+        self,
+        source: TokenSource,
+        *,
+        origins: t.Collection[str],
+        provider: str,
+        placement: str = "header",
+        query_param: str = "access_token",
     ) -> None:
         self.source = source
         self.placement = placement
         self.query_param = query_param
+        self.provider = provider
+        #: Where the token may go.
+        self.origins = origins
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        origin = url_origin(r.url or "")
+        if not self.allows(origin):
+            shown = ", ".join(sorted(self.origins)) or "none"
+            raise ForeignOriginError(
+                f"Refusing to send the {self.provider!r} access token to "
+                f"{origin or 'a URL that is not http(s)'}: "
+                f"it goes only to the provider's API ({shown}). If that origin serves the "
+                f"provider's API, add it to OAUTH2LOGIN_PROVIDERS[{self.provider!r}]"
+                "['api_origins'].",
+                provider=self.provider,
+            )
         self._apply(r, self.source.access_token())
         r.register_hook("response", self.handle_401)
         return r
 
+    def allows(self, origin: str | None) -> bool:
+        """Whether the token may be sent to *origin*."""
+        return origin is not None and origin in self.origins
+
     def _apply(self, r: requests.PreparedRequest, token: str) -> None:
         if self.placement == "query":
-            r.prepare_url(r.url, {self.query_param: token})
+            r.prepare_url(r.url or "", {self.query_param: token})
         else:
             r.headers["Authorization"] = f"Bearer {token}"
         r._oauth2login_token = token  # type: ignore[attr-defined]
@@ -55,6 +93,8 @@ class BearerAuth(AuthBase):
         used = getattr(request, "_oauth2login_token", None)
         if r.status_code != 401 or used is None or getattr(request, "_oauth2login_retried", False):
             return r
+        if not self.allows(url_origin(request.url or "")):
+            return r  # never the case: the token went to an allowed origin
         token = self.source.refresh(used)
         if token is None:
             return r
@@ -71,10 +111,47 @@ class BearerAuth(AuthBase):
         return response
 
 
+class ApiOrigins(t.Collection[str]):
+    """The origins of a provider's API: those known from the configuration,
+    and those only discovery can tell, looked up the first time an origin is
+    not among the former.
+
+    :param known: URLs or origins; each stands for its origin.
+    :param discover: gives more of them (it may call the provider).
+    """
+
+    def __init__(
+        self, known: t.Iterable[str], discover: t.Callable[[], t.Iterable[str]] | None = None
+    ) -> None:
+        self._origins = {o for o in map(url_origin, known) if o}
+        self._discover = discover
+
+    def __contains__(self, origin: object) -> bool:
+        if origin not in self._origins and self._discover is not None:
+            self._origins.update(o for o in map(url_origin, self._discover()) if o)
+            self._discover = None
+        return origin in self._origins
+
+    def __iter__(self) -> t.Iterator[str]:
+        return iter(sorted(self._origins))
+
+    def __len__(self) -> int:
+        return len(self._origins)
+
+
 class OAuth2Session(requests.Session):
     """A :class:`requests.Session` that calls a provider's API as the user.
 
-    Relative URLs resolve against the provider's API base URL, if it has one.
+    A relative URL (a path, with neither scheme nor host) is joined to the
+    provider's API base URL the way httpx's ``base_url`` does: the base
+    URL's path is kept and the URL's leading ``/`` merged, so with the base
+    ``https://graph.microsoft.com/v1.0/`` (or ``.../v1.0``), ``"/me"`` and
+    ``"me"`` both go to ``https://graph.microsoft.com/v1.0/me``. A URL with a
+    host is not relative: ``//host/path`` names *host* (with the base URL's
+    scheme), like ``https://host/path``.
+
+    The user's token is sent only to the origins of the provider's API; see
+    :class:`BearerAuth`.
     """
 
     def __init__(
@@ -98,12 +175,15 @@ class OAuth2Session(requests.Session):
             self.mount("http://", adapter)
             self._shared_adapter = adapter
 
-    def request(
-        self, method: str | bytes, url: str | bytes, *args: t.Any, **kwargs: t.Any
-    ) -> requests.Response:  # type: ignore[override]  # noqa: E501
-        if self.base_url and isinstance(url, str) and "://" not in url:
-            url = urljoin(self.base_url, url)
-        return super().request(method, url, *args, **kwargs)
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        """Prepare *request*, its URL joined to :attr:`base_url` if relative."""
+        if self.base_url and isinstance(request.url, str | bytes):
+            url = request.url.decode() if isinstance(request.url, bytes) else request.url
+            joined = join_url(self.base_url, url)
+            if joined != url:
+                request = copy.copy(request)
+                request.url = joined
+        return super().prepare_request(request)
 
     def close(self) -> None:
         """Close this session; the connection pool shared with other
@@ -113,6 +193,41 @@ class OAuth2Session(requests.Session):
             if adapter is not shared:
                 adapter.close()
             del self.adapters[prefix]
+
+
+def join_url(base_url: str, url: str) -> str:
+    """*url* joined to *base_url* if it is a path (neither scheme nor host),
+    keeping the base path: ``join_url("https://h/v1.0", "/me")`` is
+    ``https://h/v1.0/me``. A scheme-relative URL (``//host/path``) takes the
+    base URL's scheme; any other URL is returned as it is."""
+    parts = urlsplit(url)
+    base = urlsplit(base_url)
+    if parts.scheme:
+        return url
+    if parts.netloc or url.startswith("//"):
+        return f"{base.scheme}:{url}"
+    path = base.path if base.path.endswith("/") else base.path + "/"
+    return f"{base.scheme}://{base.netloc}{path}{url.lstrip('/')}"
+
+
+def url_origin(url: str) -> str | None:
+    """The origin of an absolute http(s) *url*, normalized as
+    ``scheme://host[:port]`` (lowercase, default port left out); ``None``
+    for anything else."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = parts.hostname
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
 
 
 def _without_param(url: str, name: str) -> str:

@@ -6,6 +6,7 @@ response::
 
     OAuth2LoginError
     ├── ConfigurationError
+    ├── ForeignOriginError
     ├── SessionStoreUnavailable
     ├── NotLoggedInError
     │   └── RefreshError
@@ -70,6 +71,11 @@ class ConfigurationError(OAuth2LoginError, ValueError):
         super().__init__(where + message, provider=provider)
         #: The configuration key at fault.
         self.key = key
+
+
+class ForeignOriginError(OAuth2LoginError):
+    """``oauth.session()`` was asked to send a token to an origin that is not
+    the provider's API (a mistake in the app's code, or in ``api_origins``)."""
 
 
 class SessionStoreUnavailable(OAuth2LoginError):

@@ -86,7 +86,7 @@ class OAuth2Login:
         client = state.client(provider)
         if tokens.get_token(provider) is None:
             raise NotLoggedInError(f"Nobody is logged in with {provider!r}.", provider=provider)
-        return client.api_session(tokens.SessionTokenSource(state, provider))
+        return client.api_session(tokens.SessionTokenSource(state, provider), state.base_url())
 
     def app_session(
         self, provider: str, scope: str | t.Sequence[str] | None = None

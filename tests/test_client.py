@@ -1,8 +1,10 @@
 """Calls to the provider: :mod:`flask_oauth2login.client`.
 
 Discovery and the token endpoint, against the rogue provider over HTTP:
-client authentication, no redirects, timeouts, and refusing token answers
-that must not be accepted, before anything is stored.
+client authentication, no redirects, one deadline per exchange, no waiting
+in line behind a slow provider, a size cap that compression cannot get
+round, and refusing token answers that must not be accepted, before anything
+is stored.
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ from __future__ import annotations
 import base64
 import socket
 import typing as t
-from urllib.parse import quote_plus
+import zlib
+from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
 
 import pytest
+import requests
 
+from flask_oauth2login.client import MAX_ANSWER_BYTES
 from tests.conftest import log_in, rogue_entry, start_login
-from tests.support.rogue_idp import RogueProvider
-from tests.support.threads import in_parallel
+from tests.support.rogue_idp import KeepAliveProvider, RogueProvider
+from tests.support.threads import in_parallel, wait_for
 
 # ----------------------------------------------------------------- helpers
 
@@ -46,6 +51,13 @@ def assert_refused(client: t.Any, response: t.Any, failures: list, status: int) 
 
 def token_requests(provider: RogueProvider) -> list[dict[str, t.Any]]:
     return [entry for entry in provider.requests_log if entry["endpoint"] == "token"]
+
+
+def compress(data: bytes, coding: str) -> bytes:
+    """*data* with the content coding *coding* applied."""
+    wbits = {"gzip": 31, "deflate": 15, "raw-deflate": -15}[coding]
+    compressor = zlib.compressobj(wbits=wbits)
+    return compressor.compress(data) + compressor.flush()
 
 
 def closed_port() -> int:
@@ -108,6 +120,36 @@ def test_slow_discovery_times_out(make_app, rogue, failures):
     client = make_app({"rogue": rogue_entry(rogue)}, OAUTH2LOGIN_HTTP_TIMEOUT=0.5).test_client()
     rogue.behaviour.discovery_delay = 3
     assert_refused(client, client.get("/login/rogue"), failures, 503)
+
+
+@pytest.mark.parametrize("endpoint", ["discovery", "token"])
+def test_provider_trickling_its_headers_is_cut_off_at_the_deadline(
+    make_app, rogue, failures, endpoint
+):
+    # Each byte comes well within the timeout, the whole header never does.
+    rogue.behaviour.trickle = endpoint
+    client = make_app({"rogue": rogue_entry(rogue)}, OAUTH2LOGIN_HTTP_TIMEOUT=0.5).test_client()
+    response = client.get("/login/rogue") if endpoint == "discovery" else log_in(client, rogue)
+    assert_refused(client, response, failures, 503)
+    assert "did not answer within 0.5 seconds" in failures[0]["error"].message
+    [trickle] = wait_for(lambda: rogue.trickles)
+    assert trickle["closed"]  # the client hung up long before the header's end
+    assert trickle["sent"] < rogue.behaviour.trickle_bytes
+
+
+def test_reused_connection_is_held_to_the_deadline_too(make_app, failures):
+    with KeepAliveProvider() as provider:
+        entry = {"client_id": "c", "client_secret": "s"}
+        entry["server_metadata_url"] = provider.metadata_url
+        client = make_app({"slow": entry}, OAUTH2LOGIN_HTTP_TIMEOUT=0.5).test_client()
+        [state] = parse_qs(urlsplit(start_login(client, "slow")).query)["state"]
+        response = client.get("/callback/slow?" + urlencode({"code": "c", "state": state}))
+        assert_refused(client, response, failures, 503)
+        assert "did not answer within 0.5 seconds" in failures[0]["error"].message
+        [discovery, token] = provider.requests
+        assert discovery[0] == token[0]  # the token request reused the connection
+        [trickle] = wait_for(lambda: provider.trickles)
+        assert trickle["closed"]
 
 
 def test_concurrent_discoveries_do_not_wait_in_line(make_app, rogue):
@@ -266,3 +308,86 @@ def test_paths_on_this_app_need_an_external_url_outside_debug(tmp_path, rogue):
     with app.test_request_context(base_url="http://attacker.example"):
         state = app.extensions["oauth2login"]
         assert state.base_url() == "https://app.example/"
+
+
+# ------------------------------------------------------ content codings
+
+
+def metadata(rogue: RogueProvider) -> bytes:
+    return requests.get(rogue.metadata_url, timeout=5).content
+
+
+@pytest.mark.parametrize(
+    "codings",
+    [["gzip"], ["deflate"], ["raw-deflate"], ["gzip", "gzip"], ["deflate", "gzip"]],
+)
+def test_compressed_answers_are_decoded(make_app, rogue, codings):
+    body = metadata(rogue)
+    for coding in codings:
+        body = compress(body, coding)
+    header = ", ".join("deflate" if c == "raw-deflate" else c for c in codings)
+    rogue.behaviour.raw_answers = {"discovery": (body, {"Content-Encoding": header})}
+    client = make_app({"rogue": rogue_entry(rogue)}).test_client()
+    assert start_login(client).startswith(rogue.issuer + "/authorize?")
+
+
+def test_gzip_answer_in_several_members_is_decoded_whole(make_app, rogue):
+    body = metadata(rogue)
+    half = len(body) // 2
+    two_members = compress(body[:half], "gzip") + compress(body[half:], "gzip")
+    rogue.behaviour.raw_answers = {"discovery": (two_members, {"Content-Encoding": "gzip"})}
+    client = make_app({"rogue": rogue_entry(rogue)}).test_client()
+    assert start_login(client).startswith(rogue.issuer + "/authorize?")
+
+
+def test_only_decodable_codings_are_asked_for(make_app, rogue):
+    client = make_app({"rogue": rogue_entry(rogue)}).test_client()
+    start_login(client)
+    assert rogue.requests_log[0]["headers"]["Accept-Encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize(
+    ("header", "body"),
+    [
+        ("br", b"\x0b\x02\x80{}\x03"),
+        ("gzip, " * 6 + "gzip", b"{}"),
+        ("gzip", b"{not gzip at all}"),
+    ],
+)
+def test_answers_that_cannot_be_decoded_are_refused(make_app, rogue, failures, header, body):
+    rogue.behaviour.raw_answers = {"discovery": (body, {"Content-Encoding": header})}
+    client = make_app({"rogue": rogue_entry(rogue)}).test_client()
+    assert_refused(client, client.get("/login/rogue"), failures, 502)
+    assert failures[0]["error"].error_code == "invalid_provider_response"
+
+
+def gzip_bomb() -> bytes:
+    """gzip of gzip: 64 MiB of JSON whitespace in about a hundred bytes. Its
+    inner stream turns corrupt after 2 MiB, so a client that decodes past
+    the cap (and a chunk) finds it corrupt instead of too large."""
+    inner = compress(b" " * (64 * 1024 * 1024), "gzip")
+    decompress = zlib.decompressobj(31)
+    produced = offset = 0
+    while produced < 2 * MAX_ANSWER_BYTES:
+        produced += len(decompress.decompress(inner[offset : offset + 16]))
+        offset += 16
+    return compress(inner[:offset] + b"\xff" * (len(inner) - offset), "gzip")
+
+
+def test_compression_bomb_is_refused_without_decoding_it(make_app, rogue, failures):
+    bomb = gzip_bomb()
+    assert len(bomb) < 1000
+    rogue.behaviour.raw_answers = {"discovery": (bomb, {"Content-Encoding": "gzip, gzip"})}
+    client = make_app({"rogue": rogue_entry(rogue)}).test_client()
+    assert_refused(client, client.get("/login/rogue"), failures, 502)
+    # Refused at the cap: what lies beyond it was never decoded.
+    assert failures[0]["error"].message == (
+        "The provider's discovery document answer is too large."
+    )
+
+
+def test_answer_past_the_cap_is_refused(make_app, rogue, failures):
+    rogue.behaviour.metadata_overrides = {"padding": "x" * MAX_ANSWER_BYTES}
+    client = make_app({"rogue": rogue_entry(rogue)}).test_client()
+    assert_refused(client, client.get("/login/rogue"), failures, 502)
+    assert "too large" in failures[0]["error"].message

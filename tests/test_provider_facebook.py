@@ -98,8 +98,9 @@ def app(make_app, fake):
         "authorize_url": fake.url(fake.authorize_path),
         "token_url": fake.url(fake.token_path),
         "userinfo_url": fake.url(f"/{V}/me?fields={facebook.FIELDS}"),
+        "api_base_url": fake.url(f"/{V}/"),
     }
-    return make_app({"facebook": entry}, TEST_API_URLS={"facebook": fake.url(f"/{V}/me")})
+    return make_app({"facebook": entry}, TEST_API_URLS={"facebook": "/me"})
 
 
 def test_login(app, fake):

@@ -125,7 +125,8 @@ def entry(fake: FakeGitHub, **overrides: t.Any) -> dict[str, t.Any]:
 
 @pytest.fixture
 def app(make_app, fake):
-    return make_app({"github": entry(fake)}, TEST_API_URLS={"github": fake.url("/user")})
+    api = fake.url("/")
+    return make_app({"github": entry(fake, api_base_url=api)}, TEST_API_URLS={"github": "/user"})
 
 
 def test_preset_is_plain_oauth_with_github_endpoints():

@@ -89,9 +89,9 @@ def entry(fake: FakeEntra, **options: t.Any) -> dict[str, t.Any]:
 
 
 def app_for(make_app, fake, **options):
-    return make_app(
-        {"microsoft": entry(fake, **options)}, TEST_API_URLS={"microsoft": fake.url("/v1.0/me")}
-    )
+    # Relative API URLs keep the base's path, as with Graph's /v1.0/.
+    options.setdefault("api_base_url", fake.url("/v1.0/"))
+    return make_app({"microsoft": entry(fake, **options)}, TEST_API_URLS={"microsoft": "/me"})
 
 
 @pytest.mark.parametrize(

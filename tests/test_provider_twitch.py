@@ -113,13 +113,14 @@ def _entry(fake: FakeTwitch, **overrides: t.Any) -> dict[str, t.Any]:
         "userinfo_url": fake.url(fake.userinfo_path),
         "jwks_uri": fake.url(fake.jwks_path),
         "revocation_url": fake.url(fake.revocation_path),
+        "api_base_url": fake.url("/helix/"),
         **overrides,
     }
 
 
 @pytest.fixture
 def app(make_app, fake):
-    return make_app({"twitch": _entry(fake)}, TEST_API_URLS={"twitch": fake.url("/helix/users")})
+    return make_app({"twitch": _entry(fake)}, TEST_API_URLS={"twitch": "/users"})
 
 
 def test_preset():

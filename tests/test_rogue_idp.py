@@ -18,8 +18,8 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 
-from tests.support.rogue_idp import Behaviour, RogueProvider
-from tests.support.threads import in_parallel
+from tests.support.rogue_idp import Behaviour, KeepAliveProvider, RogueProvider
+from tests.support.threads import in_parallel, wait_for
 
 REDIRECT_URI = "http://client.example.test/callback?x=1"
 TIMEOUT = 10
@@ -807,6 +807,32 @@ def test_reset_ends_requests_still_sleeping_for_the_previous_test(idp: RogueProv
 # ------------------------------------------------- transport misbehaviour
 
 
+def test_raw_answers_are_served_as_given(idp: RogueProvider) -> None:
+    idp.behaviour.raw_answers = {"jwks": (b"\x1f\x8bnot gzip", {"Content-Encoding": "gzip"})}
+    response = requests.get(f"{idp.issuer}/jwks", timeout=TIMEOUT, stream=True)
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.raw.read(decode_content=False) == b"\x1f\x8bnot gzip"
+    assert idp.calls["jwks"] == 1
+
+
+def test_trickle_sends_the_header_a_byte_at_a_time(idp: RogueProvider) -> None:
+    idp.behaviour.trickle = "token"
+    idp.behaviour.trickle_bytes = 3
+    idp.behaviour.trickle_interval = 0.05
+    response = requests.post(f"{idp.issuer}/token", data={"a": "b"}, timeout=TIMEOUT)
+    assert response.headers["X-Trickle"] == "aaa"
+    assert response.json() == {}
+    assert idp.trickles == [{"endpoint": "token", "sent": 3, "closed": False}]
+
+
+def test_trickle_notices_a_client_that_hangs_up(idp: RogueProvider) -> None:
+    idp.behaviour.trickle = "discovery"
+    with pytest.raises(requests.Timeout):
+        requests.get(idp.metadata_url, timeout=(TIMEOUT, 0.01))
+    [trickle] = wait_for(lambda: idp.trickles)
+    assert trickle["closed"] and trickle["sent"] < idp.behaviour.trickle_bytes
+
+
 def test_max_in_flight_and_jwks_delay(idp: RogueProvider) -> None:
     idp.behaviour.jwks_delay = 0.3
 
@@ -816,4 +842,16 @@ def test_max_in_flight_and_jwks_delay(idp: RogueProvider) -> None:
     assert in_parallel([fetch, fetch, fetch]) == [200, 200, 200]
     assert idp.max_in_flight["jwks"] == 3
     idp.reset()
-    assert not idp.max_in_flight
+    assert not idp.max_in_flight and not idp.trickles
+
+
+def test_keep_alive_provider_keeps_its_connection_and_then_trickles() -> None:
+    with KeepAliveProvider(length=2, interval=0.01) as provider, requests.Session() as session:
+        assert session.get(provider.metadata_url, timeout=TIMEOUT).json()["issuer"] == (
+            provider.issuer
+        )
+        assert session.post(provider.issuer + "/token", timeout=TIMEOUT).headers["X-Trickle"] == (
+            "aa"
+        )
+    assert [number for number, _ in provider.requests] == [0, 0]
+    assert provider.trickles == [{"sent": 2, "closed": False}]

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import base64
 import collections
+import contextlib
 import dataclasses
 import hashlib
 import hmac
+import itertools
 import json
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +35,7 @@ from jwt.algorithms import RSAAlgorithm
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-__all__ = ["Behaviour", "RogueProvider", "SIGNING_MODES", "default_user"]
+__all__ = ["Behaviour", "KeepAliveProvider", "RogueProvider", "SIGNING_MODES", "default_user"]
 
 SIGNING_MODES = (
     "rs256",
@@ -68,6 +71,15 @@ class Behaviour:
     discovery_delay: float = 0
     jwks_status: int = 200
     jwks_delay: float = 0
+    # any endpoint
+    #: Endpoint name to its answer, served as given: ``(body, headers)``.
+    raw_answers: dict[str, tuple[bytes, dict[str, str]]] = dataclasses.field(default_factory=dict)
+    #: Endpoint whose answer's header line trickles in, one byte every
+    #: ``trickle_interval`` seconds, ``trickle_bytes`` bytes long; the answer
+    #: completes (``{}``) if the client waits for it all.
+    trickle: str | None = None
+    trickle_bytes: int = 100
+    trickle_interval: float = 0.1
     # authorization endpoint
     send_iss: bool = True
     iss_value: str | None = None
@@ -189,10 +201,19 @@ class _Stale(Exception):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """Request handler that does not log every request line."""
+    """Request handler that does not log every request line, and lets the
+    provider answer at the socket level when it trickles."""
+
+    server: BaseWSGIServer
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Skip the per-request access log."""
+
+    def run_wsgi(self) -> None:
+        """Trickle the answer if the provider says so; else serve the app."""
+        provider: RogueProvider | None = getattr(self.server, "rogue", None)
+        if provider is None or not provider._trickle(self):
+            super().run_wsgi()
 
 
 def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -308,6 +329,9 @@ class RogueProvider:
         self.revoked: list[str] = []
         #: The most requests an endpoint was answering at once.
         self.max_in_flight: collections.Counter[str] = collections.Counter()
+        #: One entry per trickled answer: ``endpoint``, ``sent`` (header
+        #: bytes trickled) and ``closed`` (the client hung up first).
+        self.trickles: list[dict[str, Any]] = []
         self._in_flight: collections.Counter[str] = collections.Counter()
         self._lock = threading.RLock()
         self._stop_event = threading.Event()
@@ -350,6 +374,7 @@ class RogueProvider:
         server = make_server(
             "127.0.0.1", 0, self._wsgi_app, threaded=True, request_handler=_QuietHandler
         )
+        server.rogue = self  # type: ignore[attr-defined]
         self._server = server
         self.issuer = f"http://127.0.0.1:{server.server_port}"
         self._thread = threading.Thread(
@@ -391,6 +416,7 @@ class RogueProvider:
             self.requests_log.clear()
             self.revoked.clear()
             self.max_in_flight.clear()
+            self.trickles.clear()
             self._codes.clear()
             self._access_tokens.clear()
             self._refresh_tokens.clear()
@@ -462,6 +488,9 @@ class RogueProvider:
             return _json_response({"error": "not_found"}, 404)
         endpoint, handler = route
         self._record(endpoint, request)
+        raw = self.behaviour.raw_answers.get(endpoint)
+        if raw is not None:
+            return Response(raw[0], headers=raw[1])
         with self._lock:
             self._in_flight[endpoint] += 1
             self.max_in_flight[endpoint] = max(
@@ -476,6 +505,35 @@ class RogueProvider:
         finally:
             with self._lock:
                 self._in_flight[endpoint] -= 1
+
+    def _trickle(self, handler: WSGIRequestHandler) -> bool:
+        """Answer *handler*'s request with a header that trickles in, if the
+        behaviour says so for its endpoint; whether it did. Gives up when the
+        client hangs up, the server stops or the provider is reset."""
+        route = self._routes.get(urlsplit(handler.path).path)
+        behaviour = self.behaviour
+        if route is None or route[0] != behaviour.trickle:
+            return False
+        self._count(route[0])
+        handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        handler.close_connection = True
+        reset = self._reset_event
+        sent, closed = 0, False
+        try:
+            handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Trickle: ")
+            while sent < behaviour.trickle_bytes and not self._stop_event.is_set():
+                if reset.wait(behaviour.trickle_interval):
+                    break
+                handler.wfile.write(b"a")
+                sent += 1
+            handler.wfile.write(
+                b"\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+            )
+        except OSError:
+            closed = True
+        with self._lock:
+            self.trickles.append({"endpoint": route[0], "sent": sent, "closed": closed})
+        return True
 
     def _record(self, endpoint: str, request: Request) -> None:
         """Count the call and append it to requests_log."""
@@ -959,3 +1017,99 @@ def _invalid_token_response() -> Response:
         401,
         {"WWW-Authenticate": 'Bearer error="invalid_token"'},
     )
+
+
+class KeepAliveProvider:
+    """A provider whose connections stay open (werkzeug closes each one):
+    discovery answers at once, on a connection kept alive; any other request
+    gets an answer whose header trickles in, a byte every *interval* seconds,
+    *length* bytes long. So a pooled connection turns slow after its first
+    answer. Stops by itself when told, or when the client hangs up.
+    """
+
+    def __init__(self, *, length: int = 100, interval: float = 0.1) -> None:
+        self._length = length
+        self._interval = interval
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.05)
+        self._stop = threading.Event()
+        self.issuer = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        #: ``(connection number, request line)`` of every request, in order.
+        self.requests: list[tuple[int, str]] = []
+        #: One entry per trickled answer, as :attr:`RogueProvider.trickles`.
+        self.trickles: list[dict[str, Any]] = []
+        self._connections: list[socket.socket] = []
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
+        self._threads[0].start()
+
+    @property
+    def metadata_url(self) -> str:
+        """The discovery document URL."""
+        return self.issuer + "/.well-known/openid-configuration"
+
+    def __enter__(self) -> KeepAliveProvider:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        for conn in self._connections:  # wakes up the threads waiting for a request
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._server.close()
+
+    def _accept(self) -> None:
+        for number in itertools.count():
+            while not self._stop.is_set():
+                try:
+                    conn, _ = self._server.accept()
+                    break
+                except TimeoutError:
+                    continue
+            else:
+                return
+            self._connections.append(conn)
+            thread = threading.Thread(target=self._serve, args=(conn, number), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _serve(self, conn: socket.socket, number: int) -> None:
+        with conn, conn.makefile("rb") as reader, contextlib.suppress(OSError):
+            while not self._stop.is_set():
+                line = reader.readline().decode("latin-1").strip()
+                if not line:
+                    return
+                length = 0
+                while header := reader.readline().strip():
+                    name, _, value = header.decode("latin-1").partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                reader.read(length)
+                self.requests.append((number, line))
+                if " /.well-known/openid-configuration " not in line:
+                    self._trickle(conn)
+                    return
+                body = json.dumps(
+                    {
+                        "issuer": self.issuer,
+                        "authorization_endpoint": self.issuer + "/authorize",
+                        "token_endpoint": self.issuer + "/token",
+                    }
+                ).encode()
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+                )
+
+    def _trickle(self, conn: socket.socket) -> None:
+        sent, closed = 0, False
+        try:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Trickle: ")
+            while sent < self._length and not self._stop.wait(self._interval):
+                conn.sendall(b"a")
+                sent += 1
+            conn.sendall(b"\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+        except OSError:
+            closed = True
+        self.trickles.append({"sent": sent, "closed": closed})
