@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import threading
 import typing as t
 from contextlib import contextmanager
 from urllib.parse import urlencode, urlsplit
@@ -15,11 +14,11 @@ import pytest
 import requests
 from flask import Flask, jsonify, session
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
 from flask_oauth2login import OAuth2Login, login_failed, login_required
 from flask_oauth2login.tokens import TOKENS_KEY
 from tests.support.rogue_idp import RogueProvider
+from tests.support.threads import serving
 
 
 @pytest.fixture(scope="session")
@@ -145,11 +144,5 @@ def serve_with_expire_view(app: Flask, provider: str = "rogue") -> t.Iterator[st
         session[TOKENS_KEY] = stored
         return "ok"
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(app) as url:
+        yield url

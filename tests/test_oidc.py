@@ -226,24 +226,18 @@ def ec_key_set(rogue: t.Any) -> t.Iterator[str]:
     """A key set on loopback holding one EC key, without ``alg``, under the
     rogue provider's key id; yields its URL."""
     import json
-    import threading
 
     from cryptography.hazmat.primitives.asymmetric import ec
     from jwt.algorithms import ECAlgorithm
-    from werkzeug.serving import make_server
     from werkzeug.wrappers import Response
+
+    from tests.support.threads import serving
 
     public = ec.generate_private_key(ec.SECP256R1()).public_key()
     jwk = {**json.loads(ECAlgorithm.to_jwk(public)), "kid": rogue.kid, "use": "sig"}
     body = json.dumps({"keys": [jwk]})
-    server = make_server("127.0.0.1", 0, Response(body, mimetype="application/json"), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/jwks"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Response(body, mimetype="application/json")) as url:
+        yield url + "/jwks"
 
 
 def test_key_of_the_wrong_type_for_the_algorithm_is_refused_cleanly(
