@@ -43,9 +43,15 @@ BUILTIN: dict[str, str] = {
     for name, module in {
         "oidc": "generic",
         "devidp": "devidp",
+        "amazon_cognito": "amazon_cognito",
         "apple": "apple",
+        "atlassian": "atlassian",
         "auth0": "auth0",
+        "azure_ad_b2c": "azure_ad_b2c",
+        "bitbucket": "bitbucket",
         "discord": "discord",
+        "dropbox": "dropbox",
+        "entra_external_id": "entra_external_id",
         "facebook": "facebook",
         "github": "github",
         "gitlab": "gitlab",
@@ -53,9 +59,16 @@ BUILTIN: dict[str, str] = {
         "keycloak": "keycloak",
         "linkedin": "linkedin",
         "microsoft": "microsoft",
+        "notion": "notion",
         "okta": "okta",
+        "reddit": "reddit",
+        "salesforce": "salesforce",
         "slack": "slack",
+        "spotify": "spotify",
+        "strava": "strava",
         "twitch": "twitch",
+        "x": "x",
+        "zoom": "zoom",
     }.items()
 }
 
