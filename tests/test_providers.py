@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
+import re
 import subprocess
 import sys
 import textwrap
 import tomllib
 import typing as t
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -601,3 +603,91 @@ def test_a_preset_package_installed_with_pip_logs_a_user_in(pip_installed, make_
         "Acme ID (entry point 'acme = acme_oauth2login_preset:preset' of "
         "acme-oauth2login-preset 1.2.3; register an app at https://id.acme.example/developers)"
     ) in listing
+
+
+# -- the README's provider table -----------------------------------------------------------
+
+
+#: Options that let each preset be configured without a network, for the table check.
+SAMPLE_OPTIONS: dict[str, dict[str, t.Any]] = {
+    "okta": {"domain": "dev-1.okta.com"},
+    "auth0": {"domain": "tenant.eu.auth0.com"},
+    "keycloak": {"base_url": "https://sso.example", "realm": "staff"},
+    "amazon_cognito": {"user_pool_id": "eu-west-1_AbCdEf123", "domain": "my-app"},
+    "azure_ad_b2c": {
+        "tenant": "contoso",
+        "tenant_id": "775527ff-9a37-4307-8b3d-cc311f58d925",
+        "policy": "B2C_1_signupsignin",
+    },
+    "entra_external_id": {"tenant": "contoso", "tenant_id": "a82813af-1054-4e2d-a8ec-c6b9c2908c91"},
+    "oidc": {"server_metadata_url": "https://idp.example/.well-known/openid-configuration"},
+}
+#: Presets whose tests live in a module not named ``test_provider_<name>.py``.
+TEST_MODULES = {"oidc": "test_with_oidc_provider.py", "devidp": "test_devidp.py"}
+
+
+def readme_table() -> dict[str, dict[str, str]]:
+    """The README's provider table: preset name to its row, by column title."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    start = lines.index(
+        "| name | title | callback URL | scope | authorize host | required keys | notes "
+        "| where to register |"
+    )
+    header = [cell.strip() for cell in lines[start].strip("|").split("|")]
+    rows = {}
+    for line in lines[start + 2 :]:
+        if not line.startswith("| `"):
+            break
+        # Cells may hold `|` only inside code spans; none of ours do.
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        assert len(cells) == len(header), line
+        row = dict(zip(header, cells, strict=True))
+        rows[row["name"].strip("`")] = row
+    return rows
+
+
+def template(cell: str) -> re.Pattern[str]:
+    """A README cell as a pattern: ``<...>`` stands for what options give."""
+    parts = re.split(r"<[^>]+>", cell.strip("`"))
+    return re.compile(".+".join(re.escape(part) for part in parts))
+
+
+def sample_config(name: str) -> t.Any:
+    options = dict(SAMPLE_OPTIONS.get(name, {}))
+    if name == "apple":
+        from tests.test_provider_apple import KEY_ID, PRIVATE_KEY, TEAM_ID
+
+        options.update(team_id=TEAM_ID, key_id=KEY_ID, private_key=PRIVATE_KEY)
+    return load_provider(name, {"client_id": "cid", "client_secret": "s", **options}, {}, {})
+
+
+def test_every_preset_has_a_row_and_every_row_a_preset():
+    assert sorted(readme_table()) == sorted(BUILTIN)
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN))
+def test_the_readme_row_matches_the_preset(name):
+    row = readme_table()[name]
+    config = sample_config(name)
+    assert row["title"] == (config.preset.title if name != "oidc" else "(the entry's name)")
+    callback = "`/callback/<name>`" if name == "oidc" else f"`/callback/{name}`"
+    assert row["callback URL"].split(" (")[0] == callback
+    scope = " ".join(config.scope)
+    if scope:
+        assert template(row["scope"]).fullmatch(scope), (row["scope"], scope)
+    else:
+        assert row["scope"] == "(set on the app)"
+    url = config.authorize_url or config.server_metadata_url
+    if url.startswith("/"):
+        assert row["authorize host"] == "(this app)"
+    else:
+        host = urlsplit(url).netloc
+        assert template(row["authorize host"]).fullmatch(host), (row["authorize host"], host)
+    if config.preset.console_url:
+        assert config.preset.console_url.split("#")[0] in row["where to register"]
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN))
+def test_no_preset_without_a_test(name):
+    module = TEST_MODULES.get(name, f"test_provider_{name}.py")
+    assert (ROOT / "tests" / module).is_file(), f"{name} has no {module}"
