@@ -6,6 +6,9 @@ every app using the extension has::
     flask oauth2login check [--redirect-uri [PROVIDER=]URI] [--processes N] [--offline] [--strict]
     flask oauth2login providers
 
+``providers`` lists every preset with where it comes from (built in, an
+installed package's entry point, or registered in code).
+
 ``check`` exits with status 1 when a check fails (with ``--strict``, also on
 a warning), so it can guard a deployment.
 """
@@ -18,7 +21,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import providers
+from .errors import ConfigurationError
 from .state import EXTENSION_KEY, AppState
 
 #: The command group, ``flask oauth2login``.
@@ -101,14 +104,25 @@ def check_command(
 
 @oauth2login_group.command("providers")
 def providers_command() -> None:
-    """List the built-in presets and the providers this app configures."""
+    """List the presets, where each comes from, and the providers this app configures.
+
+    Exits with status 1 when a preset cannot be loaded (a broken plug-in).
+    """
     state = _state()
-    click.echo(click.style("Built-in presets", bold=True))
-    for name in providers.names():
-        preset = providers.get(name)
-        assert preset is not None
-        console = f"  (register an app at {preset.console_url})" if preset.console_url else ""
-        click.echo(f"  {name:<14}{preset.title}{console}")
+    presets = state.settings.presets
+    broken = 0
+    click.echo(click.style("Presets", bold=True))
+    for name in presets.names():
+        try:
+            source = presets.source(name)
+            assert source is not None
+            preset = source.load()
+        except ConfigurationError as exc:
+            broken += 1
+            click.echo(f"  {name:<20}{click.style('FAIL', fg='red')} {exc.message}")
+            continue
+        console = f"; register an app at {preset.console_url}" if preset.console_url else ""
+        click.echo(f"  {name:<20}{preset.title} ({source.origin}{console})")
     click.echo(click.style("Configured providers", bold=True))
     for name, client in state.clients.items():
         config = client.config
@@ -119,6 +133,8 @@ def providers_command() -> None:
         else:
             how = f"OAuth 2.0, authorize at {config.authorize_url}"
         click.echo(
-            f"  {name:<14}{config.title} (preset {config.preset.name}; {how}; "
+            f"  {name:<20}{config.title} (preset {config.preset.name}; {how}; "
             f"client_id {config.client_id}; scope {' '.join(config.scope) or '(none)'})"
         )
+    if broken:
+        click.get_current_context().exit(1)

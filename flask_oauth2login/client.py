@@ -52,6 +52,10 @@ CONTENT_CODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "
 #: The most content codings one answer may stack (``gzip, gzip``), as urllib3 allows.
 MAX_CONTENT_CODINGS = 5
 _CHUNK = 16384
+#: Key of :meth:`ProviderClient.exchange_code`'s answer under which the members
+#: of the token answer named by the preset's ``token_profile_params`` come;
+#: taken out before the token is stored.
+TOKEN_PROFILE_KEY = "_profile"
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ class ProviderClient:
         self.http.headers["Accept-Encoding"] = "gzip, deflate"
         self.http.mount("https://", _DeadlineAdapter())
         self.http.mount("http://", _DeadlineAdapter())
+        if config.user_agent is not None:
+            self.http.headers["User-Agent"] = config.user_agent
         #: The pool shared by the sessions ``oauth.session()`` hands out.
         self.api_adapter = HTTPAdapter(pool_maxsize=32)
         self._lock = threading.Lock()
@@ -230,7 +236,11 @@ class ProviderClient:
     def exchange_code(
         self, endpoints: Endpoints, *, code: str, redirect_uri: str, code_verifier: str
     ) -> dict[str, t.Any]:
-        """Exchange an authorization code for a token (checked, not yet stored)."""
+        """Exchange an authorization code for a token (checked, not yet stored).
+
+        The members of the answer that the preset's ``token_profile_params``
+        name come under :data:`TOKEN_PROFILE_KEY`.
+        """
         token = self._token_request(
             endpoints,
             {
@@ -240,6 +250,7 @@ class ProviderClient:
                 "code_verifier": code_verifier,
             },
             what="the authorization code",
+            profile_params=self.config.preset.token_profile_params,
         )
         if self.config.is_oidc and not token.get("id_token"):
             raise InvalidProviderResponse(
@@ -271,7 +282,12 @@ class ProviderClient:
         return self._token_request(endpoints, data, what="the client credentials")
 
     def _token_request(
-        self, endpoints: Endpoints, data: dict[str, str], *, what: str
+        self,
+        endpoints: Endpoints,
+        data: dict[str, str],
+        *,
+        what: str,
+        profile_params: t.Sequence[str] = (),
     ) -> dict[str, t.Any]:
         response = self._send(
             "POST",
@@ -286,7 +302,11 @@ class ProviderClient:
         token = self._json(response, "token")
         if "error" in token:  # some providers answer errors with 200
             raise self._oauth_error(response, what)
-        return check_token_response(token, provider=self.name)
+        kept = check_token_response(token, provider=self.name)
+        profile = {key: token[key] for key in profile_params if token.get(key) is not None}
+        if profile:
+            kept[TOKEN_PROFILE_KEY] = profile
+        return kept
 
     def _oauth_error(self, response: requests.Response, what: str) -> InvalidProviderResponse:
         body = parse_json(response)
@@ -445,9 +465,12 @@ class ProviderClient:
 
     def api_headers(self) -> dict[str, str]:
         """Headers the provider wants on API calls, e.g. Twitch's ``Client-Id``."""
-        return {
+        headers = {
             k: v.format(client_id=self.config.client_id) for k, v in self.config.api_headers.items()
         }
+        if self.config.user_agent is not None:
+            headers.setdefault("User-Agent", self.config.user_agent)
+        return headers
 
     # -- plumbing ----------------------------------------------------------
 

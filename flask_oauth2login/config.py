@@ -13,10 +13,11 @@ import typing as t
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from . import providers
 from .errors import ConfigurationError
 from .oidc import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS
 from .providers.base import Preset
+from .providers.registry import PresetRegistry
+from .user import USER_MAP_FIELDS, parse_path
 
 #: Client authentication methods at the token endpoint.
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
@@ -101,6 +102,11 @@ class ProviderConfig:
     #: normalized user needs and the asked scopes promise; ``True``: always;
     #: ``False``: never.
     fetch_userinfo: bool | str = "auto"
+    #: User field to a dotted path into the raw profile (the preset's
+    #: ``user_map`` with the entry's over it).
+    user_map: t.Mapping[str, str] = field(default_factory=dict)
+    #: The ``User-Agent`` of every call to this provider; ``None``: requests' own.
+    user_agent: str | None = None
     #: Preset-specific options (``tenant``, ``team_id``, ...).
     options: t.Mapping[str, t.Any] = field(default_factory=dict)
 
@@ -136,13 +142,23 @@ class Settings:
     metadata_ttl: int
     jwks_min_refetch_interval: int
     refresh_wait: float
+    #: The presets the providers were resolved against.
+    presets: PresetRegistry = field(default_factory=PresetRegistry)
 
 
 def load_settings(
-    config: t.Mapping[str, t.Any], environ: t.Mapping[str, str] | None = None
+    config: t.Mapping[str, t.Any],
+    environ: t.Mapping[str, str] | None = None,
+    *,
+    presets: PresetRegistry | None = None,
 ) -> Settings:
-    """Read and validate the ``OAUTH2LOGIN_*`` keys of an app's config."""
+    """Read and validate the ``OAUTH2LOGIN_*`` keys of an app's config.
+
+    :param presets: where preset names are looked up; default: the built-in
+        presets and those of installed packages.
+    """
     environ = os.environ if environ is None else environ
+    presets = PresetRegistry() if presets is None else presets
     values = {key: config.get(f"OAUTH2LOGIN_{key}", default) for key, default in DEFAULTS.items()}
     for key in ("HTTP_TIMEOUT", "REFRESH_WAIT"):
         values[key] = _positive_number(values[key], f"OAUTH2LOGIN_{key}", float)
@@ -173,7 +189,8 @@ def load_settings(
             key="OAUTH2LOGIN_PROVIDERS",
         )
     provider_configs = {
-        name: load_provider(name, entry, config, environ) for name, entry in entries.items()
+        name: load_provider(name, entry, config, environ, presets=presets)
+        for name, entry in entries.items()
     }
     return Settings(
         providers=provider_configs,
@@ -189,6 +206,7 @@ def load_settings(
         metadata_ttl=values["METADATA_TTL"],
         jwks_min_refetch_interval=values["JWKS_MIN_REFETCH_INTERVAL"],
         refresh_wait=values["REFRESH_WAIT"],
+        presets=presets,
     )
 
 
@@ -197,20 +215,26 @@ def load_provider(
     entry: t.Any,
     config: t.Mapping[str, t.Any],
     environ: t.Mapping[str, str],
+    *,
+    presets: PresetRegistry | None = None,
 ) -> ProviderConfig:
     """Merge a provider entry with its preset and validate the result.
 
     Each step below checks what the later ones rely on, so the first
     mistake in an entry is the one reported.
+
+    :param presets: where preset names are looked up; default: the built-in
+        presets and those of installed packages.
     """
     _check_name(name)
     entry = _entry_dict(name, entry)
-    preset = _resolve_preset(name, entry)
+    preset = _resolve_preset(name, entry, PresetRegistry() if presets is None else presets)
     _reject_unknown_keys(name, entry, preset)
     _fill_credentials(name, entry, preset, config, environ)
     entry = _apply_configure(name, entry, preset)
     options = {key: entry.pop(key) for key in preset.options if key in entry}
     values = _merge(name, preset, entry)
+    _merge_user_map(preset, values)
     _check_credentials(name, preset, values)
     _normalize_scope(name, preset, entry, values)
     _check_urls(name, values)
@@ -237,18 +261,27 @@ def _entry_dict(name: str, entry: t.Any) -> dict[str, t.Any]:
     return dict(entry)
 
 
-def _resolve_preset(name: str, entry: dict[str, t.Any]) -> Preset:
+def _resolve_preset(name: str, entry: dict[str, t.Any], presets: PresetRegistry) -> Preset:
     """The preset the entry names (taking ``preset`` out of it), else the one
-    called like the provider, else ``oidc``."""
+    called like the provider, else ``oidc``.
+
+    A broken plug-in preset is an error here, where it is used, and only here.
+    """
     preset_name = entry.pop("preset", None)
-    if preset_name is None:
-        preset = providers.get(name) or providers.get("oidc")
-        assert preset is not None
-        return preset
-    preset = providers.get(preset_name)
+    if preset_name is not None and (not isinstance(preset_name, str) or not preset_name):
+        raise ConfigurationError(
+            f"must be a preset's name, not {preset_name!r}", provider=name, key="preset"
+        )
+    try:
+        preset = presets.get(name if preset_name is None else preset_name)
+        if preset is None and preset_name is None:
+            preset = presets.get("oidc")
+    except ConfigurationError as exc:
+        raise ConfigurationError(exc.message, provider=name, key="preset") from None
     if preset is None:
         raise ConfigurationError(
-            f"unknown preset {preset_name!r}; built-in presets: {', '.join(providers.names())}",
+            f"unknown preset {preset_name!r}; known presets: {', '.join(presets.names())} "
+            "(a preset of another package needs that package installed)",
             provider=name,
             key="preset",
         )
@@ -300,6 +333,12 @@ def _merge(name: str, preset: Preset, entry: t.Mapping[str, t.Any]) -> dict[str,
     values = {key: setting.default(preset, name) for key, setting in _SETTINGS.items()}
     values.update(entry)
     return values
+
+
+def _merge_user_map(preset: Preset, values: dict[str, t.Any]) -> None:
+    """The entry's ``user_map`` applies over the preset's, field by field."""
+    if preset.user_map and isinstance(values["user_map"], t.Mapping):
+        values["user_map"] = {**preset.user_map, **values["user_map"]}
 
 
 def _check_credentials(name: str, preset: Preset, values: dict[str, t.Any]) -> None:
@@ -518,6 +557,29 @@ def _origins(value: t.Any) -> tuple[str, ...]:
     return tuple(origins)
 
 
+def _user_map(value: t.Any) -> dict[str, str]:
+    """``user_map``: user field to a dotted path into the raw profile."""
+    if not isinstance(value, t.Mapping):
+        raise _Invalid(
+            "must be a dict of user field to dotted path, e.g. "
+            "{'sub': 'id', 'email': 'emails.0.value'}"
+        )
+    for key, path in value.items():
+        if key not in USER_MAP_FIELDS:
+            raise _Invalid(f"maps {key!r}; map only {', '.join(USER_MAP_FIELDS)}")
+        if not isinstance(path, str) or parse_path(path) is None:
+            raise _Invalid(
+                f"the path of {key!r} must be a dotted path such as 'emails.0.value', not {path!r}"
+            )
+    return dict(value)
+
+
+def _user_agent(value: t.Any) -> str:
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise _Invalid("must be a line of text such as 'web:com.example.app:v1.0 (by you)'")
+    return value
+
+
 @dataclass(frozen=True)
 class _Setting:
     """How one key of a provider entry is read."""
@@ -566,6 +628,8 @@ _SETTINGS: dict[str, _Setting] = {
     "fetch_userinfo": _Setting(_preset("fetch_userinfo"), _fetch_userinfo),
     "api_origins": _Setting(_preset("api_origins"), _origins),
     "trusted_audiences": _Setting(lambda preset, name: (), _audiences),
+    "user_map": _Setting(lambda preset, name: dict(preset.user_map), _user_map),
+    "user_agent": _Setting(_nothing, _optional(_user_agent)),
 }
 
 #: Keys every provider entry may carry.

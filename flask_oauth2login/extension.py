@@ -13,6 +13,7 @@ from .config import Settings, load_settings
 from .coordination import for_session_interface
 from .decorators import handle_not_logged_in
 from .errors import ConfigurationError, LoginError, NotLoggedInError
+from .providers import Preset, PresetRegistry
 from .sessions import setup_session
 from .state import EXTENSION_KEY, AppState, LoginHook, get_state
 from .user import User
@@ -31,6 +32,8 @@ class OAuth2Login:
 
     def __init__(self, app: Flask | None = None) -> None:
         self._login_hooks: list[LoginHook] = []
+        self._presets = PresetRegistry()
+        self._initialized = False
         if app is not None:
             self.init_app(app)
 
@@ -39,7 +42,8 @@ class OAuth2Login:
 
         :raises ConfigurationError: naming the provider and key at fault.
         """
-        settings = load_settings(app.config)
+        self._initialized = True
+        settings = load_settings(app.config, presets=self._presets)
         _check_relative_urls(app, settings)
         interface = setup_session(app, pending_lifetime=settings.login_timeout)
         clients = {
@@ -62,6 +66,32 @@ class OAuth2Login:
         app.register_error_handler(LoginError, error_response)
         app.cli.add_command(cli.oauth2login_group)
         redaction.install()
+
+    def register_preset(self, preset: Preset, *, replace: bool = False) -> Preset:
+        """Make *preset* available to this extension's apps by its name, as
+        if an installed package declared it.
+
+        Register presets before ``init_app`` reads the configuration::
+
+            oauth = OAuth2Login()
+            oauth.register_preset(acme_preset)
+            oauth.init_app(app)
+
+        :param replace: let *preset* replace a built-in or installed preset of
+            the same name; without it, a name that is taken is an error.
+        :returns: *preset*.
+        :raises ConfigurationError: if ``init_app`` has run already, *preset*
+            is not a :class:`~flask_oauth2login.providers.Preset`, or its name
+            is taken (and *replace* is not set).
+        """
+        if self._initialized:
+            raise ConfigurationError(
+                "register presets before init_app reads the configuration: "
+                "oauth = OAuth2Login(); oauth.register_preset(...); oauth.init_app(app)",
+                key="register_preset",
+            )
+        self._presets.register(preset, replace=replace)
+        return preset
 
     # -- in views ----------------------------------------------------------
 

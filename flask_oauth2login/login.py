@@ -12,6 +12,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from flask import url_for
 
 from . import flow
+from .client import TOKEN_PROFILE_KEY
 from .errors import (
     AuthorizationDenied,
     InvalidCallback,
@@ -20,7 +21,7 @@ from .errors import (
     InvalidToken,
 )
 from .state import AppState
-from .user import User, normalize
+from .user import User, apply_user_map, normalize
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .config import ProviderConfig
@@ -113,6 +114,7 @@ def complete(
     token = client.exchange_code(
         endpoints, code=code, redirect_uri=login["redirect_uri"], code_verifier=login["verifier"]
     )
+    token_profile = token.pop(TOKEN_PROFILE_KEY, {})  # e.g. Strava's athlete
     claims: dict[str, t.Any] = {}
     if client.config.is_oidc:
         claims = client.check_id_token(
@@ -139,6 +141,8 @@ def complete(
     for name in client.config.preset.callback_profile_params:  # e.g. Apple's "user"
         if isinstance(params.get(name), str):
             raw.setdefault(name, params[name])
+    for name, value in token_profile.items():
+        raw.setdefault(name, value)
     _check_text(raw, provider)
     user = _user(state, provider, endpoints.issuer, token["access_token"], raw)
     # The issuer the ID token names: for multi-tenant providers the user's
@@ -184,6 +188,8 @@ def _user(
             "The provider described the user in a form this client does not understand.",
             provider=provider,
         ) from None
+    if client.config.user_map:
+        profile = apply_user_map(provider, client.config.user_map, raw, profile)
     if issuer is None:  # plain OAuth 2.0: the authorization server's origin
         parts = urlsplit(state.endpoints(provider).authorize_url)
         issuer = f"{parts.scheme}://{parts.netloc}"

@@ -5,8 +5,12 @@ from __future__ import annotations
 import typing as t
 from collections.abc import Mapping
 
+from .errors import InvalidProviderResponse
+
 #: Keys every user mapping has (missing values are ``None``).
 FIELDS = ("provider", "issuer", "sub", "email", "email_verified", "name", "picture", "raw")
+#: The fields a ``user_map`` may map.
+USER_MAP_FIELDS = ("sub", "email", "email_verified", "name", "picture")
 
 
 class User(Mapping[str, t.Any]):
@@ -98,3 +102,72 @@ def _storable(value: t.Any, depth: int = 0) -> t.Any:
     if isinstance(value, list | tuple):
         return [_storable(v, depth + 1) for v in value]
     return str(value)
+
+
+# -- user_map: profile mapping as data -------------------------------------------------
+
+
+def parse_path(path: str) -> tuple[str, ...] | None:
+    """The steps of a dotted path (``"emails.0.value"``), or ``None`` if it
+    is not one (empty, or with an empty step)."""
+    steps = tuple(path.split("."))
+    return steps if all(steps) else None
+
+
+def lookup(raw: t.Any, path: str) -> t.Any:
+    """The value at dotted *path* in *raw*, or ``None`` when there is none.
+
+    A step is a key of an object, or the index of a list (``0``, ``1``...).
+    """
+    value = raw
+    for step in parse_path(path) or ():
+        if isinstance(value, Mapping):
+            value = value.get(step)
+        elif isinstance(value, list) and step.isascii() and step.isdigit():
+            index = int(step)
+            value = value[index] if index < len(value) else None
+        else:
+            return None
+        if value is None:
+            return None
+    return value
+
+
+def apply_user_map(
+    provider: str,
+    user_map: t.Mapping[str, str],
+    raw: t.Mapping[str, t.Any],
+    profile: t.Mapping[str, t.Any],
+) -> dict[str, t.Any]:
+    """*profile* with the fields *user_map* names taken from *raw*.
+
+    ``email_verified`` is true only when its mapped value is ``True`` or
+    ``"true"``; when ``email`` is mapped and ``email_verified`` is not, it is
+    false (nothing says the mapped address was verified). A mapped field
+    found missing is ``None``, except ``sub``.
+
+    :raises InvalidProviderResponse: if the path of ``sub`` finds no string
+        or number.
+    """
+    mapped = dict(profile)
+    for key, path in user_map.items():
+        mapped[key] = lookup(raw, path)
+    if "email_verified" in user_map:
+        verified = mapped["email_verified"]
+        mapped["email_verified"] = verified is True or (
+            isinstance(verified, str) and verified.lower() == "true"
+        )
+    elif "email" in user_map:
+        mapped["email_verified"] = False
+    if "sub" in user_map:
+        sub = mapped["sub"]
+        if isinstance(sub, int) and not isinstance(sub, bool):
+            sub = str(sub)
+        if not isinstance(sub, str) or not sub:
+            raise InvalidProviderResponse(
+                f"The provider's answer has no user id at {user_map['sub']!r}, the path that "
+                f"OAUTH2LOGIN_PROVIDERS[{provider!r}]['user_map'] gives for 'sub'.",
+                provider=provider,
+            )
+        mapped["sub"] = sub
+    return mapped

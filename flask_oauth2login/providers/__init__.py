@@ -1,44 +1,41 @@
-"""The registry of provider presets, looked up by name.
+"""Provider presets: what this package knows about identity providers.
 
-Each preset lives in its own module and declares a module-level ``preset``.
+A preset is data (a :class:`Preset`) in a module of its own. Presets are
+found by name in a :class:`PresetRegistry`: the built-in ones, those that
+installed packages declare under the ``flask_oauth2login.presets``
+entry-point group, and those an app registers with
+``oauth.register_preset(...)``.
 """
 
 from __future__ import annotations
 
-import importlib
-
 from .base import Preset as Preset
 from .base import oidc_profile as oidc_profile
+from .registry import BUILTIN as BUILTIN
+from .registry import GROUP as GROUP
+from .registry import PresetRegistry as PresetRegistry
+from .registry import PresetSource as PresetSource
 
-#: Preset name to the module that declares it; imported on first use.
-_MODULES: dict[str, str] = {
-    "oidc": "generic",
-    "devidp": "devidp",
-    "apple": "apple",
-    "auth0": "auth0",
-    "discord": "discord",
-    "facebook": "facebook",
-    "github": "github",
-    "gitlab": "gitlab",
-    "google": "google",
-    "keycloak": "keycloak",
-    "linkedin": "linkedin",
-    "microsoft": "microsoft",
-    "okta": "okta",
-    "slack": "slack",
-    "twitch": "twitch",
-}
+__all__ = [
+    "BUILTIN",
+    "GROUP",
+    "Preset",
+    "PresetRegistry",
+    "PresetSource",
+    "get",
+    "names",
+    "oidc_profile",
+]
+
+#: The built-in presets alone, for :func:`get` and :func:`names`.
+_builtin = PresetRegistry(entry_points=False)
 
 
 def names() -> list[str]:
     """The names of all built-in presets."""
-    return sorted(_MODULES)
+    return _builtin.names()
 
 
 def get(name: str) -> Preset | None:
-    """Return the preset called *name*, or ``None`` if there is none."""
-    module_name = _MODULES.get(name)
-    if module_name is None:
-        return None
-    module = importlib.import_module(f"{__name__}.{module_name}")
-    return module.preset  # type: ignore[no-any-return]
+    """Return the built-in preset called *name*, or ``None`` if there is none."""
+    return _builtin.get(name)

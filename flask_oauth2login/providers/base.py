@@ -72,21 +72,31 @@ class Preset:
     Any key a user gives in their provider entry overrides the preset's.
     """
 
-    #: Registry name, e.g. ``"github"``.
+    #: Registry name, e.g. ``"github"``: letters, digits, ``-`` and ``_``. An
+    #: entry point that declares the preset has this name too.
     name: str
     #: Human name shown on buttons, e.g. ``"GitHub"``.
     title: str
+    #: The authorization endpoint.
     authorize_url: str | None = None
+    #: The token endpoint.
     token_url: str | None = None
+    #: The UserInfo (or "current user") endpoint, called with the new access token.
     userinfo_url: str | None = None
+    #: The key set that signs ID tokens (OpenID Connect without discovery).
     jwks_uri: str | None = None
+    #: The issuer ID tokens must name (OpenID Connect).
     issuer: str | None = None
+    #: The discovery document, for providers whose endpoints are found there.
     server_metadata_url: str | None = None
+    #: RFC 7009 token revocation, used by ``POST /logout``.
     revocation_url: str | None = None
     #: Default scopes.
     scope: tuple[str, ...] = ("openid", "email", "profile")
     #: Extra query parameters of the authorization request.
     authorize_params: t.Mapping[str, str] = field(default_factory=dict)
+    #: How the client authenticates at the token endpoint:
+    #: ``client_secret_basic``, ``client_secret_post`` or ``none``.
     token_endpoint_auth_method: str = "client_secret_basic"
     #: Extra headers on token endpoint requests (GitHub wants JSON asked for).
     token_request_headers: t.Mapping[str, str] = field(default_factory=dict)
@@ -103,13 +113,28 @@ class Preset:
     id_token_algorithms: tuple[str, ...] = ("RS256",)
     #: Extra option names this preset accepts (``tenant``, ``team_id``, ...).
     options: tuple[str, ...] = ()
+    #: Maps the raw profile to the user's fields (see :data:`ProfileMapper`).
     profile: ProfileMapper = oidc_profile
+    #: Profile mapping as data: user field (``sub``, ``email``,
+    #: ``email_verified``, ``name``, ``picture``) to a dotted path into the raw
+    #: profile, e.g. ``{"sub": "data.id", "picture": "images.0.url"}``. Applied
+    #: over what :attr:`profile` gives; a provider entry's ``user_map`` is
+    #: applied over this one, field by field.
+    user_map: t.Mapping[str, str] = field(default_factory=dict)
+    #: Fetches more about the user after the UserInfo call (GitHub's e-mails).
     fetch_profile: ProfileFetcher | None = None
+    #: Members of the token endpoint's answer to the authorization code that
+    #: describe the user (Strava's ``athlete``). They are added to the raw
+    #: profile under their own name, never over a claim the provider signed
+    #: or its UserInfo endpoint served, and are not kept with the token.
+    token_profile_params: tuple[str, ...] = ()
     #: Default of the provider entry's ``fetch_userinfo``: ``"auto"`` (call
     #: UserInfo when the ID token lacks a claim an asked scope promises),
     #: ``True`` for providers whose profile needs claims only UserInfo has.
     fetch_userinfo: bool | str = "auto"
+    #: Turns the options into endpoints (see :data:`Configurer`).
     configure: Configurer | None = None
+    #: Accepts ID token issuers other than the configured one (see :data:`IssuerMatcher`).
     issuer_matches: IssuerMatcher | None = None
     #: Base URL of relative URLs given to ``oauth.session(name)``.
     api_base_url: str | None = None

@@ -48,7 +48,16 @@ from markupsafe import escape
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-__all__ = ["Callback", "FakeProvider", "Grant", "deliver", "json_response", "log_in"]
+__all__ = [
+    "Callback",
+    "FakeProvider",
+    "Grant",
+    "basic_credentials",
+    "deliver",
+    "json_response",
+    "log_in",
+    "logged_in_user",
+]
 
 Handler = t.Callable[[Request], Response]
 
@@ -486,7 +495,13 @@ class FakeProvider:
 
 
 def _basic(request: Request) -> tuple[str, str] | None:
-    header = request.headers.get("Authorization", "")
+    return basic_credentials(request.headers)
+
+
+def basic_credentials(headers: t.Mapping[str, str]) -> tuple[str, str] | None:
+    """The client id and secret of an ``Authorization: Basic`` header (of a
+    request, or of one recorded in :attr:`FakeProvider.requests`), or ``None``."""
+    header = headers.get("Authorization", "")
     if header[:6].lower() != "basic ":
         return None
     try:
@@ -552,6 +567,11 @@ def start(client: FlaskClient, provider: str, next: str | None = None) -> str:
 def log_in(client: FlaskClient, provider: str) -> t.Any:
     """A whole login through the blueprint; the callback's response."""
     return deliver(client, authorize(start(client, provider)))
+
+
+def logged_in_user(client: FlaskClient) -> dict[str, t.Any] | None:
+    """The user the test app's ``/`` view says is logged in."""
+    return client.get("/").get_json()["user"]  # type: ignore[no-any-return]
 
 
 def query(url: str) -> dict[str, str]:
