@@ -98,8 +98,9 @@ def app(make_app, fake):
         "client_secret": fake.client_secret,
         "authorize_url": fake.url(fake.authorize_path),
         "token_url": fake.url(fake.token_path),
+        "api_base_url": fake.url("/v1/"),
     }
-    return make_app({"notion": entry}, TEST_API_URLS={"notion": fake.url(BOT_ME)})
+    return make_app({"notion": entry}, TEST_API_URLS={"notion": "/users/me"})
 
 
 def test_preset_endpoints():
