@@ -154,9 +154,7 @@ class DPoPAuth(BearerAuth):
         url = r.url or ""
         nonce = self.nonces.get(url)
         r.headers["Authorization"] = f"DPoP {token}"
-        r.headers["DPoP"] = self.key.proof(
-            r.method or "GET", url, nonce=nonce, access_token=token
-        )
+        r.headers["DPoP"] = self.key.proof(r.method or "GET", url, nonce=nonce, access_token=token)
         r._oauth2login_token = token  # type: ignore[attr-defined]
         r._oauth2login_nonce = nonce  # type: ignore[attr-defined]
 

@@ -396,9 +396,7 @@ class ProviderClient:
             )
         return True
 
-    def push_authorization_request(
-        self, endpoints: Endpoints, params: t.Mapping[str, str]
-    ) -> str:
+    def push_authorization_request(self, endpoints: Endpoints, params: t.Mapping[str, str]) -> str:
         """Push an authorization request's *params* (RFC 9126); the
         ``request_uri`` that stands for them at the authorization endpoint."""
         assert endpoints.par_url is not None
@@ -407,8 +405,8 @@ class ProviderClient:
         )
         if response.status_code not in (200, 201):
             raise self._oauth_error(response, "the pushed authorization request")
-        body = self._json(response, "pushed authorization request")
-        request_uri = body.get("request_uri")
+        body = parse_json(response)
+        request_uri = body.get("request_uri") if isinstance(body, dict) else None
         if (
             not isinstance(request_uri, str)
             or not 0 < len(request_uri) <= 2048

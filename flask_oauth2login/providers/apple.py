@@ -50,8 +50,7 @@ def _load_key(value: t.Any) -> ec.EllipticCurvePrivateKey:
     """The ``.p8`` key, loaded: kept as a key object, whose ``repr`` shows nothing of it."""
     if value is None or value == "":
         raise ConfigurationError(
-            "missing; give the PEM text of the .p8 key file Apple let you download "
-            "(or its path)",
+            "missing; give the PEM text of the .p8 key file Apple let you download (or its path)",
             key="private_key",
         )
     try:
