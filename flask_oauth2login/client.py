@@ -3,9 +3,11 @@
 Discovery, the token endpoint (code exchange, refresh, client credentials),
 pushed authorization requests (:rfc:`9126`), UserInfo and revocation. The
 client authenticates as :mod:`.clientauth` says, and proves possession of
-the app's DPoP key (:mod:`.dpop`) when the provider entry asks for it. Every call has one deadline for the whole exchange
-(connect, status line, headers and body), never follows a redirect, reads at
-most :data:`MAX_ANSWER_BYTES` (after decompression, which this module does
+the app's DPoP key (:mod:`.dpop`) when the provider entry asks for it.
+
+Every call has one deadline for the whole exchange (connect, status line,
+headers and body), never follows a redirect, reads at most
+:data:`MAX_ANSWER_BYTES` (after decompression, which this module does
 itself), and turns network failures and unacceptable answers into
 :class:`~flask_oauth2login.errors.ProviderError` subclasses whose messages
 name no secret. No lock is held while waiting for a provider.
