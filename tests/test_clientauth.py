@@ -24,7 +24,7 @@ from flask_oauth2login.clientauth import (
 from flask_oauth2login.config import load_provider
 from tests.conftest import follow_callback, start_login
 from tests.support.client_keys import ec_key, pem, registered_jwks, rsa_key
-from tests.support.fapi_idp import _fapi_server, fapi, fapi_entry  # noqa: F401
+from tests.support.fapi_idp import fapi_entry
 
 # -- loading keys --------------------------------------------------------------------
 

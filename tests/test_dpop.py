@@ -26,7 +26,7 @@ from flask_oauth2login.dpop import (
 from flask_oauth2login.state import get_state
 from tests.conftest import follow_callback, rogue_entry, start_login
 from tests.support.client_keys import ec_key, pem, rsa_key
-from tests.support.fapi_idp import _fapi_server, fapi, fapi_entry  # noqa: F401
+from tests.support.fapi_idp import fapi_entry
 from tests.support.rogue_idp import RogueProvider
 
 # -- proofs ------------------------------------------------------------------------

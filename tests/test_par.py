@@ -13,7 +13,7 @@ from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
 from flask_oauth2login.state import get_state
 from tests.conftest import follow_callback, start_login
-from tests.support.fapi_idp import _fapi_server, fapi, fapi_entry  # noqa: F401
+from tests.support.fapi_idp import fapi_entry
 
 
 def _query(url: str) -> dict[str, str]:

@@ -16,11 +16,9 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import jwt
-import pytest
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
@@ -387,22 +385,15 @@ class FapiProvider(RogueProvider):
             return token.strip(), record
 
 
-# -- fixtures (imported by the test modules that use the provider) -------------------
+# -- for tests (the fixtures ``fapi`` and ``_fapi_server`` are in conftest) ----------
 
 
-@pytest.fixture(scope="session")
-def _fapi_server() -> Iterator[FapiProvider]:
-    with FapiProvider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def fapi(_fapi_server: FapiProvider) -> FapiProvider:
-    """A strict provider on 127.0.0.1, expecting ``private_key_jwt`` with
+def fresh(provider: FapiProvider) -> FapiProvider:
+    """*provider*, reset, expecting ``private_key_jwt`` with
     :func:`~tests.support.client_keys.rsa_key` until told otherwise."""
-    _fapi_server.reset()
-    _fapi_server.fapi.client_jwks = registered_jwks(rsa_key())
-    return _fapi_server
+    provider.reset()
+    provider.fapi.client_jwks = registered_jwks(rsa_key())
+    return provider
 
 
 def fapi_entry(fapi: FapiProvider, **overrides: Any) -> dict[str, Any]:
