@@ -56,8 +56,17 @@ class DPoPKey:
     :param clock: where the time comes from (for tests).
     """
 
-    def __init__(self, key: PrivateKey, *, clock: t.Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        key: PrivateKey,
+        *,
+        origin: str = "configured",
+        clock: t.Callable[[], float] = time.time,
+    ) -> None:
         self._signer = JwtSigner(key)
+        #: Where the key comes from: ``"configured"``, ``"secret_key"`` (derived
+        #: from it) or ``"process"`` (made by this process alone).
+        self.origin = origin
         self._clock = clock
         #: The public key, as the ``jwk`` header of every proof.
         self.jwk = self._signer.public_jwk()
@@ -105,12 +114,12 @@ def app_key(configured: PrivateKey | None, secret_key: t.Any) -> DPoPKey:
     if configured is not None:
         return DPoPKey(configured)
     if isinstance(secret_key, str | bytes) and secret_key:
-        return DPoPKey(derive_key(secret_key))
+        return DPoPKey(derive_key(secret_key), origin="secret_key")
     log.warning(
         "DPoP: neither OAUTH2LOGIN_DPOP_PRIVATE_KEY nor SECRET_KEY is set; this process "
         "made a DPoP key of its own, which other processes of the app do not share."
     )
-    return DPoPKey(ec.generate_private_key(ec.SECP256R1()))
+    return DPoPKey(ec.generate_private_key(ec.SECP256R1()), origin="process")
 
 
 def derive_key(secret_key: str | bytes) -> ec.EllipticCurvePrivateKey:

@@ -4,6 +4,7 @@ their configuration, and the app's JWKS route."""
 
 from __future__ import annotations
 
+import json
 import typing as t
 
 import jwt
@@ -318,3 +319,24 @@ def test_no_jwks_route_unless_asked(make_app, fapi):
 def test_the_jwks_path_must_be_a_path(make_app, fapi):
     with pytest.raises(ConfigurationError, match="OAUTH2LOGIN_JWKS_URL_PATH"):
         make_app({"fapi": fapi_entry(fapi)}, OAUTH2LOGIN_JWKS_URL_PATH="jwks.json")
+
+
+def test_flask_oauth2login_check_prints_the_keys_to_register(make_app, fapi):
+    fapi.fapi.require_par = True
+    app = make_app(
+        {"fapi": fapi_entry(fapi, dpop=True)},
+        OAUTH2LOGIN_JWKS_URL_PATH="/.well-known/jwks.json",
+        SECRET_KEY="a-secret-key-long-enough-for-the-check",
+    )
+    result = app.test_cli_runner().invoke(args=["oauth2login", "check"])
+    assert result.exit_code == 0, result.output
+    expected = json.dumps(
+        {"keys": [JwtSigner(rsa_key()).registration_jwk()]}, separators=(",", ":")
+    )
+    assert f"register this public key with the provider (the client's jwks): {expected}" in (
+        result.output.replace("\n", "")
+    )
+    assert "register the jwks_uri http://localhost/.well-known/jwks.json" in result.output
+    assert f"authorization requests are pushed to {fapi.issuer}/par" in result.output
+    assert "DPoP: tokens are bound to the app's key (derived from SECRET_KEY" in result.output
+    assert "PRIVATE" not in result.output

@@ -297,3 +297,11 @@ def test_a_proof_from_another_key_is_refused(make_app, fapi):
     assert answer.status_code == 401
     answer = requests.get(url, headers={"Authorization": f"Bearer {access}"})
     assert answer.status_code == 401
+
+
+def test_the_check_warns_about_a_key_of_one_process(make_app, fapi):
+    app = make_app({"fapi": fapi_entry(fapi, dpop=True)}, SECRET_KEY=None)
+    result = app.test_cli_runner().invoke(args=["oauth2login", "check", "--offline"])
+    assert "DPoP: neither OAUTH2LOGIN_DPOP_PRIVATE_KEY nor SECRET_KEY is set" in " ".join(
+        result.output.split()
+    )
