@@ -4,7 +4,9 @@ try them with no account anywhere."""
 
 from __future__ import annotations
 
+import re
 import secrets
+import threading
 import time
 import typing as t
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import jwt
 import pytest
+import requests
 from flask import Flask
 
 from flask_oauth2login import OAuth2Login
@@ -207,3 +210,61 @@ def test_a_request_uri_works_once(idp, tmp_path):
     again = http.get(path)
     assert again.status_code == 400
     assert "expired or was already used" in again.get_data(as_text=True)
+
+
+def test_the_readme_example_runs_in_one_app(tmp_path):
+    """The README's "all at once" example: the development provider mounted in
+    the app itself, private_key_jwt and PAR, served over real HTTP."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from werkzeug.serving import make_server
+
+    from flask_oauth2login.devidp import DevIdentityProvider
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    app = Flask("readme_fapi", instance_path=str(tmp_path))
+    app.config.update(SECRET_KEY="test", TESTING=True)
+    app.config["OAUTH2LOGIN_DEVIDP_CLIENTS"] = {
+        "fapi-client": {
+            "client_secret": None,
+            "jwks": {"keys": [JwtSigner(key).registration_jwk()]},
+            "require_pushed_authorization_requests": True,
+        }
+    }
+    app.config["OAUTH2LOGIN_PROVIDERS"] = {
+        "dev": {
+            "preset": "devidp",
+            "client_id": "fapi-client",
+            "token_endpoint_auth_method": "private_key_jwt",
+            "client_private_key": key,
+            "pushed_authorization_requests": True,
+        }
+    }
+    DevIdentityProvider(app)
+    OAuth2Login(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with requests.Session() as browser:
+            browser.trust_env = False
+            start = browser.get(base + "/login/dev?next=/done", allow_redirects=False)
+            location = start.headers["Location"]
+            assert set(dict(parse_qsl(urlsplit(location).query))) == {"client_id", "request_uri"}
+            page = browser.get(location)
+            assert page.status_code == 200
+            form = {
+                name: re.search(f'name="{name}" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+                for name in ("request_id", "csrf_token")
+            }
+            decided = browser.post(
+                location.split("?", 1)[0],
+                data={**form, "action": "login", "sub": "ada"},
+                allow_redirects=False,
+            )
+            done = browser.get(decided.headers["Location"], allow_redirects=False)
+            assert done.status_code == 302, done.text
+            assert done.headers["Location"] == "/done"
+    finally:
+        server.shutdown()
+        server.server_close()
