@@ -27,7 +27,7 @@ import typing as t
 from urllib.parse import urlsplit, urlunsplit
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .clientauth import JwtSigner, PrivateKey, b64url
@@ -63,7 +63,10 @@ class DPoPKey:
         origin: str = "configured",
         clock: t.Callable[[], float] = time.time,
     ) -> None:
-        self._signer = JwtSigner(key)
+        # RSA keys sign PS256, as FAPI 2.0 asks (RS256 is not allowed there).
+        self._signer = JwtSigner(
+            key, algorithm="PS256" if isinstance(key, rsa.RSAPrivateKey) else None
+        )
         #: Where the key comes from: ``"configured"``, ``"secret_key"`` (derived
         #: from it) or ``"process"`` (made by this process alone).
         self.origin = origin

@@ -69,7 +69,7 @@ def test_the_key_is_derived_from_the_secret_key_unless_configured():
     assert derive_key("s3cret").private_numbers() != derive_key("other").private_numbers()
     assert app_key(None, "s3cret").thumbprint == app_key(None, "s3cret").thumbprint
     assert app_key(rsa_key(), "s3cret").thumbprint == thumbprint(public_jwk(rsa_key()))
-    assert app_key(rsa_key(), "s3cret").algorithm == "RS256"
+    assert app_key(rsa_key(), "s3cret").algorithm == "PS256"
     alone = app_key(None, None)  # one process only, and said so in the log
     assert alone.thumbprint != app_key(None, None).thumbprint
     assert "BEGIN" not in repr(alone) and alone.thumbprint in repr(alone)

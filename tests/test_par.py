@@ -128,3 +128,13 @@ def test_configuration(entry: dict[str, t.Any], says: str) -> None:
         load_provider("p", {"client_id": "app", "client_secret": "s", **entry}, {}, {})
     assert info.value.key == "pushed_authorization_requests"
     assert says in str(info.value)
+
+
+def test_the_check_says_where_requests_are_pushed_or_why_they_cannot_be(make_app, fapi):
+    fapi.behaviour.metadata_overrides = {"pushed_authorization_request_endpoint": None}
+    app = make_app({"fapi": fapi_entry(fapi, pushed_authorization_requests=True)})
+    result = app.test_cli_runner().invoke(args=["oauth2login", "check"])
+    assert result.exit_code == 1
+    assert "pushed authorization requests: The provider's discovery document names no" in (
+        " ".join(result.output.split())
+    )

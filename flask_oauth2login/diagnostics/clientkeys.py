@@ -64,6 +64,9 @@ def _check_par(
         base = state.base_url()
     try:
         endpoints = client.endpoints(base)
+    except OAuth2LoginError:
+        return  # the discovery check says why
+    try:
         pushed = client.uses_par(endpoints)
     except OAuth2LoginError as exc:
         report.add(ERROR, topic, f"pushed authorization requests: {exc.message}")
