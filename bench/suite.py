@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask, redirect, session
 
+from bench.dpop import bench_dpop
 from bench.filestore import bench_file_store
 from bench.provider import CALLS_PATH, ISSUER_VARIABLE
 from flask_oauth2login import OAuth2Login, login_required
@@ -431,6 +432,8 @@ def main(argv: t.Sequence[str] | None = None) -> int:
         print("measuring the embedded file store with many sessions on disk ...", flush=True)
         store_rows, sweep = bench_file_store(side_by_side, args.quick)
         side += store_rows
+        print("measuring DPoP against none ...", flush=True)
+        side += bench_dpop(side_by_side, redis_server, args.quick)
         print("measuring load on two gunicorn processes ...", flush=True)
         loads = bench_load(provider, redis_server, args.quick)
     report(calls, side, loads, redis_version, time.perf_counter() - began, sweep)

@@ -9,7 +9,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 from requests.auth import AuthBase
 
+from .dpop import NONCE_HEADER, asks_for_nonce
 from .errors import ForeignOriginError
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .dpop import DPoPKey, NonceCache
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -98,17 +102,84 @@ class BearerAuth(AuthBase):
         token = self.source.refresh(used)
         if token is None:
             return r
+        return self._resend(r, token, kwargs, retried=True)
+
+    def _resend(
+        self, r: requests.Response, token: str, kwargs: t.Mapping[str, t.Any], **marks: bool
+    ) -> requests.Response:
+        """Send *r*'s request once more with *token*; the new answer."""
         r.content  # noqa: B018 - consume the body so the connection can be reused
         r.close()
-        retry = request.copy()
+        retry = r.request.copy()
         if self.placement == "query":
             retry.prepare_url(_without_param(retry.url or "", self.query_param), None)
         self._apply(retry, token)
-        retry._oauth2login_retried = True  # type: ignore[attr-defined]
+        for mark, value in marks.items():
+            setattr(retry, f"_oauth2login_{mark}", value)
         response = r.connection.send(retry, **kwargs)
         response.history.append(r)
         response.request = retry
         return response
+
+
+class DPoPAuth(BearerAuth):
+    """Sends a DPoP-bound access token (RFC 9449) with every request to the
+    provider's API: ``Authorization: DPoP <token>``, never as a Bearer
+    token, with a fresh proof of the app's key (``htm``, ``htu``, ``ath``,
+    and the server's last nonce).
+
+    When the API answers ``use_dpop_nonce`` with a new nonce, the request is
+    sent once more with it; when it answers any other 401, the token is
+    refreshed and the request sent once more, as :class:`BearerAuth` does.
+    Tokens go only to the *origins* of the provider's API.
+
+    :param key: the app's DPoP key.
+    :param nonces: the servers' nonces, shared with the provider's client.
+    """
+
+    def __init__(
+        self,
+        source: TokenSource,
+        *,
+        key: DPoPKey,
+        nonces: NonceCache,
+        origins: t.Collection[str],
+        provider: str,
+    ) -> None:
+        super().__init__(source, origins=origins, provider=provider)
+        self.key = key
+        self.nonces = nonces
+
+    def _apply(self, r: requests.PreparedRequest, token: str) -> None:
+        url = r.url or ""
+        nonce = self.nonces.get(url)
+        r.headers["Authorization"] = f"DPoP {token}"
+        r.headers["DPoP"] = self.key.proof(r.method or "GET", url, nonce=nonce, access_token=token)
+        r._oauth2login_token = token  # type: ignore[attr-defined]
+        r._oauth2login_nonce = nonce  # type: ignore[attr-defined]
+
+    def handle_401(self, r: requests.Response, **kwargs: t.Any) -> requests.Response:
+        """Answer a nonce challenge once, then a rejected token as
+        :meth:`BearerAuth.handle_401` does."""
+        request = r.request
+        url = request.url or ""
+        used = getattr(request, "_oauth2login_token", None)
+        if used is None or not self.allows(url_origin(url)):
+            return r
+        self.nonces.update(url, r)
+        if r.status_code != 401:
+            return r
+        if (
+            asks_for_nonce(r)
+            and not getattr(request, "_oauth2login_nonce_retried", False)
+            and r.headers.get(NONCE_HEADER, "").strip()
+            != getattr(request, "_oauth2login_nonce", None)
+        ):
+            r = self._resend(r, used, kwargs, nonce_retried=True)
+            self.nonces.update(url, r)
+            if asks_for_nonce(r):
+                return r
+        return super().handle_401(r, **kwargs)
 
 
 class ApiOrigins(t.Collection[str]):
@@ -184,6 +255,15 @@ class OAuth2Session(requests.Session):
                 request = copy.copy(request)
                 request.url = joined
         return super().prepare_request(request)
+
+    def rebuild_auth(
+        self, prepared_request: requests.PreparedRequest, response: requests.Response
+    ) -> None:
+        """On a redirect, drop a DPoP proof with the ``Authorization`` header
+        that requests drops (to another host): nothing of the token follows."""
+        super().rebuild_auth(prepared_request, response)
+        if "Authorization" not in prepared_request.headers:
+            prepared_request.headers.pop("DPoP", None)
 
     def close(self) -> None:
         """Close this session; the connection pool shared with other

@@ -1,9 +1,13 @@
 """The calls this client makes to one provider.
 
 Discovery, the token endpoint (code exchange, refresh, client credentials),
-UserInfo and revocation. Every call has one deadline for the whole exchange
-(connect, status line, headers and body), never follows a redirect, reads at
-most :data:`MAX_ANSWER_BYTES` (after decompression, which this module does
+pushed authorization requests (:rfc:`9126`), UserInfo and revocation. The
+client authenticates as :mod:`.clientauth` says, and proves possession of
+the app's DPoP key (:mod:`.dpop`) when the provider entry asks for it.
+
+Every call has one deadline for the whole exchange (connect, status line,
+headers and body), never follows a redirect, reads at most
+:data:`MAX_ANSWER_BYTES` (after decompression, which this module does
 itself), and turns network failures and unacceptable answers into
 :class:`~flask_oauth2login.errors.ProviderError` subclasses whose messages
 name no secret. No lock is held while waiting for a provider.
@@ -22,7 +26,7 @@ import typing as t
 import zlib
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from urllib.parse import quote_plus, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
@@ -30,8 +34,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from .auth import ApiOrigins, BearerAuth, OAuth2Session, TokenSource
+from .auth import ApiOrigins, BearerAuth, DPoPAuth, OAuth2Session, TokenSource
+from .clientauth import METHODS, JwtSigner
 from .config import ProviderConfig
+from .dpop import NONCE_HEADER, DPoPKey, NonceCache, asks_for_nonce
 from .errors import (
     InvalidProviderResponse,
     InvalidToken,
@@ -71,6 +77,12 @@ class Endpoints:
     id_token_algorithms: tuple[str, ...]
     #: RFC 9207: the provider sends ``iss`` with every authorization response.
     iss_parameter_supported: bool = False
+    #: RFC 9126: where authorization requests are pushed, if the provider takes them.
+    par_url: str | None = None
+    #: RFC 9126: the provider accepts authorization requests only pushed.
+    require_par: bool = False
+    #: The algorithms the provider accepts for client assertions (may be empty).
+    client_auth_algorithms: tuple[str, ...] = ()
 
 
 class ProviderClient:
@@ -83,6 +95,7 @@ class ProviderClient:
         timeout: float,
         metadata_ttl: float,
         jwks_min_refetch_interval: float,
+        dpop_key: DPoPKey | None = None,
     ) -> None:
         self.config = config
         self.timeout = timeout
@@ -117,6 +130,17 @@ class ProviderClient:
             if builder is not None
             else lambda: config.client_secret
         )
+        signer = None
+        if config.client_private_key is not None:
+            signer = JwtSigner(config.client_private_key, key_id=config.client_key_id)
+        #: How the client authenticates (``token_endpoint_auth_method``).
+        self.client_auth = METHODS[config.token_endpoint_auth_method](
+            config.client_id, secret=self.client_secret, signer=signer
+        )
+        #: The app's DPoP key, when this provider's tokens are bound to it.
+        self.dpop: DPoPKey | None = dpop_key if config.dpop else None
+        #: The provider's DPoP nonces, by origin.
+        self.dpop_nonces = NonceCache()
 
     @property
     def name(self) -> str:
@@ -185,6 +209,11 @@ class ProviderClient:
             id_token_algorithms=self._algorithms(metadata),
             iss_parameter_supported=metadata.get("authorization_response_iss_parameter_supported")
             is True,
+            par_url=pick(None, "pushed_authorization_request_endpoint"),
+            require_par=metadata.get("require_pushed_authorization_requests") is True,
+            client_auth_algorithms=_strings(
+                metadata.get("token_endpoint_auth_signing_alg_values_supported")
+            ),
         )
 
     def _algorithms(self, metadata: t.Mapping[str, t.Any]) -> tuple[str, ...]:
@@ -289,24 +318,56 @@ class ProviderClient:
         what: str,
         profile_params: t.Sequence[str] = (),
     ) -> dict[str, t.Any]:
-        response = self._send(
-            "POST",
+        response = self._post(
+            endpoints,
             endpoints.token_url,
+            data,
             what="token endpoint",
-            data=data,
-            auth=self._client_auth(data),
-            headers=dict(self.config.preset.token_request_headers),
+            headers=self.config.preset.token_request_headers,
+            dpop=True,
         )
         if response.status_code != 200:
             raise self._oauth_error(response, what)
         token = self._json(response, "token")
         if "error" in token:  # some providers answer errors with 200
             raise self._oauth_error(response, what)
-        kept = check_token_response(token, provider=self.name)
+        kept = check_token_response(token, provider=self.name, dpop=self.dpop is not None)
         profile = {key: token[key] for key in profile_params if token.get(key) is not None}
         if profile:
             kept[TOKEN_PROFILE_KEY] = profile
         return kept
+
+    def _post(
+        self,
+        endpoints: Endpoints,
+        url: str,
+        data: t.Mapping[str, str],
+        *,
+        what: str,
+        headers: t.Mapping[str, str] | None = None,
+        dpop: bool = False,
+    ) -> requests.Response:
+        """POST *data* to one of the provider's endpoints as this client
+        (authenticated, and with a DPoP proof if *dpop* and the provider
+        entry say so). A ``use_dpop_nonce`` answer gets the request once more,
+        with the nonce, a new proof and a new client assertion."""
+        for attempt in range(2):
+            form = dict(data)
+            sent_headers = dict(headers or {})
+            nonce = None
+            if dpop and self.dpop is not None:
+                nonce = self.dpop_nonces.get(url)
+                sent_headers["DPoP"] = self.dpop.proof("POST", url, nonce=nonce)
+            auth = self._client_auth(form, endpoints, url)
+            response = self._send(
+                "POST", url, what=what, data=form, auth=auth, headers=sent_headers
+            )
+            if not (dpop and self.dpop is not None):
+                break
+            self.dpop_nonces.update(url, response)
+            if attempt or not _new_nonce_asked(response, nonce):
+                break
+        return response
 
     def _oauth_error(self, response: requests.Response, what: str) -> InvalidProviderResponse:
         body = parse_json(response)
@@ -322,17 +383,62 @@ class ProviderClient:
         error.oauth_error = code  # type: ignore[attr-defined]
         return error
 
-    def _client_auth(self, data: dict[str, str]) -> tuple[str, str] | None:
-        """Authenticate the client as configured: Basic credentials to send,
-        or credentials added to the form *data*."""
-        c = self.config
-        if c.token_endpoint_auth_method == "client_secret_basic":
-            # RFC 6749 §2.3.1: form-urlencode both before Basic's base64.
-            return quote_plus(c.client_id), quote_plus(self.client_secret() or "")
-        data["client_id"] = c.client_id
-        if c.token_endpoint_auth_method == "client_secret_post":
-            data["client_secret"] = self.client_secret() or ""
-        return None
+    def _client_auth(
+        self, data: dict[str, str], endpoints: Endpoints, url: str
+    ) -> tuple[str, str] | None:
+        """Authenticate the client as configured for a request to *url*:
+        Basic credentials to send, or credentials added to the form *data*."""
+        audience = url
+        if self.config.client_assertion_audience == "issuer" and endpoints.issuer:
+            audience = endpoints.issuer
+        return self.client_auth.apply(
+            data, audience=audience, algorithms=endpoints.client_auth_algorithms
+        )
+
+    # -- pushed authorization requests -------------------------------------
+
+    def uses_par(self, endpoints: Endpoints) -> bool:
+        """Whether this login pushes its authorization request (RFC 9126):
+        always with ``pushed_authorization_requests: True``, never with
+        ``False``, and with ``"auto"`` when the provider requires it.
+
+        :raises InvalidProviderResponse: if PAR is needed but the provider
+            names no endpoint for it.
+        """
+        wanted = self.config.pushed_authorization_requests
+        if wanted is False or (wanted == "auto" and not endpoints.require_par):
+            return False
+        if endpoints.par_url is None:
+            raise InvalidProviderResponse(
+                "The provider's discovery document names no "
+                "pushed_authorization_request_endpoint, so the login cannot be pushed "
+                "(set 'pushed_authorization_requests' to False if the provider does not "
+                "need it).",
+                provider=self.name,
+            )
+        return True
+
+    def push_authorization_request(self, endpoints: Endpoints, params: t.Mapping[str, str]) -> str:
+        """Push an authorization request's *params* (RFC 9126); the
+        ``request_uri`` that stands for them at the authorization endpoint."""
+        assert endpoints.par_url is not None
+        response = self._post(
+            endpoints, endpoints.par_url, params, what="pushed authorization request endpoint"
+        )
+        if response.status_code not in (200, 201):
+            raise self._oauth_error(response, "the pushed authorization request")
+        body = parse_json(response)
+        request_uri = body.get("request_uri") if isinstance(body, dict) else None
+        if (
+            not isinstance(request_uri, str)
+            or not 0 < len(request_uri) <= 2048
+            or not all(" " < ch <= "~" for ch in request_uri)
+        ):
+            raise InvalidProviderResponse(
+                "The provider's pushed authorization request answer has no usable request_uri.",
+                provider=self.name,
+            )
+        return request_uri
 
     # -- other endpoints ---------------------------------------------------
 
@@ -343,14 +449,31 @@ class ProviderClient:
 
     def get_json(self, url: str, access_token: str, *, what: str = "API") -> t.Any:
         """GET a JSON document from the provider's API with *access_token*
-        (for presets that need more than UserInfo, e.g. GitHub's e-mails)."""
-        headers = {"Accept": "application/json", **self.api_headers()}
+        (for presets that need more than UserInfo, e.g. GitHub's e-mails).
+
+        A DPoP-bound token goes with a proof (and the server's nonce, asked
+        for once if need be), never as a Bearer token.
+        """
         params = None
-        if self.config.token_placement == "query":
-            params = {self.config.preset.token_query_param: access_token}
-        else:
-            headers["Authorization"] = f"Bearer {access_token}"
-        response = self._send("GET", url, what=what, headers=headers, params=params)
+        for attempt in range(2):
+            headers = {"Accept": "application/json", **self.api_headers()}
+            nonce = None
+            if self.dpop is not None:
+                nonce = self.dpop_nonces.get(url)
+                headers["Authorization"] = f"DPoP {access_token}"
+                headers["DPoP"] = self.dpop.proof(
+                    "GET", url, nonce=nonce, access_token=access_token
+                )
+            elif self.config.token_placement == "query":
+                params = {self.config.preset.token_query_param: access_token}
+            else:
+                headers["Authorization"] = f"Bearer {access_token}"
+            response = self._send("GET", url, what=what, headers=headers, params=params)
+            if self.dpop is None:
+                break
+            self.dpop_nonces.update(url, response)
+            if attempt or not _new_nonce_asked(response, nonce):
+                break
         if response.status_code != 200:
             raise InvalidProviderResponse(
                 f"The provider's {what} answered HTTP {response.status_code}.",
@@ -384,12 +507,8 @@ class ProviderClient:
             return False
         data = {"token": token, "token_type_hint": hint}
         try:
-            response = self._send(
-                "POST",
-                endpoints.revocation_url,
-                what="revocation endpoint",
-                data=data,
-                auth=self._client_auth(data),
+            response = self._post(
+                endpoints, endpoints.revocation_url, data, what="revocation endpoint"
             )
         except ProviderError:
             return False
@@ -425,13 +544,23 @@ class ProviderClient:
             in the configuration resolve.
         """
         config = self.config
-        auth = BearerAuth(
-            source,
-            placement=config.token_placement,
-            query_param=config.preset.token_query_param,
-            origins=self.api_origins(base_url),
-            provider=config.name,
-        )
+        auth: BearerAuth
+        if self.dpop is not None:
+            auth = DPoPAuth(
+                source,
+                key=self.dpop,
+                nonces=self.dpop_nonces,
+                origins=self.api_origins(base_url),
+                provider=config.name,
+            )
+        else:
+            auth = BearerAuth(
+                source,
+                placement=config.token_placement,
+                query_param=config.preset.token_query_param,
+                origins=self.api_origins(base_url),
+                provider=config.name,
+            )
         return OAuth2Session(
             config.name,
             auth,
@@ -462,6 +591,12 @@ class ProviderClient:
             return [url for url in (endpoints.userinfo_url, endpoints.issuer) if url]
 
         return ApiOrigins((_absolute(url, base_url) for url in own if url), discovered)
+
+    def registration_jwk(self) -> dict[str, str] | None:
+        """The public key to register for ``private_key_jwt`` (with ``kid``,
+        ``use`` and ``alg``); ``None`` for other methods."""
+        signer = self.client_auth.signer
+        return signer.registration_jwk() if signer is not None else None
 
     def api_headers(self) -> dict[str, str]:
         """Headers the provider wants on API calls, e.g. Twitch's ``Client-Id``."""
@@ -544,12 +679,16 @@ class ProviderClient:
         return body
 
 
-def check_token_response(token: t.Mapping[str, t.Any], *, provider: str) -> dict[str, t.Any]:
+def check_token_response(
+    token: t.Mapping[str, t.Any], *, provider: str, dpop: bool = False
+) -> dict[str, t.Any]:
     """Check a token endpoint answer and return the token to keep.
 
-    Refuses answers without ``access_token`` or with a ``token_type`` other
-    than Bearer (compared case-insensitively); ``expires_in`` becomes an
-    absolute ``expires_at``.
+    Refuses answers without ``access_token``, and with a ``token_type``
+    (compared case-insensitively) other than Bearer, or, when *dpop* (a DPoP
+    proof was sent), other than DPoP: a Bearer token where a bound one was
+    asked for could be used by anyone who got hold of it. ``expires_in``
+    becomes an absolute ``expires_at``.
     """
     access_token = token.get("access_token")
     if not isinstance(access_token, str) or not access_token:
@@ -561,18 +700,40 @@ def check_token_response(token: t.Mapping[str, t.Any], *, provider: str) -> dict
             "The provider's access_token has characters a token may not have.", provider=provider
         )
     token_type = token.get("token_type")
-    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+    expected = "DPoP" if dpop else "Bearer"
+    if not isinstance(token_type, str) or token_type.lower() != expected.lower():
         shown = token_type if isinstance(token_type, str) and len(token_type) < 32 else "(none)"
-        raise InvalidProviderResponse(
-            f"The provider issued a {shown!r} token; only Bearer tokens are supported.",
-            provider=provider,
-        )
-    kept: dict[str, t.Any] = {"access_token": access_token, "token_type": "Bearer"}
+        if dpop:
+            message = (
+                f"The provider issued a {shown!r} token although a DPoP-bound one was asked "
+                "for; refusing it (does the provider support DPoP for this client?)."
+            )
+        elif isinstance(token_type, str) and token_type.lower() == "dpop":
+            message = (
+                "The provider issued a DPoP-bound token; set 'dpop': True in the provider "
+                "entry to use it."
+            )
+        else:
+            message = f"The provider issued a {shown!r} token; only Bearer tokens are supported."
+        raise InvalidProviderResponse(message, provider=provider)
+    kept: dict[str, t.Any] = {"access_token": access_token, "token_type": expected}
     for key in ("refresh_token", "id_token", "scope"):
         if isinstance(token.get(key), str) and token[key]:
             kept[key] = token[key]
     kept["expires_at"] = _expires_at(token.get("expires_in"))
     return kept
+
+
+def _new_nonce_asked(response: requests.Response, sent: str | None) -> bool:
+    """Whether *response* asks for a DPoP nonce other than the one *sent*."""
+    return asks_for_nonce(response) and response.headers.get(NONCE_HEADER, "").strip() != sent
+
+
+def _strings(value: t.Any) -> tuple[str, ...]:
+    """A metadata list of strings as a tuple (empty if it is not one)."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(v for v in value if isinstance(v, str))
 
 
 def _read_body(response: requests.Response, deadline: float, what: str, provider: str) -> bytes:

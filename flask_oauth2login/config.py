@@ -13,6 +13,7 @@ import typing as t
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from .clientauth import AUDIENCES, InvalidKey, PrivateKey, load_private_key
 from .errors import ConfigurationError
 from .oidc import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS
 from .providers.base import Preset
@@ -20,7 +21,15 @@ from .providers.registry import PresetRegistry
 from .user import USER_MAP_FIELDS, parse_path
 
 #: Client authentication methods at the token endpoint.
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+AUTH_METHODS = (
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "client_secret_jwt",
+    "none",
+)
+#: The shortest client secret ``client_secret_jwt`` signs with (RFC 7518 §3.2: 256 bits).
+MIN_JWT_SECRET_LENGTH = 32
 
 _URL_KEYS = (
     "server_metadata_url",
@@ -60,6 +69,13 @@ DEFAULTS: dict[str, t.Any] = {
     "JWKS_MIN_REFETCH_INTERVAL": 60,
     #: Seconds a request waits for another one's token refresh.
     "REFRESH_WAIT": 10.0,
+    #: Path on this app (e.g. ``/.well-known/jwks.json``) serving the public
+    #: keys of the ``private_key_jwt`` providers, to register with them.
+    #: Default: no such route.
+    "JWKS_URL_PATH": None,
+    #: The app's DPoP private key (PEM text or path; EC or RSA), shared by
+    #: all its processes. Default: derived from ``SECRET_KEY``.
+    "DPOP_PRIVATE_KEY": None,
 }
 
 
@@ -109,6 +125,17 @@ class ProviderConfig:
     user_agent: str | None = None
     #: Preset-specific options (``tenant``, ``team_id``, ...).
     options: t.Mapping[str, t.Any] = field(default_factory=dict)
+    #: ``private_key_jwt``: the app's private key, loaded (never shown).
+    client_private_key: PrivateKey | None = field(default=None, repr=False)
+    #: ``private_key_jwt``: the key's ``kid`` at the provider; by default its
+    #: RFC 7638 thumbprint.
+    client_key_id: str | None = None
+    #: ``aud`` of client assertions: ``"issuer"`` or ``"endpoint"`` (the URL called).
+    client_assertion_audience: str = "issuer"
+    #: RFC 9126: ``"auto"`` (when the provider requires it), ``True`` or ``False``.
+    pushed_authorization_requests: bool | str = "auto"
+    #: RFC 9449: bind tokens to the app's DPoP key.
+    dpop: bool = False
 
     @property
     def relative_urls(self) -> list[str]:
@@ -144,6 +171,10 @@ class Settings:
     refresh_wait: float
     #: The presets the providers were resolved against.
     presets: PresetRegistry = field(default_factory=PresetRegistry)
+    #: Where the app serves its public keys (``OAUTH2LOGIN_JWKS_URL_PATH``).
+    jwks_url_path: str | None = None
+    #: ``OAUTH2LOGIN_DPOP_PRIVATE_KEY``, loaded (never shown).
+    dpop_private_key: PrivateKey | None = field(default=None, repr=False)
 
 
 def load_settings(
@@ -176,6 +207,17 @@ def load_settings(
         raise ConfigurationError(
             "must start with '/' and not end with one, e.g. '/auth'", key="OAUTH2LOGIN_URL_PREFIX"
         )
+    jwks_path = values["JWKS_URL_PATH"]
+    if jwks_path is not None and (
+        not isinstance(jwks_path, str) or not jwks_path.startswith("/") or "//" in jwks_path
+    ):
+        raise ConfigurationError(
+            "must be a path on this app, e.g. '/.well-known/jwks.json'",
+            key="OAUTH2LOGIN_JWKS_URL_PATH",
+        )
+    dpop_key = values["DPOP_PRIVATE_KEY"]
+    if dpop_key is not None:
+        dpop_key = _checked(_private_key, dpop_key, key="OAUTH2LOGIN_DPOP_PRIVATE_KEY")
     external = values["EXTERNAL_URL"]
     if external is not None:
         _checked(_absolute_url, external, key="OAUTH2LOGIN_EXTERNAL_URL")
@@ -207,6 +249,8 @@ def load_settings(
         jwks_min_refetch_interval=values["JWKS_MIN_REFETCH_INTERVAL"],
         refresh_wait=values["REFRESH_WAIT"],
         presets=presets,
+        jwks_url_path=jwks_path,
+        dpop_private_key=dpop_key,
     )
 
 
@@ -308,7 +352,7 @@ def _fill_credentials(
 ) -> None:
     """Credentials, and the preset's options (an Apple key, a tenant), the entry
     lacks may come from ``OAUTH2LOGIN_<NAME>_<KEY>`` in the config or the environment."""
-    for key in ("client_id", "client_secret", *preset.options):
+    for key in ("client_id", "client_secret", "client_private_key", *preset.options):
         if key not in entry:
             found = _from_config_or_environ(name, key, config, environ)
             if found is not None:
@@ -351,8 +395,35 @@ def _check_credentials(name: str, preset: Preset, values: dict[str, t.Any]) -> N
             key="client_id",
         )
     method = _parse(name, values, "token_endpoint_auth_method")
+    if _parse(name, values, "client_private_key") is not None and method != "private_key_jwt":
+        raise ConfigurationError(
+            "is used only with token_endpoint_auth_method='private_key_jwt'",
+            provider=name,
+            key="client_private_key",
+        )
+    if method == "private_key_jwt":
+        if values["client_private_key"] is None:
+            env_name = f"OAUTH2LOGIN_{_env_name(name)}_CLIENT_PRIVATE_KEY"
+            raise ConfigurationError(
+                "missing; private_key_jwt signs with the app's private key: give its PEM "
+                f"text or the path of a PEM file (or set {env_name})",
+                provider=name,
+                key="client_private_key",
+            )
+        return
     built_secret = preset.client_secret_builder is not None
-    if method != "none" and not values["client_secret"] and not built_secret:
+    secret = values["client_secret"]
+    if method == "client_secret_jwt" and (
+        not isinstance(secret, str) or len(secret.encode()) < MIN_JWT_SECRET_LENGTH
+    ):
+        raise ConfigurationError(
+            f"client_secret_jwt signs with the client secret, which must be at least "
+            f"{MIN_JWT_SECRET_LENGTH} characters long (RFC 7518 §3.2); ask the provider for "
+            "a longer one, or use private_key_jwt",
+            provider=name,
+            key="client_secret",
+        )
+    if method != "none" and not secret and not built_secret:
         env_name = f"OAUTH2LOGIN_{_env_name(name)}_CLIENT_SECRET"
         raise ConfigurationError(
             f"missing; set it (or the {env_name} environment variable), "
@@ -426,6 +497,20 @@ def _check_the_rest(name: str, values: dict[str, t.Any]) -> None:
     for key in _SETTINGS:
         if key not in _CHECKED_FIRST:
             _parse(name, values, key)
+    if values["dpop"] and values["token_placement"] != "header":
+        raise ConfigurationError(
+            "DPoP-bound tokens go in the Authorization header; "
+            "token_placement='query' cannot be used with it",
+            provider=name,
+            key="dpop",
+        )
+    if values["pushed_authorization_requests"] is True and not values["server_metadata_url"]:
+        raise ConfigurationError(
+            "needs server_metadata_url (or issuer): the provider's discovery document "
+            "names its pushed_authorization_request_endpoint",
+            provider=name,
+            key="pushed_authorization_requests",
+        )
 
 
 def _parse(provider: str, values: dict[str, t.Any], key: str) -> t.Any:
@@ -533,6 +618,40 @@ def _fetch_userinfo(value: t.Any) -> bool | str:
     return t.cast(bool | str, value)
 
 
+def _private_key(value: t.Any) -> PrivateKey:
+    try:
+        return load_private_key(value)
+    except InvalidKey as exc:
+        raise _Invalid(str(exc)) from None
+
+
+def _key_id(value: t.Any) -> str:
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise _Invalid("must be the key's id (kid) as registered with the provider")
+    return value
+
+
+def _assertion_audience(value: t.Any) -> str:
+    if value not in AUDIENCES:
+        raise _Invalid(
+            "must be 'issuer' (the provider's issuer) or 'endpoint' (the URL of the "
+            "endpoint called, as Okta and Microsoft Entra ID want)"
+        )
+    return t.cast(str, value)
+
+
+def _par(value: t.Any) -> bool | str:
+    if value != "auto" and value is not True and value is not False:
+        raise _Invalid("must be 'auto', True or False")
+    return t.cast(bool | str, value)
+
+
+def _flag(value: t.Any) -> bool:
+    if value is not True and value is not False:
+        raise _Invalid("must be True or False")
+    return value
+
+
 def _origins(value: t.Any) -> tuple[str, ...]:
     """``api_origins``: a list of ``scheme://host[:port]`` strings."""
     if isinstance(value, str):
@@ -630,6 +749,13 @@ _SETTINGS: dict[str, _Setting] = {
     "trusted_audiences": _Setting(lambda preset, name: (), _audiences),
     "user_map": _Setting(lambda preset, name: dict(preset.user_map), _user_map),
     "user_agent": _Setting(_nothing, _optional(_user_agent)),
+    "client_private_key": _Setting(_nothing, _optional(_private_key)),
+    "client_key_id": _Setting(_nothing, _optional(_key_id)),
+    "client_assertion_audience": _Setting(
+        _preset("client_assertion_audience"), _assertion_audience
+    ),
+    "pushed_authorization_requests": _Setting(lambda preset, name: "auto", _par),
+    "dpop": _Setting(lambda preset, name: False, _flag),
 }
 
 #: Keys every provider entry may carry.
@@ -638,7 +764,14 @@ PROVIDER_KEYS = frozenset(("preset", *_SETTINGS))
 #: Settings checked by the steps before :func:`_check_the_rest`, because
 #: later steps rely on them.
 _CHECKED_FIRST = frozenset(
-    ("token_endpoint_auth_method", "scope", *_URL_KEYS, "issuer", "id_token_algorithms")
+    (
+        "token_endpoint_auth_method",
+        "client_private_key",
+        "scope",
+        *_URL_KEYS,
+        "issuer",
+        "id_token_algorithms",
+    )
 )
 
 

@@ -6,7 +6,7 @@ import typing as t
 
 from flask import Flask
 
-from . import app_tokens, cli, redaction, tokens
+from . import app_tokens, cli, dpop, redaction, tokens
 from .auth import OAuth2Session
 from .client import ProviderClient
 from .config import Settings, load_settings
@@ -17,7 +17,7 @@ from .providers import Preset, PresetRegistry
 from .sessions import setup_session
 from .state import EXTENSION_KEY, AppState, LoginHook, get_state
 from .user import User
-from .views import create_blueprint, error_response
+from .views import create_blueprint, error_response, jwks
 
 
 class OAuth2Login:
@@ -46,12 +46,16 @@ class OAuth2Login:
         settings = load_settings(app.config, presets=self._presets)
         _check_relative_urls(app, settings)
         interface = setup_session(app, pending_lifetime=settings.login_timeout)
+        dpop_key = None
+        if any(config.dpop for config in settings.providers.values()):
+            dpop_key = dpop.app_key(settings.dpop_private_key, app.config.get("SECRET_KEY"))
         clients = {
             name: ProviderClient(
                 config,
                 timeout=settings.http_timeout,
                 metadata_ttl=settings.metadata_ttl,
                 jwks_min_refetch_interval=settings.jwks_min_refetch_interval,
+                dpop_key=dpop_key,
             )
             for name, config in settings.providers.items()
         }
@@ -62,6 +66,8 @@ class OAuth2Login:
             login_hooks=self._login_hooks,
         )
         app.register_blueprint(create_blueprint(settings.url_prefix))
+        if settings.jwks_url_path is not None:
+            app.add_url_rule(settings.jwks_url_path, "oauth2login_jwks", jwks)
         app.register_error_handler(NotLoggedInError, handle_not_logged_in)
         app.register_error_handler(LoginError, error_response)
         app.cli.add_command(cli.oauth2login_group)

@@ -50,7 +50,12 @@ def redirect_uri(state: AppState, provider: str) -> str:
 
 
 def start(state: AppState, provider: str, next_url: str) -> str:
-    """Start a login with *provider*; return the URL of its consent page."""
+    """Start a login with *provider*; return the URL of its consent page.
+
+    With pushed authorization requests (RFC 9126), the parameters are first
+    POSTed to the provider, and the URL carries only ``client_id`` and
+    ``request_uri``.
+    """
     client = state.client(provider)
     config = client.config
     endpoints = state.endpoints(provider)
@@ -80,6 +85,13 @@ def start(state: AppState, provider: str, next_url: str) -> str:
         params["nonce"] = login["nonce"]
     if config.preset.response_mode is not None:
         params["response_mode"] = config.preset.response_mode
+    if client.dpop is not None:  # RFC 9449 §10: the code is bound to the key too
+        params["dpop_jkt"] = client.dpop.thumbprint
+    if client.uses_par(endpoints):
+        # RFC 9126: the parameters go to the provider directly; the browser
+        # carries only a reference to them.
+        request_uri = client.push_authorization_request(endpoints, params)
+        params = {"client_id": config.client_id, "request_uri": request_uri}
     return _with_query(endpoints.authorize_url, params)
 
 

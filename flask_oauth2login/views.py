@@ -152,6 +152,21 @@ def logout_page() -> t.Any:
     return protect(response)
 
 
+def jwks() -> t.Any:
+    """``OAUTH2LOGIN_JWKS_URL_PATH``: the public keys this app signs its
+    ``private_key_jwt`` client assertions with, as a JWK Set, for providers
+    that fetch them (register this URL as the client's ``jwks_uri``)."""
+    state = get_state()
+    keys: dict[str, dict[str, str]] = {}
+    for client in state.clients.values():
+        jwk = client.registration_jwk()
+        if jwk is not None:
+            keys.setdefault(jwk["kid"], jwk)
+    response = jsonify(keys=list(keys.values()))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
 def _replayed_to(state: AppState, provider: str, state_value: str | None) -> str | None:
     """Where a callback this session already completed went, if the user is
     still logged in with *provider*."""

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from flask_oauth2login import OAuth2Login, login_failed, login_required
 from flask_oauth2login.tokens import TOKENS_KEY
+from tests.support.fapi_idp import FapiProvider, fresh
 from tests.support.rogue_idp import RogueProvider
 from tests.support.threads import serving
 
@@ -146,3 +147,16 @@ def serve_with_expire_view(app: Flask, provider: str = "rogue") -> t.Iterator[st
 
     with serving(app) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def _fapi_server() -> t.Iterator[FapiProvider]:
+    with FapiProvider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def fapi(_fapi_server: FapiProvider) -> FapiProvider:
+    """A strict provider of our own (client assertions, PAR, DPoP checked
+    field by field), expecting ``private_key_jwt`` with the RSA test key."""
+    return fresh(_fapi_server)

@@ -32,7 +32,7 @@ OIDC = {
         ({"corp": {"client_id": "id", "client_secret": "s"}}, r"\['corp'\]\['authorize_url'\]"),
         ({"corp": {**OIDC, "client_secret": None}}, r"\['corp'\]\['client_secret'\]"),
         ({"corp": {**OIDC, "scopes": "openid"}}, r"\['corp'\]\['scopes'\]: unknown key"),
-        ({"corp": {**OIDC, "token_endpoint_auth_method": "private_key_jwt"}},
+        ({"corp": {**OIDC, "token_endpoint_auth_method": "tls_client_auth"}},
          r"\['corp'\]\['token_endpoint_auth_method'\]"),
         ({"corp": {**OIDC, "scope": 42}}, r"\['corp'\]\['scope'\]"),
         ({"corp": {**OIDC, "token_url": "ftp://x"}}, r"\['corp'\]\['token_url'\]"),

@@ -238,8 +238,11 @@ def test_discovery_follows_the_request_host(client: t.Any) -> None:
     assert set(doc["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
         "client_secret_post",
+        "private_key_jwt",
+        "client_secret_jwt",
         "none",
     }
+    assert doc["pushed_authorization_request_endpoint"] == issuer + "/par"
     assert {"openid", "profile", "email"} <= set(doc["scopes_supported"])
     assert {"sub", "email", "email_verified", "name", "picture"} <= set(doc["claims_supported"])
     assert doc["subject_types_supported"] == ["public"]

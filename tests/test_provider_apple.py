@@ -300,7 +300,9 @@ def test_private_key_from_an_environment_line():
         {},
         {"OAUTH2LOGIN_APPLE_PRIVATE_KEY": squeezed},
     )
-    assert config.options["private_key"] == PRIVATE_KEY
+    loaded = config.options["private_key"]  # a key object: its repr shows nothing of it
+    assert loaded.private_numbers() == _KEY.private_numbers()
+    assert "PRIVATE" not in repr(config)
     assert apple.ClientSecret(config.client_id, config.options)()
 
 

@@ -81,7 +81,7 @@ def authorize() -> ResponseReturnValue:
 
 def _start(params: MultiDict[str, str]) -> ResponseReturnValue:
     state = get_state()
-    for name in ("client_id", "redirect_uri"):
+    for name in ("client_id", "redirect_uri", "request_uri"):
         if len(params.getlist(name)) > 1:
             return error_page("Invalid request", f"The {name} parameter was sent twice.")
 
@@ -93,6 +93,18 @@ def _start(params: MultiDict[str, str]) -> ResponseReturnValue:
             "The application asking you to sign in is not registered with this provider"
             " (check OAUTH2LOGIN_DEVIDP_CLIENTS).",
         )
+    if "request_uri" in params:  # RFC 9126: the parameters were pushed
+        pushed = state.pushed.take(params["request_uri"], client_id)
+        if pushed is None:
+            return error_page(
+                "Sign-in request expired",
+                "This sign-in request has expired or was already used. Go back to the"
+                " application and start again.",
+            )
+        params = MultiDict(pushed)
+        pushed_request = True
+    else:
+        pushed_request = False
     redirect_uri = params.get("redirect_uri", "")
     if not redirect_uri:
         return error_page("Invalid request", "The redirect_uri parameter is missing.")
@@ -123,8 +135,8 @@ def _start(params: MultiDict[str, str]) -> ResponseReturnValue:
             return fail("invalid_request", f"The {name} parameter was sent twice.")
     if "request" in params:
         return fail("request_not_supported", "Request objects are not supported.")
-    if "request_uri" in params:
-        return fail("request_uri_not_supported", "request_uri is not supported.")
+    if client.require_par and not pushed_request:
+        return fail("invalid_request", "This client must push its authorization requests (PAR).")
     if params.get("response_type") != "code":
         return fail("unsupported_response_type", "Only response_type=code is supported.")
     if params.get("response_mode", "query") != "query":

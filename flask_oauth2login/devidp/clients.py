@@ -15,6 +15,19 @@ Clients come from the ``OAUTH2LOGIN_DEVIDP_CLIENTS`` config key, a dict::
 list does the same for the end-session endpoint; without it, a URL with the
 same origin as an accepted redirect URI is accepted.
 
+For the high-security methods, a client may be registered with
+``jwks`` (a JWK Set of its public keys: it authenticates with
+``private_key_jwt``; it needs no secret), ``token_endpoint_auth_method``
+(one of :data:`AUTH_METHODS`; the only one it may then use) and
+``require_pushed_authorization_requests`` (its authorization requests must
+come through ``/par``)::
+
+    "fapi-client": {
+        "client_secret": None,
+        "jwks": {"keys": [public_jwk]},
+        "require_pushed_authorization_requests": True,
+    },
+
 The default is the single confidential client ``dev-client`` with the
 secret ``dev-secret`` accepting any loopback redirect URI.
 """
@@ -28,7 +41,10 @@ import typing as t
 from dataclasses import dataclass
 from urllib.parse import unquote_plus, urlsplit
 
+import jwt
+
 from ..errors import ConfigurationError
+from .assertions import ASSERTION_TYPE, ReplayCache, verify
 from .errors import OAuthError
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -39,7 +55,25 @@ DEFAULT_CLIENTS: dict[str, dict[str, t.Any]] = {
     "dev-client": {"client_secret": "dev-secret", "redirect_uris": None},
 }
 
-_CLIENT_KEYS = frozenset(("client_secret", "redirect_uris", "post_logout_redirect_uris"))
+_CLIENT_KEYS = frozenset(
+    (
+        "client_secret",
+        "redirect_uris",
+        "post_logout_redirect_uris",
+        "jwks",
+        "token_endpoint_auth_method",
+        "require_pushed_authorization_requests",
+    )
+)
+
+#: The client authentication methods the provider accepts.
+AUTH_METHODS = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "client_secret_jwt",
+    "none",
+]
 
 
 @dataclass(frozen=True)
@@ -53,11 +87,29 @@ class Client:
     redirect_uris: tuple[str, ...] | None
     #: Exact post-logout redirect URIs, or ``None`` for the default rule.
     post_logout_redirect_uris: tuple[str, ...] | None = None
+    #: The public keys of a ``private_key_jwt`` client, as a JWK Set.
+    jwks: t.Mapping[str, t.Any] | None = None
+    #: The only authentication method the client may use; ``None``: any it can.
+    token_endpoint_auth_method: str | None = None
+    #: Authorization requests must be pushed (:rfc:`9126`).
+    require_par: bool = False
 
     @property
     def is_public(self) -> bool:
-        """Whether the client has no secret."""
-        return self.client_secret is None
+        """Whether the client has neither a secret nor keys."""
+        return self.client_secret is None and self.jwks is None
+
+    @property
+    def auth_methods(self) -> list[str]:
+        """How the client may authenticate."""
+        if self.token_endpoint_auth_method is not None:
+            return [self.token_endpoint_auth_method]
+        methods = []
+        if self.client_secret is not None:
+            methods += ["client_secret_basic", "client_secret_post", "client_secret_jwt"]
+        if self.jwks is not None:
+            methods.append("private_key_jwt")
+        return methods or ["none"]
 
     def allows_redirect_uri(self, uri: str) -> bool:
         """Whether ``uri`` may receive this client's authorization responses."""
@@ -110,11 +162,30 @@ def load_clients(value: t.Mapping[str, t.Mapping[str, t.Any]] | None) -> dict[st
                 f"OAUTH2LOGIN_DEVIDP_CLIENTS[{client_id!r}]: client_secret must be a non-empty"
                 " string, or None for a public client."
             )
+        where = f"OAUTH2LOGIN_DEVIDP_CLIENTS[{client_id!r}]"
+        jwks = options.get("jwks")
+        if jwks is not None and (
+            not isinstance(jwks, t.Mapping) or not isinstance(jwks.get("keys"), list)
+        ):
+            raise ConfigurationError(f"{where}: jwks must be a JWK Set, {{'keys': [...]}}.")
+        method = options.get("token_endpoint_auth_method")
+        if method is not None and method not in AUTH_METHODS:
+            raise ConfigurationError(
+                f"{where}: token_endpoint_auth_method must be one of {', '.join(AUTH_METHODS)}."
+            )
+        require_par = options.get("require_pushed_authorization_requests", False)
+        if not isinstance(require_par, bool):
+            raise ConfigurationError(
+                f"{where}: require_pushed_authorization_requests must be True or False."
+            )
         clients[client_id] = Client(
             client_id=client_id,
             client_secret=secret,
             redirect_uris=_uri_list(client_id, "redirect_uris", options),
             post_logout_redirect_uris=_uri_list(client_id, "post_logout_redirect_uris", options),
+            jwks=jwks,
+            token_endpoint_auth_method=method,
+            require_par=require_par,
         )
     return clients
 
@@ -198,17 +269,30 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def authenticate_client(request: Request, clients: t.Mapping[str, Client]) -> Client:
-    """Authenticate the client of a token or revocation request.
+def authenticate_client(
+    request: Request,
+    clients: t.Mapping[str, Client],
+    *,
+    audiences: t.Collection[str] = (),
+    replays: ReplayCache | None = None,
+) -> Client:
+    """Authenticate the client of a token, revocation or PAR request.
 
-    Accepts ``client_secret_basic``, ``client_secret_post`` and, for public
-    clients, ``none``; a request using more than one method is refused.
+    Accepts ``client_secret_basic``, ``client_secret_post``, a client
+    assertion (``private_key_jwt`` or ``client_secret_jwt``, whose ``aud``
+    must be one of *audiences*) and, for public clients, ``none``; a request
+    using more than one method is refused, and so is a method other than
+    the one a client is registered with.
 
     :raises OAuthError: ``invalid_client`` (401) or ``invalid_request``.
     """
     form = request.form
     header = request.headers.get("Authorization", "")
     basic = _basic_credentials(header) if header else None
+    if "client_assertion" in form or "client_assertion_type" in form:
+        if basic is not None or "client_secret" in form:
+            raise OAuthError("invalid_request", "Use only one client authentication method.")
+        return _by_assertion(form, clients, audiences, replays or ReplayCache())
 
     secret: str | None
     if basic is not None:
@@ -217,11 +301,13 @@ def authenticate_client(request: Request, clients: t.Mapping[str, Client]) -> Cl
         client_id, secret = basic
         if "client_id" in form and form["client_id"] != client_id:
             raise OAuthError("invalid_request", "client_id does not match the credentials.")
+        method = "client_secret_basic"
     else:
         client_id = form.get("client_id", "")
         secret = form.get("client_secret")
         if not client_id:
             raise _invalid_client("Client authentication is required.")
+        method = "client_secret_post" if secret is not None else "none"
 
     client = clients.get(client_id)
     if client is None:
@@ -234,4 +320,35 @@ def authenticate_client(request: Request, clients: t.Mapping[str, Client]) -> Cl
         raise _invalid_client("This client must authenticate with its secret.")
     if not client.check_secret(secret):
         raise _invalid_client("Client authentication failed.")
+    _check_method(client, method)
     return client
+
+
+def _by_assertion(
+    form: t.Mapping[str, str],
+    clients: t.Mapping[str, Client],
+    audiences: t.Collection[str],
+    replays: ReplayCache,
+) -> Client:
+    if form.get("client_assertion_type") != ASSERTION_TYPE:
+        raise _invalid_client(f"client_assertion_type must be {ASSERTION_TYPE}.")
+    assertion = form.get("client_assertion", "")
+    client_id = form.get("client_id")
+    if client_id is None:  # RFC 7523: the assertion's iss names the client
+        try:
+            client_id = jwt.decode(assertion, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError:
+            raise _invalid_client("The client_assertion is not a JWT.") from None
+    client = clients.get(client_id) if isinstance(client_id, str) else None
+    if client is None:
+        raise _invalid_client("Unknown client.")
+    method = verify(client, assertion, audiences=audiences, replays=replays)
+    _check_method(client, method)
+    return client
+
+
+def _check_method(client: Client, method: str) -> None:
+    if method not in client.auth_methods:
+        raise _invalid_client(
+            f"This client is registered to authenticate with {client.auth_methods[0]}."
+        )

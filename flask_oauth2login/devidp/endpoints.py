@@ -1,7 +1,9 @@
-"""The client-authenticated endpoints: token (:rfc:`6749`) and revocation (:rfc:`7009`).
+"""The client-authenticated endpoints: token (:rfc:`6749`), revocation
+(:rfc:`7009`) and pushed authorization requests (:rfc:`9126`).
 
-Clients authenticate with ``client_secret_basic``, ``client_secret_post`` or,
-for public clients, ``none``. Errors are the JSON answers of
+Clients authenticate with ``client_secret_basic``, ``client_secret_post``,
+``private_key_jwt``, ``client_secret_jwt`` or, for public clients, ``none``
+(see :func:`.clients.authenticate_client`). Errors are the JSON answers of
 :rfc:`6749#section-5.2`; every answer carries ``Cache-Control: no-store``.
 """
 
@@ -13,8 +15,8 @@ import typing as t
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
-from . import pkce
-from .clients import Client, authenticate_client
+from . import pkce, pushed
+from .clients import Client
 from .errors import OAuthError
 from .idtoken import id_token_claims
 from .state import ProviderState, get_state
@@ -44,7 +46,7 @@ def token() -> ResponseReturnValue:
     """``POST /token``."""
     _read_form()
     state = get_state()
-    client = authenticate_client(request, state.clients())
+    client = state.authenticate(request)
     grant_type = _require("grant_type")
     handlers: dict[str, t.Callable[[ProviderState, Client], dict[str, t.Any]]] = {
         "authorization_code": _authorization_code,
@@ -159,7 +161,21 @@ def revoke() -> ResponseReturnValue:
     """
     _read_form()
     state = get_state()
-    client = authenticate_client(request, state.clients())
+    client = state.authenticate(request)
     value = _require("token")
     state.store.revoke(value, client.client_id, request.form.get("token_type_hint"))
     return "", 200
+
+
+def par() -> ResponseReturnValue:
+    """``POST /par``: push an authorization request (:rfc:`9126`); answers
+    ``201`` with the ``request_uri`` the browser takes to ``/authorize``."""
+    _read_form()
+    state = get_state()
+    client = state.authenticate(request)
+    params = {k: v for k, v in request.form.items() if k not in pushed.CLIENT_AUTH_PARAMS}
+    params["client_id"] = client.client_id
+    pushed.check(params, client)
+    response = jsonify(request_uri=state.pushed.add(params), expires_in=pushed.REQUEST_TTL)
+    response.status_code = 201
+    return response

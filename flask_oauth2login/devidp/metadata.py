@@ -8,6 +8,8 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from . import pkce
+from .assertions import KEY_ALGORITHMS, SECRET_ALGORITHMS
+from .clients import AUTH_METHODS
 from .keys import ALGORITHM
 from .state import get_state
 from .users import SCOPE_CLAIMS
@@ -20,9 +22,8 @@ PATHS = {
     "jwks_uri": "/jwks",
     "revocation_endpoint": "/revoke",
     "end_session_endpoint": "/logout",
+    "pushed_authorization_request_endpoint": "/par",
 }
-
-AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
 
 def provider_metadata() -> dict[str, t.Any]:
@@ -42,6 +43,15 @@ def provider_metadata() -> dict[str, t.Any]:
         "code_challenge_methods_supported": [pkce.METHOD],
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": [
+            *KEY_ALGORITHMS,
+            *SECRET_ALGORITHMS,
+        ],
+        "revocation_endpoint_auth_signing_alg_values_supported": [
+            *KEY_ALGORITHMS,
+            *SECRET_ALGORITHMS,
+        ],
+        "require_pushed_authorization_requests": False,
         "scopes_supported": ["openid", *SCOPE_CLAIMS],
         "claims_supported": claims,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],

@@ -13,9 +13,14 @@ import typing as t
 from flask import current_app, request
 
 from ..errors import ConfigurationError
-from .clients import Client, load_clients
+from .assertions import ReplayCache
+from .clients import Client, authenticate_client, load_clients
 from .keys import SigningKey
+from .pushed import PushedRequests
 from .store import Store
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from flask import Request
 
 #: The key in ``app.extensions``.
 EXTENSION_KEY = "oauth2login_devidp"
@@ -32,6 +37,10 @@ class ProviderState:
         self.url_prefix = url_prefix
         self.key = SigningKey()
         self.store = Store(users)
+        #: Pushed authorization requests waiting for the browser.
+        self.pushed = PushedRequests()
+        #: The ``jti`` of client assertions already used.
+        self.replays = ReplayCache()
 
     def issuer(self) -> str:
         """The issuer for the current request.
@@ -52,6 +61,17 @@ class ProviderState:
     def clients(self) -> dict[str, Client]:
         """The clients registered in ``OAUTH2LOGIN_DEVIDP_CLIENTS``."""
         return load_clients(current_app.config.get("OAUTH2LOGIN_DEVIDP_CLIENTS"))
+
+    def authenticate(self, request: Request) -> Client:
+        """The client that sent *request* to a client-authenticated endpoint.
+
+        A client assertion's ``aud`` may be the issuer, the token endpoint or
+        the endpoint called.
+        """
+        audiences = {self.issuer(), self.endpoint("/token"), request.base_url}
+        return authenticate_client(
+            request, self.clients(), audiences=audiences, replays=self.replays
+        )
 
     def setting(self, name: str) -> t.Any:
         """The value of config key ``OAUTH2LOGIN_DEVIDP_<name>``."""

@@ -10,6 +10,7 @@ Paths, relative to the URL prefix:
 ``/token``                             token endpoint
 ``/userinfo``                          UserInfo endpoint
 ``/revoke``                            token revocation (:rfc:`7009`)
+``/par``                               pushed authorization requests (:rfc:`9126`)
 ``/logout``                            end-session endpoint
 ``/api/me``                            demo API protected by a bearer token
 ``/favicon.ico``                       the icon (pages also carry it inline)
@@ -129,6 +130,7 @@ blueprint.add_url_rule("/authorize", "authorize", authorize.authorize, methods=[
 blueprint.add_url_rule("/token", "token", endpoints.token, methods=["POST"])
 blueprint.add_url_rule("/userinfo", "userinfo", resources.userinfo, methods=["GET", "POST"])
 blueprint.add_url_rule("/revoke", "revoke", endpoints.revoke, methods=["POST"])
+blueprint.add_url_rule("/par", "par", endpoints.par, methods=["POST"])
 blueprint.add_url_rule("/logout", "logout", authorize.logout, methods=["GET", "POST"])
 blueprint.add_url_rule("/api/me", "api_me", resources.api_me)
 blueprint.add_url_rule("/favicon.ico", "favicon", favicon)

@@ -9,6 +9,8 @@ way back from the provider. One module per check:
 - :mod:`.report`: :class:`Finding` and :class:`Report`;
 - :mod:`.redirects`: redirect URIs;
 - :mod:`.keys`: discovery documents and signing keys;
+- :mod:`.clientkeys`: the public key to register for ``private_key_jwt``,
+  the DPoP key, pushed authorization requests;
 - :mod:`.store`: the session store;
 - :mod:`.cookies`: the session cookie;
 - :mod:`.secret`: ``SECRET_KEY``;
@@ -27,6 +29,7 @@ from __future__ import annotations
 from ..hints import diagnose_missing_login as diagnose_missing_login
 from .app import check_app as check_app
 from .app import check_provider as check_provider
+from .clientkeys import check_client_keys as check_client_keys
 from .cookies import check_cookies as check_cookies
 from .keys import check_discovery as check_discovery
 from .keys import check_jwks as check_jwks
@@ -66,6 +69,7 @@ __all__ = [
     "Report",
     "app_origin",
     "check_app",
+    "check_client_keys",
     "check_cookies",
     "check_discovery",
     "check_jwks",

@@ -8,6 +8,7 @@ import typing as t
 from flask import Flask
 
 from ..state import EXTENSION_KEY, AppState
+from .clientkeys import check_client_keys
 from .cookies import check_cookies
 from .keys import check_discovery
 from .redirects import RedirectURI, check_redirect_uri, redirect_uri
@@ -61,7 +62,8 @@ def check_provider(
     *,
     network: bool = True,
 ) -> None:
-    """Check one provider: its redirect URI, discovery and keys."""
+    """Check one provider: its redirect URI, discovery and keys, and its
+    high-security settings (the key to register for ``private_key_jwt``)."""
     state: AppState = app.extensions[EXTENSION_KEY]
     client = state.clients[name]
     topic = f"provider {name!r} ({client.config.title})"
@@ -70,3 +72,4 @@ def check_provider(
         check_discovery(app, client, report, topic)
     else:
         report.add(INFO, topic, "discovery and keys not checked (--offline).")
+    check_client_keys(app, client, report, topic, network=network)

@@ -4,8 +4,8 @@ Apple POSTs the callback (``response_mode=form_post``), so the callback
 arrives without the ``SameSite=Lax`` session cookie; the callback view
 re-posts it from this site. Apple's client secret is an ES256 JWT the app
 signs with its private key: give ``team_id``, ``key_id`` (of the key made
-for Sign in with Apple) and ``private_key`` (the ``.p8`` file's PEM text)
-instead of ``client_secret``; ``client_id`` is the Services ID. The secret is
+for Sign in with Apple) and ``private_key`` (the ``.p8`` file's PEM text, or
+its path) instead of ``client_secret``; ``client_id`` is the Services ID. The secret is
 built on first use, lives :data:`SECRET_LIFETIME` seconds and is rebuilt
 before it expires.
 
@@ -20,10 +20,9 @@ import threading
 import time
 import typing as t
 
-import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from ..clientauth import InvalidKey, JwtSigner, load_private_key
 from ..errors import ConfigurationError
 from .base import Preset, oidc_profile
 
@@ -47,30 +46,33 @@ def configure(entry: dict[str, t.Any]) -> dict[str, t.Any]:
     return entry
 
 
-def _load_key(value: t.Any) -> str:
-    if not isinstance(value, str | bytes) or not value:
+def _load_key(value: t.Any) -> ec.EllipticCurvePrivateKey:
+    """The ``.p8`` key, loaded: kept as a key object, whose ``repr`` shows nothing of it."""
+    if value is None or value == "":
         raise ConfigurationError(
-            "missing; give the PEM text of the .p8 key file Apple let you download",
+            "missing; give the PEM text of the .p8 key file Apple let you download (or its path)",
             key="private_key",
         )
-    text = value.decode() if isinstance(value, bytes) else value
-    if "\\n" in text and "\n" not in text:  # a PEM squeezed into one environment line
-        text = text.replace("\\n", "\n")
     try:
-        key = load_pem_private_key(text.encode(), password=None)
-    except (ValueError, TypeError):
-        raise ConfigurationError(
-            "is not a PEM private key (the .p8 file's text, from -----BEGIN PRIVATE KEY-----)",
-            key="private_key",
-        ) from None
+        key = load_private_key(value)
+    except InvalidKey as exc:
+        message = {
+            "missing": "is not a PEM private key (the .p8 file's text, from "
+            "-----BEGIN PRIVATE KEY-----, or its path)",
+            "format": "is not a PEM private key (the .p8 file's text, from "
+            "-----BEGIN PRIVATE KEY-----, or its path)",
+            "type": "must be an ES256 (P-256) key",
+        }.get(exc.kind, str(exc))
+        raise ConfigurationError(message, key="private_key") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
         raise ConfigurationError("must be an ES256 (P-256) key", key="private_key")
-    return text
+    return key
 
 
 class ClientSecret:
     """Apple's client secret for one app: an ES256 JWT with ``iss`` the team
-    id, ``sub`` the client id and ``aud`` Apple, built on first use and
+    id, ``sub`` the client id and ``aud`` Apple, signed by the package's
+    :class:`~flask_oauth2login.clientauth.JwtSigner`, built on first use and
     rebuilt :data:`RENEW_BEFORE` seconds before it expires. Thread-safe.
 
     :param client_id: the Services ID.
@@ -88,30 +90,33 @@ class ClientSecret:
     ) -> None:
         self._client_id = client_id
         self._team_id = options["team_id"]
-        self._key_id = options["key_id"]
-        self._key = load_pem_private_key(options["private_key"].encode(), password=None)
+        self._signer = JwtSigner(
+            load_private_key(options["private_key"]),
+            key_id=options["key_id"],
+            algorithm="ES256",
+        )
         self._lifetime = lifetime
         self._clock = clock
         self._lock = threading.Lock()
         self._secret: str | None = None
         self._expires_at = 0.0
 
+    def __repr__(self) -> str:
+        return f"<apple.ClientSecret client_id={self._client_id!r}>"
+
     def __call__(self) -> str:
         with self._lock:
             now = int(self._clock())
             if self._secret is None or now >= self._expires_at - RENEW_BEFORE:
                 self._expires_at = now + self._lifetime
-                self._secret = jwt.encode(
+                self._secret = self._signer.sign(
                     {
                         "iss": self._team_id,
                         "iat": now,
                         "exp": now + self._lifetime,
                         "aud": ISSUER,
                         "sub": self._client_id,
-                    },
-                    self._key,  # type: ignore[arg-type]
-                    algorithm="ES256",
-                    headers={"kid": self._key_id},
+                    }
                 )
             return self._secret
 

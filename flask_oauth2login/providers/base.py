@@ -150,6 +150,9 @@ class Preset:
     #: first login). They are added to the raw profile under their own name,
     #: never over a claim the provider signed or served.
     callback_profile_params: tuple[str, ...] = ()
+    #: ``aud`` of ``private_key_jwt`` and ``client_secret_jwt`` assertions:
+    #: ``"issuer"``, or ``"endpoint"`` (the URL called) for providers that want it.
+    client_assertion_audience: str = "issuer"
 
 
 def https_base_url(value: t.Any, key: str) -> str:

@@ -116,5 +116,7 @@ preset = Preset(
     issuer_matches=issuer_matches,
     profile=profile,
     api_base_url="https://graph.microsoft.com/v1.0/",
+    # Client assertions name the endpoint they are sent to.
+    client_assertion_audience="endpoint",
     console_url="https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade",
 )

@@ -35,4 +35,6 @@ preset = Preset(
     options=("domain", "authorization_server"),
     configure=configure,
     console_url="https://developer.okta.com/login/",
+    # Client assertions name the endpoint they are sent to.
+    client_assertion_audience="endpoint",
 )

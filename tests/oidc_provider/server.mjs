@@ -9,6 +9,13 @@
 //   refreshTokenRotation  bool, default true: every refresh_token grant rotates the refresh token
 //   idTokenClaims         bool, default false: put the scope claims (email, name, ...) into the
 //                         id_token too; by default they are only served by the userinfo endpoint
+//   requirePar            bool, default false: every client must push its authorization
+//                         requests (PAR, RFC 9126); per client: require_pushed_authorization_requests
+//   dpopNonce             bool, default false: DPoP proofs must carry a server nonce (RFC 9449
+//                         section 8), so the first proof of a client is answered use_dpop_nonce
+//
+// Client authentication: client_secret_basic, client_secret_post, client_secret_jwt and
+// private_key_jwt (RS256, PS256, ES256, HS256); PAR and DPoP (ES256, PS256, RS256) are on.
 //
 // Binds 127.0.0.1 only; the issuer is http://127.0.0.1:<port>. Prints exactly one line
 // "READY <issuer>" on stdout once listening. Exits when stdin closes or on SIGTERM/SIGINT.
@@ -23,6 +30,8 @@
 //   GET  /__test/stats  -> {"grants": {"authorization_code": n, "refresh_token": n,
 //                           "client_credentials": n}, "revocations": n, "userinfo": n}
 //   POST /__test/reset  -> zeroes the counters, answers with the zeroed stats
+//   GET  /__test/fapi   -> {"par": n, "dpopNonceChallenges": n, "dpopProofs": n} since the
+//                           last reset (pushed requests, nonce challenges, requests with a proof)
 
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -59,6 +68,13 @@ const clients = config.clients ?? [];
 const accessTokenTTL = Number(config.accessTokenTTL ?? 3600);
 const refreshTokenRotation = config.refreshTokenRotation ?? true;
 const idTokenClaims = config.idTokenClaims ?? false;
+const requirePar = Boolean(config.requirePar ?? false);
+const dpopNonce = Boolean(config.dpopNonce ?? false);
+
+function newFapiStats() {
+  return { par: 0, dpopNonceChallenges: 0, dpopProofs: 0 };
+}
+let fapiStats = newFapiStats();
 
 let stats = newStats();
 
@@ -109,6 +125,19 @@ server.listen(port, '127.0.0.1', async () => {
       introspection: { enabled: true },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
+      pushedAuthorizationRequests: {
+        enabled: true,
+        requirePushedAuthorizationRequests: requirePar,
+      },
+      dPoP: {
+        enabled: true,
+        nonceSecret: dpopNonce ? randomBytes(32) : undefined,
+        requireNonce: () => dpopNonce,
+      },
+    },
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['HS256', 'RS256', 'PS256', 'ES256'],
+      dPoPSigningAlgValues: ['ES256', 'PS256', 'RS256'],
     },
     pkce: { required: () => true },
     async issueRefreshToken(ctx, client) {
@@ -151,6 +180,17 @@ server.listen(port, '127.0.0.1', async () => {
       ctx.body = stats;
       return;
     }
+    if (ctx.path === '/__test/fapi' && ctx.method === 'GET') {
+      ctx.type = 'json';
+      ctx.body = fapiStats;
+      return;
+    }
+    if (ctx.path === '/__test/reset' && ctx.method === 'POST') {
+      fapiStats = newFapiStats();
+    }
+    if (ctx.get('DPoP')) {
+      fapiStats.dpopProofs += 1;
+    }
     if (ctx.path === '/__test/reset' && ctx.method === 'POST') {
       stats = newStats();
       ctx.type = 'json';
@@ -159,6 +199,14 @@ server.listen(port, '127.0.0.1', async () => {
     }
     await next();
     const route = ctx.oidc?.route;
+    if (ctx.status === 201 && route === 'pushed_authorization_request') {
+      fapiStats.par += 1;
+    }
+    const challenge = String(ctx.response.get('WWW-Authenticate') ?? '');
+    if (ctx.response.get('DPoP-Nonce')
+        && (ctx.body?.error === 'use_dpop_nonce' || challenge.includes('use_dpop_nonce'))) {
+      fapiStats.dpopNonceChallenges += 1;
+    }
     if (ctx.status === 200 && route === 'revocation') {
       stats.revocations += 1;
     } else if (ctx.status === 200 && route === 'userinfo') {

@@ -124,12 +124,16 @@ class OidcProvider:
         *,
         id_token_claims: bool = False,
         port: int = 0,
+        require_par: bool = False,
+        dpop_nonce: bool = False,
     ) -> None:
         self.clients = [dict(client) for client in clients]
         self.access_token_ttl = access_token_ttl
         self.refresh_token_rotation = refresh_token_rotation
         self.id_token_claims = id_token_claims
         self.port = port
+        self.require_par = require_par
+        self.dpop_nonce = dpop_nonce
         self.issuer = ""
         self.metadata_url = ""
         self._process: subprocess.Popen[str] | None = None
@@ -150,6 +154,8 @@ class OidcProvider:
             "accessTokenTTL": self.access_token_ttl,
             "refreshTokenRotation": self.refresh_token_rotation,
             "idTokenClaims": self.id_token_claims,
+            "requirePar": self.require_par,
+            "dpopNonce": self.dpop_nonce,
         }
 
     def start(self) -> OidcProvider:
@@ -252,6 +258,14 @@ class OidcProvider:
         response = requests.get(self.url("/__test/stats"), timeout=10)
         response.raise_for_status()
         return dict(response.json())
+
+    def fapi_stats(self) -> dict[str, int]:
+        """Return the provider's PAR and DPoP counters: pushed requests
+        (``par``), ``use_dpop_nonce`` challenges sent (``dpopNonceChallenges``)
+        and requests that carried a DPoP proof (``dpopProofs``)."""
+        response = requests.get(self.url("/__test/fapi"), timeout=10)
+        response.raise_for_status()
+        return {str(k): int(v) for k, v in response.json().items()}
 
     def reset_stats(self) -> None:
         """Zero the provider's counters."""
