@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from . import providers
 from .errors import ConfigurationError
 from .oidc import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS
-from .providers.base import Preset
+from .providers.base import Preset, is_scope_token
 
 #: Client authentication methods at the token endpoint.
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
@@ -101,6 +101,9 @@ class ProviderConfig:
     #: normalized user needs and the asked scopes promise; ``True``: always;
     #: ``False``: never.
     fetch_userinfo: bool | str = "auto"
+    #: Scopes a login link may ask for besides ``scope`` (``GET
+    #: /login/<name>?scope=...``, ``@login_required(name, scope=...)``).
+    allowed_scopes: tuple[str, ...] = ()
     #: Preset-specific options (``tenant``, ``team_id``, ...).
     options: t.Mapping[str, t.Any] = field(default_factory=dict)
 
@@ -469,6 +472,15 @@ def _scope(value: t.Any) -> tuple[str, ...]:
     raise _Invalid("must be a space-separated string or a list of strings")
 
 
+def _scope_tokens(value: t.Any) -> tuple[str, ...]:
+    """``allowed_scopes``: like ``scope``, each a valid scope token (RFC 6749 §3.3)."""
+    scopes = _scope(value)
+    bad = [s for s in scopes if not is_scope_token(s)]
+    if bad:
+        raise _Invalid(f"{bad[0]!r} is not a scope (no quotes or backslashes)")
+    return tuple(dict.fromkeys(scopes))
+
+
 def _algorithms(value: t.Any) -> tuple[str, ...]:
     algorithms = (value,) if isinstance(value, str) else tuple(value)
     bad = [a for a in algorithms if a not in ASYMMETRIC_ALGORITHMS + HMAC_ALGORITHMS]
@@ -566,6 +578,7 @@ _SETTINGS: dict[str, _Setting] = {
     "fetch_userinfo": _Setting(_preset("fetch_userinfo"), _fetch_userinfo),
     "api_origins": _Setting(_preset("api_origins"), _origins),
     "trusted_audiences": _Setting(lambda preset, name: (), _audiences),
+    "allowed_scopes": _Setting(lambda preset, name: (), _scope_tokens),
 }
 
 #: Keys every provider entry may carry.
