@@ -42,12 +42,19 @@ def this_origin() -> str:
 
 def is_cross_origin() -> bool:
     """Whether the request says it comes from another origin: ``Sec-Fetch-Site``
-    is ``cross-site`` or ``same-site``, or ``Origin`` is not this site's
-    (``null`` included)."""
-    if request.headers.get("Sec-Fetch-Site", "").lower() in FOREIGN_SITES:
+    is ``cross-site`` or ``same-site``, or ``Origin`` is not this site's.
+
+    ``Origin: null`` counts as another origin, except beside ``Sec-Fetch-Site:
+    same-origin``: a form of this site on a page whose referrer policy is
+    ``no-referrer`` (the extension's own pages) sends that.
+    """
+    site = request.headers.get("Sec-Fetch-Site", "").lower()
+    if site in FOREIGN_SITES:
         return True
     origin = request.headers.get("Origin")
-    return origin is not None and _origin(origin) != this_origin()
+    if origin is None or (origin.strip() == "null" and site == "same-origin"):
+        return False
+    return _origin(origin) != this_origin()
 
 
 def is_same_origin() -> bool:

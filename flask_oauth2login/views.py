@@ -166,7 +166,8 @@ def connect_page() -> t.Any:
         current=current,
     )
     response = current_app.response_class(page, mimetype="text/html")
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Not no-referrer: that would turn the Origin header of its form into "null".
+    response.headers["Referrer-Policy"] = "same-origin"
     return protect(response)
 
 

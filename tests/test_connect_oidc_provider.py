@@ -155,7 +155,7 @@ def test_a_provider_granting_less(app, provider):
     assert "unknown:scope" not in browser.tokens()["op"]["scope"].split()
     answer = browser.client.get("/more")
     assert answer.status_code == 403
-    assert "did not grant" in answer.get_data(as_text=True)
+    assert "was not granted" in answer.get_data(as_text=True)
     as_json = browser.client.get("/more", headers={"Accept": "application/json"})
     assert as_json.status_code == 401
     assert as_json.get_json()["error"] == "insufficient_scope"

@@ -27,6 +27,9 @@ from tests.conftest import rogue_entry
         ({"Origin": "null"}, True, False),
         ({"Origin": "http://localhost:99999"}, True, False),
         ({"Sec-Fetch-Site": "same-origin", "Origin": "http://evil.example"}, True, False),
+        # A form of a page with "Referrer-Policy: no-referrer" sends Origin: null.
+        ({"Sec-Fetch-Site": "same-origin", "Origin": "null"}, False, True),
+        ({"Sec-Fetch-Site": "none", "Origin": "null"}, True, False),
         ({"Sec-Fetch-Site": "cross-site", "Origin": "http://localhost"}, True, False),
     ],
 )

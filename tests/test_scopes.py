@@ -282,7 +282,7 @@ def test_a_provider_granting_less_is_not_asked_again_in_a_loop(app, client, rogu
     answer = client.get("/admin")  # api:write was asked for moments ago, and not granted
     assert answer.status_code == 403
     html = answer.get_data(as_text=True)
-    assert "did not grant" in html
+    assert "was not granted" in html
     assert "api:write" in html
     assert answer.headers["X-Frame-Options"] == "DENY"
     assert '<a class="button primary" href="/login/rogue?next=/admin&amp;scope=api:write">' in html
