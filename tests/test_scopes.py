@@ -419,3 +419,25 @@ def test_slack_user_scopes(make_app):
     assert params["scope"] == "openid email profile"
     assert params["user_scope"] == "channels:read,users:read"
     assert slack.preset.granted_scope("openid,email,profile", ()) == ("openid", "email", "profile")
+
+
+# -- flask oauth2login check ---------------------------------------------------------------
+
+
+def test_check_lists_each_providers_allowed_scopes(make_app, rogue):
+    from flask_oauth2login.cli import oauth2login_group
+
+    app = make_app(
+        {
+            "rogue": rogue_entry(rogue, allowed_scopes="api:read api:write"),
+            "plain": rogue_entry(rogue),
+        }
+    )
+    app.cli.add_command(oauth2login_group)
+    result = app.test_cli_runner().invoke(args=["oauth2login", "check", "--offline"])
+    rogue_part, plain_part = result.output.split("Provider 'plain'")
+    assert (
+        "scope: openid email profile; allowed_scopes (asked for on demand): api:read api:write."
+        in " ".join(rogue_part.split())
+    )
+    assert "allowed_scopes: none" in " ".join(plain_part.split())
