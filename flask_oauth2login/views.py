@@ -120,11 +120,13 @@ def callback(provider: str) -> t.Any:
             # Started elsewhere: the person says whether to connect it.
             commit.hold(provider, user, token, next_url=next_url, asked=asked)
             response = redirect(url_for("oauth2login.connect"), 303)
+            went_to = url_for("oauth2login.connect")
         else:
             response = commit.commit(
                 state, provider, user, token, kind=kind, linking=started_here, asked=asked
             )
-        flow.remember_completed(params["state"], provider=provider, next_url=next_url)
+            went_to = next_url
+        flow.remember_completed(params["state"], provider=provider, next_url=went_to)
     except InvalidState as exc:
         replayed = _replayed_to(state, provider, params.get("state"))
         if replayed is not None:  # Back or reload after this very login
@@ -259,8 +261,9 @@ def logout_page() -> t.Any:
 
 def _replayed_to(state: AppState, provider: str, state_value: str | None) -> str | None:
     """Where a callback this session already completed went, if the user is
-    still logged in with *provider*."""
-    if tokens.get_token(provider) is None:
+    still logged in with *provider* (or its login still waits on the connect page)."""
+    held = commit.held(state.settings.login_timeout)
+    if tokens.get_token(provider) is None and (held is None or held["provider"] != provider):
         return None
     return flow.completed_next(state_value, provider=provider, timeout=state.settings.login_timeout)
 

@@ -406,3 +406,16 @@ def test_the_start_page_link_of_a_started_here_login_is_kept(client, rogue):
     with client.session_transaction() as sess:
         (pending,) = sess["_oauth2login_pending"].values()
     assert pending["started_here"] is True
+
+
+def test_back_to_the_callback_of_a_held_login_shows_the_connect_page_again(
+    app, client, rogue, second
+):
+    log_in_here(client, rogue)
+    callback = second.authorize(start(client, "second", CROSS_SITE))
+    assert follow_callback(client, callback).headers["Location"] == "/connect"
+    again = follow_callback(client, callback)  # Back, or a reload
+    assert again.status_code == 303
+    assert again.headers["Location"] == "/connect"
+    answer_connect(client, "cancel")
+    assert follow_callback(client, callback).status_code == 400
