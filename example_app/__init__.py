@@ -7,10 +7,16 @@ under ``instance/``. Real providers appear when their credentials are in the
 environment, e.g. ``OAUTH2LOGIN_GITHUB_CLIENT_ID`` and
 ``OAUTH2LOGIN_GITHUB_CLIENT_SECRET``. Started by the ``flask`` command with
 no provider at all, it says so in two lines instead of a traceback.
+
+Once signed in, the home page lists the accounts of the session and offers
+to connect another one (a ``POST`` form of this site), and ``/more/<provider>``
+is a page that needs one more permission than signing in asked for
+(incremental authorization: visiting it asks the provider for it).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import typing as t
@@ -19,7 +25,7 @@ from urllib.parse import quote
 
 import click
 import requests
-from flask import Flask, Response, current_app, render_template, request, url_for
+from flask import Flask, Response, abort, current_app, render_template, request, url_for
 
 from flask_oauth2login import ConfigurationError, OAuth2Login, ProviderError, login_required
 
@@ -28,6 +34,17 @@ from flask_oauth2login import ConfigurationError, OAuth2Login, ProviderError, lo
 REAL_PROVIDERS: dict[str, str] = {
     "github": "https://api.github.com/user",
     "google": "https://openidconnect.googleapis.com/v1/userinfo",
+}
+
+#: The permission (scope) each provider's "more permission" page needs, and
+#: the API it then calls; each scope is in the provider's ``allowed_scopes``.
+EXTRA_PERMISSIONS: dict[str, tuple[str, str | None]] = {
+    "dev": ("notes:read", None),  # the development provider's demo API
+    "github": ("repo", "https://api.github.com/user/repos?visibility=private&per_page=5"),
+    "google": (
+        "https://www.googleapis.com/auth/drive.metadata.readonly",
+        "https://www.googleapis.com/drive/v3/files?pageSize=5",
+    ),
 }
 
 #: What to do when no provider is configured.
@@ -91,10 +108,11 @@ def _providers(app: Flask) -> dict[str, dict[str, t.Any]]:
             "title": "the development provider",
             "client_id": "dev-client",
             "client_secret": "dev-secret",
+            "allowed_scopes": [EXTRA_PERMISSIONS["dev"][0]],
         }
     for name in REAL_PROVIDERS:
         if os.environ.get(f"OAUTH2LOGIN_{name.upper()}_CLIENT_ID"):
-            providers[name] = {}
+            providers[name] = {"allowed_scopes": [EXTRA_PERMISSIONS[name][0]]}
     return providers
 
 
@@ -140,11 +158,32 @@ def _register_views(app: Flask) -> None:
 
     @app.get("/")
     def index() -> str:
-        providers = [
-            (name, client.config.title)
-            for name, client in app.extensions["oauth2login"].clients.items()
+        clients = app.extensions["oauth2login"].clients
+        providers = [(name, client.config.title) for name, client in clients.items()]
+        accounts = [
+            (name, clients[name].config.title if name in clients else name, user)
+            for name, user in reversed(oauth.users.items())
         ]
-        return render_template("index.html", user=oauth.user, providers=providers)
+        return render_template(
+            "index.html",
+            user=oauth.user,
+            providers=providers,
+            accounts=accounts,
+            others=[(name, title) for name, title in providers if name not in oauth.users],
+            extra={name: scope for name, (scope, _) in EXTRA_PERMISSIONS.items()},
+        )
+
+    guarded = {
+        name: login_required(name, scope=scope)(functools.partial(_more_permission, name))
+        for name, (scope, _) in EXTRA_PERMISSIONS.items()
+    }
+
+    @app.get("/more/<provider>")
+    def more_permission(provider: str) -> t.Any:
+        """A page that needs one more permission than signing in asked for."""
+        if provider not in guarded or provider not in app.extensions["oauth2login"].clients:
+            abort(404)
+        return guarded[provider]()
 
     @app.get("/profile")
     @login_required
@@ -167,13 +206,38 @@ def _register_views(app: Flask) -> None:
         return render_template("profile.html", user=user, api=api, expires=expires)
 
 
+def _more_permission(provider: str) -> str:
+    scope, api_url = EXTRA_PERMISSIONS[provider]
+    api_url = current_app.config.get("EXAMPLE_MORE_API_URLS", {}).get(provider, api_url)
+    if api_url is None:  # the development provider's API says what the token may do
+        api_url = _api_url(provider)
+    try:
+        response = oauth.session(provider).get(api_url, timeout=10)
+        api = {"url": api_url, "status": response.status_code, "body": _json(response)}
+    except (ProviderError, requests.RequestException) as exc:
+        api = {"url": api_url, "status": None, "body": f"{type(exc).__name__}: {exc}"}
+    token = oauth.token(provider) or {}
+    return render_template(
+        "more.html",
+        user=oauth.user,
+        provider=provider,
+        title=current_app.extensions["oauth2login"].clients[provider].config.title,
+        scope=scope,
+        granted=str(token.get("scope") or "").split(),
+        api=api,
+    )
+
+
 def _api_url(provider: str) -> str:
     configured = current_app.config.get("EXAMPLE_API_URLS", {}).get(provider)
     if configured:
         return configured  # type: ignore[no-any-return]
-    if provider == "dev":
+    state = current_app.extensions["oauth2login"]
+    if state.clients[provider].config.preset.name == "devidp":
         return request.url_root.rstrip("/") + url_for("oauth2login_devidp.api_me")
-    return REAL_PROVIDERS[provider]
+    if provider in REAL_PROVIDERS:
+        return REAL_PROVIDERS[provider]
+    return state.endpoints(provider).userinfo_url or ""  # type: ignore[no-any-return]
 
 
 def _json(response: t.Any) -> t.Any:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from .decorators import login_required as login_required
 from .errors import AuthorizationDenied as AuthorizationDenied
 from .errors import ConfigurationError as ConfigurationError
+from .errors import CrossOriginRequest as CrossOriginRequest
 from .errors import ForeignOriginError as ForeignOriginError
 from .errors import InvalidCallback as InvalidCallback
+from .errors import InvalidLoginRequest as InvalidLoginRequest
 from .errors import InvalidProviderResponse as InvalidProviderResponse
 from .errors import InvalidState as InvalidState
 from .errors import InvalidToken as InvalidToken
@@ -27,8 +29,10 @@ from .user import User as User
 __all__ = [
     "AuthorizationDenied",
     "ConfigurationError",
+    "CrossOriginRequest",
     "ForeignOriginError",
     "InvalidCallback",
+    "InvalidLoginRequest",
     "InvalidProviderResponse",
     "InvalidState",
     "InvalidToken",

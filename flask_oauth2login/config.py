@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from .clientauth import AUDIENCES, InvalidKey, PrivateKey, load_private_key
 from .errors import ConfigurationError
 from .oidc import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS
-from .providers.base import Preset
+from .providers.base import Preset, is_scope_token
 from .providers.registry import PresetRegistry
 from .user import USER_MAP_FIELDS, parse_path
 
@@ -123,6 +123,9 @@ class ProviderConfig:
     user_map: t.Mapping[str, str] = field(default_factory=dict)
     #: The ``User-Agent`` of every call to this provider; ``None``: requests' own.
     user_agent: str | None = None
+    #: Scopes a login link may ask for besides ``scope`` (``GET
+    #: /login/<name>?scope=...``, ``@login_required(name, scope=...)``).
+    allowed_scopes: tuple[str, ...] = ()
     #: Preset-specific options (``tenant``, ``team_id``, ...).
     options: t.Mapping[str, t.Any] = field(default_factory=dict)
     #: ``private_key_jwt``: the app's private key, loaded (never shown).
@@ -593,6 +596,15 @@ def _scope(value: t.Any) -> tuple[str, ...]:
     raise _Invalid("must be a space-separated string or a list of strings")
 
 
+def _scope_tokens(value: t.Any) -> tuple[str, ...]:
+    """``allowed_scopes``: like ``scope``, each a valid scope token (RFC 6749 §3.3)."""
+    scopes = _scope(value)
+    bad = [s for s in scopes if not is_scope_token(s)]
+    if bad:
+        raise _Invalid(f"{bad[0]!r} is not a scope (no quotes or backslashes)")
+    return tuple(dict.fromkeys(scopes))
+
+
 def _algorithms(value: t.Any) -> tuple[str, ...]:
     algorithms = (value,) if isinstance(value, str) else tuple(value)
     bad = [a for a in algorithms if a not in ASYMMETRIC_ALGORITHMS + HMAC_ALGORITHMS]
@@ -756,6 +768,7 @@ _SETTINGS: dict[str, _Setting] = {
     ),
     "pushed_authorization_requests": _Setting(lambda preset, name: "auto", _par),
     "dpop": _Setting(lambda preset, name: False, _flag),
+    "allowed_scopes": _Setting(lambda preset, name: (), _scope_tokens),
 }
 
 #: Keys every provider entry may carry.

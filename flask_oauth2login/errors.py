@@ -12,6 +12,8 @@ response::
     │   └── RefreshError
     └── LoginError
         ├── UnknownProvider
+        ├── InvalidLoginRequest
+        ├── CrossOriginRequest
         ├── AuthorizationDenied
         ├── InvalidState
         ├── InvalidCallback
@@ -107,6 +109,21 @@ class UnknownProvider(LoginError):
 
     status_code = 404
     error_code = "unknown_provider"
+
+
+class InvalidLoginRequest(LoginError):
+    """A login link asks for something this site does not allow: a scope not
+    in the provider's ``allowed_scopes``, a malformed ``max_age``, ..."""
+
+    error_code = "invalid_request"
+
+
+class CrossOriginRequest(LoginError):
+    """A state-changing request came from another site (Fetch Metadata or
+    ``Origin``), and was refused before anything changed."""
+
+    status_code = 403
+    error_code = "cross_origin_request"
 
 
 class AuthorizationDenied(LoginError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import Flask
+from flask import Flask, url_for
 
 from . import app_tokens, cli, dpop, redaction, tokens
 from .auth import OAuth2Session
@@ -103,12 +103,56 @@ class OAuth2Login:
 
     @property
     def user(self) -> User | None:
-        """The logged-in user of this request, or ``None``."""
+        """The user of this session's most recent login, or ``None``."""
         return tokens.get_user()
 
+    @property
+    def users(self) -> dict[str, User]:
+        """The users of this session's logins, by provider (the most recent
+        last): one per provider connected."""
+        return tokens.get_users()
+
     def token(self, provider: str) -> dict[str, t.Any] | None:
-        """The token stored for *provider* in this session (not refreshed)."""
+        """The token stored for *provider* in this session (not refreshed).
+
+        Its ``scope`` is the granted scope, space-separated: what the
+        provider said, else what the login asked for.
+        """
         return tokens.get_token(provider)
+
+    def login_url(
+        self,
+        provider: str,
+        next: str | None = None,
+        scope: str | t.Sequence[str] | None = None,
+        prompt: str | None = None,
+        login_hint: str | None = None,
+        max_age: int | None = None,
+    ) -> str:
+        """The URL of ``GET /login/<provider>`` with these options.
+
+        :param next: the path to come back to after the login.
+        :param scope: scopes to ask for besides the configured (and already
+            granted) ones; each must be in the provider's ``allowed_scopes``,
+            else the link answers 400.
+        :param prompt: ``login``, ``consent``, ``select_account``, ``none``...
+        :param login_hint: who is expected to sign in (an e-mail address).
+        :param max_age: seconds since the user last signed in at the
+            provider; the login checks the ID token's ``auth_time``.
+        :raises ConfigurationError: if no provider of that name is configured.
+        """
+        get_state().client(provider)
+        if scope is not None and not isinstance(scope, str):
+            scope = " ".join(scope)
+        options: dict[str, t.Any] = {
+            "next": next,
+            "scope": scope or None,
+            "prompt": prompt,
+            "login_hint": login_hint,
+            "max_age": max_age,
+        }
+        args = {key: value for key, value in options.items() if value is not None}
+        return url_for("oauth2login.login", provider=provider, **args)
 
     def session(self, provider: str) -> OAuth2Session:
         """A :class:`requests.Session` that calls *provider*'s API as the user.

@@ -37,11 +37,22 @@ def new_login(
     oidc: bool,
     max_pending: int,
     timeout: float,
+    scope: t.Sequence[str] = (),
+    max_age: int | None = None,
+    started_here: bool = False,
 ) -> dict[str, t.Any]:
     """Start a login: make its secrets and keep them in the session.
 
     Returns the pending login, whose ``state``, ``nonce`` and ``verifier``
     go into the authorization request.
+
+    :param scope: the scopes asked, the granted scope when the provider
+        does not say.
+    :param max_age: the ``max_age`` asked, which the ID token's
+        ``auth_time`` must then meet.
+    :param started_here: whether the login was started from this site (a
+        ``POST``, or a request whose ``Sec-Fetch-Site`` or ``Origin`` says so),
+        which a login must be to join the session's earlier logins.
     """
     state = secrets.token_urlsafe(32)  # 256 bits
     login = {
@@ -53,6 +64,9 @@ def new_login(
         "redirect_uri": redirect_uri,
         "next": next_url,
         "started": time.time(),
+        "scope": list(scope),
+        "max_age": max_age,
+        "started_here": started_here,
     }
     now = login["started"]
     pending = {

@@ -1,12 +1,20 @@
 """Starting a login and completing it: the authorization code flow.
 
-The views call :func:`start` and :func:`complete`; these do the protocol and
-leave sessions, responses and signals to the views.
+The views call :func:`read_options`, :func:`start` and :func:`complete`;
+these do the protocol and leave sessions, responses and signals to the views.
+
+A login may ask for more than the configured scope, and choose ``prompt``,
+``login_hint`` and ``max_age`` (OpenID Connect Core §3.1.2.1): see
+:class:`LoginOptions`. A ``scope`` from a login link must be in the
+provider's ``allowed_scopes``; ``max_age`` makes :func:`complete` check the
+ID token's ``auth_time`` (§3.1.3.7 rule 11).
 """
 
 from __future__ import annotations
 
+import time
 import typing as t
+from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import url_for
@@ -16,10 +24,12 @@ from .client import TOKEN_PROFILE_KEY
 from .errors import (
     AuthorizationDenied,
     InvalidCallback,
+    InvalidLoginRequest,
     InvalidProviderResponse,
     InvalidState,
     InvalidToken,
 )
+from .providers.base import is_scope_token
 from .state import AppState
 from .user import User, apply_user_map, normalize
 
@@ -38,6 +48,119 @@ _SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Values of ``prompt`` (OpenID Connect Core §3.1.2.1; ``create`` from
+#: Initiating User Registration 1.0).
+PROMPTS = frozenset(("none", "login", "consent", "select_account", "create"))
+#: The longest ``login_hint`` passed on.
+MAX_LOGIN_HINT = 256
+#: The largest ``max_age`` accepted (ten years, in seconds).
+MAX_MAX_AGE = 10 * 365 * 24 * 3600
+#: Scopes one login link may add at most.
+MAX_EXTRA_SCOPES = 32
+
+
+@dataclass(frozen=True)
+class LoginOptions:
+    """What one login asks for besides the provider's configuration."""
+
+    #: Scopes asked besides the configured (and already granted) ones.
+    scope: tuple[str, ...] = ()
+    #: ``prompt``: ``login``, ``consent``, ``select_account``, ``none``, ...
+    prompt: str | None = None
+    #: ``login_hint``: who is expected to sign in (an e-mail address, say).
+    login_hint: str | None = None
+    #: ``max_age``: seconds since the user last signed in at the provider.
+    max_age: int | None = None
+
+
+class Completed(t.NamedTuple):
+    """A login :func:`complete` checked, ready to be stored."""
+
+    user: User
+    #: The token to store; its ``scope`` is the granted scope.
+    token: dict[str, t.Any]
+    #: Where to go next.
+    next_url: str
+    #: The pending login it completes (see :func:`.flow.new_login`).
+    login: dict[str, t.Any]
+
+
+def read_options(state: AppState, provider: str, params: t.Mapping[str, str]) -> LoginOptions:
+    """The :class:`LoginOptions` a login link asks for.
+
+    :raises InvalidLoginRequest: for a scope that is not in the provider's
+        ``allowed_scopes`` (nor its ``scope``), or a malformed option.
+    """
+    config = state.client(provider).config
+    scope = _allowed_scope(config, params.get("scope"))
+    prompt = params.get("prompt") or None
+    if prompt is not None:
+        values = prompt.split()
+        unknown = [v for v in values if v not in PROMPTS]
+        if unknown or not values or ("none" in values and len(values) > 1):
+            raise InvalidLoginRequest(
+                f"This login link asks for prompt={prompt[:40]!r}; use one or more of "
+                f"{', '.join(sorted(PROMPTS))} ('none' alone).",
+                provider=provider,
+            )
+        prompt = " ".join(dict.fromkeys(values))
+    login_hint = params.get("login_hint") or None
+    if login_hint is not None and (
+        len(login_hint) > MAX_LOGIN_HINT or not login_hint.isprintable()
+    ):
+        raise InvalidLoginRequest(
+            f"This login link's login_hint is not printable text of at most "
+            f"{MAX_LOGIN_HINT} characters.",
+            provider=provider,
+        )
+    max_age = _max_age(config, params.get("max_age"))
+    return LoginOptions(scope=scope, prompt=prompt, login_hint=login_hint, max_age=max_age)
+
+
+def _allowed_scope(config: ProviderConfig, value: str | None) -> tuple[str, ...]:
+    """The scopes of a login link's ``scope``, each one allowed."""
+    if not value:
+        return ()
+    scopes = tuple(dict.fromkeys(value.split()))
+    allowed = set(config.allowed_scopes) | set(config.scope)
+    for scope in scopes:
+        if not is_scope_token(scope):
+            raise InvalidLoginRequest(
+                f"This login link asks {config.title} for {scope[:60]!r}, which is not a scope.",
+                provider=config.name,
+            )
+        if scope not in allowed:
+            raise InvalidLoginRequest(
+                f"This login link asks {config.title} for the scope {scope[:100]!r}, which this "
+                "site does not ask for. (Its developers can allow it in "
+                f"OAUTH2LOGIN_PROVIDERS[{config.name!r}]['allowed_scopes'].)",
+                provider=config.name,
+            )
+    if len(scopes) > MAX_EXTRA_SCOPES:
+        raise InvalidLoginRequest(
+            f"This login link asks for more than {MAX_EXTRA_SCOPES} scopes.",
+            provider=config.name,
+        )
+    return scopes
+
+
+def _max_age(config: ProviderConfig, value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_MAX_AGE:
+        raise InvalidLoginRequest(
+            f"This login link's max_age must be a number of seconds (at most {MAX_MAX_AGE}).",
+            provider=config.name,
+        )
+    if not config.is_oidc:
+        raise InvalidLoginRequest(
+            f"{config.title} does not use OpenID Connect, so it cannot say when you last "
+            "signed in (max_age); use prompt=login to ask for a new sign-in.",
+            provider=config.name,
+        )
+    return int(value)
+
+
 def redirect_uri(state: AppState, provider: str) -> str:
     """The callback URL registered with the provider."""
     pinned = state.client(provider).config.redirect_uri
@@ -49,18 +172,34 @@ def redirect_uri(state: AppState, provider: str) -> str:
     return url_for("oauth2login.callback", provider=provider, _external=True)
 
 
-def start(state: AppState, provider: str, next_url: str) -> str:
+def start(
+    state: AppState,
+    provider: str,
+    next_url: str,
+    options: LoginOptions | None = None,
+    *,
+    granted: t.Sequence[str] = (),
+    started_here: bool = False,
+) -> str:
     """Start a login with *provider*; return the URL of its consent page.
 
-    With pushed authorization requests (RFC 9126), the parameters are first
-    POSTed to the provider, and the URL carries only ``client_id`` and
-    ``request_uri``.
+    The scope asked is the configured one, plus *granted* (the scope the
+    session's token for *provider* has, so that a new token keeps it), plus
+    the options' scope, in the provider's spelling. With pushed
+    authorization requests (RFC 9126), the parameters are first POSTed to the
+    provider, and the URL carries only ``client_id`` and ``request_uri``.
+
+    :param options: what this login asks for besides the configuration.
+    :param started_here: whether the login was started from this site.
     """
+    options = options or LoginOptions()
     client = state.client(provider)
     config = client.config
     endpoints = state.endpoints(provider)
     settings = state.settings
     callback = redirect_uri(state, provider)
+    asked = tuple(dict.fromkeys((*config.scope, *granted[:MAX_EXTRA_SCOPES], *options.scope)))
+    scopes, scope_params = config.preset.request_scope(asked)
     login = flow.new_login(
         provider=provider,
         issuer=endpoints.issuer,
@@ -69,8 +208,12 @@ def start(state: AppState, provider: str, next_url: str) -> str:
         oidc=config.is_oidc,
         max_pending=settings.max_pending_logins,
         timeout=settings.login_timeout,
+        scope=asked,
+        max_age=options.max_age,
+        started_here=started_here,
     )
     params: dict[str, str] = {
+        **scope_params,
         **config.authorize_params,
         "response_type": "code",
         "client_id": config.client_id,
@@ -79,8 +222,13 @@ def start(state: AppState, provider: str, next_url: str) -> str:
         "code_challenge": flow.code_challenge(login["verifier"]),
         "code_challenge_method": "S256",
     }
-    if config.scope:
-        params["scope"] = " ".join(config.scope)
+    if scopes:
+        params["scope"] = " ".join(scopes)
+    for name in ("prompt", "login_hint"):
+        if getattr(options, name) is not None:
+            params[name] = getattr(options, name)
+    if options.max_age is not None:
+        params["max_age"] = str(options.max_age)
     if login["nonce"] is not None:
         params["nonce"] = login["nonce"]
     if config.preset.response_mode is not None:
@@ -95,13 +243,13 @@ def start(state: AppState, provider: str, next_url: str) -> str:
     return _with_query(endpoints.authorize_url, params)
 
 
-def complete(
-    state: AppState, provider: str, params: t.Mapping[str, str]
-) -> tuple[User, dict[str, t.Any], str]:
+def complete(state: AppState, provider: str, params: t.Mapping[str, str]) -> Completed:
     """Check the provider's answer and exchange its code.
 
-    Returns the user, the token to store and where to go next. Nothing is
-    stored here; every check has passed when this returns.
+    Returns the user, the token to store (its ``scope`` the granted scope:
+    what the provider said, else what was asked), where to go next and the
+    pending login. Nothing is stored here; every check has passed when this
+    returns.
 
     :raises LoginError: if anything is wrong.
     """
@@ -137,6 +285,8 @@ def complete(
             access_token=token["access_token"],
             issued_after=login["started"],
         )
+        if login.get("max_age") is not None:
+            _check_auth_time(claims, login["max_age"], settings.clock_skew, provider)
     raw: dict[str, t.Any] = dict(claims)
     if _wants_userinfo(client.config, endpoints.userinfo_url, claims):
         info = client.userinfo(endpoints, token["access_token"])
@@ -161,7 +311,30 @@ def complete(
     # tenant, which a refreshed ID token must name again.
     token["iss"] = claims.get("iss") or user["issuer"]
     token["sub"] = user["sub"]
-    return user, token, login["next"]
+    asked = login.get("scope", client.config.scope)
+    token["scope"] = " ".join(client.config.preset.granted_scope(token.get("scope"), asked))
+    return Completed(user, token, login["next"], login)
+
+
+def _check_auth_time(
+    claims: t.Mapping[str, t.Any], max_age: int, leeway: float, provider: str
+) -> None:
+    """OpenID Connect Core §3.1.3.7 rule 11: with ``max_age`` asked, the ID
+    token says when the user signed in (``auth_time``), and that is recent
+    enough."""
+    auth_time = claims.get("auth_time")
+    if isinstance(auth_time, bool) or not isinstance(auth_time, int | float):
+        raise InvalidToken(
+            "This login asked for a recent sign-in (max_age), but the provider's ID token "
+            "does not say when you signed in (auth_time). Please log in again.",
+            provider=provider,
+        )
+    if auth_time + max_age + leeway < time.time():
+        raise InvalidToken(
+            f"This login needs a sign-in within the last {max_age} seconds, but the provider "
+            "used an older one. Please log in again and sign in at the provider.",
+            provider=provider,
+        )
 
 
 def _wants_userinfo(

@@ -9,9 +9,9 @@ Log a Flask test client in without any provider, in one line::
         login_as(client, "github", sub="42", email="ada@example.com", name="Ada")
         assert client.get("/dashboard").status_code == 200
 
-:func:`login_as` stores the user and a token in the server-side session as
-the callback of a real login does (the same keys, a new session id, the
-``on_login`` hooks and the ``logged_in`` signal). :func:`make_token` builds
+:func:`login_as` stores the user and a token in the server-side session
+through the very function the callback of a real login uses (the same keys,
+a new session id, the ``on_login`` hooks and the ``logged_in`` signal). :func:`make_token` builds
 such a token; :func:`make_id_token` signs ID tokens with a generated RSA
 :class:`SigningKey` whose JWKS you can serve from a fake provider.
 
@@ -43,12 +43,10 @@ from flask.ctx import RequestContext
 from flask.testing import EnvironBuilder, FlaskClient
 from jwt.algorithms import RSAAlgorithm
 
-from . import redaction, tokens
+from . import commit, redaction
 from .config import ProviderConfig
 from .errors import ConfigurationError, LoginError
 from .oidc import token_hash
-from .sessions import regenerate
-from .signals import logged_in
 from .state import EXTENSION_KEY, AppState
 from .user import User, normalize
 
@@ -95,12 +93,16 @@ def login_as(
 ) -> User:
     """Log *client* in as a user of *provider*, without talking to the provider.
 
-    The server-side session ends up as after a real login: the normalized
-    user under ``session["_oauth2login_user"]``, the token under
-    ``session["_oauth2login_tokens"][provider]`` (kept alongside tokens of
-    other providers), and a new session id. Unless *hooks* is false, the
-    extension's ``on_login`` hooks run and ``logged_in`` is sent, as the
-    callback does; a response a hook returns is ignored.
+    The server-side session ends up as after a real login started from
+    this site: the normalized user in ``oauth.user`` and ``oauth.users``,
+    the token in ``oauth.token(provider)`` (its ``scope`` the configured
+    one unless *token* says), and a new session id. Like a real login, it
+    joins the session's logins with other providers (a connect), replaces
+    the login of the same user, and ends every earlier login first when it
+    is another user's at the same provider (without revoking anything).
+    Unless *hooks* is false, the extension's ``on_login`` hooks run and
+    ``logged_in`` is sent, as the callback does; a response a hook returns
+    is ignored.
 
     :param client: a test client of an app set up with
         :class:`~flask_oauth2login.OAuth2Login` (cookies enabled).
@@ -147,27 +149,26 @@ def login_as(
             }
             claims = {k: v for k, v in profile.items() if v is not None}
             user = normalize(provider, user_issuer, profile, raw if raw is not None else claims)
-            stored = make_token(iss=user_issuer, sub=str(sub))
+            stored = make_token(iss=user_issuer, sub=str(sub), scope=" ".join(config.scope))
             if isinstance(token, str):
                 stored["access_token"] = token
             elif token is not None:
                 stored = _merge(stored, token)
 
-            before = tokens.snapshot()
-            regenerate()
-            tokens.save_login(provider, user, stored)
-            if hooks:
-                try:
-                    for hook in state.login_hooks:
-                        hook(provider, user, stored)
-                except LoginError as exc:
-                    tokens.restore(before)
-                    refused = exc
-                except BaseException:
-                    tokens.restore(before)  # as a real callback does
-                    raise
-                else:
-                    logged_in.send(app, provider=provider, user=user, token=stored)
+            kind = commit.decide(provider, user, started_here=True)
+            try:
+                commit.commit(
+                    state,
+                    provider,
+                    user,
+                    stored,
+                    kind=kind,
+                    linking=True,
+                    hooks=hooks,
+                    revoke=False,
+                )
+            except LoginError as exc:  # the session is as a refused real login leaves it
+                refused = exc
     if refused is not None:
         raise refused
     return user

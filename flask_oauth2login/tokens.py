@@ -1,8 +1,9 @@
 """Tokens and the user in the server-side session, and refreshing them.
 
 The session holds, per provider, the token the provider issued (access
-token, refresh token, expiry, ID token) and the normalized user. None of it
-ever reaches the browser: the session cookie carries only the session id.
+token, refresh token, expiry, ID token, granted scope) and the normalized
+user, and which login is the most recent. None of it ever reaches the
+browser: the session cookie carries only the session id.
 
 A refresh is single-flight: requests of one session that find the token
 expired at the same moment wait for the first one's refresh, through the
@@ -28,8 +29,11 @@ log = logging.getLogger(__name__)
 
 #: Session key of the tokens, a dict of provider name to token.
 TOKENS_KEY = "_oauth2login_tokens"
-#: Session key of the logged-in user (a plain dict).
+#: Session key of the logged-in user (a plain dict): the most recent login's.
 USER_KEY = "_oauth2login_user"
+#: Session key of the users of the session's logins, a dict of provider name
+#: to user (plain dicts), the oldest login first and the most recent last.
+USERS_KEY = "_oauth2login_users"
 
 
 def get_token(provider: str) -> dict[str, t.Any] | None:
@@ -46,20 +50,38 @@ def save_token(provider: str, token: t.Mapping[str, t.Any]) -> None:
 
 
 def get_user() -> User | None:
-    """The logged-in user, or ``None``."""
+    """The user of the session's most recent login, or ``None``."""
     data = session.get(USER_KEY)
     return User(data) if data else None
 
 
+def get_users() -> dict[str, User]:
+    """The users of the session's logins, by provider, the most recent last."""
+    return {provider: User(data) for provider, data in _users().items()}
+
+
+def _users() -> dict[str, dict[str, t.Any]]:
+    users = session.get(USERS_KEY)
+    if users is None:  # a session stored before there was a users map
+        user = session.get(USER_KEY)
+        return {user["provider"]: user} if user else {}
+    return dict(users)
+
+
 def save_login(provider: str, user: User, token: t.Mapping[str, t.Any]) -> None:
-    """Store a completed login."""
+    """Store a completed login, as the session's most recent one, in place of
+    any earlier login with *provider*."""
     save_token(provider, token)
-    session[USER_KEY] = user.to_dict()
+    users = {name: data for name, data in _users().items() if name != provider}
+    users[provider] = user.to_dict()
+    session[USERS_KEY] = users
+    session[USER_KEY] = users[provider]
 
 
 def forget(provider: str | None = None) -> list[str]:
-    """Forget the token of *provider* (all when ``None``) and, if it was the
-    provider the user logged in with, the user. Returns the providers forgotten."""
+    """Forget the login with *provider* (all when ``None``): its token and its
+    user. The most recent login left, if any, gives :func:`get_user`.
+    Returns the providers forgotten."""
     tokens = dict(session.get(TOKENS_KEY, {}))
     names = list(tokens) if provider is None else [p for p in tokens if p == provider]
     for name in names:
@@ -68,12 +90,26 @@ def forget(provider: str | None = None) -> list[str]:
         session[TOKENS_KEY] = tokens
     else:
         session.pop(TOKENS_KEY, None)
-    user = session.get(USER_KEY)
-    if user and (provider is None or user.get("provider") == provider):
+    users = _users()
+    names.extend(p for p in users if (provider is None or p == provider) and p not in names)
+    left = {name: data for name, data in users.items() if name not in names}
+    if left:
+        session[USERS_KEY] = left
+        session[USER_KEY] = list(left.values())[-1]
+    else:
+        session.pop(USERS_KEY, None)
         session.pop(USER_KEY, None)
-        if user.get("provider") not in names:
-            names.append(user["provider"])
     return names
+
+
+def granted_scope(state: AppState, provider: str) -> tuple[str, ...]:
+    """The scopes the session's token for *provider* was granted (none
+    without a token; the configured scope for a token that does not say)."""
+    token = get_token(provider)
+    if token is None:
+        return ()
+    config = state.client(provider).config
+    return config.preset.granted_scope(token.get("scope"), config.scope)
 
 
 def snapshot() -> dict[str, t.Any]:
@@ -189,6 +225,10 @@ def _refresh_at_provider(state: AppState, provider: str, stale: t.Mapping[str, t
         for key in ("iss", "sub"):  # the identity the token was issued for
             if key in stale:
                 token[key] = stale[key]
+        # The granted scope: as the provider says, else as it was (RFC 6749 §5.1).
+        config = state.client(provider).config
+        asked = str(stale["scope"]).split() if stale.get("scope") else config.scope
+        token["scope"] = " ".join(config.preset.granted_scope(token.get("scope"), asked))
     except (RefreshError, InvalidToken) as exc:
         log.info("Refresh of the %s login refused; the login ends: %s", provider, exc)
         raise RefreshError(

@@ -1,8 +1,11 @@
-"""The blueprint: ``/login``, ``/login/<provider>``, ``/callback/<provider>``, ``/logout``.
+"""The blueprint: ``/login``, ``/login/<provider>``, ``/callback/<provider>``,
+``/connect``, ``/logout``.
 
-The views are thin: the protocol is in :mod:`.login`, storage in
-:mod:`.tokens`. Every failed login ends on an error page (or a JSON error)
-with a 4xx or 5xx status, never an unhandled exception.
+The views are thin: the protocol is in :mod:`.login`, where a login goes
+(fresh, update, connect, or ask first) in :mod:`.commit`, storage in
+:mod:`.tokens`, where a request comes from in :mod:`.csrf`. Every failed
+login ends on an error page (or a JSON error) with a 4xx or 5xx status,
+never an unhandled exception.
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ from flask import (
     render_template,
     request,
     session,
+    url_for,
 )
 from werkzeug.wrappers import Response
 
-from . import flow, login, tokens
+from . import commit, csrf, flow, login, tokens
 from .errors import (
+    CrossOriginRequest,
+    InvalidLoginRequest,
     InvalidState,
     LoginError,
     OAuth2LoginError,
@@ -32,9 +38,9 @@ from .errors import (
 from .hints import diagnose_missing_login
 from .responses import protect, wants_json
 from .sessions import end as end_session
-from .sessions import regenerate
-from .signals import current_sender, logged_in, logged_out, login_failed
+from .signals import current_sender, logged_out, login_failed
 from .state import AppState, get_state
+from .user import User
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +54,10 @@ def create_blueprint(url_prefix: str) -> Blueprint:
         "oauth2login", __name__, template_folder="templates", url_prefix=url_prefix or None
     )
     bp.add_url_rule("/login", "choose", choose)
-    bp.add_url_rule("/login/<provider>", "login", start_login)
+    bp.add_url_rule("/login/<provider>", "login", start_login, methods=["GET", "POST"])
     bp.add_url_rule("/callback/<provider>", "callback", callback, methods=["GET", "POST"])
+    bp.add_url_rule("/connect", "connect", connect_page, methods=["GET"])
+    bp.add_url_rule("/connect", "connect_answer", connect_answer, methods=["POST"])
     bp.add_url_rule("/logout", "logout", logout, methods=["POST"])
     bp.add_url_rule("/logout", "logout_page", logout_page, methods=["GET"])
     return bp
@@ -65,14 +73,32 @@ def choose() -> t.Any:
 
 
 def start_login(provider: str) -> t.Any:
-    """Start a login: redirect to the provider's consent page."""
+    """Start a login: redirect to the provider's consent page.
+
+    ``GET`` (a link) or ``POST`` (a form of this site; refused when it comes
+    from another origin), with ``next``, ``scope``, ``prompt``,
+    ``login_hint`` and ``max_age``. A login started from this site may join
+    the session's earlier logins (see :mod:`.commit`).
+    """
     state = _state_for(provider)
-    next_url = flow.safe_next(request.args.get("next"), state.settings.redirect_url)
+    if request.method == "POST":
+        if csrf.is_cross_origin():
+            return _failed(provider, CrossOriginRequest(csrf.REFUSED_MESSAGE, provider=provider))
+        params: t.Mapping[str, str] = request.values
+        started_here = True
+    else:
+        params = request.args
+        started_here = csrf.is_same_origin()
+    next_url = flow.safe_next(params.get("next"), state.settings.redirect_url)
     try:
-        url = login.start(state, provider, next_url)
+        options = login.read_options(state, provider, params)
+        granted = tokens.granted_scope(state, provider)
+        url = login.start(
+            state, provider, next_url, options, granted=granted, started_here=started_here
+        )
     except LoginError as exc:
         return _failed(provider, exc)
-    return protect(redirect(url, 302))
+    return protect(redirect(url, 303 if request.method == "POST" else 302))
 
 
 def callback(provider: str) -> t.Any:
@@ -86,12 +112,21 @@ def callback(provider: str) -> t.Any:
         page = render_template("oauth2login/resubmit.html", fields=fields, field=RESUBMIT_FIELD)
         return protect(Response(page, 200, mimetype="text/html"))
     try:
-        user, token, next_url = login.complete(state, provider, params)
-        before = tokens.snapshot()
-        regenerate()
-        tokens.save_login(provider, user, token)
-        flow.remember_completed(params["state"], provider=provider, next_url=next_url)
-        response = _run_login_hooks(state, provider, user, token, before)
+        user, token, next_url, pending = login.complete(state, provider, params)
+        asked = pending.get("scope") or ()
+        started_here = bool(pending.get("started_here"))
+        kind = commit.decide(provider, user, started_here=started_here)
+        if kind == commit.ASK:
+            # Started elsewhere: the person says whether to connect it.
+            commit.hold(provider, user, token, next_url=next_url, asked=asked)
+            response = redirect(url_for("oauth2login.connect"), 303)
+            went_to = url_for("oauth2login.connect")
+        else:
+            response = commit.commit(
+                state, provider, user, token, kind=kind, linking=started_here, asked=asked
+            )
+            went_to = next_url
+        flow.remember_completed(params["state"], provider=provider, next_url=went_to)
     except InvalidState as exc:
         replayed = _replayed_to(state, provider, params.get("state"))
         if replayed is not None:  # Back or reload after this very login
@@ -102,10 +137,82 @@ def callback(provider: str) -> t.Any:
     except SessionStoreUnavailable as exc:  # answered 503 by its error handler
         login_failed.send(current_sender(), provider=provider, error=exc)
         raise
-    log.info("Logged in %s:%s.", provider, user["sub"])
-    logged_in.send(current_sender(), provider=provider, user=user, token=token)
     if response is None:
         response = redirect(next_url, 302)
+    response = current_app.make_response(response)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return protect(response)
+
+
+#: The answers of the connect page: connect the held login to the session,
+#: use it alone (the session's other logins end), or drop it.
+CONNECT_ACTIONS = ("connect", "decline", "cancel")
+
+
+def connect_page() -> t.Any:
+    """``GET /connect``: ask whether to connect a login started elsewhere."""
+    state = get_state()
+    found = commit.held(state.settings.login_timeout)
+    if found is None or found["provider"] not in state.clients:
+        return error_response(InvalidState(commit.NOTHING_HELD))
+    new = User(found["user"])
+    current = [
+        (state.clients[name].config.title if name in state.clients else name, user)
+        for name, user in reversed(tokens.get_users().items())
+    ]
+    page = render_template(
+        "oauth2login/connect.html",
+        held_id=found["id"],
+        new=new,
+        new_title=state.clients[found["provider"]].config.title,
+        current=current,
+    )
+    response = current_app.response_class(page, mimetype="text/html")
+    # Not no-referrer: that would turn the Origin header of its form into "null".
+    response.headers["Referrer-Policy"] = "same-origin"
+    return protect(response)
+
+
+def connect_answer() -> t.Any:
+    """``POST /connect``: the person's answer (refused from another origin)."""
+    state = get_state()
+    if csrf.is_cross_origin():
+        return _failed(None, CrossOriginRequest(csrf.REFUSED_MESSAGE))
+    action = request.form.get("action")
+    if action not in CONNECT_ACTIONS:
+        return _failed(None, InvalidLoginRequest("Answer with one of the page's buttons."))
+    try:
+        found = commit.take_held(request.form.get("id"), state.settings.login_timeout)
+    except InvalidState as exc:
+        return _failed(None, exc)
+    provider = found["provider"]
+    if provider not in state.clients:
+        return _failed(None, InvalidState(commit.NOTHING_HELD))
+    user, token = User(found["user"]), found["token"]
+    next_url = flow.safe_next(found.get("next"), state.settings.redirect_url)
+    if action == "cancel":  # stay as before, where a login lands by default
+        log.info("A held %s login was dropped by the person.", provider)
+        commit.revoke_token(state, provider, token)
+        return protect(redirect(state.settings.redirect_url, 303))
+    # "decline": the held login alone, the session's others end.
+    kind = commit.decide(provider, user, started_here=True) if action == "connect" else commit.FRESH
+    try:
+        response = commit.commit(
+            state,
+            provider,
+            user,
+            token,
+            kind=kind,
+            linking=action == "connect",
+            asked=found.get("asked"),
+        )
+    except LoginError as exc:
+        return _failed(provider, exc)
+    except SessionStoreUnavailable as exc:  # answered 503 by its error handler
+        login_failed.send(current_sender(), provider=provider, error=exc)
+        raise
+    if response is None:
+        response = redirect(next_url, 303)
     response = current_app.make_response(response)
     response.headers["Referrer-Policy"] = "no-referrer"
     return protect(response)
@@ -169,26 +276,11 @@ def jwks() -> t.Any:
 
 def _replayed_to(state: AppState, provider: str, state_value: str | None) -> str | None:
     """Where a callback this session already completed went, if the user is
-    still logged in with *provider*."""
-    if tokens.get_token(provider) is None:
+    still logged in with *provider* (or its login still waits on the connect page)."""
+    held = commit.held(state.settings.login_timeout)
+    if tokens.get_token(provider) is None and (held is None or held["provider"] != provider):
         return None
     return flow.completed_next(state_value, provider=provider, timeout=state.settings.login_timeout)
-
-
-def _run_login_hooks(
-    state: AppState, provider: str, user: t.Any, token: t.Any, before: t.Mapping[str, t.Any]
-) -> t.Any:
-    response = None
-    try:
-        for hook in state.login_hooks:
-            result = hook(provider, user, token)
-            if result is not None:
-                response = result
-    except BaseException:
-        # A refused login, or a hook that failed, leaves the logins it found.
-        tokens.restore(before)
-        raise
-    return response
 
 
 def _revoke(state: AppState, provider: str, token: t.Mapping[str, t.Any]) -> None:
@@ -205,7 +297,7 @@ def _revoke(state: AppState, provider: str, token: t.Mapping[str, t.Any]) -> Non
             log.warning("The %s provider did not confirm revocation of a %s.", provider, hint)
 
 
-def _failed(provider: str, error: LoginError) -> t.Any:
+def _failed(provider: str | None, error: LoginError) -> t.Any:
     """Answer a failed login: signal, log, and an error page or JSON."""
     log.warning("Login with %s failed: %s", provider, error.message)
     login_failed.send(current_sender(), provider=provider, error=error)

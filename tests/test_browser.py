@@ -463,3 +463,118 @@ def test_page_check_finds_what_a_person_would_miss(page, check, live):
     page.set_viewport_size(PHONE)
     with pytest.raises(AssertionError, match="wider than a phone"):
         check.assert_fits("wide")
+
+
+def two_development_accounts(tmp_path: Path) -> Flask:
+    """The example app offering the development provider under two names, so
+    that a second account can be connected."""
+    entry = {"preset": "devidp", "client_id": "dev-client", "client_secret": "dev-secret"}
+    providers = {
+        "dev": {**entry, "title": "the development provider", "allowed_scopes": ["notes:read"]},
+        "dev-work": {**entry, "title": "the work provider"},
+    }
+    config = {"TESTING": True, "OAUTH2LOGIN_PROVIDERS": providers}
+    return create_app(config, instance_path=str(tmp_path))
+
+
+def sign_in_at_devidp(page: t.Any, who: str) -> None:
+    page.wait_for_url("**/_devidp/authorize**")
+    page.click(f"button.user:has-text('{who}')")
+
+
+def test_connect_a_second_account_and_ask_for_more_permission(page, check, live, tmp_path):
+    live.serve(two_development_accounts(tmp_path))
+    page.goto(live.url + "/")
+    page.click("#login-dev")
+    sign_in_at_devidp(page, "Grace Hopper")
+    page.wait_for_url(live.url + "/profile")
+    page.goto(live.url + "/")
+    assert page.inner_text("#connect-dev-work") == "Connect the work provider"
+    check("41-home-connect-another-account")
+
+    page.click("#connect-dev-work")  # a POST form of this site
+    sign_in_at_devidp(page, "Ada Lovelace")
+    page.wait_for_url(live.url + "/")
+    assert page.inner_text("h1") == "Hello, Ada Lovelace!"
+    assert "Ada Lovelace" in page.inner_text("#account-dev-work")
+    assert "Grace Hopper" in page.inner_text("#account-dev")
+    assert not page.is_visible("#connect-dev-work")
+    check("42-home-two-accounts")
+
+    # A page that needs a permission signing in did not ask for.
+    page.click("#more-dev")
+    page.wait_for_url("**/_devidp/authorize**")
+    assert "notes:read" in page.inner_text(".scopes")
+    sign_in_at_devidp(page, "Grace Hopper")
+    page.wait_for_url(live.url + "/more/dev")
+    assert "notes:read" in page.inner_text("#granted").split()
+    assert page.inner_text("#api-status") == "200"
+    assert "notes:read" in page.inner_text("#api-body")
+    check("43-more-permission")
+    page.goto(live.url + "/more/dev")  # granted now: no detour
+    assert page.url == live.url + "/more/dev"
+    page.goto(live.url + "/")
+    assert "Ada Lovelace" in page.inner_text("#account-dev-work")  # both still connected
+
+
+def test_a_sign_in_started_elsewhere_asks_before_connecting(page, check, live, tmp_path):
+    live.serve(two_development_accounts(tmp_path))
+    page.goto(live.url + "/login/dev")
+    sign_in_at_devidp(page, "Grace Hopper")
+    page.wait_for_url(live.url + "/")
+    page.goto(live.url + "/login/dev-work")  # not from a page of this site
+    sign_in_at_devidp(page, "Ada Lovelace")
+    page.wait_for_url(live.url + "/connect")
+    assert "Ada Lovelace" in page.inner_text("#oauth2login-connect-new")
+    assert "Grace Hopper" in page.inner_text("#oauth2login-connect-current")
+    check("44-connect-confirmation")
+    page.click("#oauth2login-connect")
+    page.wait_for_url(live.url + "/")
+    assert "Ada Lovelace" in page.inner_text("#account-dev-work")
+    assert "Grace Hopper" in page.inner_text("#account-dev")
+
+    page.goto(live.url + "/login/dev?scope=admin")
+    assert "'admin'" in page.inner_text("#oauth2login-error-message")
+    check("45-scope-not-allowed", status=400)
+
+
+def test_scope_not_granted_and_cross_origin_pages(page, check, live, make_app, rogue):
+    from flask_oauth2login import login_required
+    from tests.conftest import rogue_entry
+
+    app = make_app({"rogue": rogue_entry(rogue, allowed_scopes=["api:read"])})
+
+    @app.get("/reports")
+    @login_required("rogue", scope="api:read")
+    def reports() -> str:
+        return "reports"
+
+    rogue.behaviour.token_overrides = {"scope": "openid email profile"}  # grants less
+    live.serve(app)
+    page.goto(live.url + "/reports")
+    page.wait_for_url(live.url + "/reports")
+    assert page.inner_text("h1") == "Permission not granted"
+    assert "api:read" in page.inner_text("#oauth2login-error-message")
+    check("46-scope-not-granted", status=403)
+
+    # Another site's form that POSTs to this site's login.
+    elsewhere = LiveServer()
+    other = Flask("elsewhere")
+
+    @other.get("/")
+    def form() -> str:
+        return (
+            '<!doctype html><html lang="en"><head><title>Elsewhere</title></head><body><main>'
+            f'<form method="post" action="{live.url}/login/rogue">'
+            '<button id="go" type="submit">Go</button></form></main></body></html>'
+        )
+
+    elsewhere.serve(other)
+    try:
+        page.goto(elsewhere.url.replace("127.0.0.1", "localhost") + "/")
+        page.click("#go")
+        page.wait_for_url(live.url + "/login/rogue")
+        assert "another site" in page.inner_text("#oauth2login-error-message")
+        check("47-cross-origin-refused", status=403)
+    finally:
+        elsewhere.stop()

@@ -19,6 +19,7 @@ from flask_oauth2login import ConfigurationError, OAuth2Login, logged_out, login
 from flask_oauth2login.testing import login_as
 from flask_oauth2login.tokens import TOKENS_KEY
 from tests.conftest import log_in, rogue_entry
+from tests.support.logins import answer_connect, log_in_elsewhere, log_in_here
 from tests.support.requirements import require
 from tests.support.rogue_idp import RogueProvider, default_user
 
@@ -164,7 +165,7 @@ def test_the_same_identity_finds_the_same_account(app, rogue):
 def test_a_logged_in_user_links_a_second_provider(app, client, rogue, second, accounts):
     log_in(client, rogue)
     second.behaviour.user = {**default_user(), "sub": "second-7", "email": "alice@second.test"}
-    assert log_in(client, second, "second").status_code == 302
+    assert log_in_here(client, second, "second").status_code == 302
 
     assert account_of(client) == 1
     assert accounts.calls[-1]["current"] is accounts.accounts[1]
@@ -210,7 +211,7 @@ def test_a_refused_login_logs_nobody_in(client, rogue, accounts):
 def test_a_refused_link_keeps_the_login_there_was(client, rogue, second, accounts):
     log_in(client, rogue)
     accounts.refuse = True
-    assert log_in(client, second, "second").status_code == 403
+    assert log_in_here(client, second, "second").status_code == 403
     assert account_of(client) == 1
     assert oauth_user(client)["provider"] == "rogue"
     assert held_tokens(client) == {"rogue"}
@@ -228,6 +229,66 @@ def test_a_login_a_later_hook_refuses_does_not_log_the_account_in(app, client, r
     assert oauth_user(client) is None
 
 
+def test_a_login_started_elsewhere_links_only_once_confirmed(client, rogue, second, accounts):
+    log_in(client, rogue)
+    second.behaviour.user = {**default_user(), "sub": "second-7"}
+    assert log_in_elsewhere(client, second, "second").headers["Location"] == "/connect"
+    assert len(accounts.calls) == 1  # asked nothing yet
+    assert account_of(client) == 1
+    assert answer_connect(client, "connect").status_code == 303
+    assert accounts.calls[-1]["current"] is accounts.accounts[1]
+    assert accounts.identities[(second.issuer, "second-7")] == 1
+    assert account_of(client) == 1
+
+
+def test_a_declined_link_logs_in_the_new_identity_alone(client, rogue, second, accounts):
+    log_in(client, rogue)
+    second.behaviour.user = {**default_user(), "sub": "second-7", "name": "Second"}
+    log_in_elsewhere(client, second, "second")
+    assert answer_connect(client, "decline").status_code == 303
+    assert accounts.calls[-1]["current"] is None
+    assert accounts.identities[(second.issuer, "second-7")] == 2
+    assert account_of(client) == 2
+    assert held_tokens(client) == {"second"}
+
+
+def test_an_app_user_links_only_a_login_started_here(make_app, rogue, accounts):
+    """The app's own login (a password, say) and no provider login yet."""
+    app = make_app({"rogue": rogue_entry(rogue)})
+    login_manager = flask_login.LoginManager(app)
+    login_manager.user_loader(accounts.get)
+    FlaskLoginBridge(app.extensions["test_oauth"], app, account_loader=accounts.account_for)
+    own = Account(99, "Password User")
+    accounts.accounts[99] = own
+
+    @app.post("/password-login")
+    def password_login() -> t.Any:
+        flask_login.login_user(own)
+        return "", 204
+
+    elsewhere = app.test_client()
+    elsewhere.post("/password-login")
+    log_in_elsewhere(elsewhere, rogue)
+    assert accounts.calls[-1]["current"] is None  # another site started it: no link
+    assert (rogue.issuer, "user-123") not in {k for k, v in accounts.identities.items() if v == 99}
+
+    accounts.identities.clear()
+    here = app.test_client()
+    here.post("/password-login")
+    log_in_here(here, rogue)
+    assert accounts.calls[-1]["current"] is own
+    assert accounts.identities[(rogue.issuer, "user-123")] == 99
+
+
+def test_another_persons_login_never_reaches_the_first_persons_account(client, rogue, accounts):
+    log_in(client, rogue)
+    rogue.behaviour.user = {**default_user(), "sub": "bob", "name": "Bob"}
+    assert log_in_here(client, rogue).status_code == 302  # started here, but someone else
+    assert accounts.calls[-1]["current"] is None
+    assert account_of(client) == 2
+    assert accounts.identities[(rogue.issuer, "bob")] == 2
+
+
 def test_an_inactive_account_is_refused(client, rogue, accounts):
     log_in(client, rogue)
     accounts.accounts[1].active = False
@@ -243,7 +304,7 @@ def test_an_inactive_account_is_refused(client, rogue, accounts):
 
 def test_logout_logs_the_account_out(client, rogue, second):
     log_in(client, rogue)
-    log_in(client, second, "second")
+    log_in_here(client, second, "second")
     assert client.post("/logout").status_code == 303
     assert account_of(client) is None
     assert oauth_user(client) is None

@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 
 from flask_oauth2login import NotLoggedInError, login_required
-from tests.conftest import log_in, rogue_entry
+from tests.conftest import follow_callback, log_in, rogue_entry
 
 
 @pytest.fixture
@@ -78,3 +78,35 @@ def test_escaped_not_logged_in_error_is_answered_like_login_required(two_provide
     response = client.get("/raises", headers={"Accept": "application/json"})
     assert response.status_code == 401
     assert response.get_json()["message"] == "no token"
+
+
+def test_async_views_are_guarded_with_a_scope(make_app, rogue):
+    app = make_app({"rogue": rogue_entry(rogue, allowed_scopes=["api:read"])})
+
+    @app.get("/async-scope")
+    @login_required("rogue", scope="api:read")
+    async def async_scope() -> str:
+        return "async scope ok"
+
+    client = app.test_client()
+    log_in(client, rogue)
+    response = client.get("/async-scope")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login/rogue?next=/async-scope&scope=api:read"
+    start = client.get(response.headers["Location"])
+    follow_callback(client, rogue.authorize(start.headers["Location"]))
+    assert client.get("/async-scope").get_data(as_text=True) == "async scope ok"
+
+
+def test_a_scope_without_a_login_of_that_provider_logs_in_first(two_provider_app, rogue):
+    app = two_provider_app
+
+    @app.get("/other-scope")
+    @login_required("other", scope="openid")
+    def other_scope() -> str:
+        return "ok"
+
+    client = app.test_client()
+    log_in(client, rogue, "rogue")
+    response = client.get("/other-scope")
+    assert response.headers["Location"] == "/login/other?next=/other-scope&scope=openid"

@@ -64,3 +64,13 @@ def test_plain_oauth2_provider_with_endpoints_by_hand(make_app, rogue):
     assert user["issuer"] == rogue.issuer
     assert user["email"] == "alice@example.test"
     assert client.get("/api/legacy").get_json()["status"] == 200
+
+
+def test_login_can_be_started_with_a_post(client, rogue):
+    response = client.post("/login/rogue", data={"next": "/private"})
+    assert response.status_code == 303  # the browser GETs the provider's page
+    assert response.headers["Location"].startswith(rogue.issuer + "/authorize?")
+    assert (
+        follow_callback(client, rogue.authorize(response.headers["Location"])).headers["Location"]
+        == "/private"
+    )

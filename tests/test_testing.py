@@ -20,7 +20,7 @@ from flask_oauth2login.testing import (
     make_id_token,
     make_token,
 )
-from flask_oauth2login.tokens import TOKENS_KEY, USER_KEY
+from flask_oauth2login.tokens import TOKENS_KEY, USER_KEY, USERS_KEY
 from tests.conftest import log_in, rogue_entry
 
 pytest_plugins = ["pytester"]
@@ -76,14 +76,16 @@ def test_login_as_seeds_the_session_as_a_real_login_does(make_app, rogue):
     login_as(seeded, "rogue", sub="user-123", email="alice@example.test", name="Alice Example")
 
     real_data, seeded_data = session_data(real), session_data(seeded)
-    assert set(seeded_data) >= {TOKENS_KEY, USER_KEY}
+    assert set(seeded_data) >= {TOKENS_KEY, USER_KEY, USERS_KEY}
     assert set(seeded_data) - {"_permanent"} <= set(real_data)
     real_token = real_data[TOKENS_KEY]["rogue"]
     seeded_token = seeded_data[TOKENS_KEY]["rogue"]
-    assert set(seeded_token) == {"access_token", "token_type", "expires_at", "iss", "sub"}
+    assert set(seeded_token) == {"access_token", "token_type", "expires_at", "iss", "sub", "scope"}
     assert set(seeded_token) <= set(real_token)
     assert seeded_token["iss"] == real_token["iss"] == rogue.issuer
     assert seeded_token["sub"] == real_token["sub"]
+    assert seeded_token["scope"] == real_token["scope"] == "openid email profile"
+    assert seeded_data[USERS_KEY] == {"rogue": seeded_data[USER_KEY]}
     real_user, seeded_user = real_data[USER_KEY], seeded_data[USER_KEY]
     assert set(seeded_user) == set(real_user)
     for key in ("provider", "issuer", "sub", "email", "email_verified", "name"):

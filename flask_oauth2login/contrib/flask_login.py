@@ -37,7 +37,12 @@ out (``POST /logout``), it calls :func:`flask_login.logout_user`, and
 Accounts are keyed by (issuer, subject), never by e-mail: the same address
 at two providers may belong to two people, and a provider may hand out an
 address it never verified. A second provider joins an account only while
-that account is logged in, because the loader receives it as *current*.
+that account is logged in, because the loader receives it as *current*;
+and only when the login was started from this site (a ``POST`` to
+``/login/<provider>``, or a link of this site) or the person confirmed it on
+the connect page: a login another site started gets ``current=None``, so no
+other site can link an identity to someone's account (see
+:mod:`flask_oauth2login.commit`).
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ import typing as t
 import flask_login  # type: ignore[import-untyped]
 from flask import Flask, current_app, has_request_context, session
 
-from .. import tokens
+from .. import commit, tokens
 from ..errors import ConfigurationError, LoginError
 from ..signals import logged_out
 
@@ -62,7 +67,8 @@ EXTENSION_KEY = "oauth2login_flask_login"
 
 #: Maps a completed login to the app's user: called with the issuer, the
 #: subject, the :class:`~flask_oauth2login.User` and the app user logged in
-#: before this login (or ``None``); returns the app user to log in, or
+#: before this login when the login may be linked to it (started from this
+#: site, or confirmed), else ``None``; returns the app user to log in, or
 #: ``None`` to refuse the login.
 AccountLoader = t.Callable[[str, str, "User", t.Any], t.Any]
 
@@ -132,7 +138,9 @@ class FlaskLoginBridge:
         if self._account_loader is None:
             raise ConfigurationError("FlaskLoginBridge has no account loader; set one.")
         current = flask_login.current_user
-        before = current._get_current_object() if current.is_authenticated else None
+        before = None
+        if commit.linking() and current.is_authenticated:
+            before = current._get_current_object()
         issuer, subject = user.id
         account = self._account_loader(issuer, subject, user, before)
         if account is None:
@@ -141,7 +149,10 @@ class FlaskLoginBridge:
             raise AccountRefused("This account is disabled.", provider=provider)
 
     def _on_logged_out(self, app: Flask, **kwargs: t.Any) -> None:
-        # Sent once per provider by POST /logout; log out once.
+        # Sent once per provider by POST /logout; log out once. Sent too for
+        # the logins a fresh login ended, whose own hook logged its user in.
+        if commit.linking() is not None:
+            return
         if self._bridges(app) and has_request_context() and "_user_id" in session:
             flask_login.logout_user()
 

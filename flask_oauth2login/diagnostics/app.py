@@ -7,6 +7,7 @@ import typing as t
 
 from flask import Flask
 
+from ..config import ProviderConfig
 from ..state import EXTENSION_KEY, AppState
 from .clientkeys import check_client_keys
 from .cookies import check_cookies
@@ -53,6 +54,22 @@ def check_app(
     return report
 
 
+def report_scopes(config: ProviderConfig, report: Report, topic: str) -> None:
+    """The scope every login asks for, and the ``allowed_scopes`` a login link
+    (or ``@login_required(..., scope=...)``) may add."""
+    asked = " ".join(config.scope) or "(none)"
+    if config.allowed_scopes:
+        allowed = " ".join(config.allowed_scopes)
+        report.add(INFO, topic, f"scope: {asked}; allowed_scopes (asked for on demand): {allowed}.")
+    else:
+        report.add(
+            INFO,
+            topic,
+            f"scope: {asked}; allowed_scopes: none (a login link asking for another scope "
+            "answers 400; list the scopes pages need in allowed_scopes).",
+        )
+
+
 def check_provider(
     app: Flask,
     name: str,
@@ -68,6 +85,7 @@ def check_provider(
     client = state.clients[name]
     topic = f"provider {name!r} ({client.config.title})"
     check_redirect_uri(app, name, uri, registered, report, topic)
+    report_scopes(client.config, report, topic)
     if network:
         check_discovery(app, client, report, topic)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing as t
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -44,6 +45,19 @@ Configurer = t.Callable[[dict[str, t.Any]], dict[str, t.Any]]
 #: (``team_id``, ...), returns a callable that gives the secret to send now,
 #: rebuilding it as needed.
 SecretBuilder = t.Callable[[str, t.Mapping[str, t.Any]], t.Callable[[], str]]
+
+
+#: Adjusts the authorization request to the scopes asked (configured,
+#: granted and new, in that order): returns the scopes to send and extra query
+#: parameters (Google's ``include_granted_scopes``, Slack's ``user_scope``).
+ScopeRequest = t.Callable[[tuple[str, ...]], tuple[tuple[str, ...], dict[str, str]]]
+
+#: The scopes one granted scope gives, itself included: GitHub's ``repo``
+#: gives ``public_repo``; Google grants ``email`` as ``.../userinfo.email``.
+ScopeImplies = t.Callable[[str], t.Iterable[str]]
+
+#: A scope token (RFC 6749 §3.3: NQCHAR, no space, quote or backslash).
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 
 def oidc_profile(claims: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
@@ -153,6 +167,57 @@ class Preset:
     #: ``aud`` of ``private_key_jwt`` and ``client_secret_jwt`` assertions:
     #: ``"issuer"``, or ``"endpoint"`` (the URL called) for providers that want it.
     client_assertion_audience: str = "issuer"
+    #: Adjusts the authorization request to the scopes asked (see
+    #: :data:`ScopeRequest`); ``None`` sends them as they are.
+    scope_request: ScopeRequest | None = None
+    #: Characters besides whitespace that separate the scopes of a token
+    #: answer (GitHub and Slack answer ``"repo,gist"``).
+    scope_separators: str = ""
+    #: The scopes a granted scope gives (see :data:`ScopeImplies`); ``None``:
+    #: only itself.
+    scope_implies: ScopeImplies | None = None
+
+    def request_scope(self, scopes: t.Sequence[str]) -> tuple[tuple[str, ...], dict[str, str]]:
+        """The scopes to send for *scopes*, and extra query parameters."""
+        asked = tuple(dict.fromkeys(scopes))
+        if self.scope_request is None:
+            return asked, {}
+        return self.scope_request(asked)
+
+    def parse_scope(self, value: t.Any) -> tuple[str, ...]:
+        """The scopes of a token answer's ``scope``, in this provider's spelling."""
+        if not isinstance(value, str):
+            return ()
+        for separator in self.scope_separators:
+            value = value.replace(separator, " ")
+        return parse_scope(value)
+
+    def granted_scope(self, said: t.Any, asked: t.Sequence[str]) -> tuple[str, ...]:
+        """The granted scopes: what a token answer said (its ``scope``), else
+        what was *asked* (RFC 6749 §5.1: the scope is left out when it is the
+        one asked)."""
+        if isinstance(said, str) and said.strip():
+            return self.parse_scope(said)
+        return parse_scope(" ".join(asked))
+
+    def missing_scopes(self, needed: t.Iterable[str], granted: t.Iterable[str]) -> tuple[str, ...]:
+        """The scopes of *needed* that *granted* does not give."""
+        given: set[str] = set()
+        for scope in granted:
+            given.update(self.scope_implies(scope) if self.scope_implies else (scope,))
+            given.add(scope)
+        return tuple(s for s in dict.fromkeys(needed) if s not in given)
+
+
+def parse_scope(value: str) -> tuple[str, ...]:
+    """The scope tokens of a space-separated *value*, in order, once each;
+    anything that is not a scope token (RFC 6749 §3.3) is left out."""
+    return tuple(dict.fromkeys(s for s in value.split() if _SCOPE_TOKEN.fullmatch(s)))
+
+
+def is_scope_token(value: str) -> bool:
+    """Whether *value* is one scope token (RFC 6749 §3.3)."""
+    return _SCOPE_TOKEN.fullmatch(value) is not None
 
 
 def https_base_url(value: t.Any, key: str) -> str:

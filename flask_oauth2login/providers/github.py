@@ -4,6 +4,10 @@ The token endpoint answers form-encoded unless JSON is asked for. The user's
 e-mail address is in ``/user`` only when they made it public; the verified
 primary address comes from ``/user/emails`` (scope ``user:email``). The user's
 ``sub`` is GitHub's numeric user id, as a string (logins can be renamed).
+
+Scopes are asked space-separated; token answers list the granted ones
+separated by commas. A broader scope gives its narrower ones (``repo`` gives
+``public_repo``, ``user`` gives ``user:email``), as GitHub documents.
 """
 
 from __future__ import annotations
@@ -29,6 +33,40 @@ def fetch_emails(
     except InvalidProviderResponse:
         return {}
     return {"emails": emails if isinstance(emails, list) else []}
+
+
+#: The scopes a GitHub scope includes (GitHub's "Available scopes").
+IMPLIED_SCOPES: dict[str, tuple[str, ...]] = {
+    "repo": ("repo:status", "repo_deployment", "public_repo", "repo:invite", "security_events"),
+    "user": ("read:user", "user:email", "user:follow"),
+    "admin:org": ("write:org", "read:org", "manage_runners:org"),
+    "write:org": ("read:org",),
+    "admin:public_key": ("write:public_key", "read:public_key"),
+    "write:public_key": ("read:public_key",),
+    "admin:repo_hook": ("write:repo_hook", "read:repo_hook"),
+    "write:repo_hook": ("read:repo_hook",),
+    "admin:gpg_key": ("write:gpg_key", "read:gpg_key"),
+    "write:gpg_key": ("read:gpg_key",),
+    "admin:ssh_signing_key": ("write:ssh_signing_key", "read:ssh_signing_key"),
+    "write:ssh_signing_key": ("read:ssh_signing_key",),
+    "write:packages": ("read:packages",),
+    "write:discussion": ("read:discussion",),
+    "project": ("read:project",),
+    "codespace": ("codespace:secrets",),
+    "admin:enterprise": (
+        "manage_runners:enterprise",
+        "manage_billing:enterprise",
+        "read:enterprise",
+    ),
+}
+
+
+def scope_implies(scope: str) -> tuple[str, ...]:
+    """*scope* and the scopes it includes, transitively."""
+    found = [scope]
+    for item in found:
+        found.extend(s for s in IMPLIED_SCOPES.get(item, ()) if s not in found)
+    return tuple(found)
 
 
 def profile(raw: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
@@ -71,4 +109,6 @@ preset = Preset(
     fetch_profile=fetch_emails,
     api_base_url="https://api.github.com/",
     console_url="https://github.com/settings/developers",
+    scope_separators=",",
+    scope_implies=scope_implies,
 )

@@ -20,6 +20,13 @@ fixed tenant accepts its own issuer only.
 ``email`` is the address the account claims; it is not verified by
 Microsoft, so ``email_verified`` is true only when the token carries the
 optional claim ``xms_edov`` (the domain owner verified it).
+
+Scopes: ``https://graph.microsoft.com/User.Read`` may be written
+``User.Read`` (Graph is the default resource), and token answers use either
+spelling. ``<resource>/.default`` asks for every permission configured for
+the app at that resource; Microsoft refuses it together with single scopes
+of the same resource, so those are left out of a request that asks for it.
+It counts as granted when any scope of that resource is.
 """
 
 from __future__ import annotations
@@ -90,6 +97,40 @@ def tenant_issuer(claims: t.Mapping[str, t.Any]) -> str | None:
     return iss
 
 
+#: Microsoft Graph, the resource of scopes written without one.
+GRAPH = "https://graph.microsoft.com"
+#: OpenID Connect scopes, which belong to no resource.
+_OIDC_SCOPES = frozenset(("openid", "email", "profile", "offline_access"))
+
+
+def _resource(scope: str) -> str | None:
+    """The resource a scope belongs to (``None`` for the OpenID Connect ones)."""
+    if scope in _OIDC_SCOPES:
+        return None
+    if "://" in scope:
+        return scope.rsplit("/", 1)[0]
+    return GRAPH
+
+
+def scope_request(scopes: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Leave out single scopes of a resource whose ``.default`` is asked."""
+    defaults = {s.removesuffix("/.default") for s in scopes if s.endswith("/.default")}
+    kept = tuple(s for s in scopes if s.endswith("/.default") or _resource(s) not in defaults)
+    return kept, {}
+
+
+def scope_implies(scope: str) -> tuple[str, ...]:
+    """A Graph scope in both spellings, and its resource's ``.default``."""
+    resource = _resource(scope)
+    if resource is None:
+        return (scope,)
+    name = scope.rsplit("/", 1)[-1] if "://" in scope else scope
+    implied = [scope, f"{resource}/{name}", f"{resource}/.default"]
+    if resource == GRAPH:
+        implied.append(name)
+    return tuple(dict.fromkeys(implied))
+
+
 def profile(claims: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """Map Entra ID token claims; ``preferred_username`` is not an e-mail.
 
@@ -119,4 +160,6 @@ preset = Preset(
     # Client assertions name the endpoint they are sent to.
     client_assertion_audience="endpoint",
     console_url="https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade",
+    scope_request=scope_request,
+    scope_implies=scope_implies,
 )
