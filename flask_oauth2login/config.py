@@ -101,6 +101,9 @@ class ProviderConfig:
     #: normalized user needs and the asked scopes promise; ``True``: always;
     #: ``False``: never.
     fetch_userinfo: bool | str = "auto"
+    #: Whether ``POST /logout`` also logs out at the provider (OpenID Connect
+    #: RP-Initiated Logout 1.0) when it has an ``end_session_endpoint``.
+    logout_at_provider: bool = False
     #: Preset-specific options (``tenant``, ``team_id``, ...).
     options: t.Mapping[str, t.Any] = field(default_factory=dict)
 
@@ -494,6 +497,12 @@ def _fetch_userinfo(value: t.Any) -> bool | str:
     return t.cast(bool | str, value)
 
 
+def _boolean(value: t.Any) -> bool:
+    if value is not True and value is not False:  # not 1 or "yes"
+        raise _Invalid("must be True or False")
+    return value
+
+
 def _origins(value: t.Any) -> tuple[str, ...]:
     """``api_origins``: a list of ``scheme://host[:port]`` strings."""
     if isinstance(value, str):
@@ -566,6 +575,7 @@ _SETTINGS: dict[str, _Setting] = {
     "fetch_userinfo": _Setting(_preset("fetch_userinfo"), _fetch_userinfo),
     "api_origins": _Setting(_preset("api_origins"), _origins),
     "trusted_audiences": _Setting(lambda preset, name: (), _audiences),
+    "logout_at_provider": _Setting(_preset("logout_at_provider"), _boolean),
 }
 
 #: Keys every provider entry may carry.

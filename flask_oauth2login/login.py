@@ -145,6 +145,8 @@ def complete(
     # tenant, which a refreshed ID token must name again.
     token["iss"] = claims.get("iss") or user["issuer"]
     token["sub"] = user["sub"]
+    if isinstance(claims.get("sid"), str) and claims["sid"]:
+        token["sid"] = claims["sid"]  # the provider's session, for logging out by back-channel
     return user, token, login["next"]
 
 

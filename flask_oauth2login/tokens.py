@@ -186,7 +186,7 @@ def _refresh_at_provider(state: AppState, provider: str, stale: t.Mapping[str, t
         token = client.refresh(endpoints, stale["refresh_token"])
         if token.get("id_token"):
             _check_same_identity(state, provider, stale, token)
-        for key in ("iss", "sub"):  # the identity the token was issued for
+        for key in ("iss", "sub", "sid"):  # the identity (and session) it was issued for
             if key in stale:
                 token[key] = stale[key]
     except (RefreshError, InvalidToken) as exc:

@@ -109,6 +109,9 @@ class Preset:
     #: UserInfo when the ID token lacks a claim an asked scope promises),
     #: ``True`` for providers whose profile needs claims only UserInfo has.
     fetch_userinfo: bool | str = "auto"
+    #: Default of the provider entry's ``logout_at_provider``: ``True`` for
+    #: providers whose users expect "log out" to end their session there too.
+    logout_at_provider: bool = False
     configure: Configurer | None = None
     issuer_matches: IssuerMatcher | None = None
     #: Base URL of relative URLs given to ``oauth.session(name)``.

@@ -35,4 +35,5 @@ preset = Preset(
     options=("domain", "authorization_server"),
     configure=configure,
     console_url="https://developer.okta.com/login/",
+    logout_at_provider=True,
 )

@@ -1,10 +1,13 @@
-"""Helpers for tests that run things at the same time."""
+"""Helpers for tests that run things at the same time, or serve an app on loopback."""
 
 from __future__ import annotations
 
 import threading
 import time
 import typing as t
+from contextlib import contextmanager
+
+from werkzeug.serving import make_server
 
 
 def in_parallel(calls: list[t.Callable[[], t.Any]]) -> list[t.Any]:
@@ -30,3 +33,18 @@ def wait_for(condition: t.Callable[[], t.Any], seconds: float = 10) -> t.Any:
     while not (value := condition()) and time.monotonic() < deadline:
         time.sleep(0.02)
     return value
+
+
+@contextmanager
+def serving(app: t.Any) -> t.Iterator[str]:
+    """Serve the WSGI *app* on a threaded server on 127.0.0.1; yields its URL
+    and stops the server on the way out."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()

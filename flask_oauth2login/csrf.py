@@ -1,0 +1,117 @@
+"""Refusing cross-origin requests to the routes that change something.
+
+A browser tells where a request comes from. With Fetch Metadata (W3C Fetch
+Metadata Request Headers) it sends ``Sec-Fetch-Site``: ``same-origin``,
+``same-site`` (a sibling subdomain), ``cross-site`` or ``none`` (typed by
+the user). Older browsers send only ``Origin`` (RFC 6454, and the Fetch
+standard's rules for it), the scheme, host and port of the page that made
+the request. A state-changing route is refused, with 403 and before
+anything changes, when:
+
+- ``Sec-Fetch-Site`` is ``same-site`` or ``cross-site``; or
+- there is no ``Sec-Fetch-Site`` and ``Origin`` is not this site (nor
+  ``OAUTH2LOGIN_EXTERNAL_URL``'s origin); an opaque ``Origin: null`` is not
+  this site either.
+
+A request with neither header (a script, an old browser) goes through:
+the session cookie is ``SameSite=Lax``, so a browser does not send it with
+another site's POST anyway. These checks add what ``SameSite`` lacks: a
+sibling subdomain is the *same site*, and an app may set ``SameSite=None``.
+
+Guard a view with one line::
+
+    bp.add_url_rule("/logout", "logout", same_origin_only(logout), methods=["POST"])
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import typing as t
+from urllib.parse import urlsplit
+
+from flask import current_app, jsonify, render_template, request
+from werkzeug.wrappers import Response
+
+from .responses import protect, wants_json
+from .state import get_state
+
+log = logging.getLogger(__name__)
+
+#: ``Sec-Fetch-Site`` values of requests this site made (or the user typed).
+ALLOWED_SITES = frozenset(("same-origin", "none"))
+
+_View = t.TypeVar("_View", bound=t.Callable[..., t.Any])
+
+
+def cross_origin_reason() -> str | None:
+    """Why the current request comes from another origin, or ``None`` if it
+    does not (or cannot tell)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        site = site.strip().lower()
+        return None if site in ALLOWED_SITES else f"Sec-Fetch-Site is {site!r}"
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return None
+    if _normalize(origin) in _this_site():
+        return None
+    return "its Origin is another site" if origin.strip() != "null" else "its Origin is opaque"
+
+
+def same_origin_only(view: _View) -> _View:
+    """Refuse cross-origin requests to *view* (see the module docstring)."""
+
+    @functools.wraps(view)
+    def guarded(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        reason = cross_origin_reason()
+        if reason is not None:
+            log.warning("Refused a cross-origin %s %s: %s.", request.method, request.path, reason)
+            return refused_response()
+        return view(*args, **kwargs)
+
+    return t.cast(_View, guarded)
+
+
+#: What the refusal says.
+REFUSED_MESSAGE = (
+    "This request came from another site, so it was refused and nothing changed. "
+    "If you meant it, use the button on this site."
+)
+
+
+def refused_response() -> Response:
+    """The 403 answer: JSON for JSON clients, else the extension's page."""
+    if wants_json():
+        response = jsonify(error="cross_origin_request", message=REFUSED_MESSAGE, provider=None)
+    else:
+        page = render_template("oauth2login/refused.html", message=REFUSED_MESSAGE)
+        response = current_app.response_class(page, mimetype="text/html")
+    response.status_code = 403
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return t.cast(Response, protect(response))
+
+
+def _this_site() -> set[str]:
+    """The origins of this site: the request's own, and the external URL's."""
+    origins = {_normalize(request.host_url)}
+    external = get_state().settings.external_url
+    if external:
+        origins.add(_normalize(external))
+    return origins
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _normalize(url: str) -> str:
+    """``scheme://host:port`` of *url*, lower-cased, with the port spelled out."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme = parts.scheme.lower()
+    if not parts.hostname or scheme not in _DEFAULT_PORTS:
+        return ""
+    return f"{scheme}://{parts.hostname.lower()}:{port or _DEFAULT_PORTS[scheme]}"
