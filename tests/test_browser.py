@@ -240,8 +240,9 @@ def test_example_app_with_development_provider(page, check, live, tmp_path):
     assert page.inner_text("#api-status") == "200"
     assert "grace" in page.inner_text("#api-body").lower()
     check("03-profile")
-    # The browser holds a session id, never a token.
-    cookies = page.context.cookies()
+    # The browser holds a session id, never a token (the development
+    # provider's own sign-in cookie is scoped to its path).
+    cookies = [c for c in page.context.cookies() if c["path"] == "/"]
     assert [c["name"] for c in cookies] == ["session"]
     assert cookies[0]["httpOnly"] is True
     assert cookies[0]["sameSite"] == "Lax"

@@ -10,7 +10,7 @@ Paths, relative to the URL prefix:
 ``/token``                             token endpoint
 ``/userinfo``                          UserInfo endpoint
 ``/revoke``                            token revocation (:rfc:`7009`)
-``/logout``                            end-session endpoint
+``/logout``                            end-session endpoint (confirmation page)
 ``/api/me``                            demo API protected by a bearer token
 ``/favicon.ico``                       the icon (pages also carry it inline)
 =====================================  =========================================
@@ -28,7 +28,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from . import authorize, endpoints, metadata, resources
+from . import authorize, endpoints, logout, metadata, resources
 from .errors import OAuthError
 from .serving import remote_reason
 from .state import get_state
@@ -129,6 +129,6 @@ blueprint.add_url_rule("/authorize", "authorize", authorize.authorize, methods=[
 blueprint.add_url_rule("/token", "token", endpoints.token, methods=["POST"])
 blueprint.add_url_rule("/userinfo", "userinfo", resources.userinfo, methods=["GET", "POST"])
 blueprint.add_url_rule("/revoke", "revoke", endpoints.revoke, methods=["POST"])
-blueprint.add_url_rule("/logout", "logout", authorize.logout, methods=["GET", "POST"])
+blueprint.add_url_rule("/logout", "logout", logout.end_session, methods=["GET", "POST"])
 blueprint.add_url_rule("/api/me", "api_me", resources.api_me)
 blueprint.add_url_rule("/favicon.ico", "favicon", favicon)
