@@ -10,6 +10,11 @@
 //   idTokenClaims         bool, default false: put the scope claims (email, name, ...) into the
 //                         id_token too; by default they are only served by the userinfo endpoint
 //
+// Logout: RP-Initiated Logout (end_session_endpoint, with its confirmation page) and Back-Channel
+// Logout are on. A client registered with backchannel_logout_uri gets a logout token there when
+// its user signs out; with backchannel_logout_session_required: true, ID tokens and logout
+// tokens carry sid. Back-channel POSTs reach loopback addresses (the SSRF guard is dropped).
+//
 // Binds 127.0.0.1 only; the issuer is http://127.0.0.1:<port>. Prints exactly one line
 // "READY <issuer>" on stdout once listening. Exits when stdin closes or on SIGTERM/SIGINT.
 // Every client is validated before READY: invalid metadata exits with code 2 and the reason
@@ -21,7 +26,8 @@
 //
 // Test-only endpoints:
 //   GET  /__test/stats  -> {"grants": {"authorization_code": n, "refresh_token": n,
-//                           "client_credentials": n}, "revocations": n, "userinfo": n}
+//                           "client_credentials": n}, "revocations": n, "userinfo": n,
+//                           "backchannel": {"success": n, "error": n}}
 //   POST /__test/reset  -> zeroes the counters, answers with the zeroed stats
 
 import { createServer } from 'node:http';
@@ -50,6 +56,7 @@ function newStats() {
     grants: { authorization_code: 0, refresh_token: 0, client_credentials: 0 },
     revocations: 0,
     userinfo: 0,
+    backchannel: { success: 0, error: 0 },
   };
 }
 
@@ -109,6 +116,14 @@ server.listen(port, '127.0.0.1', async () => {
       introspection: { enabled: true },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      backchannelLogout: { enabled: true },
+    },
+    // Back-channel logout tokens go to the test app on loopback, which the
+    // default SSRF-guarded dispatcher refuses: plain fetch instead.
+    fetch(url, options) {
+      const { dispatcher, ...rest } = options;
+      return globalThis.fetch(url, rest);
     },
     pkce: { required: () => true },
     async issueRefreshToken(ctx, client) {
@@ -139,6 +154,15 @@ server.listen(port, '127.0.0.1', async () => {
     if (Object.hasOwn(stats.grants, grantType)) {
       stats.grants[grantType] += 1;
     }
+  });
+
+  provider.on('backchannel.success', () => {
+    stats.backchannel.success += 1;
+  });
+
+  provider.on('backchannel.error', (ctx, err) => {
+    stats.backchannel.error += 1;
+    console.error('oidc-provider backchannel.error', err.message);
   });
 
   provider.on('server_error', (ctx, err) => {
