@@ -26,8 +26,8 @@
 //
 // Test-only endpoints:
 //   GET  /__test/stats  -> {"grants": {"authorization_code": n, "refresh_token": n,
-//                           "client_credentials": n}, "revocations": n, "userinfo": n,
-//                           "backchannel": {"success": n, "error": n}}
+//                           "client_credentials": n}, "revocations": n, "userinfo": n}
+//   GET  /__test/backchannel -> {"success": n, "error": n}: logout tokens delivered, failed
 //   POST /__test/reset  -> zeroes the counters, answers with the zeroed stats
 
 import { createServer } from 'node:http';
@@ -56,8 +56,11 @@ function newStats() {
     grants: { authorization_code: 0, refresh_token: 0, client_credentials: 0 },
     revocations: 0,
     userinfo: 0,
-    backchannel: { success: 0, error: 0 },
   };
+}
+
+function newBackchannelStats() {
+  return { success: 0, error: 0 };
 }
 
 const config = parseConfig(process.argv);
@@ -68,6 +71,7 @@ const refreshTokenRotation = config.refreshTokenRotation ?? true;
 const idTokenClaims = config.idTokenClaims ?? false;
 
 let stats = newStats();
+let backchannelStats = newBackchannelStats();
 
 const server = createServer();
 
@@ -157,11 +161,11 @@ server.listen(port, '127.0.0.1', async () => {
   });
 
   provider.on('backchannel.success', () => {
-    stats.backchannel.success += 1;
+    backchannelStats.success += 1;
   });
 
   provider.on('backchannel.error', (ctx, err) => {
-    stats.backchannel.error += 1;
+    backchannelStats.error += 1;
     console.error('oidc-provider backchannel.error', err.message);
   });
 
@@ -175,8 +179,14 @@ server.listen(port, '127.0.0.1', async () => {
       ctx.body = stats;
       return;
     }
+    if (ctx.path === '/__test/backchannel' && ctx.method === 'GET') {
+      ctx.type = 'json';
+      ctx.body = backchannelStats;
+      return;
+    }
     if (ctx.path === '/__test/reset' && ctx.method === 'POST') {
       stats = newStats();
+      backchannelStats = newBackchannelStats();
       ctx.type = 'json';
       ctx.body = stats;
       return;
