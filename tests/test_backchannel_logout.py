@@ -10,17 +10,18 @@ before the answer; a bad one answers 400 and ends nothing.
 from __future__ import annotations
 
 import dataclasses
+import time
 import typing as t
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 import requests
-from flask import Flask
+from flask import Flask, current_app, session
 from flask_session.base import ServerSideSessionInterface
 
-from flask_oauth2login import logged_out
-from flask_oauth2login.logout_store import InterfaceLogoutStore
+from flask_oauth2login import OAuth2Login, logged_out
+from flask_oauth2login.logout_store import InterfaceLogoutStore, index_key
 from tests.conftest import http_session, rogue_entry
 from tests.support.redis_server import RedisServer, serve_redis
 from tests.support.rogue_idp import RogueProvider
@@ -122,8 +123,6 @@ def test_a_token_for_another_session_or_subject_ends_nothing(live, rogue, two_br
 
 def _bad_tokens(rogue: RogueProvider) -> dict[str, str]:
     now = rogue.make_logout_token
-    import time
-
     t0 = int(time.time())
     return {
         "with a nonce": now(sid="sid-a", nonce="n-1"),
@@ -246,8 +245,6 @@ def test_a_logout_of_this_app_takes_the_session_out_of_the_index(live, rogue, tw
     a, b = two_browsers
     assert a.post(live.url + "/logout", allow_redirects=False).status_code == 303
     store = live.app.extensions["oauth2login"].logout_store
-    from flask_oauth2login.logout_store import index_key
-
     assert store.members(index_key("rogue", rogue.issuer, "sid", "sid-a")) == []
     assert len(store.members(index_key("rogue", rogue.issuer, "sub", "user-123"))) == 1
     token = rogue.make_logout_token(sid=None)
@@ -304,13 +301,9 @@ class DictSessionInterface(ServerSideSessionInterface):
         self.data[store_id] = self.serializer.encode(session)
 
 
-def test_with_any_other_flask_session_backend(make_app, rogue, tmp_path):
+def test_with_any_other_flask_session_backend(rogue, tmp_path):
     app = Flask("otherstore", instance_path=str(tmp_path))
     app.session_interface = DictSessionInterface(app)
-    built = make_app.__wrapped__ if hasattr(make_app, "__wrapped__") else None
-    assert built is None
-    from flask_oauth2login import OAuth2Login
-
     app.config.update(
         SECRET_KEY="test-secret", TESTING=True, OAUTH2LOGIN_PROVIDERS={"rogue": rogue_entry(rogue)}
     )
@@ -331,3 +324,19 @@ def test_with_any_other_flask_session_backend(make_app, rogue, tmp_path):
         assert user_of(live, a) is not None
         assert user_of(live, b) is None
         assert rogue.send_logout_token(live.backchannel, token).status_code == 400
+
+
+def test_a_session_whose_id_the_app_regenerates_stays_filed(live, rogue):
+    @live.app.post("/_test/regenerate")
+    def regenerate() -> str:
+        current_app.session_interface.regenerate(session._get_current_object())
+        return "ok"
+
+    browser = browser_login(live, rogue, "sid-a")
+    old = browser.cookies["session"]
+    assert browser.post(live.url + "/_test/regenerate", timeout=10).status_code == 200
+    assert browser.cookies["session"] != old
+    assert user_of(live, browser) is not None
+    token = rogue.make_logout_token(sid="sid-a")
+    assert rogue.send_logout_token(live.backchannel, token).status_code == 200
+    assert user_of(live, browser) is None

@@ -76,9 +76,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Deploymen
             def index() -> t.Any:
                 user = oauth.user
                 token = oauth.token("op")
-                return jsonify(
-                    user=user.to_dict() if user else None, sid=(token or {}).get("sid")
-                )
+                return jsonify(user=user.to_dict() if user else None, sid=(token or {}).get("sid"))
 
             late.app = app
             yield Deployment(app, url, provider)

@@ -10,6 +10,7 @@ from flask import Flask
 from ..state import EXTENSION_KEY, AppState
 from .cookies import check_cookies
 from .keys import check_discovery
+from .logout import check_logout
 from .redirects import RedirectURI, check_redirect_uri, redirect_uri
 from .report import ERROR, INFO, Report
 from .secret import check_secret_key
@@ -61,7 +62,7 @@ def check_provider(
     *,
     network: bool = True,
 ) -> None:
-    """Check one provider: its redirect URI, discovery and keys."""
+    """Check one provider: its redirect URI, discovery and keys, and logout."""
     state: AppState = app.extensions[EXTENSION_KEY]
     client = state.clients[name]
     topic = f"provider {name!r} ({client.config.title})"
@@ -70,3 +71,4 @@ def check_provider(
         check_discovery(app, client, report, topic)
     else:
         report.add(INFO, topic, "discovery and keys not checked (--offline).")
+    check_logout(app, client, report, topic, network=network)
