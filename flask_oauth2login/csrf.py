@@ -34,7 +34,7 @@ from flask import current_app, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
 from .responses import protect, wants_json
-from .state import get_state
+from .state import EXTENSION_KEY
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +95,9 @@ def refused_response() -> Response:
 def _this_site() -> set[str]:
     """The origins of this site: the request's own, and the external URL's."""
     origins = {_normalize(request.host_url)}
-    external = get_state().settings.external_url
-    if external:
-        origins.add(_normalize(external))
+    state = current_app.extensions.get(EXTENSION_KEY)  # views of an app without it too
+    if state is not None and state.settings.external_url:
+        origins.add(_normalize(state.settings.external_url))
     return origins
 
 

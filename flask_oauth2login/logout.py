@@ -187,12 +187,20 @@ def file_login(state: AppState) -> None:
 
 
 def unfile_session(state: AppState) -> None:
-    """Take the current session out of the logout index (it is ending)."""
+    """Take the current session out of the logout index (it is ending).
+
+    Best effort: an entry left behind points to a session that no longer
+    exists, which a later logout skips, and expires.
+    """
     keys = filed_keys(session)
     store_id = (session.get(FILED_KEY) or {}).get("store_id")
     store_id = store_id or store_id_of(current_app.session_interface, session)
-    if keys and store_id:
+    if not keys or not store_id:
+        return
+    try:
         state.logout_store.discard(keys, store_id)
+    except SessionStoreUnavailable:
+        log.warning("Could not take an ending session out of the logout index.")
 
 
 # -- back-channel and front-channel logout --------------------------------------
