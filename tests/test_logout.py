@@ -259,3 +259,22 @@ def test_a_receiver_written_before_reason_keeps_working(app, client, rogue):
     with logged_out.connected_to(old_receiver, app):
         assert client.post("/logout").status_code == 303
     assert seen == ["rogue"]
+
+
+def test_a_refresh_keeps_the_hint_and_the_session_id_for_logging_out(rp_app, rogue):
+    rogue.behaviour.id_token_claims = {"sid": "op-session"}
+    client = rp_app.test_client()
+    log_in(client, rogue)
+    first = stored_tokens(client)["rogue"]
+    assert first["sid"] == "op-session"
+    with client.session_transaction() as sess:
+        tokens = dict(sess[TOKENS_KEY])
+        tokens["rogue"] = {**tokens["rogue"], "expires_at": 0}  # as time would
+        sess[TOKENS_KEY] = tokens
+    rogue.behaviour.token_overrides = {"id_token": None}  # a refresh answer without one
+    assert client.get("/api/rogue").get_json()["status"] == 200
+    refreshed = stored_tokens(client)["rogue"]
+    assert refreshed["access_token"] != first["access_token"]
+    assert (refreshed["id_token"], refreshed["sid"]) == (first["id_token"], "op-session")
+    location = client.post("/logout").headers["Location"]
+    assert query(location)["id_token_hint"] == first["id_token"]
