@@ -167,20 +167,14 @@ def _log_out_at_provider(
     title = state.clients[provider].config.title
     try:
         url = logout.end_session_url(state, provider, token, next_url)
+        problem = "offers no way to log out from here"
     except ProviderError as exc:
         log.warning("Could not log out at %s: %s", provider, exc.message)
-        url, message = (
-            None,
-            (
-                f"{title} could not be reached, so you may still be logged in there. "
-                "On a shared computer, log out on its own site too."
-            ),
-        )
-    else:
-        message = (
-            f"{title} offers no way to log out from here, so you may still be logged in "
-            "there. On a shared computer, log out on its own site too."
-        )
+        url, problem = None, "could not be reached"
+    message = (
+        f"{title} {problem}, so you may still be logged in there. "
+        "On a shared computer, log out on its own site too."
+    )
     if wants_json():
         return protect(jsonify(end_session_url=url, message=None if url else message))
     if url is not None:
