@@ -3,8 +3,10 @@
 Run it with ``flask --app example_app run --debug``. With no configuration
 it logs in against the built-in development identity provider (mounted at
 ``/_devidp``, debug mode only) and keeps sessions in a file-system store
-under ``instance/``. Real providers appear when their credentials are in the
-environment, e.g. ``OAUTH2LOGIN_GITHUB_CLIENT_ID`` and
+under ``instance/``. It shows logging out everywhere too: "Sign out" ends
+the app's session, then the provider's; signing out at the provider alone
+ends the app's session by back-channel logout. Real providers appear when
+their credentials are in the environment, e.g. ``OAUTH2LOGIN_GITHUB_CLIENT_ID`` and
 ``OAUTH2LOGIN_GITHUB_CLIENT_SECRET``. Started by the ``flask`` command with
 no provider at all, it says so in two lines instead of a traceback.
 
@@ -45,6 +47,16 @@ EXTRA_PERMISSIONS: dict[str, tuple[str, str | None]] = {
         "https://www.googleapis.com/auth/drive.metadata.readonly",
         "https://www.googleapis.com/drive/v3/files?pageSize=5",
     ),
+}
+
+#: The development provider's client: any loopback redirect URI, and
+#: logout tokens sent to this app's back-channel logout route.
+DEV_CLIENTS = {
+    "dev-client": {
+        "client_secret": "dev-secret",
+        "redirect_uris": None,
+        "backchannel_logout_uri": "/backchannel-logout/dev",
+    }
 }
 
 #: What to do when no provider is configured.
@@ -89,6 +101,7 @@ def create_app(
         if app.debug or app.testing:
             from flask_oauth2login.devidp import DevIdentityProvider
 
+            app.config.setdefault("OAUTH2LOGIN_DEVIDP_CLIENTS", DEV_CLIENTS)
             DevIdentityProvider(app)
         oauth.init_app(app)
     except ConfigurationError as exc:
@@ -155,6 +168,19 @@ def _register_views(app: Flask) -> None:
         response.cache_control.public = True
         response.cache_control.max_age = 86400
         return response
+
+    @app.context_processor
+    def logout_links() -> dict[str, t.Any]:
+        user = oauth.user
+        if user is None:
+            return {}
+        config = app.extensions["oauth2login"].clients[user["provider"]].config
+        # Signing out at the development provider alone: it tells this app.
+        dev = config.preset.name == "devidp" and "oauth2login_devidp" in app.blueprints
+        return {
+            "logout_at_provider": config.logout_at_provider,
+            "provider_logout_url": url_for("oauth2login_devidp.logout") if dev else None,
+        }
 
     @app.get("/")
     def index() -> str:

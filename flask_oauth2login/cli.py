@@ -72,7 +72,7 @@ def _parse_registered(values: t.Sequence[str], names: t.Sequence[str]) -> dict[s
 def check_command(
     redirect_uris: tuple[str, ...], processes: int | None, offline: bool, strict: bool
 ) -> None:
-    """Check providers, redirect URIs, the session store and cookie settings."""
+    """Check providers, redirect and logout URIs, the session store and cookie settings."""
     # Imported here, not with the module: serving requests never loads the checks.
     from . import diagnostics
 

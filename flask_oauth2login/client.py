@@ -45,7 +45,13 @@ from .errors import (
     ProviderUnavailable,
     RefreshError,
 )
-from .oidc import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, KeyCache, validate_id_token
+from .oidc import (
+    ASYMMETRIC_ALGORITHMS,
+    HMAC_ALGORITHMS,
+    KeyCache,
+    validate_id_token,
+    validate_logout_token,
+)
 
 _WELL_KNOWN = "/.well-known/openid-configuration"
 
@@ -83,6 +89,17 @@ class Endpoints:
     require_par: bool = False
     #: The algorithms the provider accepts for client assertions (may be empty).
     client_auth_algorithms: tuple[str, ...] = ()
+    #: OpenID Connect RP-Initiated Logout 1.0: where to send the browser to
+    #: log out at the provider.
+    end_session_url: str | None = None
+    #: OpenID Connect Back-Channel Logout 1.0: the provider sends logout
+    #: tokens (``backchannel_logout_supported``), with ``sid``
+    #: (``backchannel_logout_session_supported``).
+    backchannel_logout: bool = False
+    backchannel_logout_session: bool = False
+    #: OpenID Connect Front-Channel Logout 1.0, with ``iss`` and ``sid``
+    #: (``frontchannel_logout_supported`` and ``..._session_supported``).
+    frontchannel_logout_session: bool = False
 
 
 class ProviderClient:
@@ -214,6 +231,11 @@ class ProviderClient:
             client_auth_algorithms=_strings(
                 metadata.get("token_endpoint_auth_signing_alg_values_supported")
             ),
+            end_session_url=pick(None, "end_session_endpoint"),
+            backchannel_logout=metadata.get("backchannel_logout_supported") is True,
+            backchannel_logout_session=metadata.get("backchannel_logout_session_supported") is True,
+            frontchannel_logout_session=metadata.get("frontchannel_logout_supported") is True
+            and metadata.get("frontchannel_logout_session_supported") is True,
         )
 
     def _algorithms(self, metadata: t.Mapping[str, t.Any]) -> tuple[str, ...]:
@@ -518,24 +540,33 @@ class ProviderClient:
         self, endpoints: Endpoints, id_token: str, *, leeway: float, **checks: t.Any
     ) -> dict[str, t.Any]:
         """Validate an ID token of this provider; see :func:`.oidc.validate_id_token`."""
+        return validate_id_token(id_token, **self._token_checks(endpoints, leeway), **checks)
+
+    def check_logout_token(
+        self, endpoints: Endpoints, logout_token: str, *, leeway: float
+    ) -> dict[str, t.Any]:
+        """Validate a logout token of this provider, with the rules of its ID
+        tokens; see :func:`.oidc.validate_logout_token`."""
+        return validate_logout_token(logout_token, **self._token_checks(endpoints, leeway))
+
+    def _token_checks(self, endpoints: Endpoints, leeway: float) -> dict[str, t.Any]:
+        """What the tokens this provider signs are checked against."""
         if endpoints.issuer is None:
             raise InvalidToken(
-                "No issuer is known to check the ID token against.", provider=self.name
+                "No issuer is known to check the provider's tokens against.", provider=self.name
             )
         needs_keys = any(a not in HMAC_ALGORITHMS for a in endpoints.id_token_algorithms)
-        return validate_id_token(
-            id_token,
-            client_id=self.config.client_id,
-            trusted_audiences=self.config.trusted_audiences,
-            client_secret=self.config.client_secret,
-            provider=self.name,
-            issuer=endpoints.issuer,
-            algorithms=endpoints.id_token_algorithms,
-            keys=self.keys(endpoints) if needs_keys else None,
-            leeway=leeway,
-            issuer_matches=getattr(self.config.preset, "issuer_matches", None),
-            **checks,
-        )
+        return {
+            "client_id": self.config.client_id,
+            "trusted_audiences": self.config.trusted_audiences,
+            "client_secret": self.config.client_secret,
+            "provider": self.name,
+            "issuer": endpoints.issuer,
+            "algorithms": endpoints.id_token_algorithms,
+            "keys": self.keys(endpoints) if needs_keys else None,
+            "leeway": leeway,
+            "issuer_matches": getattr(self.config.preset, "issuer_matches", None),
+        }
 
     def api_session(self, source: TokenSource, base_url: str = "") -> OAuth2Session:
         """A session calling this provider's API with the tokens *source* gives.

@@ -40,7 +40,7 @@ import typing as t
 
 from flask import g, has_app_context, session
 
-from . import flow, tokens
+from . import flow, logout, tokens
 from .errors import InvalidState, OAuth2LoginError
 from .sessions import regenerate
 from .signals import current_sender, logged_in, logged_out
@@ -143,9 +143,11 @@ def commit(
                 tokens.restore(before)
                 raise
             for name in ended_names:
-                logged_out.send(app, provider=name)
+                logged_out.send(app, provider=name, reason="replaced")
     finally:
         delattr(g, _G_COMMIT)
+    # Under its new id: where a back-channel logout will look for it.
+    logout.file_login(state)
     log.info("Logged in %s:%s (%s).", provider, user["sub"], kind)
     if hooks:
         logged_in.send(app, provider=provider, user=user, token=token)

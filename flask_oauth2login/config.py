@@ -126,6 +126,9 @@ class ProviderConfig:
     #: Scopes a login link may ask for besides ``scope`` (``GET
     #: /login/<name>?scope=...``, ``@login_required(name, scope=...)``).
     allowed_scopes: tuple[str, ...] = ()
+    #: Whether ``POST /logout`` also logs out at the provider (OpenID Connect
+    #: RP-Initiated Logout 1.0) when it has an ``end_session_endpoint``.
+    logout_at_provider: bool = False
     #: Preset-specific options (``tenant``, ``team_id``, ...).
     options: t.Mapping[str, t.Any] = field(default_factory=dict)
     #: ``private_key_jwt``: the app's private key, loaded (never shown).
@@ -769,6 +772,7 @@ _SETTINGS: dict[str, _Setting] = {
     "pushed_authorization_requests": _Setting(lambda preset, name: "auto", _par),
     "dpop": _Setting(lambda preset, name: False, _flag),
     "allowed_scopes": _Setting(lambda preset, name: (), _scope_tokens),
+    "logout_at_provider": _Setting(_preset("logout_at_provider"), _flag),
 }
 
 #: Keys every provider entry may carry.

@@ -13,6 +13,7 @@ from .config import Settings, load_settings
 from .coordination import for_session_interface
 from .decorators import handle_not_logged_in
 from .errors import ConfigurationError, LoginError, NotLoggedInError
+from .logout_store import for_session_interface as logout_store_for
 from .providers import Preset, PresetRegistry
 from .sessions import setup_session
 from .state import EXTENSION_KEY, AppState, LoginHook, get_state
@@ -63,6 +64,7 @@ class OAuth2Login:
             settings=settings,
             clients=clients,
             coordinator=for_session_interface(interface),
+            logout_store=logout_store_for(t.cast(t.Any, interface)),
             login_hooks=self._login_hooks,
         )
         app.register_blueprint(create_blueprint(settings.url_prefix))

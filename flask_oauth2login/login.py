@@ -313,6 +313,8 @@ def complete(state: AppState, provider: str, params: t.Mapping[str, str]) -> Com
     token["sub"] = user["sub"]
     asked = login.get("scope", client.config.scope)
     token["scope"] = " ".join(client.config.preset.granted_scope(token.get("scope"), asked))
+    if isinstance(claims.get("sid"), str) and claims["sid"]:
+        token["sid"] = claims["sid"]  # the provider's session, for logging out by back-channel
     return Completed(user, token, login["next"], login)
 
 

@@ -1,9 +1,10 @@
-"""OpenID Connect: the signing-key cache and ID token validation.
+"""OpenID Connect: the signing-key cache, and ID token and logout token validation.
 
 ID tokens are checked as OpenID Connect Core 1.0 §3.1.3.7 asks of a client:
 signature with a key of the issuer (algorithm from an allow-list, never from
 the token), ``iss``, ``aud``/``azp``, ``exp``, ``iat``, ``sub``, ``nonce`` and
-``at_hash``.
+``at_hash``. Logout tokens (OpenID Connect Back-Channel Logout 1.0 §2.6) go
+through the same signature, issuer, audience and time checks, then their own.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ class KeyCache:
                 refetch.set()
         if key is None:
             raise InvalidToken(
-                f"The ID token was signed with a key the provider does not publish (kid={kid!r}).",
+                f"The token was signed with a key the provider does not publish (kid={kid!r}).",
                 provider=self._provider,
             )
         return key
@@ -195,55 +196,20 @@ def validate_id_token(
         issuer; decides whether the claims' ``iss`` is acceptable.
     :raises InvalidToken: if any check fails.
     """
-    try:
-        header = jwt.get_unverified_header(id_token)
-    except jwt.PyJWTError:
-        raise InvalidToken("The ID token is not a well-formed JWT.", provider=provider) from None
-
-    alg = header.get("alg")
-    if not isinstance(alg, str) or alg not in algorithms:
-        raise InvalidToken(
-            f"The ID token is signed with {alg!r}, which is not an allowed algorithm "
-            f"({', '.join(algorithms)}).",
-            provider=provider,
-        )
-    if "crit" in header:
-        raise InvalidToken(
-            "The ID token has critical header extensions this client does not understand.",
-            provider=provider,
-        )
-
-    if alg in HMAC_ALGORITHMS:
-        key: t.Any = (client_secret or "").encode()
-    elif keys is not None:
-        kid = header.get("kid")
-        key = keys.get(kid if isinstance(kid, str) else None, alg).key
-    else:
-        raise InvalidToken("No signing keys are known for this provider.", provider=provider)
-
-    try:
-        claims = jwt.decode(
-            id_token,
-            key,
-            algorithms=[alg],
-            leeway=leeway,
-            options={
-                "require": ["iss", "sub", "aud", "exp", "iat"],
-                "verify_aud": False,
-                "verify_iss": False,
-            },
-        )
-    except jwt.PyJWTError as exc:
-        raise InvalidToken(f"The ID token did not validate: {exc}.", provider=provider) from None
-    except (TypeError, ValueError):  # a key PyJWT cannot use with this algorithm
-        raise InvalidToken(
-            "The ID token's signature could not be checked with the provider's key.",
-            provider=provider,
-        ) from None
-
-    _check_issuer(claims, issuer, provider, issuer_matches)
-    _check_audience(claims, client_id, trusted_audiences, provider)
-    _check_times(claims, leeway, issued_after, provider)
+    what = "ID token"
+    claims, alg = _verified_claims(
+        id_token,
+        what=what,
+        required=("iss", "sub", "aud", "exp", "iat"),
+        algorithms=algorithms,
+        keys=keys,
+        leeway=leeway,
+        client_secret=client_secret,
+        provider=provider,
+    )
+    _check_issuer(claims, issuer, provider, issuer_matches, what)
+    _check_audience(claims, client_id, trusted_audiences, provider, what, azp=True)
+    _check_times(claims, leeway, issued_after, provider, what)
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise InvalidToken("The ID token names no subject (sub).", provider=provider)
     if nonce is not None and not hmac.compare_digest(str(claims.get("nonce", "")), nonce):
@@ -259,6 +225,156 @@ def validate_id_token(
                 provider=provider,
             )
     return claims
+
+
+#: The event a logout token carries (OpenID Connect Back-Channel Logout 1.0 §2.4).
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+#: ``typ`` header values a logout token may carry (compared case-insensitively):
+#: the explicit type, or a plain JWT of providers that do not type theirs.
+LOGOUT_TOKEN_TYPES = ("logout+jwt", "application/logout+jwt", "jwt")
+#: Seconds after its ``iat`` a logout token is still accepted, whatever its
+#: ``exp`` says: its ``jti`` is remembered at least that long.
+MAX_LOGOUT_TOKEN_AGE = 600
+
+
+def validate_logout_token(
+    logout_token: str,
+    *,
+    client_id: str,
+    issuer: str,
+    algorithms: t.Sequence[str],
+    keys: KeyCache | None,
+    leeway: float,
+    trusted_audiences: t.Collection[str] = (),
+    client_secret: str | None = None,
+    provider: str | None = None,
+    issuer_matches: t.Callable[[str, t.Mapping[str, t.Any]], bool] | None = None,
+) -> dict[str, t.Any]:
+    """Check a logout token (OpenID Connect Back-Channel Logout 1.0 §2.6)
+    and return its claims.
+
+    The signature follows the ID token rules (algorithm from the allow-list,
+    a key of the issuer, no ``none``, no unknown ``crit``); ``iss`` exact,
+    ``aud`` naming the client, ``iat`` sane and at most
+    :data:`MAX_LOGOUT_TOKEN_AGE` seconds old, ``exp`` in the future when
+    present, a ``jti``, the back-channel logout event, ``sid`` or ``sub``,
+    and no ``nonce`` (so an ID token never passes for a logout token). A
+    ``typ`` header, when present, is ``logout+jwt`` (or ``JWT``, which some
+    providers send). The ``jti`` is checked against replays by the caller,
+    which has the store. The parameters are those of :func:`validate_id_token`.
+
+    :raises InvalidToken: if any check fails.
+    """
+    what = "logout token"
+    _check_typ(logout_token, provider)
+    claims, _ = _verified_claims(
+        logout_token,
+        what=what,
+        required=("iss", "aud", "iat", "jti"),
+        algorithms=algorithms,
+        keys=keys,
+        leeway=leeway,
+        client_secret=client_secret,
+        provider=provider,
+    )
+    _check_issuer(claims, issuer, provider, issuer_matches, what)
+    _check_audience(claims, client_id, trusted_audiences, provider, what, azp=False)
+    _check_times(claims, leeway, None, provider, what)
+    if claims["iat"] < time.time() - MAX_LOGOUT_TOKEN_AGE - leeway:
+        raise InvalidToken("The logout token is too old (iat).", provider=provider)
+    if "nonce" in claims:
+        raise InvalidToken(
+            "The logout token carries a nonce, as only ID tokens do: refused.", provider=provider
+        )
+    events = claims.get("events")
+    if not isinstance(events, dict) or not isinstance(events.get(BACKCHANNEL_LOGOUT_EVENT), dict):
+        raise InvalidToken(
+            "The logout token does not carry the back-channel logout event (events).",
+            provider=provider,
+        )
+    if not isinstance(claims["jti"], str) or not claims["jti"]:
+        raise InvalidToken("The logout token has no usable identifier (jti).", provider=provider)
+    present = [name for name in ("sid", "sub") if name in claims]
+    if not present or any(not isinstance(claims[n], str) or not claims[n] for n in present):
+        raise InvalidToken(
+            "The logout token names neither a session (sid) nor a subject (sub).",
+            provider=provider,
+        )
+    return claims
+
+
+def _check_typ(token: str, provider: str | None) -> None:
+    try:
+        typ = jwt.get_unverified_header(token).get("typ")
+    except jwt.PyJWTError:
+        return  # refused as malformed by the signature check
+    if typ is None:
+        return
+    if not isinstance(typ, str) or typ.lower() not in LOGOUT_TOKEN_TYPES:
+        raise InvalidToken(
+            f"The logout token's type (typ) is {typ!r}, not 'logout+jwt'.", provider=provider
+        )
+
+
+def _verified_claims(
+    token: str,
+    *,
+    what: str,
+    required: t.Sequence[str],
+    algorithms: t.Sequence[str],
+    keys: KeyCache | None,
+    leeway: float,
+    client_secret: str | None,
+    provider: str | None,
+) -> tuple[dict[str, t.Any], str]:
+    """The claims of *token* once its signature is checked, and its algorithm.
+
+    The algorithm must be in *algorithms* (never taken from the token on
+    trust), HMAC is keyed with the client secret only, the key comes from
+    the issuer's key set, and unknown critical headers are refused.
+    """
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise InvalidToken(f"The {what} is not a well-formed JWT.", provider=provider) from None
+
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in algorithms:
+        raise InvalidToken(
+            f"The {what} is signed with {alg!r}, which is not an allowed algorithm "
+            f"({', '.join(algorithms)}).",
+            provider=provider,
+        )
+    if "crit" in header:
+        raise InvalidToken(
+            f"The {what} has critical header extensions this client does not understand.",
+            provider=provider,
+        )
+
+    if alg in HMAC_ALGORITHMS:
+        key: t.Any = (client_secret or "").encode()
+    elif keys is not None:
+        kid = header.get("kid")
+        key = keys.get(kid if isinstance(kid, str) else None, alg).key
+    else:
+        raise InvalidToken("No signing keys are known for this provider.", provider=provider)
+
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[alg],
+            leeway=leeway,
+            options={"require": list(required), "verify_aud": False, "verify_iss": False},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"The {what} did not validate: {exc}.", provider=provider) from None
+    except (TypeError, ValueError):  # a key PyJWT cannot use with this algorithm
+        raise InvalidToken(
+            f"The {what}'s signature could not be checked with the provider's key.",
+            provider=provider,
+        ) from None
+    return claims, alg
 
 
 def token_hash(value: str, alg: str) -> str:
@@ -277,11 +393,12 @@ def _check_issuer(
     issuer: str,
     provider: str | None,
     issuer_matches: t.Callable[[str, t.Mapping[str, t.Any]], bool] | None,
+    what: str = "ID token",
 ) -> None:
     ok = issuer_matches(issuer, claims) if issuer_matches else claims.get("iss") == issuer
     if not ok:
         raise InvalidToken(
-            f"The ID token was issued by {claims.get('iss')!r}, not by {issuer!r}.",
+            f"The {what} was issued by {claims.get('iss')!r}, not by {issuer!r}.",
             provider=provider,
         )
 
@@ -291,6 +408,9 @@ def _check_audience(
     client_id: str,
     trusted_audiences: t.Collection[str],
     provider: str | None,
+    what: str = "ID token",
+    *,
+    azp: bool = True,
 ) -> None:
     aud = claims.get("aud")
     audiences = [aud] if isinstance(aud, str) else aud
@@ -299,15 +419,17 @@ def _check_audience(
         or not all(isinstance(a, str) for a in audiences)
         or client_id not in audiences
     ):
-        raise InvalidToken("The ID token is not meant for this client (aud).", provider=provider)
+        raise InvalidToken(f"The {what} is not meant for this client (aud).", provider=provider)
     trusted = {client_id, *trusted_audiences}
     if any(a not in trusted for a in audiences):
         raise InvalidToken(
-            "The ID token is also meant for audiences this client does not trust (aud).",
+            f"The {what} is also meant for audiences this client does not trust (aud).",
             provider=provider,
         )
-    azp = claims.get("azp")
-    if (len(audiences) > 1 or azp is not None) and azp != client_id:
+    if not azp:
+        return
+    party = claims.get("azp")
+    if (len(audiences) > 1 or party is not None) and party != client_id:
         raise InvalidToken("The ID token was issued to another party (azp).", provider=provider)
 
 
@@ -316,12 +438,13 @@ def _check_times(
     leeway: float,
     issued_after: float | None,
     provider: str | None,
+    what: str = "ID token",
 ) -> None:
     iat = claims.get("iat")
     if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
-        raise InvalidToken("The ID token's issue time (iat) is not a number.", provider=provider)
+        raise InvalidToken(f"The {what}'s issue time (iat) is not a number.", provider=provider)
     if iat > time.time() + leeway:  # not left to the JWT library's defaults
-        raise InvalidToken("The ID token was issued in the future (iat).", provider=provider)
+        raise InvalidToken(f"The {what} was issued in the future (iat).", provider=provider)
     if issued_after is not None and iat < issued_after - leeway:
         raise InvalidToken(
             "The ID token was issued before this login started (iat).", provider=provider

@@ -146,6 +146,10 @@ class GuardedSessionInterface(ServerSideSessionInterface):
     store_errors: tuple[type[BaseException], ...] = (OSError,)
     #: How long a session holding only pending logins is kept.
     pending_lifetime: timedelta = timedelta(minutes=10)
+    #: Called before each write of a session with the session, its store id
+    #: and lifetime: keeps the logout index in step with the session's id
+    #: and life (see :mod:`.logout_store`).
+    before_write: t.Callable[[t.Any, str, timedelta], None] | None = None
 
     def end(self, session: t.Any) -> None:
         """Mark the stored session *session* came from as ended, delete it,
@@ -169,6 +173,14 @@ class GuardedSessionInterface(ServerSideSessionInterface):
         mark = self.session_class({"ended": True}, sid="")
         super()._upsert_session(timedelta(seconds=ENDED_MARK_TTL), mark, _ended_id(store_id))
         self._delete_session(store_id)
+
+    def put_record(self, key: str, data: dict[str, t.Any], lifetime: timedelta) -> None:
+        """Store *data* under *key* for *lifetime*, as the store keeps a session."""
+        super()._upsert_session(lifetime, self.session_class(data, sid=""), key)
+
+    def get_record(self, key: str) -> dict[str, t.Any] | None:
+        """What :meth:`put_record` stored under *key* (or a stored session), if any."""
+        return self._retrieve_session_data(key)  # type: ignore[no-any-return]
 
     def is_ended(self, store_id: str) -> bool:
         """Whether the stored session *store_id* was ended (within the last hour)."""
@@ -204,7 +216,7 @@ class GuardedSessionInterface(ServerSideSessionInterface):
             super().save_session(app, session, response)
         except _SessionEnded:
             pass  # ended by a concurrent request (logout): leave it ended
-        except self.store_errors as exc:
+        except self.store_errors + (SessionStoreUnavailable,) as exc:
             log.warning("Could not save the session (%s); answering 503.", type(exc).__name__)
             _become(response, unavailable_response(SessionStoreUnavailable(_OUTAGE_MESSAGE)))
 
@@ -231,6 +243,8 @@ class GuardedSessionInterface(ServerSideSessionInterface):
         if _holds_only_pending(session):
             # A visitor who is not logged in: kept only while a login may run.
             session_lifetime = min(session_lifetime, self.pending_lifetime)
+        if self.before_write is not None:
+            self.before_write(session, store_id, session_lifetime)
         super()._upsert_session(session_lifetime, session, store_id)
         if from_store and self.is_ended(store_id):
             # Ended (logged out) while this request ran, after the read above:

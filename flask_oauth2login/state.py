@@ -11,6 +11,7 @@ from .client import Endpoints, ProviderClient
 from .config import Settings
 from .coordination import Coordinator
 from .errors import ConfigurationError
+from .logout_store import LogoutStore
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .user import User
@@ -32,6 +33,8 @@ class AppState:
     settings: Settings
     clients: dict[str, ProviderClient]
     coordinator: Coordinator
+    #: The logout index and the logout tokens seen (see :mod:`.logout_store`).
+    logout_store: LogoutStore
     login_hooks: list[LoginHook] = field(default_factory=list)
     #: Client credentials token caches, by provider (see :mod:`.app_tokens`).
     app_token_caches: dict[str, t.Any] = field(default_factory=dict)

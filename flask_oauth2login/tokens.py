@@ -222,7 +222,9 @@ def _refresh_at_provider(state: AppState, provider: str, stale: t.Mapping[str, t
         token = client.refresh(endpoints, stale["refresh_token"])
         if token.get("id_token"):
             _check_same_identity(state, provider, stale, token)
-        for key in ("iss", "sub"):  # the identity the token was issued for
+        elif stale.get("id_token"):  # still the hint for logging out at the provider
+            token["id_token"] = stale["id_token"]
+        for key in ("iss", "sub", "sid"):  # the identity (and session) it was issued for
             if key in stale:
                 token[key] = stale[key]
         # The granted scope: as the provider says, else as it was (RFC 6749 §5.1).

@@ -1,17 +1,20 @@
 """The blueprint: ``/login``, ``/login/<provider>``, ``/callback/<provider>``,
-``/connect``, ``/logout``.
+``/connect``, ``/logout``, and the logout routes the provider calls back:
+``/logout/callback/<provider>``, ``/backchannel-logout/<provider>`` and
+``/frontchannel-logout/<provider>``.
 
-The views are thin: the protocol is in :mod:`.login`, where a login goes
-(fresh, update, connect, or ask first) in :mod:`.commit`, storage in
-:mod:`.tokens`, where a request comes from in :mod:`.csrf`. Every failed
-login ends on an error page (or a JSON error) with a 4xx or 5xx status,
-never an unhandled exception.
+The views are thin: the protocol is in :mod:`.login` and :mod:`.logout`,
+where a login goes (fresh, update, connect, or ask first) in :mod:`.commit`,
+storage in :mod:`.tokens`. Every failed login ends on an error page (or a
+JSON error) with a 4xx or 5xx status, never an unhandled exception. Routes
+that change something refuse cross-origin requests (:mod:`.csrf`).
 """
 
 from __future__ import annotations
 
 import logging
 import typing as t
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -25,18 +28,21 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from . import commit, csrf, flow, login, tokens
+from . import commit, csrf, flow, login, logout, tokens
+from .csrf import same_origin_only
 from .errors import (
     CrossOriginRequest,
     InvalidLoginRequest,
     InvalidState,
+    InvalidToken,
     LoginError,
-    OAuth2LoginError,
+    ProviderError,
     SessionStoreUnavailable,
     UnknownProvider,
 )
 from .hints import diagnose_missing_login
 from .responses import protect, wants_json
+from .sessions import RETRY_AFTER
 from .sessions import end as end_session
 from .signals import current_sender, logged_out, login_failed
 from .state import AppState, get_state
@@ -58,8 +64,16 @@ def create_blueprint(url_prefix: str) -> Blueprint:
     bp.add_url_rule("/callback/<provider>", "callback", callback, methods=["GET", "POST"])
     bp.add_url_rule("/connect", "connect", connect_page, methods=["GET"])
     bp.add_url_rule("/connect", "connect_answer", connect_answer, methods=["POST"])
-    bp.add_url_rule("/logout", "logout", logout, methods=["POST"])
+    bp.add_url_rule("/logout", "logout", same_origin_only(log_out), methods=["POST"])
     bp.add_url_rule("/logout", "logout_page", logout_page, methods=["GET"])
+    bp.add_url_rule("/logout/callback/<provider>", "logout_callback", logout_callback)
+    bp.add_url_rule(
+        "/backchannel-logout/<provider>",
+        "backchannel_logout",
+        backchannel_logout,
+        methods=["POST"],
+    )
+    bp.add_url_rule("/frontchannel-logout/<provider>", "frontchannel_logout", frontchannel_logout)
     return bp
 
 
@@ -218,28 +232,137 @@ def connect_answer() -> t.Any:
     return protect(response)
 
 
-def logout() -> t.Any:
-    """End the session, then revoke its tokens at the provider where it can.
+def log_out() -> t.Any:
+    """``POST /logout``: end the session, revoke its tokens at the provider
+    where it can, and with ``logout_at_provider`` log out there too.
 
     The session ends first, for every request and process (a request still
     running cannot bring the login back), so a slow or failing provider
-    never keeps anyone logged in.
+    never keeps anyone logged in. With several logins in the session, the
+    browser goes on to the provider of the most recent one.
     """
     state = get_state()
     held = dict(session.get(tokens.TOKENS_KEY, {}))
+    last = tokens.get_user()
+    logout.unfile_session(state)
     forgotten = tokens.forget()
     app = current_sender()
     for provider in forgotten:
-        logged_out.send(app, provider=provider)
+        logged_out.send(app, provider=provider, reason="logout")
     session.clear()
     end_session()
     for provider, token in held.items():
-        _revoke(state, provider, token)
+        commit.revoke_token(state, provider, token)
     target = request.form.get("next") or request.args.get("next")
     next_url = flow.safe_next(target, state.settings.logout_redirect_url)
+    # Several logins: the provider of the most recent one (the user's).
+    latest = last["provider"] if last is not None else None
+    if latest in state.clients and state.clients[latest].config.logout_at_provider:
+        return _log_out_at_provider(state, latest, held.get(latest), next_url)
     if wants_json():
         return protect(current_app.response_class(status=204))
     return protect(redirect(next_url, 303))
+
+
+def _log_out_at_provider(
+    state: AppState, provider: str, token: t.Mapping[str, t.Any] | None, next_url: str
+) -> t.Any:
+    """Send the browser on to log out at *provider*, or say why it cannot."""
+    title = state.clients[provider].config.title
+    try:
+        url = logout.end_session_url(state, provider, token, next_url)
+        problem = "offers no way to log out from here"
+    except ProviderError as exc:
+        log.warning("Could not log out at %s: %s", provider, exc.message)
+        url, problem = None, "could not be reached"
+    message = (
+        f"{title} {problem}, so you may still be logged in there. "
+        "On a shared computer, log out on its own site too."
+    )
+    if wants_json():
+        return protect(jsonify(end_session_url=url, message=None if url else message))
+    if url is not None:
+        return protect(redirect(url, 303))
+    page = render_template("oauth2login/logged_out.html", message=message, next=next_url)
+    return protect(current_app.response_class(page, mimetype="text/html"))
+
+
+def logout_callback(provider: str) -> t.Any:
+    """``GET /logout/callback/<provider>``: back from logging out at the
+    provider; on to the logout's ``next`` when its ``state`` is this
+    browser's, else to the default landing page."""
+    state = _state_for(provider)
+    next_url = logout.take_logout(
+        request.args.get("state"), provider=provider, timeout=state.settings.login_timeout
+    )
+    if next_url is None:
+        log.info("Back from logging out at %s with an unknown state.", provider)
+        next_url = state.settings.logout_redirect_url
+    response = redirect(next_url, 303)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return protect(response)
+
+
+def backchannel_logout(provider: str) -> t.Any:
+    """``POST /backchannel-logout/<provider>``: the provider ends sessions
+    with a logout token (OpenID Connect Back-Channel Logout 1.0).
+
+    Answers 200 once every matching session has ended, 400 with a JSON
+    ``error`` for a token that is refused (nothing ends then), 503 when the
+    provider's keys or the session store cannot be reached (nothing ends,
+    and the provider may try again).
+    """
+    state = get_state()
+    if provider not in state.clients:
+        return _backchannel_error(404, "invalid_request", "No provider of that name is configured.")
+    tokens_given = request.form.getlist("logout_token")
+    try:
+        logout.backchannel_logout(
+            state, provider, tokens_given[0] if len(tokens_given) == 1 else None
+        )
+    except InvalidToken as exc:
+        log.warning("Refused a back-channel logout of %s: %s", provider, exc.message)
+        return _backchannel_error(400, "invalid_request", exc.message)
+    except (ProviderError, SessionStoreUnavailable) as exc:
+        log.warning("Could not carry out a back-channel logout of %s: %s", provider, exc.message)
+        response = _backchannel_error(503, "temporarily_unavailable", exc.message)
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
+    return protect(current_app.response_class(status=200))
+
+
+def _backchannel_error(status: int, error: str, description: str) -> Response:
+    response = jsonify(error=error, error_description=description)
+    response.status_code = status
+    return t.cast(Response, protect(response))
+
+
+def frontchannel_logout(provider: str) -> t.Any:
+    """``GET /frontchannel-logout/<provider>?iss=...&sid=...``: the
+    provider's logout page, framing this one, ends the sessions of ``sid``
+    (OpenID Connect Front-Channel Logout 1.0).
+
+    Only the provider may frame the answer; other sites may not.
+    """
+    state = _state_for(provider)
+    ancestors = "'none'"
+    try:
+        issuer = state.endpoints(provider).issuer
+        if issuer:
+            parts = urlsplit(issuer)
+            ancestors = f"{parts.scheme}://{parts.netloc}"
+        args = request.args
+        logout.frontchannel_logout(state, provider, args.get("iss"), args.get("sid"))
+        status, message = 200, "You are logged out of this site."
+    except LoginError as exc:
+        log.warning("Refused a front-channel logout of %s: %s", provider, exc.message)
+        status, message = exc.status_code, exc.message
+    page = render_template("oauth2login/frontchannel.html", message=message)
+    response = current_app.response_class(page, status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def logout_page() -> t.Any:
@@ -281,20 +404,6 @@ def _replayed_to(state: AppState, provider: str, state_value: str | None) -> str
     if tokens.get_token(provider) is None and (held is None or held["provider"] != provider):
         return None
     return flow.completed_next(state_value, provider=provider, timeout=state.settings.login_timeout)
-
-
-def _revoke(state: AppState, provider: str, token: t.Mapping[str, t.Any]) -> None:
-    client = state.clients.get(provider)
-    if client is None:
-        return
-    try:
-        endpoints = state.endpoints(provider)
-    except OAuth2LoginError:
-        log.warning("Could not revoke the %s token: the provider is unavailable.", provider)
-        return
-    for hint in ("refresh_token", "access_token"):
-        if token.get(hint) and not client.revoke(endpoints, token[hint], hint):
-            log.warning("The %s provider did not confirm revocation of a %s.", provider, hint)
 
 
 def _failed(provider: str | None, error: LoginError) -> t.Any:

@@ -1,6 +1,8 @@
 """End-to-end journeys in real headless Chromium, driven by Playwright.
 
-1. The example app and its built-in development identity provider.
+1. The example app and its built-in development identity provider; and
+   logging out at that provider, which ends the app's session by
+   back-channel logout.
 2. The example app against the certified npm ``oidc-provider``, through its
    own login and consent pages.
 3. A refused consent and a tampered callback, each ending on a clear page.
@@ -240,8 +242,9 @@ def test_example_app_with_development_provider(page, check, live, tmp_path):
     assert page.inner_text("#api-status") == "200"
     assert "grace" in page.inner_text("#api-body").lower()
     check("03-profile")
-    # The browser holds a session id, never a token.
-    cookies = page.context.cookies()
+    # The browser holds a session id, never a token (the development
+    # provider's own sign-in cookie is scoped to its path).
+    cookies = [c for c in page.context.cookies() if c["path"] == "/"]
     assert [c["name"] for c in cookies] == ["session"]
     assert cookies[0]["httpOnly"] is True
     assert cookies[0]["sameSite"] == "Lax"
@@ -255,6 +258,93 @@ def test_example_app_with_development_provider(page, check, live, tmp_path):
     shot(page, "05-logged-out")
     page.goto(live.url + "/profile")
     page.wait_for_url("**/_devidp/authorize**")  # @login_required sends you to log in
+
+
+def test_logging_out_at_the_provider_logs_out_of_the_example_app(
+    page, check, live, tmp_path, axe_script
+):
+    live.serve(create_app({"TESTING": True}, instance_path=str(tmp_path)))
+    page.goto(live.url + "/")
+    page.click("#login-dev")
+    page.wait_for_url("**/_devidp/authorize**")
+    page.click("button.user:has-text('Ada Lovelace')")
+    page.wait_for_url(live.url + "/profile")
+    page.goto(live.url + "/")
+    assert page.inner_text("h1") == "Hello, Ada Lovelace!"
+    assert page.is_visible("#provider-logout")
+    check("06-home-logging-out-everywhere")
+
+    # In another tab, the user signs out at the provider alone.
+    provider = page.context.new_page()
+    provider.set_default_timeout(15_000)
+    check_provider = PageCheck(provider, axe_script)
+    provider.goto(live.url + page.get_attribute("#provider-logout", "href"))
+    assert provider.inner_text("h1") == "Sign out?"
+    assert "Ada Lovelace" in provider.inner_text("main")
+    check_provider("07-devidp-sign-out")
+    provider.click("#sign-out")
+    provider.wait_for_selector("h1:has-text('Signed out')")
+    assert "dev-client: signed out" in provider.inner_text(".notices")
+    check_provider("08-devidp-signed-out")
+
+    # The provider told the app: on reload, the app's page is signed out.
+    page.reload()
+    assert page.inner_text("h1") == "Choose how to sign in"
+    assert page.is_visible("#login-dev")
+    page.goto(live.url + "/profile")
+    page.wait_for_url("**/_devidp/authorize**")
+
+
+def test_logout_pages_of_the_extension(page, check, live, tmp_path, rogue):
+    """A cross-site form cannot log anyone out; a provider with no way to log
+    out there leaves the user logged out here, and told."""
+    providers = {
+        "rogue": {
+            "title": "Rogue",
+            "client_id": rogue.client_id,
+            "client_secret": rogue.client_secret,
+            "server_metadata_url": rogue.metadata_url,
+            "logout_at_provider": True,
+        }
+    }
+    rogue.behaviour.metadata_overrides = {"end_session_endpoint": None}
+    config = {"TESTING": True, "OAUTH2LOGIN_PROVIDERS": providers}
+    live.serve(create_app(config, instance_path=str(tmp_path)))
+    page.goto(live.url + "/login/rogue")  # the rogue provider answers at once
+    page.wait_for_url(live.url + "/")
+    assert page.inner_text("h1").startswith("Hello")
+
+    # Another site (localhost is not 127.0.0.1) posts a logout form.
+    other = Flask("other-site")
+
+    @other.get("/")
+    def form() -> str:
+        return (
+            '<!doctype html><html lang="en"><head><title>Other site</title></head><body>'
+            f'<form method="post" action="{live.url}/logout"><button>Win a prize</button></form>'
+            "</body></html>"
+        )
+
+    other_server = LiveServer()
+    other_server.serve(other)
+    try:
+        page.goto(other_server.url.replace("127.0.0.1", "localhost") + "/")
+        page.click("button")
+        page.wait_for_url(live.url + "/logout")
+        assert page.inner_text("h1") == "Request refused"
+        check("31-extension-cross-site-refused", status=403)
+    finally:
+        other_server.stop()
+    page.goto(live.url + "/")
+    assert page.inner_text("h1").startswith("Hello")  # still logged in
+
+    page.click("#logout")
+    page.wait_for_selector("h1:has-text('You are logged out of this site')")
+    assert "offers no way to log out from here" in page.inner_text("main")
+    check("32-extension-logged-out-provider-has-no-logout")
+    page.click("a:has-text('Continue')")
+    page.wait_for_url(live.url + "/")
+    assert page.is_visible("#login-rogue")
 
 
 @pytest.fixture

@@ -311,7 +311,8 @@ def test_post_login_from_another_origin_is_refused(client, rogue, failures, head
 def test_post_login_honours_the_external_url(make_app, rogue):
     app = make_app({"rogue": rogue_entry(rogue)}, OAUTH2LOGIN_EXTERNAL_URL="https://app.example")
     client = app.test_client()
-    assert client.post("/login/rogue", headers={"Origin": "http://localhost"}).status_code == 403
+    foreign = {"Origin": "https://evil.example"}
+    assert client.post("/login/rogue", headers=foreign).status_code == 403
     assert client.post("/login/rogue", headers={"Origin": "https://app.example"}).status_code == 303
 
 

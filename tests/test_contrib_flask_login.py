@@ -358,3 +358,20 @@ def test_the_bridge_acts_only_on_its_own_apps(rogue, accounts, tmp_path):
     assert accounts.calls == []
     assert log_in(bridged.test_client(), rogue).status_code == 302
     assert len(accounts.calls) == 1
+
+
+def test_a_back_channel_logout_logs_the_account_out_too(app, client, rogue, accounts):
+    rogue.behaviour.id_token_claims = {"sid": "op-session"}
+    log_in(client, rogue)
+    assert account_of(client) == 1
+    seen = []
+    provider = app.test_client()  # the provider's request: none of the user's cookies
+    with logged_out.connected_to(lambda sender, **kw: seen.append(kw), app):
+        response = provider.post(
+            "/backchannel-logout/rogue",
+            data={"logout_token": rogue.make_logout_token(sid="op-session")},
+        )
+    assert response.status_code == 200
+    assert seen == [{"provider": "rogue", "reason": "backchannel"}]
+    assert account_of(client) is None  # Flask-Login's user went with the session
+    assert oauth_user(client) is None

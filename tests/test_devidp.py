@@ -576,6 +576,8 @@ def test_codes_and_tokens_are_capped() -> None:
         "codes": 2,
         "access_tokens": 3,
         "refresh_tokens": 3,
+        "sessions": 0,
+        "pending_logouts": 0,
     }
     assert store.redeem_code(codes[0]) is None  # the oldest were forgotten
     assert store.redeem_code(codes[-1]) is not None

@@ -302,3 +302,26 @@ def test_redis_too_slow_is_a_503_and_the_login_survives(app_servers, rogue):
     assert page.json()["error"] == "session_store_unavailable"
     assert user_on(browser, app_servers.b)["sub"] == "user-123"
     assert user_on(browser, app_servers.a)["sub"] == "user-123"
+
+
+def test_a_logout_token_on_one_process_ends_the_session_on_the_other(app_servers, rogue):
+    """Back-channel logout: the provider's logout token reaches process A;
+    the session it names is gone on process B at once, the other stays."""
+    rogue.behaviour.id_token_claims = {"sid": "op-session-1"}
+    browser = http_session()
+    log_in(browser, app_servers.a, app_servers.b, rogue)
+    rogue.behaviour.id_token_claims = {"sid": "op-session-2"}
+    other = http_session()
+    log_in(other, app_servers.b, app_servers.a, rogue)
+    assert user_on(browser, app_servers.b)["sub"] == user_on(other, app_servers.b)["sub"]
+
+    token = rogue.make_logout_token(sid="op-session-1")
+    response = rogue.send_logout_token(app_servers.a + "/backchannel-logout/rogue", token)
+    assert response.status_code == 200, response.text
+    assert user_on(browser, app_servers.b) is None
+    assert user_on(browser, app_servers.a) is None
+    assert user_on(other, app_servers.b)["sub"] == "user-123"
+    # The same token sent again, to the other process: seen already, ends nothing.
+    replay = rogue.send_logout_token(app_servers.b + "/backchannel-logout/rogue", token)
+    assert replay.status_code == 400
+    assert user_on(other, app_servers.a)["sub"] == "user-123"

@@ -4,7 +4,11 @@ After each completed login, :class:`FlaskLoginBridge` asks the app's
 *account loader* which of the app's users the login belongs to and logs
 that user in with :func:`flask_login.login_user`; when the extension logs
 out (``POST /logout``), it calls :func:`flask_login.logout_user`, and
-``logout_user()`` called by the app also ends the extension's login::
+``logout_user()`` called by the app also ends the extension's login. When
+the provider ends the login (a back-channel logout), the whole session is
+deleted, Flask-Login's user with it: the browser's next request is not
+logged in (unless Flask-Login's remember-me cookie, see *remember*, brings
+the user back)::
 
     from flask_login import LoginManager
     from flask_oauth2login import OAuth2Login
@@ -151,7 +155,10 @@ class FlaskLoginBridge:
     def _on_logged_out(self, app: Flask, **kwargs: t.Any) -> None:
         # Sent once per provider by POST /logout; log out once. Sent too for
         # the logins a fresh login ended, whose own hook logged its user in.
-        if commit.linking() is not None:
+        # A logout the provider sends (back-channel, front-channel) runs in
+        # the provider's request, not the user's: it deleted the user's whole
+        # session, with Flask-Login's user id in it.
+        if commit.linking() is not None or kwargs.get("reason", "logout") != "logout":
             return
         if self._bridges(app) and has_request_context() and "_user_id" in session:
             flask_login.logout_user()
@@ -162,4 +169,4 @@ class FlaskLoginBridge:
         if not (self._bridges(app) and has_request_context()):
             return
         for provider in tokens.forget():
-            logged_out.send(app, provider=provider)
+            logged_out.send(app, provider=provider, reason="logout")

@@ -1,10 +1,14 @@
-"""The browser-facing endpoints: the sign-in page and end-session.
+"""The sign-in page: the authorization endpoint.
 
 ``GET /authorize`` (or a form ``POST`` without ``request_id``) validates an
 authorization request and shows the page to pick a test user. The page posts
 back to ``/authorize`` with the pending request's id and its CSRF token; that
 issues a code (or ``access_denied``) and redirects to the client with
 ``code``, ``state`` and ``iss`` (:rfc:`9207`).
+
+Signing in starts (or goes on with) the browser's session at the provider
+(:mod:`.cookies`), whose ``sid`` the ID tokens carry. The end-session
+endpoint is in :mod:`.logout`.
 
 A request with an unknown ``client_id`` or a ``redirect_uri`` the client may
 not use gets an error page and is never redirected.
@@ -17,13 +21,12 @@ import logging
 import typing as t
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import jwt
 from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from . import pkce
-from .keys import ALGORITHM
+from .cookies import session_cookie, set_session_cookie
 from .state import get_state
 from .store import Grant, PendingAuthorization, new_secret
 from .users import InvalidUser, user_from_form
@@ -180,7 +183,8 @@ def _sign_in_page(
     return html, status, PAGE_HEADERS
 
 
-def _same_origin() -> bool:
+def same_origin() -> bool:
+    """Whether a form POST came from this site (or does not say)."""
     origin = request.headers.get("Origin")
     if origin is None:  # not sent by every client; the CSRF token still is
         return True
@@ -201,7 +205,7 @@ def _decide() -> ResponseReturnValue:
     token = form.get("csrf_token", "")
     if not token or not hmac.compare_digest(token.encode(), pending.csrf_token.encode()):
         return error_page("Invalid form", "The form's CSRF token is missing or wrong.")
-    if not _same_origin():
+    if not same_origin():
         return error_page("Invalid form", "The form was posted from another site.")
 
     action = form.get("action")
@@ -235,10 +239,15 @@ def _finish(
     if store.take_pending(pending.id) is None:  # answered twice
         return error_page("Sign-in request expired", "This sign-in request was already answered.")
     params: dict[str, str | None]
+    cookie = None
     if user is None:
         logger.info("devidp: sign-in denied for client %s", pending.client_id)
         params = {"error": error, "error_description": "The user denied the request."}
     else:
+        session_ttl = int(state.setting("SESSION_TTL"))
+        cookie, session = store.sign_in(
+            session_cookie(), user["sub"], pending.client_id, ttl=session_ttl
+        )
         grant = Grant(
             id=new_secret(),
             client_id=pending.client_id,
@@ -246,6 +255,7 @@ def _finish(
             scope=pending.scope,
             auth_time=int(store.clock()),
             nonce=pending.nonce,
+            sid=session.sid,
         )
         code = store.add_code(
             grant,
@@ -256,44 +266,7 @@ def _finish(
         logger.info("devidp: %s signed in to client %s", user["sub"], pending.client_id)
         params = {"code": code}
     params.update(state=pending.state, iss=state.issuer())
-    return redirect(add_query(pending.redirect_uri, params), code=303)
-
-
-def logout() -> ResponseReturnValue:
-    """``GET|POST /logout``: RP-initiated logout.
-
-    The provider keeps no browser session, so there is nothing to end; it
-    checks ``post_logout_redirect_uri`` against the client (named by
-    ``client_id`` or by the audience of ``id_token_hint``) and redirects
-    there with ``state``, or shows a "signed out" page.
-    """
-    state = get_state()
-    params = request.values
-    client_id = params.get("client_id")
-    hint = params.get("id_token_hint")
-    if hint:
-        try:
-            claims = jwt.decode(
-                hint,
-                state.key.public_key,
-                algorithms=[ALGORITHM],
-                issuer=state.issuer(),
-                options={"verify_aud": False, "verify_exp": False},
-            )
-        except jwt.PyJWTError:
-            return error_page("Invalid logout request", "The id_token_hint is not valid.")
-        if client_id and client_id != claims.get("aud"):
-            return error_page("Invalid logout request", "client_id does not match the hint.")
-        client_id = claims.get("aud")
-
-    target = params.get("post_logout_redirect_uri")
-    if target:
-        client = state.clients().get(client_id or "")
-        if client is None or not client.allows_post_logout_redirect_uri(target):
-            return error_page(
-                "Invalid logout request",
-                "The post_logout_redirect_uri is not allowed for this client.",
-            )
-        return redirect(add_query(target, {"state": params.get("state")}), code=303)
-    html = render_template("devidp/logged_out.html")
-    return html, 200, PAGE_HEADERS
+    response = redirect(add_query(pending.redirect_uri, params), code=303)
+    if cookie is not None:
+        set_session_cookie(response, cookie, session_ttl)
+    return response

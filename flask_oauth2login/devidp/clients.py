@@ -13,7 +13,11 @@ Clients come from the ``OAUTH2LOGIN_DEVIDP_CLIENTS`` config key, a dict::
 ``http``/``https`` URL on a loopback host (``localhost``, ``127.0.0.1``,
 ``[::1]``) on any port and path. An optional ``post_logout_redirect_uris``
 list does the same for the end-session endpoint; without it, a URL with the
-same origin as an accepted redirect URI is accepted.
+same origin as an accepted redirect URI is accepted. An optional
+``backchannel_logout_uri`` (an absolute URL, or a path on the app serving
+the provider, such as ``"/backchannel-logout/dev"``) receives a logout token
+when a user who signed in to the client signs out at the provider
+(OpenID Connect Back-Channel Logout 1.0).
 
 For the high-security methods, a client may be registered with
 ``jwks`` (a JWK Set of its public keys: it authenticates with
@@ -63,6 +67,7 @@ _CLIENT_KEYS = frozenset(
         "jwks",
         "token_endpoint_auth_method",
         "require_pushed_authorization_requests",
+        "backchannel_logout_uri",
     )
 )
 
@@ -93,6 +98,9 @@ class Client:
     token_endpoint_auth_method: str | None = None
     #: Authorization requests must be pushed (:rfc:`9126`).
     require_par: bool = False
+    #: Where logout tokens go: an absolute URL, or a path on the app serving
+    #: the provider; ``None``: the client is not told of sign-outs.
+    backchannel_logout_uri: str | None = None
 
     @property
     def is_public(self) -> bool:
@@ -186,8 +194,24 @@ def load_clients(value: t.Mapping[str, t.Mapping[str, t.Any]] | None) -> dict[st
             jwks=jwks,
             token_endpoint_auth_method=method,
             require_par=require_par,
+            backchannel_logout_uri=_backchannel_uri(client_id, options),
         )
     return clients
+
+
+def _backchannel_uri(client_id: str, options: t.Mapping[str, t.Any]) -> str | None:
+    uri = options.get("backchannel_logout_uri")
+    if uri is None:
+        return None
+    if isinstance(uri, str) and uri.startswith("/") and not uri.startswith("//"):
+        return uri
+    parts = urlsplit(uri) if isinstance(uri, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(
+            f"OAUTH2LOGIN_DEVIDP_CLIENTS[{client_id!r}]: backchannel_logout_uri must be an"
+            " absolute http(s) URL or a path on this app, such as '/backchannel-logout/dev'."
+        )
+    return t.cast(str, uri)
 
 
 def _uri_list(client_id: str, key: str, options: t.Mapping[str, t.Any]) -> tuple[str, ...] | None:

@@ -147,6 +147,7 @@ def _issue(
             auth_time=grant.auth_time,
             access_token=issued.access_token,
             nonce=nonce,
+            sid=grant.sid,
         )
         body["id_token"] = state.key.sign(claims)
     return body

@@ -1,4 +1,5 @@
-"""The claims of an ID token (OpenID Connect Core §2 and §3.1.3.6)."""
+"""The claims of an ID token (OpenID Connect Core §2 and §3.1.3.6) and of a
+logout token (OpenID Connect Back-Channel Logout 1.0 §2.4)."""
 
 from __future__ import annotations
 
@@ -26,12 +27,14 @@ def id_token_claims(
     auth_time: int | None,
     access_token: str,
     nonce: str | None = None,
+    sid: str | None = None,
 ) -> dict[str, t.Any]:
     """The claims of an ID token for ``user``, issued to ``client_id``.
 
     The user's claims are those released for ``scope`` (``profile``,
     ``email``). ``nonce`` is included only when the authorization request
-    sent one, i.e. not in ID tokens from a refresh.
+    sent one, i.e. not in ID tokens from a refresh. ``sid`` names the
+    provider session the user signed in with (Back-Channel Logout 1.0 §2.1).
     """
     claims = claims_for(user, scope)
     claims.update(
@@ -46,4 +49,28 @@ def id_token_claims(
         claims["auth_time"] = auth_time
     if nonce is not None:
         claims["nonce"] = nonce
+    if sid is not None:
+        claims["sid"] = sid
     return claims
+
+
+#: The event of a logout token (OpenID Connect Back-Channel Logout 1.0 §2.4).
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+def logout_token_claims(
+    *, issuer: str, client_id: str, sub: str, sid: str, now: int, jti: str
+) -> dict[str, t.Any]:
+    """The claims of a logout token telling *client_id* that *sub*'s
+    session *sid* ended (Back-Channel Logout 1.0 §2.4): valid two minutes,
+    and never with a ``nonce``."""
+    return {
+        "iss": issuer,
+        "aud": client_id,
+        "iat": now,
+        "exp": now + 120,
+        "jti": jti,
+        "sub": sub,
+        "sid": sid,
+        "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+    }

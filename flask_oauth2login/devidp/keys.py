@@ -71,11 +71,12 @@ class SigningKey:
         """The JWK Set served at the ``jwks_uri``."""
         return {"keys": [self.public_jwk()]}
 
-    def sign(self, claims: t.Mapping[str, t.Any]) -> str:
-        """Sign ``claims`` as a compact JWS with ``RS256`` and this key's ``kid``."""
+    def sign(self, claims: t.Mapping[str, t.Any], typ: str = "JWT") -> str:
+        """Sign ``claims`` as a compact JWS with ``RS256``, this key's ``kid``
+        and the type *typ* (``logout+jwt`` for a logout token)."""
         return jwt.encode(
             dict(claims),
             self._private_key,
             algorithm=ALGORITHM,
-            headers={"kid": self.kid, "typ": "JWT"},
+            headers={"kid": self.kid, "typ": typ},
         )

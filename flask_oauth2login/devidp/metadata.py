@@ -29,7 +29,7 @@ PATHS = {
 def provider_metadata() -> dict[str, t.Any]:
     """The OpenID Provider Metadata for the current request's issuer."""
     state = get_state()
-    claims = ["sub", "iss", "aud", "azp", "exp", "iat", "auth_time", "nonce", "at_hash"]
+    claims = ["sub", "iss", "aud", "azp", "exp", "iat", "auth_time", "nonce", "at_hash", "sid"]
     for names in SCOPE_CLAIMS.values():
         claims.extend(names)
     return {
@@ -59,6 +59,8 @@ def provider_metadata() -> dict[str, t.Any]:
         "request_uri_parameter_supported": False,
         "claims_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }
 
 

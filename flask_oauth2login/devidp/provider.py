@@ -28,6 +28,10 @@ CONFIG_DEFAULTS: dict[str, t.Any] = {
     # None: refresh tokens do not expire (they are still rotated on use).
     "OAUTH2LOGIN_DEVIDP_REFRESH_TOKEN_TTL": 14 * 24 * 3600,
     "OAUTH2LOGIN_DEVIDP_CODE_TTL": 60,
+    # Seconds a sign-in at the provider lasts (its session cookie).
+    "OAUTH2LOGIN_DEVIDP_SESSION_TTL": 24 * 3600,
+    # Seconds the provider waits for a client's back-channel logout URI.
+    "OAUTH2LOGIN_DEVIDP_BACKCHANNEL_TIMEOUT": 3,
 }
 
 
@@ -35,8 +39,9 @@ class DevIdentityProvider:
     """A small but real OpenID Connect provider for development and tests.
 
     It serves discovery, JWKS, authorization (with a page to pick a test
-    user), token, UserInfo, revocation and end-session endpoints, plus a
-    demo API at ``/api/me``, under ``url_prefix``::
+    user), token, UserInfo, revocation and end-session endpoints (with a
+    confirmation page, and logout tokens sent to the clients that ask for
+    them), plus a demo API at ``/api/me``, under ``url_prefix``::
 
         app = Flask(__name__)
         app.debug = True

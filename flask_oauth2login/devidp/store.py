@@ -1,4 +1,4 @@
-"""The provider's in-memory state: users, pending sign-ins, codes and tokens.
+"""The provider's in-memory state: users, pending sign-ins, sessions, codes and tokens.
 
 Everything lives in one :class:`Store` per app, guarded by a lock, so the
 provider is safe under a threaded server. It is **per process**: a restart
@@ -72,7 +72,39 @@ class Grant:
     scope: tuple[str, ...]
     auth_time: int | None = None
     nonce: str | None = None
+    #: The provider session (browser sign-in) it was made in, if any.
+    sid: str | None = None
     revoked: bool = False
+
+
+@dataclass
+class ProviderSession:
+    """A browser signed in at the provider, known by its cookie.
+
+    Its ``sid`` goes into the ID tokens and logout tokens of every client the
+    browser signed in to (OpenID Connect Back-Channel Logout 1.0 §2.1).
+    """
+
+    sid: str
+    sub: str
+    expires_at: float
+    #: The clients that got a code in this session, in order.
+    clients: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PendingLogout:
+    """A sign-out waiting on the confirmation page."""
+
+    id: str
+    #: Must come back with the form; binds the POST to this request.
+    csrf_token: str
+    sid: str
+    #: Where to send the browser afterwards (a client's post-logout URI
+    #: with its state), if anywhere.
+    target: str | None
+    client_id: str | None
+    expires_at: float
 
 
 @dataclass
@@ -126,6 +158,8 @@ class Store:
     max_codes = 1000
     #: Most access tokens, and separately refresh tokens, kept.
     max_tokens = 10_000
+    #: Most browser sessions, and separately sign-outs waiting, kept.
+    max_sessions = 1000
 
     def __init__(
         self,
@@ -141,6 +175,9 @@ class Store:
         self._codes: OrderedDict[str, AuthorizationCode] = OrderedDict()
         self._access: OrderedDict[str, Token] = OrderedDict()
         self._refresh: OrderedDict[str, Token] = OrderedDict()
+        #: Browser sessions, under the digest of their cookie.
+        self._sessions: OrderedDict[str, ProviderSession] = OrderedDict()
+        self._pending_logouts: OrderedDict[str, PendingLogout] = OrderedDict()
 
     def sizes(self) -> dict[str, int]:
         """How many entries each table holds (each is bounded by a ``max_*``)."""
@@ -151,6 +188,8 @@ class Store:
                 "codes": len(self._codes),
                 "access_tokens": len(self._access),
                 "refresh_tokens": len(self._refresh),
+                "sessions": len(self._sessions),
+                "pending_logouts": len(self._pending_logouts),
             }
 
     # -- users ---------------------------------------------------------
@@ -212,6 +251,77 @@ class Store:
         """Remove and return the pending request; ``None`` if already taken."""
         with self._lock:
             pending = self._pending.pop(request_id, None)
+            if pending is None or pending.expires_at <= self.clock():
+                return None
+            return pending
+
+    # -- browser sessions ----------------------------------------------
+
+    def sign_in(
+        self, cookie: str | None, sub: str, client_id: str, ttl: float
+    ) -> tuple[str, ProviderSession]:
+        """Sign the browser holding *cookie* in as *sub* for *client_id*.
+
+        The browser's session goes on if it is for *sub*; otherwise (no
+        cookie, an expired session, another user) a new one starts, with a
+        new cookie and a new ``sid``. Returns the cookie to set and the session.
+        """
+        with self._lock:
+            self._purge()
+            session = self._sessions.get(_digest(cookie)) if cookie else None
+            if cookie is None or session is None or session.sub != sub:
+                if cookie:
+                    self._sessions.pop(_digest(cookie), None)
+                cookie = new_secret()
+                session = ProviderSession(sid=new_secret(), sub=sub, expires_at=0)
+                _make_room(self._sessions, self.max_sessions)
+                self._sessions[_digest(cookie)] = session
+            session.expires_at = self.clock() + ttl
+            if client_id not in session.clients:
+                session.clients.append(client_id)
+            return cookie, session
+
+    def session_for(self, cookie: str | None) -> ProviderSession | None:
+        """The live session of the browser holding *cookie*, if any."""
+        if not cookie:
+            return None
+        with self._lock:
+            session = self._sessions.get(_digest(cookie))
+            if session is None or session.expires_at <= self.clock():
+                return None
+            return session
+
+    def end_session(self, sid: str) -> ProviderSession | None:
+        """End the live session *sid*; return it, or ``None`` if there was none."""
+        with self._lock:
+            for key, session in list(self._sessions.items()):
+                if session.sid == sid:
+                    del self._sessions[key]
+                    return session if session.expires_at > self.clock() else None
+        return None
+
+    def add_pending_logout(
+        self, sid: str, target: str | None, client_id: str | None
+    ) -> PendingLogout:
+        """Remember a sign-out to confirm on the confirmation page."""
+        with self._lock:
+            self._purge()
+            pending = PendingLogout(
+                id=new_secret(),
+                csrf_token=new_secret(),
+                sid=sid,
+                target=target,
+                client_id=client_id,
+                expires_at=self.clock() + PENDING_TTL,
+            )
+            _make_room(self._pending_logouts, self.max_sessions)
+            self._pending_logouts[pending.id] = pending
+            return pending
+
+    def take_pending_logout(self, request_id: str) -> PendingLogout | None:
+        """Remove and return the sign-out waiting; ``None`` if answered or expired."""
+        with self._lock:
+            pending = self._pending_logouts.pop(request_id, None)
             if pending is None or pending.expires_at <= self.clock():
                 return None
             return pending
@@ -386,6 +496,10 @@ class Store:
         for table in (self._access, self._refresh):
             for key in [k for k, r in table.items() if not self._alive(r)]:
                 del table[key]
+        for key in [k for k, s in self._sessions.items() if s.expires_at <= now]:
+            del self._sessions[key]
+        for key in [k for k, p in self._pending_logouts.items() if p.expires_at <= now]:
+            del self._pending_logouts[key]
 
 
 def _make_room(table: OrderedDict[str, t.Any], limit: int) -> None:

@@ -11,7 +11,7 @@ Paths, relative to the URL prefix:
 ``/userinfo``                          UserInfo endpoint
 ``/revoke``                            token revocation (:rfc:`7009`)
 ``/par``                               pushed authorization requests (:rfc:`9126`)
-``/logout``                            end-session endpoint
+``/logout``                            end-session endpoint (confirmation page)
 ``/api/me``                            demo API protected by a bearer token
 ``/favicon.ico``                       the icon (pages also carry it inline)
 =====================================  =========================================
@@ -29,7 +29,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from . import authorize, endpoints, metadata, resources
+from . import authorize, endpoints, logout, metadata, resources
 from .errors import OAuthError
 from .serving import remote_reason
 from .state import get_state
@@ -131,6 +131,6 @@ blueprint.add_url_rule("/token", "token", endpoints.token, methods=["POST"])
 blueprint.add_url_rule("/userinfo", "userinfo", resources.userinfo, methods=["GET", "POST"])
 blueprint.add_url_rule("/revoke", "revoke", endpoints.revoke, methods=["POST"])
 blueprint.add_url_rule("/par", "par", endpoints.par, methods=["POST"])
-blueprint.add_url_rule("/logout", "logout", authorize.logout, methods=["GET", "POST"])
+blueprint.add_url_rule("/logout", "logout", logout.end_session, methods=["GET", "POST"])
 blueprint.add_url_rule("/api/me", "api_me", resources.api_me)
 blueprint.add_url_rule("/favicon.ico", "favicon", favicon)

@@ -1,16 +1,17 @@
 """Finding out why logins fail or get lost: ``flask oauth2login check``.
 
-:func:`check_app` reports, for each provider, the redirect URI to register
-and whether discovery and keys are reachable and consistent; whether the
-session store works and is shared by the app's processes; and the cookie,
-host and secret-key settings that classically make a login get lost on its
-way back from the provider. One module per check:
+:func:`check_app` reports, for each provider, the redirect URI and the
+logout URIs to register and whether discovery and keys are reachable and
+consistent; whether the session store works and is shared by the app's
+processes; and the cookie, host and secret-key settings that classically
+make a login get lost on its way back from the provider. One module per check:
 
 - :mod:`.report`: :class:`Finding` and :class:`Report`;
 - :mod:`.redirects`: redirect URIs;
 - :mod:`.keys`: discovery documents and signing keys;
 - :mod:`.clientkeys`: the public key to register for ``private_key_jwt``,
   the DPoP key, pushed authorization requests;
+- :mod:`.logout`: the logout URIs to register, and the provider's logout endpoints;
 - :mod:`.store`: the session store;
 - :mod:`.cookies`: the session cookie;
 - :mod:`.secret`: ``SECRET_KEY``;
@@ -33,6 +34,9 @@ from .clientkeys import check_client_keys as check_client_keys
 from .cookies import check_cookies as check_cookies
 from .keys import check_discovery as check_discovery
 from .keys import check_jwks as check_jwks
+from .logout import LogoutURIs as LogoutURIs
+from .logout import check_logout as check_logout
+from .logout import logout_uris as logout_uris
 from .redirects import RedirectURI as RedirectURI
 from .redirects import app_origin as app_origin
 from .redirects import check_redirect_uri as check_redirect_uri
@@ -65,6 +69,7 @@ __all__ = [
     "SHARED",
     "WARNING",
     "Finding",
+    "LogoutURIs",
     "RedirectURI",
     "Report",
     "app_origin",
@@ -73,6 +78,7 @@ __all__ = [
     "check_cookies",
     "check_discovery",
     "check_jwks",
+    "check_logout",
     "check_provider",
     "check_redirect_uri",
     "check_secret_key",
@@ -80,6 +86,7 @@ __all__ = [
     "describe_store",
     "detect_processes",
     "diagnose_missing_login",
+    "logout_uris",
     "probe_store",
     "redirect_uri",
 ]

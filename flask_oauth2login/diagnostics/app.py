@@ -12,6 +12,7 @@ from ..state import EXTENSION_KEY, AppState
 from .clientkeys import check_client_keys
 from .cookies import check_cookies
 from .keys import check_discovery
+from .logout import check_logout
 from .redirects import RedirectURI, check_redirect_uri, redirect_uri
 from .report import ERROR, INFO, Report
 from .secret import check_secret_key
@@ -79,8 +80,9 @@ def check_provider(
     *,
     network: bool = True,
 ) -> None:
-    """Check one provider: its redirect URI, discovery and keys, and its
-    high-security settings (the key to register for ``private_key_jwt``)."""
+    """Check one provider: its redirect URI, discovery and keys, its
+    high-security settings (the key to register for ``private_key_jwt``), and
+    logout."""
     state: AppState = app.extensions[EXTENSION_KEY]
     client = state.clients[name]
     topic = f"provider {name!r} ({client.config.title})"
@@ -91,3 +93,4 @@ def check_provider(
     else:
         report.add(INFO, topic, "discovery and keys not checked (--offline).")
     check_client_keys(app, client, report, topic, network=network)
+    check_logout(app, client, report, topic, network=network)

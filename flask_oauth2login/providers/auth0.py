@@ -26,4 +26,5 @@ preset = Preset(
     options=("domain",),
     configure=configure,
     console_url="https://manage.auth0.com/#/applications",
+    logout_at_provider=True,
 )

@@ -146,6 +146,9 @@ class Preset:
     #: UserInfo when the ID token lacks a claim an asked scope promises),
     #: ``True`` for providers whose profile needs claims only UserInfo has.
     fetch_userinfo: bool | str = "auto"
+    #: Default of the provider entry's ``logout_at_provider``: ``True`` for
+    #: providers whose users expect "log out" to end their session there too.
+    logout_at_provider: bool = False
     #: Turns the options into endpoints (see :data:`Configurer`).
     configure: Configurer | None = None
     #: Accepts ID token issuers other than the configured one (see :data:`IssuerMatcher`).

@@ -13,4 +13,5 @@ preset = Preset(
     title="Development identity provider",
     server_metadata_url="/_devidp/.well-known/openid-configuration",
     scope=("openid", "email", "profile"),
+    logout_at_provider=True,
 )

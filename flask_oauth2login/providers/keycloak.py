@@ -29,4 +29,5 @@ preset = Preset(
     scope=("openid", "email", "profile"),
     options=("base_url", "realm"),
     configure=configure,
+    logout_at_provider=True,
 )

@@ -37,4 +37,5 @@ preset = Preset(
     console_url="https://developer.okta.com/login/",
     # Client assertions name the endpoint they are sent to.
     client_assertion_audience="endpoint",
+    logout_at_provider=True,
 )

@@ -17,6 +17,11 @@
 // Client authentication: client_secret_basic, client_secret_post, client_secret_jwt and
 // private_key_jwt (RS256, PS256, ES256, HS256); PAR and DPoP (ES256, PS256, RS256) are on.
 //
+// Logout: RP-Initiated Logout (end_session_endpoint, with its confirmation page) and Back-Channel
+// Logout are on. A client registered with backchannel_logout_uri gets a logout token there when
+// its user signs out; with backchannel_logout_session_required: true, ID tokens and logout
+// tokens carry sid. Back-channel POSTs reach loopback addresses (the SSRF guard is dropped).
+//
 // Binds 127.0.0.1 only; the issuer is http://127.0.0.1:<port>. Prints exactly one line
 // "READY <issuer>" on stdout once listening. Exits when stdin closes or on SIGTERM/SIGINT.
 // Every client is validated before READY: invalid metadata exits with code 2 and the reason
@@ -29,6 +34,7 @@
 // Test-only endpoints:
 //   GET  /__test/stats  -> {"grants": {"authorization_code": n, "refresh_token": n,
 //                           "client_credentials": n}, "revocations": n, "userinfo": n}
+//   GET  /__test/backchannel -> {"success": n, "error": n}: logout tokens delivered, failed
 //   POST /__test/reset  -> zeroes the counters, answers with the zeroed stats
 //   GET  /__test/fapi   -> {"par": n, "dpopNonceChallenges": n, "dpopProofs": n} since the
 //                           last reset (pushed requests, nonce challenges, requests with a proof)
@@ -62,6 +68,10 @@ function newStats() {
   };
 }
 
+function newBackchannelStats() {
+  return { success: 0, error: 0 };
+}
+
 const config = parseConfig(process.argv);
 const port = Number(config.port ?? 0);
 const clients = config.clients ?? [];
@@ -77,6 +87,7 @@ function newFapiStats() {
 let fapiStats = newFapiStats();
 
 let stats = newStats();
+let backchannelStats = newBackchannelStats();
 
 const server = createServer();
 
@@ -125,6 +136,8 @@ server.listen(port, '127.0.0.1', async () => {
       introspection: { enabled: true },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: {
         enabled: true,
         requirePushedAuthorizationRequests: requirePar,
@@ -138,6 +151,12 @@ server.listen(port, '127.0.0.1', async () => {
     enabledJWA: {
       clientAuthSigningAlgValues: ['HS256', 'RS256', 'PS256', 'ES256'],
       dPoPSigningAlgValues: ['ES256', 'PS256', 'RS256'],
+    },
+    // Back-channel logout tokens go to the test app on loopback, which the
+    // default SSRF-guarded dispatcher refuses: plain fetch instead.
+    fetch(url, options) {
+      const { dispatcher, ...rest } = options;
+      return globalThis.fetch(url, rest);
     },
     pkce: { required: () => true },
     async issueRefreshToken(ctx, client) {
@@ -170,6 +189,15 @@ server.listen(port, '127.0.0.1', async () => {
     }
   });
 
+  provider.on('backchannel.success', () => {
+    backchannelStats.success += 1;
+  });
+
+  provider.on('backchannel.error', (ctx, err) => {
+    backchannelStats.error += 1;
+    console.error('oidc-provider backchannel.error', err.message);
+  });
+
   provider.on('server_error', (ctx, err) => {
     console.error('oidc-provider server_error', err);
   });
@@ -178,6 +206,11 @@ server.listen(port, '127.0.0.1', async () => {
     if (ctx.path === '/__test/stats' && ctx.method === 'GET') {
       ctx.type = 'json';
       ctx.body = stats;
+      return;
+    }
+    if (ctx.path === '/__test/backchannel' && ctx.method === 'GET') {
+      ctx.type = 'json';
+      ctx.body = backchannelStats;
       return;
     }
     if (ctx.path === '/__test/fapi' && ctx.method === 'GET') {
@@ -193,6 +226,7 @@ server.listen(port, '127.0.0.1', async () => {
     }
     if (ctx.path === '/__test/reset' && ctx.method === 'POST') {
       stats = newStats();
+      backchannelStats = newBackchannelStats();
       ctx.type = 'json';
       ctx.body = stats;
       return;

@@ -352,6 +352,7 @@ class RogueProvider:
             "/token": ("token", self._token),
             "/userinfo": ("userinfo", self._userinfo),
             "/revoke": ("revoke", self._revoke),
+            "/logout": ("end_session", self._end_session),
         }
 
     # ------------------------------------------------------------------ life
@@ -449,6 +450,38 @@ class RogueProvider:
         }
         header = {"alg": "RS256", "typ": "JWT", "kid": self._key.kid}
         return self._sign(header, _merge(base, claims), "rs256")
+
+    def make_logout_token(
+        self,
+        *,
+        header: dict[str, Any] | None = None,
+        signing: str = "rs256",
+        **claims: Any,
+    ) -> str:
+        """A logout token (Back-Channel Logout 1.0 §2.4) for client_id, valid
+        unless told otherwise: claims and header override (None drops),
+        *signing* is one of :data:`SIGNING_MODES`."""
+        now = int(time.time())
+        base = {
+            "iss": self.issuer,
+            "aud": self.client_id,
+            "iat": now,
+            "exp": now + 120,
+            "jti": secrets.token_urlsafe(16),
+            "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+            "sub": default_user()["sub"],
+        }
+        head = {"alg": self._header_alg(signing), "typ": "logout+jwt", "kid": self._key.kid}
+        return self._sign(_merge(head, header or {}), _merge(base, claims), signing)
+
+    def send_logout_token(self, url: str, logout_token: str) -> requests.Response:
+        """POST *logout_token* to a client's back-channel logout URI, as a provider does."""
+        self._count("backchannel_sent")
+        session = requests.Session()
+        session.trust_env = False
+        return session.post(
+            url, data={"logout_token": logout_token}, allow_redirects=False, timeout=10
+        )
 
     def authorize(self, authorize_url: str) -> str:
         """GET authorize_url without following redirects; return Location."""
@@ -567,6 +600,9 @@ class RogueProvider:
             "userinfo_endpoint": base + "/userinfo",
             "jwks_uri": base + "/jwks",
             "revocation_endpoint": base + "/revoke",
+            "end_session_endpoint": base + "/logout",
+            "backchannel_logout_supported": True,
+            "backchannel_logout_session_supported": True,
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
@@ -943,6 +979,20 @@ class RogueProvider:
             key = self._wrong_key if signing == "wrong-key" else self._key
             signature = key.private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
         return f"{signing_input.decode('ascii')}.{_b64url(signature)}"
+
+    # ---------------------------------------------------------- end session
+
+    def _end_session(self, request: Request) -> Response:
+        """GET /logout (RP-Initiated Logout 1.0): no confirmation page; back
+        to post_logout_redirect_uri with state, or a JSON note."""
+        params = request.values
+        target = params.get("post_logout_redirect_uri")
+        if not target:
+            return _json_response({"logged_out": True})
+        extra = {"state": params["state"]} if "state" in params else {}
+        response = Response(status=303)
+        response.headers["Location"] = _with_query(target, extra)
+        return response
 
     # ------------------------------------------------ userinfo / API / revoke
 

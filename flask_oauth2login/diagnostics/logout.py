@@ -1,0 +1,149 @@
+"""Checking logout: the URIs to register with each provider so that logging
+out works everywhere (OpenID Connect RP-Initiated, Back-Channel and
+Front-Channel Logout 1.0), and whether the provider offers what the
+configuration asks for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, url_for
+
+from .. import logout
+from ..client import Endpoints, ProviderClient
+from ..errors import OAuth2LoginError
+from ..state import EXTENSION_KEY, AppState
+from .redirects import app_root
+from .report import INFO, OK, WARNING, Report
+
+
+@dataclass(frozen=True)
+class LogoutURIs:
+    """The logout URIs of one provider, as the app sends or serves them."""
+
+    #: ``GET /logout/callback/<provider>``, or ``None`` when none is sent
+    #: (outside debug without ``OAUTH2LOGIN_EXTERNAL_URL``).
+    post_logout_redirect_uri: str | None
+    backchannel_logout_uri: str
+    frontchannel_logout_uri: str
+    #: ``"OAUTH2LOGIN_EXTERNAL_URL"``, ``"SERVER_NAME"``, or ``None`` when
+    #: they follow the host of each request.
+    pinned_by: str | None
+
+
+def logout_uris(app: Flask, provider: str) -> LogoutURIs:
+    """The logout URIs of *provider*; without a pinned address, shown for
+    ``flask run``'s default, ``http://127.0.0.1:5000``."""
+    state: AppState = app.extensions[EXTENSION_KEY]
+    if state.settings.external_url is not None:
+        pinned_by: str | None = "OAUTH2LOGIN_EXTERNAL_URL"
+    elif app.config.get("SERVER_NAME"):
+        pinned_by = "SERVER_NAME"
+    else:
+        pinned_by = None
+    base = None if pinned_by else "http://127.0.0.1:5000/" + app_root(app).lstrip("/")
+    with app.test_request_context(base_url=base):
+
+        def absolute(endpoint: str) -> str:
+            if state.settings.external_url is not None:
+                return state.settings.external_url + url_for(endpoint, provider=provider)
+            return url_for(endpoint, provider=provider, _external=True)
+
+        return LogoutURIs(
+            post_logout_redirect_uri=logout.post_logout_redirect_uri(state, provider),
+            backchannel_logout_uri=absolute("oauth2login.backchannel_logout"),
+            frontchannel_logout_uri=absolute("oauth2login.frontchannel_logout"),
+            pinned_by=pinned_by,
+        )
+
+
+def check_logout(
+    app: Flask, client: ProviderClient, report: Report, topic: str, *, network: bool = True
+) -> None:
+    """What to register for logging out with *client*'s provider, and
+    whether the provider offers it."""
+    config = client.config
+    if not config.is_oidc:
+        if config.logout_at_provider:
+            report.add(
+                WARNING,
+                topic,
+                "logout_at_provider is on, but this provider does not use OpenID Connect: "
+                "POST /logout logs out of this app only.",
+            )
+        return
+    uris = logout_uris(app, config.name)
+    where = f" (from {uris.pinned_by})" if uris.pinned_by else " when the app is browsed there"
+    endpoints = _endpoints(app, client) if network else None
+
+    if config.logout_at_provider:
+        if uris.post_logout_redirect_uri is None:
+            report.add(
+                WARNING,
+                topic,
+                "logout_at_provider is on, but without OAUTH2LOGIN_EXTERNAL_URL (outside debug) "
+                "no post_logout_redirect_uri is sent, so the browser stays on the provider's "
+                "page after logging out there. Set OAUTH2LOGIN_EXTERNAL_URL.",
+            )
+        else:
+            report.add(
+                OK,
+                topic,
+                f"post_logout_redirect_uri to register: {uris.post_logout_redirect_uri}{where}.",
+            )
+        if endpoints is not None and endpoints.end_session_url is None:
+            report.add(
+                WARNING,
+                topic,
+                "logout_at_provider is on, but the provider advertises no end_session_endpoint: "
+                "POST /logout logs out of this app only (and tells the user so).",
+            )
+
+    if endpoints is None:
+        report.add(
+            INFO,
+            topic,
+            "backchannel_logout_uri to register if the provider supports back-channel logout: "
+            f"{uris.backchannel_logout_uri}{where}, with backchannel_logout_session_required.",
+        )
+        return
+    if endpoints.backchannel_logout:
+        session = (
+            ", with backchannel_logout_session_required: true (logout tokens then name the session)"
+            if endpoints.backchannel_logout_session
+            else ""
+        )
+        report.add(
+            OK,
+            topic,
+            f"backchannel_logout_uri to register: {uris.backchannel_logout_uri}{where}{session}.",
+        )
+    else:
+        report.add(
+            INFO,
+            topic,
+            "the provider does not advertise back-channel logout (backchannel_logout_supported): "
+            "logging out there does not end sessions here.",
+        )
+    if endpoints.frontchannel_logout_session:
+        report.add(
+            OK,
+            topic,
+            f"frontchannel_logout_uri to register (if not back-channel): "
+            f"{uris.frontchannel_logout_uri}{where}, with frontchannel_logout_session_required.",
+        )
+
+
+def _endpoints(app: Flask, client: ProviderClient) -> Endpoints | None:
+    """The provider's endpoints, or ``None`` when discovery fails (reported
+    by the discovery check) or is served by this app."""
+    config = client.config
+    if (config.server_metadata_url or "").startswith("/"):
+        return None
+    state: AppState = app.extensions[EXTENSION_KEY]
+    with app.test_request_context():
+        base = state.base_url()
+    try:
+        return client.endpoints(base)
+    except OAuth2LoginError:
+        return None

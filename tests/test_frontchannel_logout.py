@@ -1,0 +1,72 @@
+"""Front-channel logout (OpenID Connect Front-Channel Logout 1.0): the
+provider's logout page frames ``/frontchannel-logout/<provider>?iss=&sid=``,
+which ends the sessions of that ``sid``. The frame is a third-party one, so
+it carries no session cookie: the sessions are found by the logout index."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+
+from flask_oauth2login import logged_out
+from tests.conftest import log_in
+
+SUPPORTED = {"frontchannel_logout_supported": True, "frontchannel_logout_session_supported": True}
+
+
+@pytest.fixture
+def browsers(app, rogue):
+    rogue.behaviour.metadata_overrides = dict(SUPPORTED)
+    first, second = app.test_client(), app.test_client()
+    for browser, sid in ((first, "sid-a"), (second, "sid-b")):
+        rogue.behaviour.id_token_claims = {"sid": sid}
+        assert log_in(browser, rogue).status_code == 302
+    return first, second
+
+
+def user_of(browser):
+    return browser.get("/").get_json()["user"]
+
+
+def frame(app, **params):
+    """The provider's hidden frame: a request with none of the user's cookies."""
+    return app.test_client().get("/frontchannel-logout/rogue?" + urlencode(params))
+
+
+def test_the_framed_page_ends_the_session_of_that_sid(app, rogue, browsers):
+    first, second = browsers
+    seen = []
+    with logged_out.connected_to(lambda sender, **kw: seen.append(kw), app):
+        response = frame(app, iss=rogue.issuer, sid="sid-a")
+    assert response.status_code == 200
+    assert user_of(first) is None
+    assert user_of(second) is not None
+    assert seen == [{"provider": "rogue", "reason": "frontchannel"}]
+    # Only the provider may frame it; no other site.
+    assert response.headers["Content-Security-Policy"] == f"frame-ancestors {rogue.issuer}"
+    assert "X-Frame-Options" not in response.headers
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"sid": "sid-a"}, {"iss": "ISSUER"}, {"iss": "https://evil.example", "sid": "sid-a"}, {}],
+    ids=["no iss", "no sid", "another issuer", "nothing"],
+)
+def test_a_request_without_the_providers_iss_and_a_sid_ends_nothing(app, rogue, browsers, params):
+    params = {k: rogue.issuer if v == "ISSUER" else v for k, v in params.items()}
+    response = frame(app, **params)
+    assert response.status_code == 400
+    assert all(user_of(b) is not None for b in browsers)
+
+
+def test_a_provider_that_does_not_advertise_it_cannot_use_it(app, rogue, browsers):
+    rogue.behaviour.metadata_overrides = {}
+    app.extensions["oauth2login"].clients["rogue"]._endpoints.clear()  # discovered anew
+    assert frame(app, iss=rogue.issuer, sid="sid-a").status_code == 400
+    assert all(user_of(b) is not None for b in browsers)
+
+
+def test_an_unknown_provider_is_a_404(app, rogue):
+    assert app.test_client().get("/frontchannel-logout/nobody?sid=x").status_code == 404
