@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from . import providers
+from .crypto import check_keys
 from .errors import ConfigurationError
 from .oidc import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS
 from .providers.base import Preset
@@ -59,6 +60,12 @@ DEFAULTS: dict[str, t.Any] = {
     "JWKS_MIN_REFETCH_INTERVAL": 60,
     #: Seconds a request waits for another one's token refresh.
     "REFRESH_WAIT": 10.0,
+    #: Where tokens are also kept, for use outside a request: a SQLAlchemy
+    #: database URL, a ``redis.Redis`` client, or ``None`` (the session only).
+    "TOKEN_STORE": None,
+    #: Keys that encrypt tokens at rest, the first one encrypting; ``None``:
+    #: one derived from ``SECRET_KEY``.
+    "ENCRYPTION_KEYS": None,
 }
 
 
@@ -136,6 +143,10 @@ class Settings:
     metadata_ttl: int
     jwks_min_refetch_interval: int
     refresh_wait: float
+    #: ``OAUTH2LOGIN_TOKEN_STORE`` as configured (opened by ``init_app``).
+    token_store: t.Any = field(default=None, repr=False)
+    #: ``OAUTH2LOGIN_ENCRYPTION_KEYS``; empty when keys derive from ``SECRET_KEY``.
+    encryption_keys: tuple[str | bytes, ...] = field(default=(), repr=False)
 
 
 def load_settings(
@@ -189,6 +200,8 @@ def load_settings(
         metadata_ttl=values["METADATA_TTL"],
         jwks_min_refetch_interval=values["JWKS_MIN_REFETCH_INTERVAL"],
         refresh_wait=values["REFRESH_WAIT"],
+        token_store=values["TOKEN_STORE"],
+        encryption_keys=check_keys(values["ENCRYPTION_KEYS"]),
     )
 
 

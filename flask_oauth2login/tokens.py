@@ -1,148 +1,355 @@
-"""Tokens and the user in the server-side session, and refreshing them.
+"""Tokens and the user in the server-side session or the token store, and refreshing them.
 
 The session holds, per provider, the token the provider issued (access
 token, refresh token, expiry, ID token) and the normalized user. None of it
 ever reaches the browser: the session cookie carries only the session id.
 
-A refresh is single-flight: requests of one session that find the token
-expired at the same moment wait for the first one's refresh, through the
-app's :mod:`~flask_oauth2login.coordination` backend, and use its result.
+**At rest, tokens are sealed** (:mod:`~flask_oauth2login.crypto`): what
+grants anything (access, refresh and ID tokens) is encrypted and bound to
+the login's provider, issuer and subject; only :data:`PUBLIC_FIELDS` (who,
+and until when) are kept readable next to it. A value that no configured
+key opens ends that login ("log in again"), never the request.
+
+**With a token store** (``OAUTH2LOGIN_TOKEN_STORE``) every login also saves
+its token in the store under (provider, issuer, subject), and the session
+keeps only that reference: the store is the one source of truth, for
+requests and for jobs that run with no request (:func:`stored`).
+
+**A refresh is single-flight**, whoever asks for it: the requests (and
+jobs, threads, processes) that find one token expired at the same moment
+wait for the first one's refresh and use its result. One function,
+:func:`refresh`, does it for both places a token can be (a :class:`Holder`):
+:class:`SessionHolder` coordinates through the app's
+:mod:`~flask_oauth2login.coordination` backend; :class:`StoreHolder` through
+the store's lock, and writes the new token with a compare-and-swap before
+anything uses it, so a provider that rotates refresh tokens never has its
+new one lost, even when the process dies right after. When the place to
+write it is down, the new token is kept in this process (:attr:`AppState.unsaved
+<flask_oauth2login.state.AppState.unsaved>`) until it can be written.
 """
 
 from __future__ import annotations
 
+import abc
 import copy
 import hashlib
 import logging
 import time
 import typing as t
 
-from flask import session
+from flask import g, session
 
-from .errors import InvalidToken, NotLoggedInError, RefreshError
+from .crypto import DecryptionFailed
+from .errors import (
+    InvalidToken,
+    NotLoggedInError,
+    OAuth2LoginError,
+    RefreshError,
+    SessionStoreUnavailable,
+    TokenStoreUnavailable,
+)
 from .signals import current_sender, token_refreshed
-from .state import AppState
+from .state import AppState, get_state
+from .store import StoredToken, TokenKey, TokenStore
 from .user import User
 
 log = logging.getLogger(__name__)
 
-#: Session key of the tokens, a dict of provider name to token.
+#: Session key of the tokens, a dict of provider name to token (sealed).
 TOKENS_KEY = "_oauth2login_tokens"
 #: Session key of the logged-in user (a plain dict).
 USER_KEY = "_oauth2login_user"
+#: Fields of a token kept readable next to the sealed rest: they say whose
+#: token it is and until when, and grant nothing.
+PUBLIC_FIELDS = ("iss", "sub", "expires_at", "scope")
+#: Field of a session entry that holds the sealed rest of the token.
+SEALED = "sealed"
+#: Field of a session entry whose token is in the token store.
+STORED = "stored"
+#: ``g`` attribute: the store writes of this request's login, to undo.
+_UNDO = "_oauth2login_store_undo"
 
 
-def get_token(provider: str) -> dict[str, t.Any] | None:
-    """The stored token for *provider*, or ``None``."""
-    token = session.get(TOKENS_KEY, {}).get(provider)
-    return dict(token) if token else None
+# -- sealing ------------------------------------------------------------------
 
 
-def save_token(provider: str, token: t.Mapping[str, t.Any]) -> None:
-    """Store *token* for *provider* in the session."""
-    tokens = dict(session.get(TOKENS_KEY, {}))
-    tokens[provider] = dict(token)
-    session[TOKENS_KEY] = tokens
+def seal(state: AppState, key: TokenKey, token: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """*token* as kept at rest: :data:`PUBLIC_FIELDS` as they are, the rest
+    sealed for *key*'s login under :data:`SEALED`."""
+    public = {name: token[name] for name in PUBLIC_FIELDS if name in token}
+    secret = {name: value for name, value in token.items() if name not in PUBLIC_FIELDS}
+    return {**public, SEALED: state.cipher.seal(secret, key.context)}
 
 
-def get_user() -> User | None:
-    """The logged-in user, or ``None``."""
-    data = session.get(USER_KEY)
-    return User(data) if data else None
+def unseal(state: AppState, key: TokenKey, entry: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The token a :func:`seal` result holds.
 
-
-def save_login(provider: str, user: User, token: t.Mapping[str, t.Any]) -> None:
-    """Store a completed login."""
-    save_token(provider, token)
-    session[USER_KEY] = user.to_dict()
-
-
-def forget(provider: str | None = None) -> list[str]:
-    """Forget the token of *provider* (all when ``None``) and, if it was the
-    provider the user logged in with, the user. Returns the providers forgotten."""
-    tokens = dict(session.get(TOKENS_KEY, {}))
-    names = list(tokens) if provider is None else [p for p in tokens if p == provider]
-    for name in names:
-        del tokens[name]
-    if tokens:
-        session[TOKENS_KEY] = tokens
-    else:
-        session.pop(TOKENS_KEY, None)
-    user = session.get(USER_KEY)
-    if user and (provider is None or user.get("provider") == provider):
-        session.pop(USER_KEY, None)
-        if user.get("provider") not in names:
-            names.append(user["provider"])
-    return names
-
-
-def snapshot() -> dict[str, t.Any]:
-    """The whole session as it is now, for :func:`restore`."""
-    return copy.deepcopy(dict(session))
-
-
-def restore(saved: t.Mapping[str, t.Any]) -> None:
-    """Put the session back as a :func:`snapshot` saw it, after a refused
-    login: its logins, and whatever hooks stored meanwhile (a Flask-Login
-    user id, say)."""
-    session.clear()
-    session.update(copy.deepcopy(dict(saved)))
-
-
-def is_expired(token: t.Mapping[str, t.Any], leeway: float) -> bool:
-    """Whether *token* expires within *leeway* seconds (never, if its expiry is unknown)."""
-    expires_at = token.get("expires_at")
-    return expires_at is not None and expires_at - leeway <= time.time()
-
-
-def fresh_token(state: AppState, provider: str) -> dict[str, t.Any]:
-    """The token for *provider*, refreshed first if it has expired.
-
-    :raises NotLoggedInError: if there is none, or it expired and cannot be
-        refreshed (the stale token is then forgotten).
+    :raises DecryptionFailed: if no configured key opens it.
     """
-    token = get_token(provider)
-    if token is None:
-        raise NotLoggedInError(f"Nobody is logged in with {provider!r}.", provider=provider)
-    if is_expired(token, state.settings.refresh_leeway):
-        token = refresh(state, provider, token)
-    return token
+    secret = state.cipher.open(entry[SEALED], key.context)
+    if not isinstance(secret, dict):
+        raise DecryptionFailed("not a token")
+    return {**secret, **{name: entry[name] for name in PUBLIC_FIELDS if name in entry}}
 
 
-def refresh(state: AppState, provider: str, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """Refresh *stale*, once for all concurrent requests of this session.
+def _key_of(provider: str, token: t.Mapping[str, t.Any]) -> TokenKey:
+    return TokenKey(provider, str(token.get("iss") or ""), str(token.get("sub") or ""))
 
-    :raises RefreshError: if the provider refused; the login is forgotten.
-    :raises SessionStoreUnavailable: if the store that coordinates is down
-        (nothing reached the provider then).
+
+def _record(state: AppState, key: TokenKey, token: t.Mapping[str, t.Any]) -> StoredToken:
+    entry = seal(state, key, token)
+    scope = entry.get("scope")
+    return StoredToken(
+        provider=key.provider,
+        issuer=key.issuer,
+        subject=key.subject,
+        sealed=entry[SEALED],
+        scope=scope if isinstance(scope, str) else None,
+        expires_at=entry.get("expires_at"),
+    )
+
+
+def _from_record(state: AppState, record: StoredToken) -> dict[str, t.Any]:
+    entry: dict[str, t.Any] = {
+        "iss": record.issuer,
+        "sub": record.subject,
+        "expires_at": record.expires_at,
+        SEALED: record.sealed,
+    }
+    if record.scope is not None:
+        entry["scope"] = record.scope
+    return unseal(state, record.key, entry)
+
+
+# -- where a token is -------------------------------------------------------------
+
+
+class Holder(abc.ABC):
+    """One place a token is kept, as :func:`refresh` needs it."""
+
+    #: The provider the token is for.
+    provider: str
+
+    def __init__(self, state: AppState, provider: str) -> None:
+        self.state = state
+        self.provider = provider
+
+    @abc.abstractmethod
+    def load(self) -> dict[str, t.Any] | None:
+        """The token as kept now, or ``None`` (gone, or unreadable: then forgotten)."""
+
+    @abc.abstractmethod
+    def refreshed(self, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+        """A token that a finished refresh of *stale* left, if still of use."""
+
+    @abc.abstractmethod
+    def lock(self, stale: t.Mapping[str, t.Any], wait: float) -> t.ContextManager[bool]:
+        """The single-flight lock of refreshing *stale*."""
+
+    @abc.abstractmethod
+    def keep(self, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]) -> None:
+        """Keep *token*, just refreshed from *stale*, where the others find it,
+        before anything uses it."""
+
+    @abc.abstractmethod
+    def save(self, token: t.Mapping[str, t.Any]) -> None:
+        """Make *token* the one this place holds from now on."""
+
+    @abc.abstractmethod
+    def forget(self, stale: t.Mapping[str, t.Any]) -> None:
+        """Forget the login of *stale*, which has ended."""
+
+    def _slot(self, stale: t.Mapping[str, t.Any]) -> str:
+        """The name of the refresh of *stale*: a hash of its refresh token."""
+        refresh_token = stale.get("refresh_token") or ""
+        return hashlib.sha256(f"{self.provider}\0{refresh_token}".encode()).hexdigest()
+
+    def _unsaved(self, slot: str, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+        """A refreshed token this process could not write yet."""
+        return _usable(self.state, _open_slot(self.state, slot, self.state.unsaved), stale)
+
+    def _stash(self, slot: str, token: t.Mapping[str, t.Any]) -> None:
+        """Keep *token* in this process until it can be written."""
+        self.state.unsaved.set_result(slot, _sealed_slot(self.state, slot, token), _ttl(token))
+
+
+class SessionHolder(Holder):
+    """The token in the current session (no token store).
+
+    Refreshes are coordinated through the app's coordinator: a lock and a
+    result slot per refresh token used, so any request (in any process
+    sharing the store) holding the old token finds the new one, also one
+    that loaded the session before the refresh was saved.
     """
-    refresh_token = stale.get("refresh_token")
-    if not refresh_token:
-        forget(provider)
-        raise NotLoggedInError(
-            f"The {provider!r} token has expired and cannot be refreshed; please log in again.",
-            provider=provider,
-        )
-    key = hashlib.sha256(f"{provider}\0{refresh_token}".encode()).hexdigest()
 
-    token = _result(state, key, stale)
-    if token is None:
-        with state.coordinator.lock(key, state.settings.refresh_wait) as acquired:
-            token = _result(state, key, stale)  # another request did it meanwhile
-            if token is None:
-                token = _refresh_once(state, provider, stale, key, acquired)
-    save_token(provider, token)
-    return token
+    def load(self) -> dict[str, t.Any] | None:
+        entry = session.get(TOKENS_KEY, {}).get(self.provider)
+        if not entry:
+            return None
+        if SEALED not in entry:  # kept in plain text by an earlier version
+            token = dict(entry)
+            self.save(token)
+            return token
+        key = _key_of(self.provider, entry)
+        try:
+            token = unseal(self.state, key, entry)
+        except DecryptionFailed as exc:
+            log.info("The %s token in the session does not open (%s); log in again.", key, exc)
+            _forget_in_session(self.provider)
+            return None
+        if not self.state.cipher.is_current(entry[SEALED]):
+            self.save(token)  # sealed anew with the key that encrypts now
+        return token
+
+    def refreshed(self, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+        slot = self._slot(stale)
+        found = _usable(self.state, _open_slot(self.state, slot, self.state.coordinator), stale)
+        return found or self._unsaved(slot, stale)
+
+    def lock(self, stale: t.Mapping[str, t.Any], wait: float) -> t.ContextManager[bool]:
+        return self.state.coordinator.lock(self._slot(stale), wait)
+
+    def keep(self, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]) -> None:
+        slot = self._slot(stale)
+        try:
+            self.state.coordinator.set_result(
+                slot, _sealed_slot(self.state, slot, token), _ttl(token)
+            )
+        except SessionStoreUnavailable:
+            self._stash(slot, token)  # the next request of this session takes it
+            raise
+
+    def save(self, token: t.Mapping[str, t.Any]) -> None:
+        save_token(self.provider, token)
+
+    def forget(self, stale: t.Mapping[str, t.Any]) -> None:
+        forget(self.provider)
 
 
-def _result(state: AppState, key: str, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
-    """The token a refresh of *stale*'s refresh token left, if still of use.
+class StoreHolder(Holder):
+    """The token of one login in the token store.
 
-    Slots are keyed by the refresh token used, so any request (in any
-    process) holding the old token finds the new one, also a request that
-    loaded the session before the refresh was saved.
+    :param key: the login.
+    :param in_session: whether the current session refers to it (then the
+        session forgets it too when the login ends).
+    :param record: the record, if just read.
     """
-    token = state.coordinator.get_result(key)
+
+    def __init__(
+        self,
+        state: AppState,
+        key: TokenKey,
+        *,
+        in_session: bool = False,
+        record: StoredToken | None = None,
+    ) -> None:
+        super().__init__(state, key.provider)
+        assert state.token_store is not None
+        self.store: TokenStore = state.token_store
+        self.key = key
+        self.in_session = in_session
+        self._record = record
+        #: The version of the record each token loaded came from, by access token.
+        self._versions: dict[str, int] = {}
+
+    def load(self) -> dict[str, t.Any] | None:
+        record, self._record = self._record, None
+        if record is None:
+            record = self.store.get(self.key)
+        if record is None:
+            self._gone()
+            return None
+        try:
+            token = _from_record(self.state, record)
+        except DecryptionFailed as exc:
+            # The record stays: a process missing a key must not destroy it.
+            log.info("The stored %s token does not open (%s); log in again.", self.key, exc)
+            self._gone()
+            return None
+        self._versions[str(token.get("access_token"))] = record.version
+        return token
+
+    def refreshed(self, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+        record = self.store.get(self.key)
+        if record is None:
+            self._gone()
+            raise NotLoggedInError(
+                f"The {self.provider!r} login has ended meanwhile; please log in again.",
+                provider=self.provider,
+            )
+        if record.version != self._version(stale):
+            try:
+                token = _usable(self.state, _from_record(self.state, record), stale)
+            except DecryptionFailed:
+                token = None
+            if token is not None:
+                self._versions[str(token["access_token"])] = record.version
+                return token
+        token = self._unsaved(self._stash_slot(stale), stale)
+        if token is not None:  # refreshed here while the store was down: write it now
+            self._write(stale, token)
+        return token
+
+    def lock(self, stale: t.Mapping[str, t.Any], wait: float) -> t.ContextManager[bool]:
+        return self.store.lock(self.key, wait)
+
+    def keep(self, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]) -> None:
+        try:
+            self._write(stale, token)
+        except TokenStoreUnavailable:
+            self._stash(self._stash_slot(stale), token)
+            raise
+
+    def save(self, token: t.Mapping[str, t.Any]) -> None:
+        pass  # written by keep(); the session refers to the store
+
+    def forget(self, stale: t.Mapping[str, t.Any]) -> None:
+        # Only if it still holds *stale*: a new login meanwhile stays.
+        self.store.delete(self.key, expected_version=self._version(stale))
+        self._gone()
+
+    def _write(self, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]) -> None:
+        record = _record(self.state, self.key, token)
+        version = self.store.replace(record, self._version(stale))
+        if version is None:
+            # Written over by a login meanwhile, or deleted by a logout: that
+            # wins; this token serves the call that asked for it, no more.
+            log.info("The stored %s token changed during its refresh; kept the newer.", self.key)
+            return
+        self._versions[str(token["access_token"])] = version
+        self.state.unsaved.set_result(self._stash_slot(stale), {}, 1)  # written: drop it
+
+    def _version(self, stale: t.Mapping[str, t.Any]) -> int:
+        return self._versions.get(str(stale.get("access_token")), -1)
+
+    def _stash_slot(self, stale: t.Mapping[str, t.Any]) -> str:
+        return f"{self.key.digest}:{self._slot(stale)}"
+
+    def _gone(self) -> None:
+        if self.in_session:
+            _forget_in_session(self.provider)
+
+
+def _sealed_slot(state: AppState, slot: str, token: t.Mapping[str, t.Any]) -> dict[str, str]:
+    """What a result slot holds: the token sealed for that slot only."""
+    return {SEALED: state.cipher.seal(dict(token), f"refresh\0{slot}")}
+
+
+def _open_slot(state: AppState, slot: str, slots: t.Any) -> dict[str, t.Any] | None:
+    found = slots.get_result(slot)
+    if not found or SEALED not in found:
+        return None
+    try:
+        token = state.cipher.open(found[SEALED], f"refresh\0{slot}")
+    except DecryptionFailed:
+        return None
+    return token if isinstance(token, dict) else None
+
+
+def _usable(
+    state: AppState, token: dict[str, t.Any] | None, stale: t.Mapping[str, t.Any]
+) -> dict[str, t.Any] | None:
+    """*token*, if it is another one than *stale* and has not expired."""
     if (
         token is None
         or token.get("access_token") == stale.get("access_token")
@@ -153,29 +360,277 @@ def _result(state: AppState, key: str, stale: t.Mapping[str, t.Any]) -> dict[str
     return token
 
 
+def _ttl(token: t.Mapping[str, t.Any]) -> int:
+    ttl = max(60, int((token.get("expires_at") or time.time() + 3600) - time.time()))
+    return min(ttl, 3600)
+
+
+# -- the session ------------------------------------------------------------------
+
+
+def holder(provider: str, state: AppState | None = None) -> Holder | None:
+    """Where the current session's token for *provider* is, or ``None``."""
+    state = state or get_state()
+    entry = session.get(TOKENS_KEY, {}).get(provider)
+    if not entry:
+        return None
+    if not entry.get(STORED):
+        if state.token_store is not None and SEALED in entry:
+            # Logged in before the store was configured: move it there.
+            token = SessionHolder(state, provider).load()
+            if token is not None:
+                save_token(provider, token)
+            return holder(provider, state) if token is not None else None
+        return SessionHolder(state, provider)
+    if state.token_store is None:  # the store was configured away
+        _forget_in_session(provider)
+        return None
+    return StoreHolder(state, _key_of(provider, entry), in_session=True)
+
+
+def get_token(provider: str) -> dict[str, t.Any] | None:
+    """The token for *provider* of the current session, or ``None``.
+
+    :raises TokenStoreUnavailable: if it is in a token store that is down.
+    """
+    place = holder(provider)
+    return None if place is None else place.load()
+
+
+def held_tokens() -> dict[str, dict[str, t.Any]]:
+    """Every token of the current session, by provider (for revocation)."""
+    held = {}
+    for provider in list(session.get(TOKENS_KEY, {})):
+        token = get_token(provider)
+        if token is not None:
+            held[provider] = token
+    return held
+
+
+def save_token(provider: str, token: t.Mapping[str, t.Any]) -> None:
+    """Keep *token* for *provider*: in the token store if there is one
+    (the session then refers to it), else in the session.
+
+    :raises TokenStoreUnavailable: if the store is down; nothing changed then.
+    """
+    state = get_state()
+    key = _key_of(provider, token)
+    if state.token_store is not None and key.issuer and key.subject:
+        state.token_store.set(_record(state, key, token))
+        entry = {"iss": key.issuer, "sub": key.subject, STORED: True}
+    else:
+        entry = seal(state, key, token)
+    tokens = dict(session.get(TOKENS_KEY, {}))
+    tokens[provider] = entry
+    session[TOKENS_KEY] = tokens
+
+
+def get_user() -> User | None:
+    """The logged-in user, or ``None``."""
+    data = session.get(USER_KEY)
+    return User(data) if data else None
+
+
+def save_login(provider: str, user: User, token: t.Mapping[str, t.Any]) -> None:
+    """Store a completed login (the store first: if it is down, the session
+    is left as it was)."""
+    state = get_state()
+    if state.token_store is not None:
+        key = _key_of(provider, token)
+        # What the login writes over, put back if a hook refuses it (restore).
+        undo = g.setdefault(_UNDO, [])
+        undo.append((key, state.token_store.get(key)))
+    save_token(provider, token)
+    session[USER_KEY] = user.to_dict()
+
+
+def forget(provider: str | None = None) -> list[str]:
+    """Forget the token of *provider* (all when ``None``) and, if it was the
+    provider the user logged in with, the user; stored tokens are deleted
+    from the store. Returns the providers forgotten."""
+    names, entries = _forget_in_session(provider)
+    state = get_state()
+    if state.token_store is not None:
+        for name, entry in entries.items():
+            if entry.get(STORED):
+                state.token_store.delete(_key_of(name, entry))
+    return names
+
+
+def _forget_in_session(provider: str | None) -> tuple[list[str], dict[str, t.Any]]:
+    """:func:`forget` in the session only; also returns the entries forgotten."""
+    tokens = dict(session.get(TOKENS_KEY, {}))
+    names = list(tokens) if provider is None else [p for p in tokens if p == provider]
+    entries = {name: tokens.pop(name) for name in names}
+    if tokens:
+        session[TOKENS_KEY] = tokens
+    else:
+        session.pop(TOKENS_KEY, None)
+    user = session.get(USER_KEY)
+    if user and (provider is None or user.get("provider") == provider):
+        session.pop(USER_KEY, None)
+        if user.get("provider") not in names:
+            names.append(user["provider"])
+    return names, entries
+
+
+def snapshot() -> dict[str, t.Any]:
+    """The whole session as it is now, for :func:`restore`."""
+    return copy.deepcopy(dict(session))
+
+
+def restore(saved: t.Mapping[str, t.Any]) -> None:
+    """Put the session back as a :func:`snapshot` saw it, after a refused
+    login: its logins, and whatever hooks stored meanwhile (a Flask-Login
+    user id, say). Tokens this request's logins wrote to the token store
+    are put back as they were."""
+    session.clear()
+    session.update(copy.deepcopy(dict(saved)))
+    store = get_state().token_store
+    undo = g.pop(_UNDO, [])
+    if store is None:
+        return
+    for key, before in reversed(undo):
+        if before is None:
+            store.delete(key)
+        else:
+            store.set(before)
+
+
+def is_expired(token: t.Mapping[str, t.Any], leeway: float) -> bool:
+    """Whether *token* expires within *leeway* seconds (never, if its expiry is unknown)."""
+    expires_at = token.get("expires_at")
+    return expires_at is not None and expires_at - leeway <= time.time()
+
+
+# -- outside a request ------------------------------------------------------------
+
+
+def stored(state: AppState, provider: str, subject: str, issuer: str | None = None) -> StoreHolder:
+    """The stored token of *subject*'s login at *provider* (at *issuer*; may
+    be left out unless the subject has logins at several of the provider's
+    issuers).
+
+    :raises NotLoggedInError: if none is stored.
+    """
+    store = require_store(state)
+    state.client(provider)  # a configured provider, or ConfigurationError
+    found = store.find(provider=provider, subject=str(subject), issuer=issuer)
+    if not found:
+        raise NotLoggedInError(
+            f"No token of {subject!r} at {provider!r} is stored; they must log in first.",
+            provider=provider,
+        )
+    if len(found) > 1:
+        issuers = ", ".join(record.issuer for record in found)
+        raise OAuth2LoginError(
+            f"{subject!r} has logins at several issuers of {provider!r} ({issuers}); "
+            "say which one with issuer=...",
+            provider=provider,
+        )
+    return StoreHolder(state, found[0].key, record=found[0])
+
+
+def require_store(state: AppState) -> TokenStore:
+    """The app's token store.
+
+    :raises ConfigurationError: if it has none.
+    """
+    if state.token_store is None:
+        from .errors import ConfigurationError
+
+        raise ConfigurationError(
+            "tokens outside a request need a token store; set it to a database URL "
+            "(e.g. 'sqlite:///tokens.db') or a redis.Redis client",
+            key="OAUTH2LOGIN_TOKEN_STORE",
+        )
+    return state.token_store
+
+
+def revoke_at_provider(state: AppState, provider: str, token: t.Mapping[str, t.Any]) -> bool:
+    """Revoke *token* at *provider* (RFC 7009), best effort: whether the
+    provider confirmed it (``False`` also when it offers no revocation)."""
+    try:
+        client = state.client(provider)
+        endpoints = state.endpoints(provider)
+    except OAuth2LoginError:
+        log.warning("Could not revoke the %s token: the provider is unavailable.", provider)
+        return False
+    if endpoints.revocation_url is None:
+        return False
+    confirmed = True
+    for hint in ("refresh_token", "access_token"):
+        if token.get(hint) and not client.revoke(endpoints, token[hint], hint):
+            log.warning("The %s provider did not confirm revocation of a %s.", provider, hint)
+            confirmed = False
+    return confirmed
+
+
+# -- refreshing -----------------------------------------------------------------
+
+
+def fresh_token(state: AppState, place: Holder) -> dict[str, t.Any]:
+    """The token *place* holds, refreshed first if it has expired.
+
+    :raises NotLoggedInError: if there is none, or it expired and cannot be
+        refreshed (the stale token is then forgotten).
+    """
+    token = place.load()
+    if token is None:
+        raise NotLoggedInError(
+            f"Nobody is logged in with {place.provider!r}.", provider=place.provider
+        )
+    if is_expired(token, state.settings.refresh_leeway):
+        token = refresh(state, place, token)
+    return token
+
+
+def refresh(state: AppState, place: Holder, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """Refresh *stale*, once for all concurrent requests and jobs.
+
+    :raises RefreshError: if the provider refused; the login is forgotten.
+    :raises SessionStoreUnavailable: if the store that coordinates or keeps
+        the token is down (before anything reached the provider, or after:
+        then the new token is kept in this process until the store is back).
+    """
+    provider = place.provider
+    if not stale.get("refresh_token"):
+        place.forget(stale)
+        raise NotLoggedInError(
+            f"The {provider!r} token has expired and cannot be refreshed; please log in again.",
+            provider=provider,
+        )
+    token = place.refreshed(stale)
+    if token is None:
+        with place.lock(stale, state.settings.refresh_wait) as acquired:
+            token = place.refreshed(stale)  # another one did it meanwhile
+            if token is None:
+                token = _refresh_once(state, place, stale, acquired)
+    place.save(token)
+    return token
+
+
 def _refresh_once(
-    state: AppState, provider: str, stale: t.Mapping[str, t.Any], key: str, acquired: bool
+    state: AppState, place: Holder, stale: t.Mapping[str, t.Any], acquired: bool
 ) -> dict[str, t.Any]:
-    """Refresh at the provider and leave the result for the others."""
-    coordinator = state.coordinator
+    """Refresh at the provider and keep the result for the others."""
     token: dict[str, t.Any] | None
     try:
-        token = _refresh_at_provider(state, provider, stale)
+        token = _refresh_at_provider(state, place.provider, stale)
     except RefreshError:
         # A provider that rotates refresh tokens refuses the second use of
         # one: if a concurrent refresh that did not wait for this lock (or
         # whose lock expired) won, its token is the answer, not a logout.
-        token = _result(state, key, stale)
+        token = place.refreshed(stale)
         if token is None and not acquired:
-            with coordinator.lock(key, state.settings.refresh_wait):
-                token = _result(state, key, stale)
+            with place.lock(stale, state.settings.refresh_wait):
+                token = place.refreshed(stale)
         if token is None:
-            forget(provider)
+            place.forget(stale)
             raise
         return token
-    ttl = max(60, int((token.get("expires_at") or time.time() + 3600) - time.time()))
-    coordinator.set_result(key, token, min(ttl, 3600))
-    token_refreshed.send(current_sender(), provider=provider, token=token)
+    place.keep(stale, token)  # before anything uses it
+    token_refreshed.send(current_sender(), provider=place.provider, token=token)
     return token
 
 
@@ -215,21 +670,38 @@ def _check_same_identity(
         )
 
 
-class SessionTokenSource:
-    """Gives :class:`~flask_oauth2login.auth.BearerAuth` the token stored in
-    the current session for one provider."""
+class HeldTokenSource:
+    """Gives :class:`~flask_oauth2login.auth.BearerAuth` the token a
+    :class:`Holder` keeps: the current session's, or a stored one.
 
-    def __init__(self, state: AppState, provider: str) -> None:
+    :param first: the token just loaded, used for the first request (so
+        making the API session and its first call read the token once).
+    """
+
+    def __init__(
+        self, state: AppState, place: Holder, first: t.Mapping[str, t.Any] | None = None
+    ) -> None:
         self.state = state
-        self.provider = provider
+        self.place = place
+        self._first = dict(first) if first is not None else None
+
+    @property
+    def provider(self) -> str:
+        return self.place.provider
 
     def access_token(self) -> str:
-        return fresh_token(self.state, self.provider)["access_token"]  # type: ignore[no-any-return]
+        token, self._first = self._first, None
+        if token is not None and is_expired(token, self.state.settings.refresh_leeway):
+            token = refresh(self.state, self.place, token)
+        if token is None:
+            token = fresh_token(self.state, self.place)
+        return token["access_token"]  # type: ignore[no-any-return]
 
     def refresh(self, rejected: str) -> str | None:
-        token = get_token(self.provider)
+        self._first = None
+        token = self.place.load()
         if token is None or not token.get("refresh_token"):
             return None
         if token["access_token"] != rejected:  # refreshed meanwhile
             return token["access_token"]  # type: ignore[no-any-return]
-        return refresh(self.state, self.provider, token)["access_token"]  # type: ignore[no-any-return]
+        return refresh(self.state, self.place, token)["access_token"]  # type: ignore[no-any-return]

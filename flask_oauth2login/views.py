@@ -119,7 +119,7 @@ def logout() -> t.Any:
     never keeps anyone logged in.
     """
     state = get_state()
-    held = dict(session.get(tokens.TOKENS_KEY, {}))
+    held = tokens.held_tokens()  # decrypted, from the session or the token store
     forgotten = tokens.forget()
     app = current_sender()
     for provider in forgotten:

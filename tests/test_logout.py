@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_oauth2login import logged_out
 from flask_oauth2login.tokens import TOKENS_KEY
 from tests.conftest import log_in
+from tests.support.sealed import session_token
 
 
 def stored_tokens(client):
@@ -14,7 +15,7 @@ def stored_tokens(client):
 
 def test_logout_revokes_refresh_and_access_token_and_forgets(app, client, rogue):
     log_in(client, rogue)
-    token = stored_tokens(client)["rogue"]
+    token = session_token(client)
     seen = []
     with logged_out.connected_to(lambda sender, **kw: seen.append(kw), app):
         response = client.post("/logout")
