@@ -145,17 +145,15 @@ class OAuth2Login:
         """
         state = get_state()
         state.client(provider)
-        if subject is None:
-            _need_request(provider)
-            token = tokens.get_token(provider)
-            if token is not None:
-                tokens.forget(provider)
-        else:
+        if subject is not None:
             place = tokens.stored(state, provider, subject, issuer)
-            token = place.load()
-            tokens.require_store(state).delete(place.key)
+            assert place.record is not None
+            return tokens.revoke_stored(state, place.record)
+        _need_request(provider)
+        token = tokens.get_token(provider)
         if token is None:
             raise NotLoggedInError(f"Nobody is logged in with {provider!r}.", provider=provider)
+        tokens.forget(provider)
         return tokens.revoke_at_provider(state, provider, token)
 
     def stored_logins(

@@ -248,6 +248,8 @@ class StoreHolder(Holder):
         self.store: TokenStore = state.token_store
         self.key = key
         self.in_session = in_session
+        #: The record as first read, if it was read already.
+        self.record = record
         self._record = record
         #: The version of the record each token loaded came from, by access token.
         self._versions: dict[str, int] = {}
@@ -545,6 +547,44 @@ def require_store(state: AppState) -> TokenStore:
             key="OAUTH2LOGIN_TOKEN_STORE",
         )
     return state.token_store
+
+
+def revoke_stored(state: AppState, record: StoredToken) -> bool:
+    """Delete *record*'s login from the store, then revoke its token at the
+    provider (best effort); whether the provider confirmed."""
+    try:
+        token = _from_record(state, record)
+    except DecryptionFailed:
+        token = None
+    require_store(state).delete(record.key)
+    return token is not None and revoke_at_provider(state, record.provider, token)
+
+
+def reseal_stored(state: AppState, *, delete_unreadable: bool = False) -> dict[str, int]:
+    """Seal every stored token that is not sealed with the first key anew
+    with it (``flask oauth2login rotate-keys``).
+
+    Returns how many were ``resealed``, were ``current`` already, changed
+    meanwhile (``skipped``: a refresh or login writes with the first key
+    anyway) and could not be opened (``unreadable``; ``deleted`` with
+    *delete_unreadable*).
+    """
+    store = require_store(state)
+    counts = dict.fromkeys(("resealed", "current", "skipped", "unreadable", "deleted"), 0)
+    for record in store.find():
+        if state.cipher.is_current(record.sealed):
+            counts["current"] += 1
+            continue
+        try:
+            token = _from_record(state, record)
+        except DecryptionFailed:
+            counts["unreadable"] += 1
+            if delete_unreadable and store.delete(record.key, expected_version=record.version):
+                counts["deleted"] += 1
+            continue
+        done = store.replace(_record(state, record.key, token), record.version)
+        counts["resealed" if done is not None else "skipped"] += 1
+    return counts
 
 
 def revoke_at_provider(state: AppState, provider: str, token: t.Mapping[str, t.Any]) -> bool:

@@ -130,7 +130,9 @@ class SQLTokenStore(TokenStore):
         except (ImportError, sa_exc.ArgumentError) as exc:
             raise ConfigurationError(
                 f"cannot use {url.render_as_string(hide_password=True)!r}: {exc}; install the "
-                "database's driver (e.g. psycopg2-binary for PostgreSQL)",
+                "database's driver, or name the one you have in the URL, e.g. "
+                "'postgresql+psycopg://...' (pip install 'psycopg[binary]') or "
+                "'postgresql+psycopg2://...' (pip install psycopg2-binary)",
                 key="OAUTH2LOGIN_TOKEN_STORE",
             ) from None
         if engine.dialect.name == "sqlite":
