@@ -153,10 +153,7 @@ def _redis_backend(server: RedisServer) -> Backend:
     client.flushdb()
 
     def raw() -> bytes:
-        chunks = [client.dump(key) or b"" for key in client.keys("*")]
-        client.save()
-        chunks.append(Path(server.directory.name, "dump.rdb").read_bytes())
-        return b"".join(chunks)
+        return redis_values(client) + redis_dump(client, server)
 
     @contextlib.contextmanager
     def stopped() -> t.Iterator[None]:
@@ -167,6 +164,32 @@ def _redis_backend(server: RedisServer) -> Backend:
             server.start()
 
     return Backend("redis", lambda: server.client(), server.url, raw, stopped)
+
+
+def redis_values(client: t.Any) -> bytes:
+    """Every key and value in Redis, as bytes."""
+    chunks = []
+    for key in client.keys("*"):
+        kind = client.type(key)
+        if kind == b"string":
+            chunks.append(client.get(key) or b"")
+        elif kind == b"hash":
+            chunks += [part for pair in client.hgetall(key).items() for part in pair]
+        elif kind == b"list":
+            chunks += client.lrange(key, 0, -1)
+        elif kind == b"set":
+            chunks += client.smembers(key)
+        elif kind == b"zset":
+            chunks += client.zrange(key, 0, -1)
+        chunks.append(key)
+    return b"\n".join(chunks)
+
+
+def redis_dump(client: t.Any, server: RedisServer) -> bytes:
+    """Redis's snapshot file, uncompressed (strings are compressed by default)."""
+    client.config_set("rdbcompression", "no")
+    client.save()
+    return Path(server.directory.name, "dump.rdb").read_bytes()
 
 
 @pytest.fixture
