@@ -17,8 +17,6 @@ from tests.conftest import log_in, rogue_entry
 from tests.support.postgres_server import PostgresServer, serve_postgres
 from tests.support.rogue_idp import RogueProvider
 
-pytestmark = pytest.mark.xdist_group("store")
-
 SECRET_KEY = "cli-test-secret-key-0123456789abcdef"
 
 

@@ -38,8 +38,6 @@ from tests.support.postgres_server import PostgresServer, serve_postgres
 from tests.support.redis_server import RedisServer, serve_redis
 from tests.support.rogue_idp import RogueProvider
 
-pytestmark = pytest.mark.xdist_group("store")
-
 ROOT = Path(__file__).resolve().parents[1]
 SUBJECT = "user-123"
 SECRET_KEY = "store-test-secret-key-0123456789abcdef"

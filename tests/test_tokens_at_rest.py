@@ -22,8 +22,6 @@ from tests.support.redis_server import RedisServer, serve_redis
 from tests.support.rogue_idp import RogueProvider
 from tests.support.sealed import session_token
 
-pytestmark = pytest.mark.xdist_group("store")
-
 OLD_KEY = "old-key-" + "o" * 40
 NEW_KEY = "new-key-" + "n" * 40
 
