@@ -66,6 +66,9 @@ DEFAULTS: dict[str, t.Any] = {
     #: Keys that encrypt tokens at rest, the first one encrypting; ``None``:
     #: one derived from ``SECRET_KEY``.
     "ENCRYPTION_KEYS": None,
+    #: Seconds a process reuses a token it read from the token store; 0: read
+    #: it for every use.
+    "TOKEN_CACHE_TTL": 5.0,
 }
 
 
@@ -147,6 +150,8 @@ class Settings:
     token_store: t.Any = field(default=None, repr=False)
     #: ``OAUTH2LOGIN_ENCRYPTION_KEYS``; empty when keys derive from ``SECRET_KEY``.
     encryption_keys: tuple[str | bytes, ...] = field(default=(), repr=False)
+    #: ``OAUTH2LOGIN_TOKEN_CACHE_TTL``.
+    token_cache_ttl: float = 5.0
 
 
 def load_settings(
@@ -202,6 +207,7 @@ def load_settings(
         refresh_wait=values["REFRESH_WAIT"],
         token_store=values["TOKEN_STORE"],
         encryption_keys=check_keys(values["ENCRYPTION_KEYS"]),
+        token_cache_ttl=_number_or_zero(values["TOKEN_CACHE_TTL"], "OAUTH2LOGIN_TOKEN_CACHE_TTL"),
     )
 
 
@@ -613,3 +619,8 @@ def _positive_number(value: t.Any, key: str, kind: type) -> t.Any:
     if number <= 0:
         raise ConfigurationError(f"must be greater than zero, not {value!r}", key=key)
     return number
+
+
+def _number_or_zero(value: t.Any, key: str) -> float:
+    """A number of seconds, zero allowed (it turns something off)."""
+    return 0.0 if value == 0 else float(_positive_number(value, key, float))

@@ -16,7 +16,7 @@ from .decorators import handle_not_logged_in
 from .errors import ConfigurationError, LoginError, NotLoggedInError, OAuth2LoginError
 from .sessions import setup_session
 from .state import EXTENSION_KEY, AppState, LoginHook, get_state
-from .store import StoredLogin, TokenStore, open_store
+from .store import RecentTokens, StoredLogin, TokenStore, open_store
 from .user import User
 from .views import create_blueprint, error_response
 
@@ -65,6 +65,7 @@ class OAuth2Login:
             login_hooks=self._login_hooks,
             token_store=_token_store(app, settings, cipher),
             cipher=cipher,
+            recent=RecentTokens(settings.token_cache_ttl),
         )
         app.register_blueprint(create_blueprint(settings.url_prefix))
         app.register_error_handler(NotLoggedInError, handle_not_logged_in)

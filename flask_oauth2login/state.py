@@ -12,6 +12,7 @@ from .config import Settings
 from .coordination import Coordinator, LocalCoordinator
 from .crypto import Cipher, MissingKey
 from .errors import ConfigurationError
+from .store import RecentTokens
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .store import TokenStore
@@ -44,6 +45,8 @@ class AppState:
     #: Refreshed tokens this process could not write yet (the store was
     #: down), by the refresh they came from (see :mod:`.tokens`).
     unsaved: LocalCoordinator = field(default_factory=LocalCoordinator)
+    #: Stored tokens read lately (``OAUTH2LOGIN_TOKEN_CACHE_TTL``).
+    recent: RecentTokens = field(default_factory=lambda: RecentTokens(0))
 
     def client(self, provider: str) -> ProviderClient:
         """The client for *provider*.

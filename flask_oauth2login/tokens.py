@@ -135,8 +135,10 @@ class Holder(abc.ABC):
         self.provider = provider
 
     @abc.abstractmethod
-    def load(self) -> dict[str, t.Any] | None:
-        """The token as kept now, or ``None`` (gone, or unreadable: then forgotten)."""
+    def load(self, fresh: bool = False) -> dict[str, t.Any] | None:
+        """The token as kept now, or ``None`` (gone, or unreadable: then
+        forgotten); *fresh*: as the store has it this instant, not as this
+        process read it a moment ago."""
 
     @abc.abstractmethod
     def refreshed(self, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
@@ -182,7 +184,7 @@ class SessionHolder(Holder):
     that loaded the session before the refresh was saved.
     """
 
-    def load(self) -> dict[str, t.Any] | None:
+    def load(self, fresh: bool = False) -> dict[str, t.Any] | None:
         entry = session.get(TOKENS_KEY, {}).get(self.provider)
         if not entry:
             return None
@@ -254,10 +256,10 @@ class StoreHolder(Holder):
         #: The version of the record each token loaded came from, by access token.
         self._versions: dict[str, int] = {}
 
-    def load(self) -> dict[str, t.Any] | None:
+    def load(self, fresh: bool = False) -> dict[str, t.Any] | None:
         record, self._record = self._record, None
-        if record is None:
-            record = self.store.get(self.key)
+        if record is None or fresh:
+            record = _get(self.state, self.key, fresh=fresh)
         if record is None:
             self._gone()
             return None
@@ -272,7 +274,7 @@ class StoreHolder(Holder):
         return token
 
     def refreshed(self, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
-        record = self.store.get(self.key)
+        record = _get(self.state, self.key, fresh=True)
         if record is None:
             self._gone()
             raise NotLoggedInError(
@@ -307,12 +309,15 @@ class StoreHolder(Holder):
 
     def forget(self, stale: t.Mapping[str, t.Any]) -> None:
         # Only if it still holds *stale*: a new login meanwhile stays.
-        self.store.delete(self.key, expected_version=self._version(stale))
+        _delete(self.state, self.key, expected_version=self._version(stale))
         self._gone()
 
     def _write(self, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]) -> None:
         record = _record(self.state, self.key, token)
-        version = self.store.replace(record, self._version(stale))
+        try:
+            version = self.store.replace(record, self._version(stale))
+        finally:
+            self.state.recent.forget(self.key)
         if version is None:
             # Written over by a login meanwhile, or deleted by a logout: that
             # wins; this token serves the call that asked for it, no more.
@@ -330,6 +335,47 @@ class StoreHolder(Holder):
     def _gone(self) -> None:
         if self.in_session:
             _forget_in_session(self.provider)
+
+
+def _get(state: AppState, key: TokenKey, *, fresh: bool) -> StoredToken | None:
+    """The record of *key*: as read lately by this process, unless *fresh*."""
+    found = _find(state, key.provider, key.subject, key.issuer, fresh=fresh)
+    return found[0] if found else None
+
+
+def _find(
+    state: AppState, provider: str, subject: str, issuer: str | None, *, fresh: bool
+) -> list[StoredToken]:
+    """The records of *subject*'s logins at *provider* (at *issuer*, if
+    given): as read lately by this process, unless *fresh*."""
+    if not fresh:
+        found = state.recent.get(provider, subject, issuer)
+        if found is not None:
+            return found
+    else:  # what was read before, with or without the issuer, is outdated
+        state.recent.forget(TokenKey(provider, issuer or "", subject))
+    store = require_store(state)
+    if issuer is not None:
+        record = store.get(TokenKey(provider, issuer, subject))
+        found = [record] if record is not None else []
+    else:
+        found = store.find(provider=provider, subject=subject)
+    state.recent.put(provider, subject, issuer, found)
+    return found
+
+
+def _set(state: AppState, record: StoredToken) -> None:
+    try:
+        require_store(state).set(record)
+    finally:
+        state.recent.forget(record.key)
+
+
+def _delete(state: AppState, key: TokenKey, expected_version: int | None = None) -> bool:
+    try:
+        return require_store(state).delete(key, expected_version=expected_version)
+    finally:
+        state.recent.forget(key)
 
 
 def _sealed_slot(state: AppState, slot: str, token: t.Mapping[str, t.Any]) -> dict[str, str]:
@@ -418,7 +464,7 @@ def save_token(provider: str, token: t.Mapping[str, t.Any]) -> None:
     state = get_state()
     key = _key_of(provider, token)
     if state.token_store is not None and key.issuer and key.subject:
-        state.token_store.set(_record(state, key, token))
+        _set(state, _record(state, key, token))
         entry = {"iss": key.issuer, "sub": key.subject, STORED: True}
     else:
         entry = seal(state, key, token)
@@ -441,7 +487,7 @@ def save_login(provider: str, user: User, token: t.Mapping[str, t.Any]) -> None:
         key = _key_of(provider, token)
         # What the login writes over, put back if a hook refuses it (restore).
         undo = g.setdefault(_UNDO, [])
-        undo.append((key, state.token_store.get(key)))
+        undo.append((key, _get(state, key, fresh=True)))
     save_token(provider, token)
     session[USER_KEY] = user.to_dict()
 
@@ -455,7 +501,7 @@ def forget(provider: str | None = None) -> list[str]:
     if state.token_store is not None:
         for name, entry in entries.items():
             if entry.get(STORED):
-                state.token_store.delete(_key_of(name, entry))
+                _delete(state, _key_of(name, entry))
     return names
 
 
@@ -488,15 +534,15 @@ def restore(saved: t.Mapping[str, t.Any]) -> None:
     are put back as they were."""
     session.clear()
     session.update(copy.deepcopy(dict(saved)))
-    store = get_state().token_store
+    state = get_state()
     undo = g.pop(_UNDO, [])
-    if store is None:
+    if state.token_store is None:
         return
     for key, before in reversed(undo):
         if before is None:
-            store.delete(key)
+            _delete(state, key)
         else:
-            store.set(before)
+            _set(state, before)
 
 
 def is_expired(token: t.Mapping[str, t.Any], leeway: float) -> bool:
@@ -515,9 +561,8 @@ def stored(state: AppState, provider: str, subject: str, issuer: str | None = No
 
     :raises NotLoggedInError: if none is stored.
     """
-    store = require_store(state)
     state.client(provider)  # a configured provider, or ConfigurationError
-    found = store.find(provider=provider, subject=str(subject), issuer=issuer)
+    found = _find(state, provider, str(subject), issuer, fresh=False)
     if not found:
         raise NotLoggedInError(
             f"No token of {subject!r} at {provider!r} is stored; they must log in first.",
@@ -556,7 +601,7 @@ def revoke_stored(state: AppState, record: StoredToken) -> bool:
         token = _from_record(state, record)
     except DecryptionFailed:
         token = None
-    require_store(state).delete(record.key)
+    _delete(state, record.key)
     return token is not None and revoke_at_provider(state, record.provider, token)
 
 
@@ -579,10 +624,11 @@ def reseal_stored(state: AppState, *, delete_unreadable: bool = False) -> dict[s
             token = _from_record(state, record)
         except DecryptionFailed:
             counts["unreadable"] += 1
-            if delete_unreadable and store.delete(record.key, expected_version=record.version):
+            if delete_unreadable and _delete(state, record.key, record.version):
                 counts["deleted"] += 1
             continue
         done = store.replace(_record(state, record.key, token), record.version)
+        state.recent.forget(record.key)
         counts["resealed" if done is not None else "skipped"] += 1
     return counts
 
@@ -739,7 +785,7 @@ class HeldTokenSource:
 
     def refresh(self, rejected: str) -> str | None:
         self._first = None
-        token = self.place.load()
+        token = self.place.load(fresh=True)  # refreshed or revoked meanwhile?
         if token is None or not token.get("refresh_token"):
             return None
         if token["access_token"] != rejected:  # refreshed meanwhile

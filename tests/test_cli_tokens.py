@@ -235,3 +235,9 @@ def test_an_engine_is_a_token_store_too(build, rogue, tmp_path):
     assert isinstance(app.extensions["oauth2login"].token_store, SQLTokenStore)
     assert log_in(app.test_client(), rogue).status_code == 302
     assert "1 login" in run(app, "tokens").output
+
+
+@pytest.mark.parametrize("value", [-1, "soon", None])
+def test_the_token_cache_ttl_is_checked(build, value):
+    with pytest.raises(ConfigurationError, match="OAUTH2LOGIN_TOKEN_CACHE_TTL: must be"):
+        build(OAUTH2LOGIN_TOKEN_CACHE_TTL=value)

@@ -688,3 +688,51 @@ def test_concurrent_api_sessions_of_many_threads_share_one_store(app, client, ro
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
+
+
+# -- what another process did ------------------------------------------------------------
+
+
+def test_a_token_revoked_by_another_process_is_refused_not_used(store_app, rogue):
+    """This process reuses a token it read a moment ago; once another
+    process revoked it, the API's refusal makes this one read the store
+    again, and find nothing."""
+    here, elsewhere = store_app(), store_app()  # two processes' views of one store
+    assert log_in(here.test_client(), rogue).status_code == 302
+    assert call_api(here, rogue).status_code == 200  # read, and kept a moment
+    with elsewhere.app_context():
+        assert oauth_of(elsewhere).revoke("rogue", subject=SUBJECT)
+
+    assert call_api(here, rogue).status_code == 401  # refused; nothing newer stored
+    with here.app_context(), pytest.raises(NotLoggedInError):
+        oauth_of(here).session("rogue", subject=SUBJECT)
+
+
+def test_a_token_refreshed_by_another_process_is_picked_up(store_app, rogue):
+    here, elsewhere = store_app(), store_app()
+    assert log_in(here.test_client(), rogue).status_code == 302
+    assert call_api(here, rogue).status_code == 200
+    rogue.expire_access_tokens()  # the provider refuses the token here holds
+    with elsewhere.app_context():
+        state = elsewhere.extensions["oauth2login"]
+        record = state.token_store.get(TokenKey("rogue", rogue.issuer, SUBJECT))
+        state.token_store.set(dataclasses.replace(record, expires_at=0))
+    assert call_api(elsewhere, rogue).status_code == 200  # refreshes
+    assert rogue.calls["token:refresh_token"] == 1
+
+    response = call_api(here, rogue)  # refused, then the refreshed token from the store
+    assert response.status_code == 200
+    assert rogue.calls["token:refresh_token"] == 1
+
+
+def test_without_the_cache_every_use_reads_the_store(store_app, rogue):
+    here = store_app(OAUTH2LOGIN_TOKEN_CACHE_TTL=0)
+    elsewhere = store_app()
+    assert log_in(here.test_client(), rogue).status_code == 302
+    assert call_api(here, rogue).status_code == 200
+    with elsewhere.app_context():
+        elsewhere.extensions["oauth2login"].token_store.delete(
+            TokenKey("rogue", rogue.issuer, SUBJECT)
+        )
+    with here.app_context(), pytest.raises(NotLoggedInError):
+        oauth_of(here).session("rogue", subject=SUBJECT)

@@ -17,12 +17,13 @@ import importlib
 import typing as t
 
 from ..errors import ConfigurationError
+from .base import RecentTokens as RecentTokens
 from .base import StoredLogin as StoredLogin
 from .base import StoredToken as StoredToken
 from .base import TokenKey as TokenKey
 from .base import TokenStore as TokenStore
 
-__all__ = ["StoredLogin", "StoredToken", "TokenKey", "TokenStore", "open_store"]
+__all__ = ["RecentTokens", "StoredLogin", "StoredToken", "TokenKey", "TokenStore", "open_store"]
 
 #: Backend name to ``module:class``, imported on first use.
 _BACKENDS: dict[str, str] = {

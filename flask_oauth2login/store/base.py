@@ -25,6 +25,8 @@ from __future__ import annotations
 import abc
 import hashlib
 import logging
+import threading
+import time
 import typing as t
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -170,3 +172,54 @@ class StoredLogin:
             record.expires_at,
             record.updated_at,
         )
+
+
+class RecentTokens:
+    """The records this process read from the store lately, reused for a few
+    seconds (``OAUTH2LOGIN_TOKEN_CACHE_TTL``) so that a burst of API calls
+    for one user does not read the store each time.
+
+    Only what is *used* comes from here. Whatever decides something reads
+    the store itself: a refresh (is there a newer token?), and the retry
+    after the API refused a token (has it been refreshed or revoked?). Every
+    write of this process drops the login's entry; a write of another
+    process is seen once the entry is older than the TTL, or at once when
+    the API refuses the old token.
+
+    :param ttl: seconds an entry is reused; 0 turns the cache off.
+    :param size: the most entries kept (the oldest give way).
+    """
+
+    def __init__(self, ttl: float, size: int = 4096) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._lock = threading.Lock()
+        #: (provider, subject) to (deadline, {issuer or None: records}).
+        self._entries: dict[tuple[str, str], tuple[float, dict[str | None, list[StoredToken]]]] = {}
+
+    def get(self, provider: str, subject: str, issuer: str | None) -> list[StoredToken] | None:
+        """The records found for these, if read less than :attr:`ttl` ago."""
+        with self._lock:
+            entry = self._entries.get((provider, subject))
+            if entry is None or entry[0] < time.monotonic():
+                return None
+            return entry[1].get(issuer)
+
+    def put(
+        self, provider: str, subject: str, issuer: str | None, records: list[StoredToken]
+    ) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            entry = self._entries.get((provider, subject))
+            now = time.monotonic()
+            if entry is None or entry[0] < now:
+                if len(self._entries) >= self.size:  # the oldest entry gives way
+                    del self._entries[next(iter(self._entries))]
+                entry = self._entries[(provider, subject)] = (now + self.ttl, {})
+            entry[1][issuer] = list(records)
+
+    def forget(self, key: TokenKey) -> None:
+        """Drop what was read of *key*'s login (it was just written)."""
+        with self._lock:
+            self._entries.pop((key.provider, key.subject), None)
