@@ -76,8 +76,8 @@ _UNDO = "_oauth2login_store_undo"
 def seal(state: AppState, key: TokenKey, token: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """*token* as kept at rest: :data:`PUBLIC_FIELDS` as they are, the rest
     sealed for *key*'s login under :data:`SEALED`."""
-    public = {name: token[name] for name in PUBLIC_FIELDS if name in token}
-    secret = {name: value for name, value in token.items() if name not in PUBLIC_FIELDS}
+    public = {name: token[name] for name in PUBLIC_FIELDS if _plain(token.get(name, ()))}
+    secret = {name: value for name, value in token.items() if name not in public}
     return {**public, SEALED: state.cipher.seal(secret, key.context)}
 
 
@@ -92,19 +92,30 @@ def unseal(state: AppState, key: TokenKey, entry: t.Mapping[str, t.Any]) -> dict
     return {**secret, **{name: entry[name] for name in PUBLIC_FIELDS if name in entry}}
 
 
+def _plain(value: t.Any) -> bool:
+    """Whether *value* can be kept as it is next to a sealed token (or a
+    column): a string, a number or nothing."""
+    return value is None or (isinstance(value, str | int | float) and not isinstance(value, bool))
+
+
 def _key_of(provider: str, token: t.Mapping[str, t.Any]) -> TokenKey:
     return TokenKey(provider, str(token.get("iss") or ""), str(token.get("sub") or ""))
 
 
 def _record(state: AppState, key: TokenKey, token: t.Mapping[str, t.Any]) -> StoredToken:
+    expires_at = token.get("expires_at")
+    if isinstance(expires_at, float):
+        token = {**token, "expires_at": int(expires_at)}
+    scope = token.get("scope")
+    if scope is not None and not isinstance(scope, str):
+        token = {**token, "scope": " ".join(map(str, scope))}
     entry = seal(state, key, token)
-    scope = entry.get("scope")
     return StoredToken(
         provider=key.provider,
         issuer=key.issuer,
         subject=key.subject,
         sealed=entry[SEALED],
-        scope=scope if isinstance(scope, str) else None,
+        scope=entry.get("scope"),
         expires_at=entry.get("expires_at"),
     )
 
@@ -496,20 +507,20 @@ def forget(provider: str | None = None) -> list[str]:
     """Forget the token of *provider* (all when ``None``) and, if it was the
     provider the user logged in with, the user; stored tokens are deleted
     from the store. Returns the providers forgotten."""
-    names, entries = _forget_in_session(provider)
     state = get_state()
-    if state.token_store is not None:
-        for name, entry in entries.items():
-            if entry.get(STORED):
+    if state.token_store is not None:  # first: if the store is down, nothing changes
+        for name, entry in session.get(TOKENS_KEY, {}).items():
+            if entry.get(STORED) and provider in (None, name):
                 _delete(state, _key_of(name, entry))
-    return names
+    return _forget_in_session(provider)
 
 
-def _forget_in_session(provider: str | None) -> tuple[list[str], dict[str, t.Any]]:
-    """:func:`forget` in the session only; also returns the entries forgotten."""
+def _forget_in_session(provider: str | None) -> list[str]:
+    """:func:`forget` in the session only."""
     tokens = dict(session.get(TOKENS_KEY, {}))
     names = list(tokens) if provider is None else [p for p in tokens if p == provider]
-    entries = {name: tokens.pop(name) for name in names}
+    for name in names:
+        del tokens[name]
     if tokens:
         session[TOKENS_KEY] = tokens
     else:
@@ -519,7 +530,7 @@ def _forget_in_session(provider: str | None) -> tuple[list[str], dict[str, t.Any
         session.pop(USER_KEY, None)
         if user.get("provider") not in names:
             names.append(user["provider"])
-    return names, entries
+    return names
 
 
 def snapshot() -> dict[str, t.Any]:
