@@ -58,33 +58,38 @@ def bench_stored_tokens(
 ) -> list[tuple[str, str, float, float, float]]:
     """Rows of the side-by-side table: a stored-token API call per store."""
     count = 500 if quick else 2000
-    api_url = issuer + "/api/me"
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-stored-") as folder:
         stores = (("SQLite", f"sqlite:///{folder}/tokens.db"), ("Redis", redis_client))
         for name, store in stores:
             app = stored_app(issuer + "/.well-known/openid-configuration", store, folder)
             log_in(app)
-            oauth: OAuth2Login = app.extensions["bench_oauth"]
-            plain = requests.Session()  # like oauth.session(): trust_env and all
-            with app.app_context():
-                token = oauth.token("rogue", subject=SUBJECT)
-                assert token is not None
-                bearer = {"Authorization": f"Bearer {token['access_token']}"}
-
-                def through_ours() -> None:
-                    response = oauth.session("rogue", subject=SUBJECT).get(api_url, timeout=10)
-                    assert response.status_code == 200
-
-                def through_requests() -> None:
-                    response = plain.get(api_url, headers=bearer, timeout=10)
-                    assert response.status_code == 200
-
-                mine, theirs = side_by_side(through_ours, through_requests, count=count)
+            mine, theirs = measure(app, issuer + "/api/me", side_by_side, count)
             rows.append(
                 (f"API call, token from {name} store", "pooled requests.Session", mine, theirs, 1.1)
             )
-            state = app.extensions["oauth2login"]
             if name == "SQLite":
-                state.token_store.close()
+                app.extensions["oauth2login"].token_store.close()
     return rows
+
+
+def measure(
+    app: Flask, api_url: str, side_by_side: t.Callable[..., tuple[float, float]], count: int
+) -> tuple[float, float]:
+    """Ours and the baseline, side by side, in an app context (no request)."""
+    oauth: OAuth2Login = app.extensions["bench_oauth"]
+    plain = requests.Session()  # like oauth.session(): trust_env and all
+    with app.app_context():
+        token = oauth.token("rogue", subject=SUBJECT)
+        assert token is not None
+        bearer = {"Authorization": f"Bearer {token['access_token']}"}
+
+        def through_ours() -> None:
+            response = oauth.session("rogue", subject=SUBJECT).get(api_url, timeout=10)
+            assert response.status_code == 200
+
+        def through_requests() -> None:
+            response = plain.get(api_url, headers=bearer, timeout=10)
+            assert response.status_code == 200
+
+        return side_by_side(through_ours, through_requests, count=count)

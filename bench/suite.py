@@ -19,8 +19,8 @@ import requests
 from flask import Flask, redirect, session
 
 from bench.filestore import bench_file_store
-from bench.stored import bench_stored_tokens
 from bench.provider import CALLS_PATH, ISSUER_VARIABLE
+from bench.stored import bench_stored_tokens
 from flask_oauth2login import OAuth2Login, login_required
 from tests.support.processes import Gunicorn
 from tests.support.redis_server import REDIS_SERVER, RedisServer

@@ -176,6 +176,7 @@ class SQLTokenStore(TokenStore):
             .where(where, sa.or_(c.locked_until.is_(None), c.locked_until < sa.bindparam("now")))
             .values(locked_until=sa.bindparam("until"))
         )
+        self._finds: dict[tuple[str, ...], sa.Select[t.Any]] = {}
         self._release = (
             self.table.update()
             .where(where, c.locked_until == sa.bindparam("until"))
@@ -246,14 +247,17 @@ class SQLTokenStore(TokenStore):
     def find(
         self, provider: str | None = None, subject: str | None = None, issuer: str | None = None
     ) -> list[StoredToken]:
-        c = self.table.c
-        query = sa.select(*(c[name] for name in _COLUMNS))
-        for column, value in (("provider", provider), ("subject", subject), ("issuer", issuer)):
-            if value is not None:
-                query = query.where(c[column] == value)
-        query = query.order_by(c.provider, c.issuer, c.subject)
+        given = {"provider": provider, "subject": subject, "issuer": issuer}
+        given = {name: value for name, value in given.items() if value is not None}
+        query = self._finds.get(tuple(given))
+        if query is None:  # built once per combination of filters
+            c = self.table.c
+            query = sa.select(*(c[name] for name in _COLUMNS))
+            for name in given:
+                query = query.where(c[name] == sa.bindparam(name))
+            query = self._finds[tuple(given)] = query.order_by(c.provider, c.issuer, c.subject)
         with self._connection() as conn:
-            return [StoredToken(*row) for row in conn.execute(query)]
+            return [StoredToken(*row) for row in conn.execute(query, given)]
 
     def create_schema(self) -> bool:
         with self.errors_as_unavailable():
