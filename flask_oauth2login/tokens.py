@@ -60,8 +60,14 @@ TOKENS_KEY = "_oauth2login_tokens"
 #: Session key of the logged-in user (a plain dict).
 USER_KEY = "_oauth2login_user"
 #: Fields of a token kept readable next to the sealed rest: they say whose
-#: token it is and until when, and grant nothing.
-PUBLIC_FIELDS = ("iss", "sub", "expires_at", "scope")
+#: token it is (``sid``: the login's session at the provider, which
+#: back-channel logout looks for) and until when, and grant nothing.
+PUBLIC_FIELDS = ("iss", "sub", "sid", "expires_at", "scope")
+#: Of those, the fields a session entry that refers to the token store
+#: keeps; the rest is the store's to say.
+REFERENCE_FIELDS = ("iss", "sub", "sid")
+#: Of those, the fields the token store keeps readable (its columns).
+_STORE_FIELDS = ("iss", "sub", "expires_at", "scope")
 #: Field of a session entry that holds the sealed rest of the token.
 SEALED = "sealed"
 #: Field of a session entry whose token is in the token store.
@@ -73,10 +79,15 @@ _UNDO = "_oauth2login_store_undo"
 # -- sealing ------------------------------------------------------------------
 
 
-def seal(state: AppState, key: TokenKey, token: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """*token* as kept at rest: :data:`PUBLIC_FIELDS` as they are, the rest
-    sealed for *key*'s login under :data:`SEALED`."""
-    public = {name: token[name] for name in PUBLIC_FIELDS if _plain(token.get(name, ()))}
+def seal(
+    state: AppState,
+    key: TokenKey,
+    token: t.Mapping[str, t.Any],
+    public_fields: t.Sequence[str] = PUBLIC_FIELDS,
+) -> dict[str, t.Any]:
+    """*token* as kept at rest: the *public_fields* it has as they are, the
+    rest sealed for *key*'s login under :data:`SEALED`."""
+    public = {name: token[name] for name in public_fields if _plain(token.get(name, ()))}
     secret = {name: value for name, value in token.items() if name not in public}
     return {**public, SEALED: state.cipher.seal(secret, key.context)}
 
@@ -109,7 +120,7 @@ def _record(state: AppState, key: TokenKey, token: t.Mapping[str, t.Any]) -> Sto
     scope = token.get("scope")
     if scope is not None and not isinstance(scope, str):
         token = {**token, "scope": " ".join(map(str, scope))}
-    entry = seal(state, key, token)
+    entry = seal(state, key, token, _STORE_FIELDS)
     return StoredToken(
         provider=key.provider,
         issuer=key.issuer,
@@ -476,7 +487,8 @@ def save_token(provider: str, token: t.Mapping[str, t.Any]) -> None:
     key = _key_of(provider, token)
     if state.token_store is not None and key.issuer and key.subject:
         _set(state, _record(state, key, token))
-        entry = {"iss": key.issuer, "sub": key.subject, STORED: True}
+        entry = {name: token[name] for name in REFERENCE_FIELDS if _plain(token.get(name, ()))}
+        entry[STORED] = True
     else:
         entry = seal(state, key, token)
     tokens = dict(session.get(TOKENS_KEY, {}))

@@ -32,6 +32,7 @@ from flask_oauth2login import (
 )
 from flask_oauth2login.errors import ConfigurationError
 from flask_oauth2login.store import StoredLogin, TokenKey
+from flask_oauth2login.testing import login_as
 from flask_oauth2login.tokens import SEALED, STORED, TOKENS_KEY
 from tests.conftest import log_in, rogue_entry
 from tests.support.postgres_server import PostgresServer, serve_postgres
@@ -736,3 +737,15 @@ def test_without_the_cache_every_use_reads_the_store(store_app, rogue):
         )
     with here.app_context(), pytest.raises(NotLoggedInError):
         oauth_of(here).session("rogue", subject=SUBJECT)
+
+
+def test_the_session_refers_to_the_stored_token_by_who_it_is_for(app, rogue):
+    client = app.test_client()
+    login_as(client, "rogue", sub="u1", token={"sid": "idp-session-1", "refresh_token": "r"})
+    with client.session_transaction() as sess:
+        entry = sess[TOKENS_KEY]["rogue"]
+    issuer = entry["iss"]
+    assert entry == {"iss": issuer, "sub": "u1", "sid": "idp-session-1", STORED: True}
+    with app.app_context():
+        token = oauth_of(app).token("rogue", subject="u1")
+    assert (token["refresh_token"], token["sid"], token["iss"]) == ("r", "idp-session-1", issuer)

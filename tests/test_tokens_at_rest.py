@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 
 from flask_oauth2login.crypto import Cipher
+from flask_oauth2login.testing import login_as
 from flask_oauth2login.tokens import SEALED, TOKENS_KEY
 from tests.conftest import log_in, rogue_entry
 from tests.support.redis_server import RedisServer, serve_redis
@@ -198,3 +199,16 @@ def test_redis_going_away_as_a_refresh_completes_loses_nothing(build, rogue, red
     rogue.behaviour.token_delay = 0
     assert client.get("/api/rogue").get_json()["status"] == 200
     assert rogue.calls["token:refresh_token"] == 1
+
+
+def test_who_and_until_when_stay_readable_the_rest_is_sealed(build):
+    client = build().test_client()
+    login_as(client, "rogue", sub="u1", token={"sid": "idp-session-1", "refresh_token": "r-secret"})
+    with client.session_transaction() as sess:
+        entry = sess[TOKENS_KEY]["rogue"]
+    assert set(entry) == {"iss", "sub", "sid", "expires_at", SEALED}
+    assert (entry["sub"], entry["sid"]) == ("u1", "idp-session-1")  # back-channel logout's
+    assert "r-secret" not in repr(entry)
+    token = session_token(client)
+    assert token is not None
+    assert (token["refresh_token"], token["sid"]) == ("r-secret", "idp-session-1")
