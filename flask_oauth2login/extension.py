@@ -147,7 +147,7 @@ class OAuth2Login:
         state = get_state()
         state.client(provider)
         if subject is not None:
-            place = tokens.stored(state, provider, subject, issuer)
+            place = tokens.stored(state, provider, subject, issuer, fresh=True)
             assert place.record is not None
             return tokens.revoke_stored(state, place.record)
         _need_request(provider)

@@ -577,15 +577,22 @@ def is_expired(token: t.Mapping[str, t.Any], leeway: float) -> bool:
 # -- outside a request ------------------------------------------------------------
 
 
-def stored(state: AppState, provider: str, subject: str, issuer: str | None = None) -> StoreHolder:
+def stored(
+    state: AppState,
+    provider: str,
+    subject: str,
+    issuer: str | None = None,
+    *,
+    fresh: bool = False,
+) -> StoreHolder:
     """The stored token of *subject*'s login at *provider* (at *issuer*; may
     be left out unless the subject has logins at several of the provider's
-    issuers).
+    issuers); *fresh*: as the store has it this instant.
 
     :raises NotLoggedInError: if none is stored.
     """
     state.client(provider)  # a configured provider, or ConfigurationError
-    found = _find(state, provider, str(subject), issuer, fresh=False)
+    found = _find(state, provider, str(subject), issuer, fresh=fresh)
     if not found:
         raise NotLoggedInError(
             f"No token of {subject!r} at {provider!r} is stored; they must log in first.",
