@@ -32,6 +32,9 @@ for each:
 3. **An API call** through ``oauth.session("rogue")`` (made anew per call, as
    a view does) vs a plain pooled ``requests.Session`` sending the same
    bearer token. Aim: ratio <= 1.1.
+   And the same call made with no request, for a stored login
+   (``oauth.session("rogue", subject=...)``: the token read from the token
+   store and opened), with SQLite and with Redis as the store. Aim: ratio <= 1.1.
 4. **The embedded file store with 100,000 logged-in sessions on disk**: a
    ``@login_required`` view and the start of a login (a new session
    written) vs the same app on an empty store. Aim: ratio <= 1.1. And the

@@ -21,6 +21,7 @@ from flask import Flask, redirect, session
 from bench.dpop import bench_dpop
 from bench.filestore import bench_file_store
 from bench.provider import CALLS_PATH, ISSUER_VARIABLE
+from bench.stored import bench_stored_tokens
 from flask_oauth2login import OAuth2Login, login_required
 from tests.support.processes import Gunicorn
 from tests.support.redis_server import REDIS_SERVER, RedisServer
@@ -429,6 +430,10 @@ def main(argv: t.Sequence[str] | None = None) -> int:
         calls = bench_calls(provider, redis_server)
         print("measuring side by side ...", flush=True)
         side = bench_side_by_side(provider, redis_server, args.quick)
+        print("measuring API calls with stored tokens ...", flush=True)
+        stored_client = redis_server.client()
+        side += bench_stored_tokens(provider.issuer, stored_client, side_by_side, args.quick)
+        stored_client.close()
         print("measuring the embedded file store with many sessions on disk ...", flush=True)
         store_rows, sweep = bench_file_store(side_by_side, args.quick)
         side += store_rows

@@ -14,22 +14,36 @@ Once signed in, the home page lists the accounts of the session and offers
 to connect another one (a ``POST`` form of this site), and ``/more/<provider>``
 is a page that needs one more permission than signing in asked for
 (incremental authorization: visiting it asks the provider for it).
+
+When SQLAlchemy is installed (``pip install 'flask-oauth2login[sql]'``),
+logins are also kept in a token store, ``instance/tokens.db``, and
+``flask --app example_app --debug refresh-profiles`` calls each stored
+user's provider API with no request at all, as a nightly job would.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import secrets
 import typing as t
 from datetime import UTC, datetime
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
 import click
 import requests
 from flask import Flask, Response, abort, current_app, render_template, request, url_for
+from flask.cli import with_appcontext
 
-from flask_oauth2login import ConfigurationError, OAuth2Login, ProviderError, login_required
+from flask_oauth2login import (
+    ConfigurationError,
+    NotLoggedInError,
+    OAuth2Login,
+    ProviderError,
+    SessionStoreUnavailable,
+    login_required,
+)
 
 #: Providers offered when their credentials are in the environment, with the
 #: API the profile page calls for each.
@@ -93,6 +107,9 @@ def create_app(
     app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_OAUTH2LOGIN_..., ...
     app.config.update(config or {})
     app.config.setdefault("OAUTH2LOGIN_PROVIDERS", _providers(app))
+    if importlib.util.find_spec("sqlalchemy") is not None:
+        # A file under instance/; the background command reads it.
+        app.config.setdefault("OAUTH2LOGIN_TOKEN_STORE", "sqlite:///tokens.db")
     try:
         if not app.config["OAUTH2LOGIN_PROVIDERS"]:
             raise ConfigurationError(NO_PROVIDER)
@@ -110,6 +127,7 @@ def create_app(
             raise click.ClickException(str(exc)) from None
         raise
     _register_views(app)
+    app.cli.add_command(refresh_profiles)
     return app
 
 
@@ -271,3 +289,67 @@ def _json(response: t.Any) -> t.Any:
         return response.json()
     except ValueError:
         return response.text[:500]
+
+
+#: Where ``refresh-profiles`` finds the app when it cannot tell (the
+#: development provider lives in the app): ``flask run``'s address.
+DEFAULT_APP_URL = "http://127.0.0.1:5000"
+
+
+@click.command("refresh-profiles")
+@click.option(
+    "--app-url",
+    help="Where the app runs, for the development provider that lives in it "
+    f"(default: OAUTH2LOGIN_EXTERNAL_URL, else {DEFAULT_APP_URL}).",
+)
+@with_appcontext
+def refresh_profiles(app_url: str | None) -> None:
+    """Call the provider's API for every stored login, with no request.
+
+    What a nightly job does: each user's stored token is used (and
+    refreshed first if it has expired) by ``oauth.session(provider,
+    subject=...)``. Run it next to ``flask --app example_app run --debug``.
+    """
+    state = current_app.extensions["oauth2login"]
+    if state.token_store is None:
+        raise click.ClickException(
+            "No token store: pip install 'flask-oauth2login[sql]' (the example then keeps "
+            "logins in instance/tokens.db)."
+        )
+    if state.settings.external_url is None and not current_app.config.get("SERVER_NAME"):
+        # The development provider's endpoints are relative to the app's address.
+        parts = urlsplit(app_url or DEFAULT_APP_URL)
+        current_app.config.update(SERVER_NAME=parts.netloc, PREFERRED_URL_SCHEME=parts.scheme)
+    try:
+        logins = oauth.stored_logins()
+    except SessionStoreUnavailable as exc:
+        raise click.ClickException(exc.message) from None
+    for login in logins:
+        who = f"{login.provider} {login.subject}"
+        if login.provider not in state.clients:
+            click.echo(f"{who}: skipped, the provider is not configured here")
+            continue
+        try:
+            api = oauth.session(login.provider, subject=login.subject, issuer=login.issuer)
+            response = api.get(_background_api_url(login.provider), timeout=10)
+        except NotLoggedInError:
+            click.echo(f"{who}: must log in again (the provider ended the login)")
+            continue
+        except (ProviderError, SessionStoreUnavailable, requests.RequestException) as exc:
+            click.echo(f"{who}: failed, {type(exc).__name__}")
+            continue
+        profile = _json(response)
+        name = (profile.get("name") or profile.get("login")) if isinstance(profile, dict) else None
+        click.echo(f"{who}: {response.status_code} {name or ''}".rstrip())
+    click.echo(f"{len(logins)} stored login{'' if len(logins) == 1 else 's'}.")
+
+
+def _background_api_url(provider: str) -> str:
+    """The API URL of *provider*, outside a request."""
+    configured = current_app.config.get("EXAMPLE_API_URLS", {}).get(provider)
+    if configured:
+        return configured  # type: ignore[no-any-return]
+    if provider == "dev":
+        path = current_app.url_map.bind("").build("oauth2login_devidp.api_me")
+        return urljoin(current_app.extensions["oauth2login"].base_url(), path.lstrip("/"))
+    return REAL_PROVIDERS[provider]

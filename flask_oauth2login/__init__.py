@@ -19,6 +19,7 @@ from .errors import ProviderError as ProviderError
 from .errors import ProviderUnavailable as ProviderUnavailable
 from .errors import RefreshError as RefreshError
 from .errors import SessionStoreUnavailable as SessionStoreUnavailable
+from .errors import TokenStoreUnavailable as TokenStoreUnavailable
 from .extension import OAuth2Login as OAuth2Login
 from .signals import logged_in as logged_in
 from .signals import logged_out as logged_out
@@ -44,6 +45,7 @@ __all__ = [
     "ProviderUnavailable",
     "RefreshError",
     "SessionStoreUnavailable",
+    "TokenStoreUnavailable",
     "User",
     "logged_in",
     "logged_out",

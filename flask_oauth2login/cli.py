@@ -5,6 +5,11 @@ every app using the extension has::
 
     flask oauth2login check [--redirect-uri [PROVIDER=]URI] [--processes N] [--offline] [--strict]
     flask oauth2login providers
+    flask oauth2login tokens [--provider P] [--subject S] [--issuer I] [--revoke]
+    flask oauth2login rotate-keys [--delete-unreadable]
+    flask oauth2login init-db [--sql]
+
+The last three work on the token store (``OAUTH2LOGIN_TOKEN_STORE``).
 
 ``providers`` lists every preset with where it comes from (built in, an
 installed package's entry point, or registered in code).
@@ -16,18 +21,22 @@ a warning), so it can guard a deployment.
 from __future__ import annotations
 
 import typing as t
+from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .errors import ConfigurationError
+from . import tokens
+from .errors import ConfigurationError, TokenStoreUnavailable
 from .state import EXTENSION_KEY, AppState
+from .store import TokenStore
 
 #: The command group, ``flask oauth2login``.
 oauth2login_group = AppGroup(
     "oauth2login",
-    help="Check and list the login providers of flask-oauth2login.",
+    help="Check and list the login providers of flask-oauth2login, and manage stored tokens.",
 )
 
 
@@ -138,3 +147,119 @@ def providers_command() -> None:
         )
     if broken:
         click.get_current_context().exit(1)
+
+
+# -- the token store ----------------------------------------------------------------
+
+
+@contextmanager
+def _token_store() -> t.Iterator[tuple[AppState, TokenStore]]:
+    """The app's state and token store; their errors as messages, not tracebacks."""
+    state = _state()
+    try:
+        yield state, tokens.require_store(state)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+    except TokenStoreUnavailable:
+        raise click.ClickException(
+            "The token store cannot be reached (is the database or Redis up?); nothing changed."
+        ) from None
+
+
+def _when(timestamp: int | None) -> str:
+    if not timestamp:
+        return "-"
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@oauth2login_group.command("tokens")
+@click.option("--provider", help="Only the logins at this provider.")
+@click.option("--subject", help="Only the logins of this subject (the user's id at the provider).")
+@click.option("--issuer", help="Only the logins at this issuer.")
+@click.option(
+    "--revoke",
+    is_flag=True,
+    help="Revoke the logins listed (needs --subject): revoke their tokens at the provider "
+    "and delete them from the store.",
+)
+def tokens_command(
+    provider: str | None, subject: str | None, issuer: str | None, revoke: bool
+) -> None:
+    """List the logins in the token store (never a token), or revoke them."""
+    if revoke and subject is None:
+        raise click.UsageError("--revoke needs --subject: whose logins to revoke.")
+    with _token_store() as (state, store):
+        found = store.find(provider, subject, issuer)
+        if revoke:
+            for record in found:
+                confirmed = tokens.revoke_stored(state, record)
+                how = "revoked at the provider" if confirmed else "the provider did not confirm"
+                click.echo(f"Deleted {record.provider} {record.issuer} {record.subject} ({how}).")
+            click.echo(f"{len(found)} login{'' if len(found) == 1 else 's'} revoked.")
+            return
+        rows = [
+            (
+                r.provider,
+                r.issuer,
+                r.subject,
+                r.scope or "-",
+                _when(r.expires_at),
+                _when(r.updated_at),
+            )
+            for r in found
+        ]
+        header = ("PROVIDER", "ISSUER", "SUBJECT", "SCOPE", "EXPIRES", "UPDATED")
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+        for row in [header, *rows]:
+            click.echo(
+                "  ".join([*(v.ljust(w) for v, w in zip(row, widths, strict=False)), row[-1]])
+            )
+        click.echo(f"{len(rows)} login{'' if len(rows) == 1 else 's'} in {store.describe()}.")
+
+
+@oauth2login_group.command("rotate-keys")
+@click.option(
+    "--delete-unreadable",
+    is_flag=True,
+    help="Delete the stored tokens no configured key opens (those users log in again).",
+)
+def rotate_keys_command(delete_unreadable: bool) -> None:
+    """Encrypt every stored token with the first of OAUTH2LOGIN_ENCRYPTION_KEYS.
+
+    Run it after putting a new key first; once it is done (and sessions
+    sealed with the old key have ended), the old key can go.
+    """
+    with _token_store() as (state, store):
+        counts = tokens.reseal_stored(state, delete_unreadable=delete_unreadable)
+    click.echo(
+        f"Re-encrypted {counts['resealed']} stored token(s) with the first key; "
+        f"{counts['current']} already were; {counts['skipped']} changed meanwhile "
+        "(written with the first key)."
+    )
+    if counts["unreadable"]:
+        deleted = f", {counts['deleted']} deleted" if delete_unreadable else ""
+        click.echo(
+            f"{counts['unreadable']} stored token(s) open with none of the keys{deleted}: "
+            "their users must log in again"
+            + ("." if delete_unreadable else " (or put their key back, and run this again).")
+        )
+    click.echo(
+        "Tokens kept in sessions are sealed anew with the first key when next used; keep the "
+        "old key until sessions older than PERMANENT_SESSION_LIFETIME have ended."
+    )
+
+
+@oauth2login_group.command("init-db")
+@click.option("--sql", "show_sql", is_flag=True, help="Print the SQL instead of running it.")
+def init_db_command(show_sql: bool) -> None:
+    """Create the token store's table (SQL stores; SQLite also does it on first use)."""
+    with _token_store() as (_, store):
+        if show_sql:
+            schema = getattr(store, "schema_sql", None)
+            click.echo(schema() if schema else f"-- {store.describe()} needs no schema.")
+            return
+        created = store.create_schema()
+    if created:
+        click.echo(f"Created {store.describe()}.")
+    else:
+        click.echo(f"Nothing to create: {store.describe()} is ready.")

@@ -113,7 +113,7 @@ def commit(
     ended: dict[str, t.Any] = {}
     token = dict(token)
     if kind == FRESH and (tokens.get_users() or session.get(tokens.TOKENS_KEY)):
-        ended = dict(session.get(tokens.TOKENS_KEY, {}))
+        ended = tokens.held_tokens()
         ended_names = tokens.forget()
         kept = {key: session[key] for key in _KEPT_BY_FRESH if key in session}
         session.clear()

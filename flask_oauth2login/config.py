@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .clientauth import AUDIENCES, InvalidKey, PrivateKey, load_private_key
+from .crypto import check_keys
 from .errors import ConfigurationError
 from .oidc import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS
 from .providers.base import Preset, is_scope_token
@@ -76,6 +77,15 @@ DEFAULTS: dict[str, t.Any] = {
     #: The app's DPoP private key (PEM text or path; EC or RSA), shared by
     #: all its processes. Default: derived from ``SECRET_KEY``.
     "DPOP_PRIVATE_KEY": None,
+    #: Where tokens are also kept, for use outside a request: a SQLAlchemy
+    #: database URL, a ``redis.Redis`` client, or ``None`` (the session only).
+    "TOKEN_STORE": None,
+    #: Keys that encrypt tokens at rest, the first one encrypting; ``None``:
+    #: one derived from ``SECRET_KEY``.
+    "ENCRYPTION_KEYS": None,
+    #: Seconds a process reuses a token it read from the token store; 0: read
+    #: it for every use.
+    "TOKEN_CACHE_TTL": 5.0,
 }
 
 
@@ -181,6 +191,12 @@ class Settings:
     jwks_url_path: str | None = None
     #: ``OAUTH2LOGIN_DPOP_PRIVATE_KEY``, loaded (never shown).
     dpop_private_key: PrivateKey | None = field(default=None, repr=False)
+    #: ``OAUTH2LOGIN_TOKEN_STORE`` as configured (opened by ``init_app``).
+    token_store: t.Any = field(default=None, repr=False)
+    #: ``OAUTH2LOGIN_ENCRYPTION_KEYS``; empty when keys derive from ``SECRET_KEY``.
+    encryption_keys: tuple[str | bytes, ...] = field(default=(), repr=False)
+    #: ``OAUTH2LOGIN_TOKEN_CACHE_TTL``.
+    token_cache_ttl: float = 5.0
 
 
 def load_settings(
@@ -257,6 +273,9 @@ def load_settings(
         presets=presets,
         jwks_url_path=jwks_path,
         dpop_private_key=dpop_key,
+        token_store=values["TOKEN_STORE"],
+        encryption_keys=check_keys(values["ENCRYPTION_KEYS"]),
+        token_cache_ttl=_number_or_zero(values["TOKEN_CACHE_TTL"], "OAUTH2LOGIN_TOKEN_CACHE_TTL"),
     )
 
 
@@ -814,3 +833,8 @@ def _positive_number(value: t.Any, key: str, kind: type) -> t.Any:
     if number <= 0:
         raise ConfigurationError(f"must be greater than zero, not {value!r}", key=key)
     return number
+
+
+def _number_or_zero(value: t.Any, key: str) -> float:
+    """A number of seconds, zero allowed (it turns something off)."""
+    return 0.0 if value == 0 else float(_positive_number(value, key, float))

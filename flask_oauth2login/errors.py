@@ -8,6 +8,7 @@ response::
     ├── ConfigurationError
     ├── ForeignOriginError
     ├── SessionStoreUnavailable
+    │   └── TokenStoreUnavailable
     ├── NotLoggedInError
     │   └── RefreshError
     └── LoginError
@@ -85,6 +86,13 @@ class SessionStoreUnavailable(OAuth2LoginError):
 
     status_code = 503
     error_code = "session_store_unavailable"
+
+
+class TokenStoreUnavailable(SessionStoreUnavailable):
+    """The token store (``OAUTH2LOGIN_TOKEN_STORE``) cannot be reached or did
+    not answer in time; answered with a 503, like the session store."""
+
+    error_code = "token_store_unavailable"
 
 
 class NotLoggedInError(OAuth2LoginError):

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import typing as t
 
-from flask import Flask, url_for
+from flask import Flask, has_request_context, url_for
 
 from . import app_tokens, cli, dpop, redaction, tokens
 from .auth import OAuth2Session
 from .client import ProviderClient
 from .config import Settings, load_settings
 from .coordination import for_session_interface
+from .crypto import MissingKey, cipher_for
 from .decorators import handle_not_logged_in
-from .errors import ConfigurationError, LoginError, NotLoggedInError
+from .errors import ConfigurationError, LoginError, NotLoggedInError, OAuth2LoginError
 from .logout_store import for_session_interface as logout_store_for
 from .providers import Preset, PresetRegistry
 from .sessions import setup_session
 from .state import EXTENSION_KEY, AppState, LoginHook, get_state
+from .store import RecentTokens, StoredLogin, TokenStore, open_store
 from .user import User
 from .views import create_blueprint, error_response, jwks
 
@@ -60,12 +62,20 @@ class OAuth2Login:
             )
             for name, config in settings.providers.items()
         }
+        cipher = cipher_for(
+            settings.encryption_keys,
+            app.config.get("SECRET_KEY"),
+            app.config.get("SECRET_KEY_FALLBACKS") or (),
+        )
         app.extensions[EXTENSION_KEY] = AppState(
             settings=settings,
             clients=clients,
             coordinator=for_session_interface(interface),
             logout_store=logout_store_for(t.cast(t.Any, interface)),
             login_hooks=self._login_hooks,
+            token_store=_token_store(app, settings, cipher),
+            cipher=cipher,
+            recent=RecentTokens(settings.token_cache_ttl),
         )
         app.register_blueprint(create_blueprint(settings.url_prefix))
         if settings.jwks_url_path is not None:
@@ -114,13 +124,28 @@ class OAuth2Login:
         last): one per provider connected."""
         return tokens.get_users()
 
-    def token(self, provider: str) -> dict[str, t.Any] | None:
-        """The token stored for *provider* in this session (not refreshed).
+    def token(
+        self, provider: str, subject: str | None = None, *, issuer: str | None = None
+    ) -> dict[str, t.Any] | None:
+        """The user's token for *provider*. Its ``scope`` is the granted
+        scope, space-separated: what the provider said, else what the login
+        asked for.
 
-        Its ``scope`` is the granted scope, space-separated: what the
-        provider said, else what the login asked for.
+        Without *subject*: the token of this request's session, as stored
+        (not refreshed), or ``None``. With *subject* (no request needed):
+        the token of that user's stored login, refreshed first if it has
+        expired; *issuer* picks one when the subject has logins at several
+        issuers of the provider.
+
+        :raises NotLoggedInError: with *subject*, if no token is stored or it
+            expired and cannot be refreshed.
+        :raises TokenStoreUnavailable: if the token store is down.
         """
-        return tokens.get_token(provider)
+        if subject is None:
+            _need_request(provider)
+            return tokens.get_token(provider)
+        state = get_state()
+        return tokens.fresh_token(state, tokens.stored(state, provider, subject, issuer))
 
     def login_url(
         self,
@@ -156,19 +181,75 @@ class OAuth2Login:
         args = {key: value for key, value in options.items() if value is not None}
         return url_for("oauth2login.login", provider=provider, **args)
 
-    def session(self, provider: str) -> OAuth2Session:
+    def session(
+        self, provider: str, subject: str | None = None, *, issuer: str | None = None
+    ) -> OAuth2Session:
         """A :class:`requests.Session` that calls *provider*'s API as the user.
 
         It sends the user's access token with every request and refreshes
-        it when it has expired (saving the new one in the session).
+        it when it has expired (saving the new one), once for all requests,
+        jobs and processes that find it expired at the same time.
 
-        :raises NotLoggedInError: if this session holds no token for *provider*.
+        Without *subject*: the user of this request's session. With
+        *subject* (no request needed, e.g. in a CLI command or a worker):
+        that user's stored login (``OAUTH2LOGIN_TOKEN_STORE``); *issuer*
+        picks one when the subject has logins at several issuers.
+
+        :raises NotLoggedInError: if there is no token for *provider*.
+        :raises TokenStoreUnavailable: if the token store is down.
         """
         state = get_state()
         client = state.client(provider)
-        if tokens.get_token(provider) is None:
+        place: tokens.Holder | None
+        if subject is None:
+            _need_request(provider)
+            place = tokens.holder(provider, state)
+        else:
+            place = tokens.stored(state, provider, subject, issuer)
+        token = place.load() if place is not None else None
+        if place is None or token is None:
             raise NotLoggedInError(f"Nobody is logged in with {provider!r}.", provider=provider)
-        return client.api_session(tokens.SessionTokenSource(state, provider), state.base_url())
+        return client.api_session(
+            tokens.HeldTokenSource(state, place, first=token), state.base_url()
+        )
+
+    def revoke(
+        self, provider: str, subject: str | None = None, *, issuer: str | None = None
+    ) -> bool:
+        """End the user's login at *provider*: forget the token (in the
+        session and the token store) and revoke it at the provider when it
+        offers revocation (RFC 7009, best effort).
+
+        Without *subject*: this request's session's login; with *subject*:
+        that user's stored login, whichever sessions refer to it. Returns
+        whether the provider confirmed the revocation.
+
+        :raises NotLoggedInError: if there is no token to revoke.
+        """
+        state = get_state()
+        state.client(provider)
+        if subject is not None:
+            place = tokens.stored(state, provider, subject, issuer, fresh=True)
+            assert place.record is not None
+            return tokens.revoke_stored(state, place.record)
+        _need_request(provider)
+        token = tokens.get_token(provider)
+        if token is None:
+            raise NotLoggedInError(f"Nobody is logged in with {provider!r}.", provider=provider)
+        tokens.forget(provider)
+        return tokens.revoke_at_provider(state, provider, token)
+
+    def stored_logins(
+        self, provider: str | None = None, subject: str | None = None
+    ) -> list[StoredLogin]:
+        """The logins whose tokens are in the token store (all, or those of
+        *provider* and/or *subject*): who and until when, never a token.
+
+        :raises ConfigurationError: if there is no token store.
+        :raises TokenStoreUnavailable: if it is down.
+        """
+        store = tokens.require_store(get_state())
+        return [StoredLogin.of(record) for record in store.find(provider, subject)]
 
     def app_session(
         self, provider: str, scope: str | t.Sequence[str] | None = None
@@ -194,6 +275,32 @@ class OAuth2Login:
         """
         self._login_hooks.append(hook)
         return hook
+
+
+def _need_request(provider: str) -> None:
+    if not has_request_context():
+        raise OAuth2LoginError(
+            "There is no request here, so no session: say whose token to use, e.g. "
+            f"oauth.session({provider!r}, subject=...), with OAUTH2LOGIN_TOKEN_STORE set.",
+            provider=provider,
+        )
+
+
+def _token_store(app: Flask, settings: Settings, cipher: t.Any) -> TokenStore | None:
+    """The token store ``OAUTH2LOGIN_TOKEN_STORE`` names, if any.
+
+    :raises ConfigurationError: if it names none, or there is no key to
+        encrypt tokens with.
+    """
+    if settings.token_store is None:
+        return None
+    if isinstance(cipher, MissingKey):
+        raise ConfigurationError(
+            "a token store needs a key to encrypt tokens with: set SECRET_KEY, or "
+            "OAUTH2LOGIN_ENCRYPTION_KEYS",
+            key="OAUTH2LOGIN_ENCRYPTION_KEYS",
+        )
+    return open_store(settings.token_store, instance_path=app.instance_path)
 
 
 def _check_relative_urls(app: Flask, settings: Settings) -> None:

@@ -9,11 +9,14 @@ from flask import current_app, has_request_context, request
 
 from .client import Endpoints, ProviderClient
 from .config import Settings
-from .coordination import Coordinator
+from .coordination import Coordinator, LocalCoordinator
+from .crypto import Cipher, MissingKey
 from .errors import ConfigurationError
 from .logout_store import LogoutStore
+from .store import RecentTokens
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from .store import TokenStore
     from .user import User
 
 #: Key under ``app.extensions``.
@@ -38,6 +41,15 @@ class AppState:
     login_hooks: list[LoginHook] = field(default_factory=list)
     #: Client credentials token caches, by provider (see :mod:`.app_tokens`).
     app_token_caches: dict[str, t.Any] = field(default_factory=dict)
+    #: Where tokens are also kept (``OAUTH2LOGIN_TOKEN_STORE``), if anywhere.
+    token_store: TokenStore | None = None
+    #: Seals tokens at rest (``OAUTH2LOGIN_ENCRYPTION_KEYS``).
+    cipher: Cipher | MissingKey = field(default_factory=MissingKey)
+    #: Refreshed tokens this process could not write yet (the store was
+    #: down), by the refresh they came from (see :mod:`.tokens`).
+    unsaved: LocalCoordinator = field(default_factory=LocalCoordinator)
+    #: Stored tokens read lately (``OAUTH2LOGIN_TOKEN_CACHE_TTL``).
+    recent: RecentTokens = field(default_factory=lambda: RecentTokens(0))
 
     def client(self, provider: str) -> ProviderClient:
         """The client for *provider*.

@@ -242,7 +242,7 @@ def log_out() -> t.Any:
     browser goes on to the provider of the most recent one.
     """
     state = get_state()
-    held = dict(session.get(tokens.TOKENS_KEY, {}))
+    held = tokens.held_tokens()  # decrypted, from the session or the token store
     last = tokens.get_user()
     logout.unfile_session(state)
     forgotten = tokens.forget()

@@ -26,6 +26,7 @@ from tests.support.logins import (
     start,
 )
 from tests.support.rogue_idp import RogueProvider, default_user
+from tests.support.sealed import change_session_token, opened_session
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +72,7 @@ def logins(client: t.Any) -> dict[str, t.Any]:
 
 
 def stored(client: t.Any) -> dict[str, t.Any]:
-    with client.session_transaction() as sess:
-        return dict(sess)
+    return opened_session(client)
 
 
 def signals(app: Flask) -> t.Any:
@@ -137,10 +137,7 @@ def test_oauth_user_is_the_most_recent_login(app, client, rogue, second):
 def test_forgetting_the_most_recent_login_leaves_the_other(app, client, rogue, second):
     log_in_here(client, rogue)
     log_in_here(client, second, "second")
-    with client.session_transaction() as sess:
-        tokens = dict(sess[TOKENS_KEY])
-        tokens["second"] = {**tokens["second"], "expires_at": 0, "refresh_token": None}
-        sess[TOKENS_KEY] = tokens
+    change_session_token(client, "second", expires_at=0, refresh_token=None)
     app.config["TEST_API_URLS"] = {"second": second.issuer + "/api/me"}
     assert client.get("/api/second").status_code == 302  # expired and not refreshable: it ends
     assert logins(client) == {"users": {"rogue": "user-123"}, "user": "rogue"}

@@ -22,6 +22,7 @@ from tests.conftest import follow_callback, http_session
 from tests.support.logins import CROSS_SITE, SAME_SITE, query
 from tests.support.oidc_provider import OidcProvider, login, node_available
 from tests.support.requirements import require
+from tests.support.sealed import opened_session
 
 CLIENTS = [
     {
@@ -110,8 +111,7 @@ class Browser:
         return self.client.get("/who").get_json()  # type: ignore[no-any-return]
 
     def tokens(self) -> dict[str, t.Any]:
-        with self.client.session_transaction() as sess:
-            return dict(sess.get(TOKENS_KEY, {}))
+        return opened_session(self.client).get(TOKENS_KEY, {})  # type: ignore[no-any-return]
 
 
 def userinfo_status(provider: OidcProvider, access_token: str) -> int:

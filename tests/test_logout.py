@@ -12,16 +12,16 @@ import requests
 from flask_oauth2login import ConfigurationError, logged_out, providers
 from flask_oauth2login.tokens import TOKENS_KEY
 from tests.conftest import log_in, rogue_entry
+from tests.support.sealed import opened_session, session_token
 
 
 def stored_tokens(client):
-    with client.session_transaction() as sess:
-        return dict(sess.get(TOKENS_KEY, {}))
+    return opened_session(client).get(TOKENS_KEY, {})
 
 
 def test_logout_revokes_refresh_and_access_token_and_forgets(app, client, rogue):
     log_in(client, rogue)
-    token = stored_tokens(client)["rogue"]
+    token = session_token(client)
     seen = []
     with logged_out.connected_to(lambda sender, **kw: seen.append(kw), app):
         response = client.post("/logout")

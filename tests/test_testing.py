@@ -22,6 +22,7 @@ from flask_oauth2login.testing import (
 )
 from flask_oauth2login.tokens import TOKENS_KEY, USER_KEY, USERS_KEY
 from tests.conftest import log_in, rogue_entry
+from tests.support.sealed import session_token
 
 pytest_plugins = ["pytester"]
 
@@ -78,8 +79,8 @@ def test_login_as_seeds_the_session_as_a_real_login_does(make_app, rogue):
     real_data, seeded_data = session_data(real), session_data(seeded)
     assert set(seeded_data) >= {TOKENS_KEY, USER_KEY, USERS_KEY}
     assert set(seeded_data) - {"_permanent"} <= set(real_data)
-    real_token = real_data[TOKENS_KEY]["rogue"]
-    seeded_token = seeded_data[TOKENS_KEY]["rogue"]
+    real_token = session_token(real)
+    seeded_token = session_token(seeded)
     assert set(seeded_token) == {"access_token", "token_type", "expires_at", "iss", "sub", "scope"}
     assert set(seeded_token) <= set(real_token)
     assert seeded_token["iss"] == real_token["iss"] == rogue.issuer
@@ -148,10 +149,10 @@ def test_a_refused_login_as_raises_and_keeps_the_previous_login(corp_app):
 def test_login_as_token_overrides(corp_app):
     client = corp_app.test_client()
     login_as(client, sub="1", token="my-access-token")
-    assert session_data(client)[TOKENS_KEY]["corp"]["access_token"] == "my-access-token"
+    assert session_token(client, "corp")["access_token"] == "my-access-token"
 
     login_as(client, sub="1", token={"refresh_token": "r", "scope": "openid", "iss": None})
-    token = session_data(client)[TOKENS_KEY]["corp"]
+    token = session_token(client, "corp")
     assert token["refresh_token"] == "r"
     assert token["scope"] == "openid"
     assert "iss" not in token

@@ -10,6 +10,7 @@ import pytest
 from flask_oauth2login import token_refreshed
 from flask_oauth2login.tokens import TOKENS_KEY
 from tests.conftest import http_session, log_in, serve_with_expire_view
+from tests.support.sealed import session_token
 
 
 def expire(client: t.Any, provider: str = "rogue") -> None:
@@ -21,8 +22,9 @@ def expire(client: t.Any, provider: str = "rogue") -> None:
 
 
 def stored_token(client: t.Any, provider: str = "rogue") -> dict[str, t.Any]:
-    with client.session_transaction() as sess:
-        return dict(sess[TOKENS_KEY][provider])
+    token = session_token(client, provider)
+    assert token is not None
+    return token
 
 
 def test_expired_token_is_refreshed_and_saved(client, rogue, app):

@@ -68,6 +68,7 @@ class Child:
         env: t.Mapping[str, str] | None = None,
         pass_fds: t.Sequence[int] = (),
         cwd: str | None = None,
+        user: str | None = None,
     ) -> None:
         self.args = list(args)
         self.output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
@@ -81,6 +82,7 @@ class Child:
             pass_fds=tuple(pass_fds),
             start_new_session=True,
             preexec_fn=_set_death_signal,  # only calls prctl, safe next to threads
+            user=user,  # as this OS user (a server that refuses to run as root)
         )
 
     @property
