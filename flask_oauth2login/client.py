@@ -1,105 +1,47 @@
-"""The calls this client makes to one provider.
+"""The calls this client makes to one provider, as an OAuth 2.0 client.
 
-Discovery, the token endpoint (code exchange, refresh, client credentials),
-pushed authorization requests (:rfc:`9126`), UserInfo and revocation. The
-client authenticates as :mod:`.clientauth` says, and proves possession of
-the app's DPoP key (:mod:`.dpop`) when the provider entry asks for it.
+The token endpoint (code exchange, refresh and client credentials,
+:rfc:`6749`), pushed authorization requests (:rfc:`9126`), UserInfo,
+revocation (:rfc:`7009`), ID and logout token checks, and the sessions
+that call the provider's API. The client authenticates as
+:mod:`.clientauth` says, and proves possession of the app's DPoP key
+(:mod:`.dpop`) when the provider entry asks for it.
 
-Every call has one deadline for the whole exchange (connect, status line,
-headers and body), never follows a redirect, reads at most
-:data:`MAX_ANSWER_BYTES` (after decompression, which this module does
-itself), and turns network failures and unacceptable answers into
-:class:`~flask_oauth2login.errors.ProviderError` subclasses whose messages
-name no secret. No lock is held while waiting for a provider.
+Requests go through :mod:`.http` (one deadline per exchange, a size cap,
+no redirects, errors that name no secret); where the endpoints are and the
+keys the provider signs with come from :mod:`.discovery`. No lock is held
+while waiting for a provider.
 """
 
 from __future__ import annotations
 
-import contextvars
-import heapq
-import itertools
-import os
-import socket
-import threading
 import time
 import typing as t
-import zlib
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
 
 import requests
-import urllib3
 from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .auth import ApiOrigins, BearerAuth, DPoPAuth, OAuth2Session, TokenSource
 from .clientauth import METHODS, JwtSigner
 from .config import ProviderConfig
+from .discovery import Discovery, Endpoints, absolute
 from .dpop import NONCE_HEADER, DPoPKey, NonceCache, asks_for_nonce
 from .errors import (
     InvalidProviderResponse,
     InvalidToken,
     ProviderError,
-    ProviderUnavailable,
     RefreshError,
 )
-from .oidc import (
-    ASYMMETRIC_ALGORITHMS,
-    HMAC_ALGORITHMS,
-    KeyCache,
-    validate_id_token,
-    validate_logout_token,
-)
+from .http import MAX_ANSWER_BYTES as MAX_ANSWER_BYTES  # also importable from here
+from .http import Transport, parse_json
+from .oidc import HMAC_ALGORITHMS, KeyCache, validate_id_token, validate_logout_token
 
-_WELL_KNOWN = "/.well-known/openid-configuration"
-
-#: The largest answer read from a provider, before and after decompression.
-MAX_ANSWER_BYTES = 1024 * 1024
 #: The longest token lifetime believed (ten years); longer ones count as unknown.
 MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
-#: Content codings this client undoes (and asks for), and the ``wbits`` of each.
-CONTENT_CODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": 0}
-#: The most content codings one answer may stack (``gzip, gzip``), as urllib3 allows.
-MAX_CONTENT_CODINGS = 5
-_CHUNK = 16384
 #: Key of :meth:`ProviderClient.exchange_code`'s answer under which the members
 #: of the token answer named by the preset's ``token_profile_params`` come;
 #: taken out before the token is stored.
 TOKEN_PROFILE_KEY = "_profile"
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    """A provider's endpoints and capabilities, from configuration or discovery."""
-
-    issuer: str | None
-    authorize_url: str
-    token_url: str
-    userinfo_url: str | None
-    jwks_uri: str | None
-    revocation_url: str | None
-    id_token_algorithms: tuple[str, ...]
-    #: RFC 9207: the provider sends ``iss`` with every authorization response.
-    iss_parameter_supported: bool = False
-    #: RFC 9126: where authorization requests are pushed, if the provider takes them.
-    par_url: str | None = None
-    #: RFC 9126: the provider accepts authorization requests only pushed.
-    require_par: bool = False
-    #: The algorithms the provider accepts for client assertions (may be empty).
-    client_auth_algorithms: tuple[str, ...] = ()
-    #: OpenID Connect RP-Initiated Logout 1.0: where to send the browser to
-    #: log out at the provider.
-    end_session_url: str | None = None
-    #: OpenID Connect Back-Channel Logout 1.0: the provider sends logout
-    #: tokens (``backchannel_logout_supported``), with ``sid``
-    #: (``backchannel_logout_session_supported``).
-    backchannel_logout: bool = False
-    backchannel_logout_session: bool = False
-    #: OpenID Connect Front-Channel Logout 1.0, with ``iss`` and ``sid``
-    #: (``frontchannel_logout_supported`` and ``..._session_supported``).
-    frontchannel_logout_session: bool = False
 
 
 class ProviderClient:
@@ -115,30 +57,17 @@ class ProviderClient:
         dpop_key: DPoPKey | None = None,
     ) -> None:
         self.config = config
-        self.timeout = timeout
-        self._metadata_ttl = metadata_ttl
-        self._jwks_min_refetch_interval = jwks_min_refetch_interval
-        #: A pooled session for calls to the provider; keeps connections alive.
-        self.http = requests.Session()
-        # Proxies (with NO_PROXY) and the CA bundle come from the environment
-        # as requests would take them; ~/.netrc credentials never do.
-        self.http.trust_env = False
-        self.http.verify = (
-            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        #: Sends this client's requests to the provider (:mod:`.http`).
+        self.transport = Transport(config.name, timeout=timeout, user_agent=config.user_agent)
+        #: The provider's endpoints and signing keys (:mod:`.discovery`).
+        self.discovery = Discovery(
+            config,
+            self.transport,
+            metadata_ttl=metadata_ttl,
+            jwks_min_refetch_interval=jwks_min_refetch_interval,
         )
-        self.http.headers["Accept"] = "application/json"
-        # Only the codings decoded here, under the size cap (not brotli or
-        # zstd, which requests asks for when their packages are installed).
-        self.http.headers["Accept-Encoding"] = "gzip, deflate"
-        self.http.mount("https://", _DeadlineAdapter())
-        self.http.mount("http://", _DeadlineAdapter())
-        if config.user_agent is not None:
-            self.http.headers["User-Agent"] = config.user_agent
         #: The pool shared by the sessions ``oauth.session()`` hands out.
         self.api_adapter = HTTPAdapter(pool_maxsize=32)
-        self._lock = threading.Lock()
-        self._endpoints: dict[str, tuple[float, Endpoints]] = {}
-        self._key_caches: dict[str, KeyCache] = {}
         builder = config.preset.client_secret_builder
         #: Gives the client secret to send: the configured one, or one built
         #: at run time by the preset (Apple's signed JWT).
@@ -164,6 +93,20 @@ class ProviderClient:
         """The provider's name in ``OAUTH2LOGIN_PROVIDERS``."""
         return self.config.name
 
+    @property
+    def timeout(self) -> float:
+        """The seconds one exchange with the provider may take."""
+        return self.transport.timeout
+
+    @timeout.setter
+    def timeout(self, seconds: float) -> None:
+        self.transport.timeout = seconds
+
+    @property
+    def http(self) -> requests.Session:
+        """A pooled session for calls to the provider; keeps connections alive."""
+        return self.transport.session
+
     # -- endpoints ---------------------------------------------------------
 
     def endpoints(self, base_url: str) -> Endpoints:
@@ -172,115 +115,11 @@ class ProviderClient:
         :param base_url: this app's base URL, against which configured paths
             (URLs starting with ``/``) resolve.
         """
-        # Absolute endpoints do not depend on how the app was reached: one
-        # cache entry, whatever Host header a request brings.
-        key = base_url if self.config.relative_urls else ""
-        now = time.monotonic()
-        cached = self._endpoints.get(key)
-        if cached is not None and now - cached[0] < self._metadata_ttl:
-            return cached[1]
-        # Discovered without a lock: requests that arrive meanwhile discover
-        # too (each within its own deadline) rather than wait in line.
-        endpoints = self._resolve(base_url)
-        with self._lock:
-            self._endpoints[key] = (now, endpoints)
-        return endpoints
-
-    def _resolve(self, base_url: str) -> Endpoints:
-        c = self.config
-        metadata: t.Mapping[str, t.Any] = {}
-        metadata_url = base_url
-        if c.server_metadata_url is not None:
-            metadata_url = _absolute(c.server_metadata_url, base_url)
-            metadata = self._discover(metadata_url)
-
-        def pick(configured: str | None, key: str) -> str | None:
-            if configured is not None:  # paths in configuration are on this app
-                return _absolute(configured, base_url)
-            value = metadata.get(key)
-            if not isinstance(value, str):
-                return None
-            url = urljoin(metadata_url, value)  # relative to the discovery document
-            if urlsplit(url).scheme not in ("http", "https"):
-                raise InvalidProviderResponse(
-                    f"The provider's discovery document gives {key} an unusable URL.",
-                    provider=c.name,
-                )
-            return url
-
-        authorize_url = pick(c.authorize_url, "authorization_endpoint")
-        token_url = pick(c.token_url, "token_endpoint")
-        if not authorize_url or not token_url:
-            raise InvalidProviderResponse(
-                "The provider's discovery document lacks the authorization or token endpoint.",
-                provider=c.name,
-            )
-        issuer = c.issuer or metadata.get("issuer")
-        return Endpoints(
-            issuer=_absolute(issuer, base_url) if issuer else None,
-            authorize_url=authorize_url,
-            token_url=token_url,
-            userinfo_url=pick(c.userinfo_url, "userinfo_endpoint"),
-            jwks_uri=pick(c.jwks_uri, "jwks_uri"),
-            revocation_url=pick(c.revocation_url, "revocation_endpoint"),
-            id_token_algorithms=self._algorithms(metadata),
-            iss_parameter_supported=metadata.get("authorization_response_iss_parameter_supported")
-            is True,
-            par_url=pick(None, "pushed_authorization_request_endpoint"),
-            require_par=metadata.get("require_pushed_authorization_requests") is True,
-            client_auth_algorithms=_strings(
-                metadata.get("token_endpoint_auth_signing_alg_values_supported")
-            ),
-            end_session_url=pick(None, "end_session_endpoint"),
-            backchannel_logout=metadata.get("backchannel_logout_supported") is True,
-            backchannel_logout_session=metadata.get("backchannel_logout_session_supported") is True,
-            frontchannel_logout_session=metadata.get("frontchannel_logout_supported") is True
-            and metadata.get("frontchannel_logout_session_supported") is True,
-        )
-
-    def _algorithms(self, metadata: t.Mapping[str, t.Any]) -> tuple[str, ...]:
-        if self.config.id_token_algorithms is not None:
-            return self.config.id_token_algorithms
-        advertised = metadata.get("id_token_signing_alg_values_supported")
-        if not isinstance(advertised, list):
-            return ("RS256",)
-        # HMAC only when configured explicitly; "none" never.
-        allowed = tuple(a for a in advertised if a in ASYMMETRIC_ALGORITHMS)
-        return allowed or ("RS256",)
-
-    def _discover(self, url: str) -> t.Mapping[str, t.Any]:
-        metadata = self._json(self._send("GET", url, what="discovery document"), "discovery")
-        issuer = metadata.get("issuer")
-        expected = self.config.issuer
-        if expected is None and url.endswith(_WELL_KNOWN):
-            expected = url[: -len(_WELL_KNOWN)]
-        if not isinstance(issuer, str) or (expected is not None and issuer != expected):
-            raise InvalidProviderResponse(
-                f"The discovery document names the issuer {issuer!r}, not {expected!r}; "
-                "refusing it (set 'issuer' in the provider entry if this is intended).",
-                provider=self.name,
-            )
-        return metadata
+        return self.discovery.endpoints(base_url)
 
     def keys(self, endpoints: Endpoints) -> KeyCache:
         """The signing-key cache for *endpoints*' ``jwks_uri``."""
-        uri = endpoints.jwks_uri
-        if uri is None:
-            raise InvalidProviderResponse(
-                "The provider publishes no jwks_uri, so its ID tokens cannot be checked.",
-                provider=self.name,
-            )
-        with self._lock:
-            cache = self._key_caches.get(uri)
-            if cache is None:
-                cache = KeyCache(
-                    lambda: self._json(self._send("GET", uri, what="key set"), "key set"),
-                    ttl=self._metadata_ttl,
-                    min_refetch_interval=self._jwks_min_refetch_interval,
-                    provider=self.name,
-                )
-                self._key_caches[uri] = cache
-            return cache
+        return self.discovery.keys(endpoints)
 
     # -- token endpoint ----------------------------------------------------
 
@@ -350,7 +189,7 @@ class ProviderClient:
         )
         if response.status_code != 200:
             raise self._oauth_error(response, what)
-        token = self._json(response, "token")
+        token = self.transport.json_object(response, "token")
         if "error" in token:  # some providers answer errors with 200
             raise self._oauth_error(response, what)
         kept = check_token_response(token, provider=self.name, dpop=self.dpop is not None)
@@ -381,7 +220,7 @@ class ProviderClient:
                 nonce = self.dpop_nonces.get(url)
                 sent_headers["DPoP"] = self.dpop.proof("POST", url, nonce=nonce)
             auth = self._client_auth(form, endpoints, url)
-            response = self._send(
+            response = self.transport.send(
                 "POST", url, what=what, data=form, auth=auth, headers=sent_headers
             )
             if not (dpop and self.dpop is not None):
@@ -490,7 +329,7 @@ class ProviderClient:
                 params = {self.config.preset.token_query_param: access_token}
             else:
                 headers["Authorization"] = f"Bearer {access_token}"
-            response = self._send("GET", url, what=what, headers=headers, params=params)
+            response = self.transport.send("GET", url, what=what, headers=headers, params=params)
             if self.dpop is None:
                 break
             self.dpop_nonces.update(url, response)
@@ -595,7 +434,7 @@ class ProviderClient:
         return OAuth2Session(
             config.name,
             auth,
-            base_url=_absolute(config.api_base_url, base_url) if config.api_base_url else None,
+            base_url=absolute(config.api_base_url, base_url) if config.api_base_url else None,
             headers=self.api_headers(),
             adapter=self.api_adapter,
         )
@@ -612,7 +451,7 @@ class ProviderClient:
         c = self.config
         explicit = list(c.api_origins)
         if c.api_base_url:
-            explicit.append(_absolute(c.api_base_url, base_url))
+            explicit.append(absolute(c.api_base_url, base_url))
         if explicit:
             return ApiOrigins(explicit)
         own = (c.issuer, c.server_metadata_url, c.userinfo_url)
@@ -621,7 +460,7 @@ class ProviderClient:
             endpoints = self.endpoints(base_url)
             return [url for url in (endpoints.userinfo_url, endpoints.issuer) if url]
 
-        return ApiOrigins((_absolute(url, base_url) for url in own if url), discovered)
+        return ApiOrigins((absolute(url, base_url) for url in own if url), discovered)
 
     def registration_jwk(self) -> dict[str, str] | None:
         """The public key to register for ``private_key_jwt`` (with ``kid``,
@@ -637,77 +476,6 @@ class ProviderClient:
         if self.config.user_agent is not None:
             headers.setdefault("User-Agent", self.config.user_agent)
         return headers
-
-    # -- plumbing ----------------------------------------------------------
-
-    def _send(self, method: str, url: str, *, what: str, **kwargs: t.Any) -> requests.Response:
-        """Send a request; the whole answer must arrive within the timeout.
-
-        ``timeout`` alone bounds each socket operation, so a provider sending
-        its headers or body a byte at a time could hold a worker for ever;
-        here one deadline covers connect, status line, headers and body (see
-        :class:`_Exchange`), and the body is refused past
-        :data:`MAX_ANSWER_BYTES`, before and after decompression.
-        """
-        exchange = _Exchange(time.monotonic() + self.timeout)
-        try:
-            with _deadline(exchange):
-                response = self.http.request(
-                    method,
-                    url,
-                    timeout=self.timeout,
-                    allow_redirects=False,
-                    stream=True,
-                    proxies=requests.utils.get_environ_proxies(url),
-                    **kwargs,
-                )
-                try:
-                    response._content = _read_body(response, exchange.deadline, what, self.name)
-                    response._content_consumed = True  # the connection may be reused
-                finally:
-                    response.close()
-            if exchange.expired:  # the answer may have been cut short
-                raise requests.Timeout()
-        except (requests.RequestException, InvalidProviderResponse) as exc:
-            if isinstance(exc, requests.Timeout) or exchange.expired:
-                raise ProviderUnavailable(
-                    f"The provider's {what} did not answer within {self.timeout:g} seconds.",
-                    provider=self.name,
-                ) from None
-            if isinstance(exc, InvalidProviderResponse):
-                raise
-            raise ProviderUnavailable(
-                f"The provider's {what} could not be reached ({type(exc).__name__}).",
-                provider=self.name,
-            ) from None
-        # What went out (credentials, code, verifier) stays out of exceptions.
-        response.request = None  # type: ignore[assignment]
-        if response.is_redirect or 300 <= response.status_code < 400:
-            raise InvalidProviderResponse(
-                f"The provider's {what} answered with a redirect; this client follows none.",
-                provider=self.name,
-            )
-        if response.status_code >= 500:
-            raise ProviderUnavailable(
-                f"The provider's {what} failed (HTTP {response.status_code}).",
-                provider=self.name,
-                response=response,
-            )
-        return response
-
-    def _json(self, response: requests.Response, what: str) -> dict[str, t.Any]:
-        if response.status_code != 200:
-            raise InvalidProviderResponse(
-                f"The provider's {what} answer was HTTP {response.status_code}.",
-                provider=self.name,
-                response=response,
-            )
-        body = parse_json(response)
-        if not isinstance(body, dict):
-            raise InvalidProviderResponse(
-                f"The provider's {what} answer is not a JSON object.", provider=self.name
-            )
-        return body
 
 
 def check_token_response(
@@ -760,160 +528,6 @@ def _new_nonce_asked(response: requests.Response, sent: str | None) -> bool:
     return asks_for_nonce(response) and response.headers.get(NONCE_HEADER, "").strip() != sent
 
 
-def _strings(value: t.Any) -> tuple[str, ...]:
-    """A metadata list of strings as a tuple (empty if it is not one)."""
-    if not isinstance(value, list):
-        return ()
-    return tuple(v for v in value if isinstance(v, str))
-
-
-def _read_body(response: requests.Response, deadline: float, what: str, provider: str) -> bytes:
-    """Read a streamed answer and undo its content codings, giving up at
-    *deadline* or past the size cap.
-
-    The raw bytes are read as they are (``decode_content=False``) and
-    decompressed here, under the cap, whatever urllib3 would do. ``read1``
-    returns whatever has arrived, so a provider that trickles its answer is
-    noticed between two of its bytes, not after the last one.
-    """
-    decoder = _Decoder(response.headers.get("Content-Encoding", ""), what, provider)
-    raw = response.raw
-    read = getattr(raw, "read1", raw.read)
-    received = 0
-    body = bytearray()
-    try:
-        while chunk := read(_CHUNK, decode_content=False):
-            received += len(chunk)
-            if received > MAX_ANSWER_BYTES:
-                raise decoder.too_large()
-            body += decoder.feed(chunk)
-            if time.monotonic() > deadline:
-                raise requests.Timeout()
-        body += decoder.flush()
-    except (requests.RequestException, InvalidProviderResponse):
-        raise
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise requests.ConnectionError(type(exc).__name__) from None
-    return bytes(body)
-
-
-class _Decoder:
-    """Undoes an answer's ``Content-Encoding``, one chunk at a time, never
-    producing more than :data:`MAX_ANSWER_BYTES` (plus one byte) at any
-    layer: a compression bomb is refused after about a megabyte of work."""
-
-    def __init__(self, header: str, what: str, provider: str) -> None:
-        self.what = what
-        self.provider = provider
-        codings = [c.strip().lower() for c in header.split(",")]
-        codings = [c for c in codings if c and c != "identity"]
-        unknown = [c for c in codings if c not in CONTENT_CODINGS]
-        if unknown or len(codings) > MAX_CONTENT_CODINGS:
-            shown = repr(unknown[0][:32]) if unknown else f"{len(codings)} stacked codings"
-            raise InvalidProviderResponse(
-                f"The provider's {what} answer uses a content coding this client does not "
-                f"decode ({shown}).",
-                provider=provider,
-            )
-        # Codings are listed in the order applied: undo the last one first.
-        self._layers = [_Layer(CONTENT_CODINGS[c]) for c in reversed(codings)]
-
-    def feed(self, data: bytes) -> bytes:
-        """Decode the next *data*; the bytes of the answer it gives."""
-        for layer in self._layers:
-            data = self._run(layer.feed, data)
-        return data
-
-    def flush(self) -> bytes:
-        """The answer's last bytes, once all was fed."""
-        data = b""
-        for layer in self._layers:
-            data = self._run(layer.feed, data) + self._run(layer.flush)
-        return data
-
-    def _run(self, step: t.Callable[..., bytes], *args: bytes) -> bytes:
-        try:
-            return step(*args)
-        except _TooLarge:
-            raise self.too_large() from None
-        except zlib.error:
-            raise InvalidProviderResponse(
-                f"The provider's {self.what} answer is not correctly compressed.",
-                provider=self.provider,
-            ) from None
-
-    def too_large(self) -> InvalidProviderResponse:
-        """The error refusing an answer past the cap."""
-        return InvalidProviderResponse(
-            f"The provider's {self.what} answer is too large.", provider=self.provider
-        )
-
-
-class _TooLarge(Exception):
-    """A layer of content coding decoded to more than the cap."""
-
-
-class _Layer:
-    """One content coding, undone incrementally with a cap on its output.
-
-    ``deflate`` is tried as zlib data first, then as raw deflate (as some
-    servers send it); gzip answers may have several members.
-    """
-
-    def __init__(self, wbits: int) -> None:
-        self._wbits = wbits or zlib.MAX_WBITS
-        self._raw_fallback = wbits == 0
-        self._head: bytes | None = b"" if self._raw_fallback else None
-        self._decompress = zlib.decompressobj(self._wbits)
-        self._produced = 0
-
-    def feed(self, data: bytes) -> bytes:
-        if self._head is not None:  # deflate, nothing decoded yet: keep the input
-            self._head += data
-        try:
-            return self._feed(data)
-        except zlib.error:
-            if self._head is None or self._produced:
-                raise
-            head, self._head = self._head, None
-            self._decompress = zlib.decompressobj(-zlib.MAX_WBITS)
-            return self._feed(head)
-
-    def _feed(self, data: bytes) -> bytes:
-        out = bytearray()
-        while data:
-            if self._decompress.eof:  # another gzip member, or trailing bytes
-                if self._wbits <= zlib.MAX_WBITS:
-                    break  # deflate: what follows the stream is ignored
-                self._decompress = zlib.decompressobj(self._wbits)
-            room = MAX_ANSWER_BYTES + 1 - self._produced
-            piece = self._decompress.decompress(data, min(room, _CHUNK))
-            self._produced += len(piece)
-            if self._produced > MAX_ANSWER_BYTES:
-                raise _TooLarge()
-            out += piece
-            data = self._decompress.unused_data or self._decompress.unconsumed_tail
-        if out:
-            self._head = None
-        return bytes(out)
-
-    def flush(self) -> bytes:
-        rest = self._decompress.flush()
-        self._produced += len(rest)
-        if self._produced > MAX_ANSWER_BYTES:
-            raise _TooLarge()
-        return rest
-
-
-def parse_json(response: requests.Response) -> t.Any:
-    """The JSON body of *response*, or ``None`` when it is not JSON (or is
-    nested too deeply to parse)."""
-    try:
-        return response.json()
-    except (ValueError, RecursionError):
-        return None
-
-
 def _expires_at(expires_in: t.Any) -> int | None:
     """``expires_in`` seconds from now as a timestamp; ``None`` when the
     provider did not say, or said something that is not a sane duration."""
@@ -926,189 +540,3 @@ def _expires_at(expires_in: t.Any) -> int | None:
     if not 0 <= seconds <= MAX_EXPIRES_IN:
         return None
     return int(time.time() + seconds)
-
-
-def _absolute(url: str, base_url: str) -> str:
-    return urljoin(base_url, url) if url.startswith("/") else url
-
-
-# -- one deadline per exchange ---------------------------------------------
-
-
-class _Exchange:
-    """One call to a provider and its deadline.
-
-    The sockets it uses are watched (through a duplicate of their file
-    descriptor, so a socket closed and reused meanwhile is never touched);
-    when the deadline passes, :class:`_Watchdog` shuts them down, and
-    whatever read was waiting for the provider returns at once.
-    """
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        #: The deadline passed before the exchange ended.
-        self.expired = False
-        #: The exchange ended; nothing of it is watched any more.
-        self.finished = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-
-    def watch(self, sock: socket.socket) -> None:
-        """Shut *sock* down when the deadline passes (at once if it has)."""
-        try:
-            watched = socket.fromfd(sock.fileno(), sock.family, sock.type, sock.proto)
-        except (OSError, ValueError):
-            return  # already closed: nothing to wait for
-        with self._lock:
-            if not self.finished and not self.expired:
-                self._sockets.append(watched)
-                return
-            if self.expired:
-                _shut_down(watched)
-        watched.close()
-
-    def expire(self) -> None:
-        """The deadline has passed: end the exchange's reads."""
-        with self._lock:
-            if self.finished:
-                return
-            self.expired = True
-            for sock in self._sockets:
-                _shut_down(sock)
-
-    def finish(self) -> None:
-        """The exchange is over: stop watching its sockets."""
-        with self._lock:
-            self.finished = True
-            sockets, self._sockets = self._sockets, []
-        for sock in sockets:
-            sock.close()
-
-
-def _shut_down(sock: socket.socket) -> None:
-    with suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-
-
-class _Watchdog:
-    """One thread for the whole process that expires exchanges past their
-    deadline, in deadline order. Started on first use (again in a forked
-    child)."""
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._queue: list[tuple[float, int, _Exchange]] = []
-        self._order = itertools.count()
-        self._thread: threading.Thread | None = None
-
-    def watch(self, exchange: _Exchange) -> None:
-        """Expire *exchange* at its deadline, unless it finishes first."""
-        with self._condition:
-            entry = (exchange.deadline, next(self._order), exchange)
-            heapq.heappush(self._queue, entry)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="oauth2login-deadlines", daemon=True
-                )
-                self._thread.start()
-            elif self._queue[0] is entry:
-                self._condition.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._condition:
-                while True:
-                    while self._queue and self._queue[0][2].finished:
-                        heapq.heappop(self._queue)
-                    if not self._queue:
-                        self._condition.wait()
-                        continue
-                    delay = self._queue[0][0] - time.monotonic()
-                    if delay <= 0:
-                        exchange = heapq.heappop(self._queue)[2]
-                        break
-                    self._condition.wait(delay)
-            exchange.expire()
-
-    def after_fork(self) -> None:
-        """In a forked child: the parent's thread and waiters are gone."""
-        self.__init__()  # type: ignore[misc]
-
-
-_WATCHDOG = _Watchdog()
-os.register_at_fork(after_in_child=_WATCHDOG.after_fork)
-_CURRENT: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
-    "oauth2login_exchange", default=None
-)
-
-
-@contextmanager
-def _deadline(exchange: _Exchange) -> t.Iterator[None]:
-    """Run a request as *exchange*: the sockets its connections use are
-    watched until it ends."""
-    _WATCHDOG.watch(exchange)
-    token = _CURRENT.set(exchange)
-    try:
-        yield
-    finally:
-        _CURRENT.reset(token)
-        exchange.finish()
-
-
-def _watch(sock: socket.socket | None) -> None:
-    exchange = _CURRENT.get()
-    if exchange is not None and sock is not None:
-        exchange.watch(sock)
-
-
-class _Watched:
-    """A connection whose sockets the current exchange watches: a new one
-    as soon as it is connected (before TLS and any proxy tunnel), a pooled
-    one when it is reused."""
-
-    sock: socket.socket | None
-
-    def _new_conn(self) -> socket.socket:
-        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
-        _watch(sock)
-        return sock
-
-    def request(self, *args: t.Any, **kwargs: t.Any) -> None:
-        _watch(self.sock)
-        super().request(*args, **kwargs)  # type: ignore[misc]
-
-
-class _WatchedConnection(_Watched, HTTPConnection):  # type: ignore[misc]
-    """An HTTP connection watched by the current exchange."""
-
-
-class _WatchedHTTPSConnection(_Watched, HTTPSConnection):  # type: ignore[misc]
-    """An HTTPS connection watched by the current exchange."""
-
-
-class _WatchedPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-class _DeadlineAdapter(HTTPAdapter):
-    """An adapter whose connections (direct or through an HTTP proxy) are
-    watched by the current exchange."""
-
-    _pools: t.ClassVar[dict[str, type[HTTPConnectionPool]]] = {
-        "http": _WatchedPool,
-        "https": _WatchedHTTPSPool,
-    }
-
-    def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = self._pools
-
-    def proxy_manager_for(self, proxy: str, **kwargs: t.Any) -> t.Any:
-        manager = super().proxy_manager_for(proxy, **kwargs)
-        if type(manager) is urllib3.ProxyManager:  # SOCKS keeps its own connections
-            manager.pool_classes_by_scheme = self._pools
-        return manager

@@ -87,7 +87,7 @@ def unverified(token: str) -> dict[str, t.Any]:
 
 def claims_of(app: Flask, token: str, client_id: str = "dev-client") -> dict[str, t.Any]:
     state = app.extensions["oauth2login_devidp"]
-    keys = KeyCache(lambda: state.key.jwks(), ttl=60, min_refetch_interval=60)
+    keys = KeyCache(lambda: state.key.jwks, ttl=60, min_refetch_interval=60)
     return validate_logout_token(
         token,
         client_id=client_id,

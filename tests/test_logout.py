@@ -182,7 +182,8 @@ def test_outside_debug_the_host_header_never_makes_the_post_logout_redirect_uri(
 def test_a_provider_that_is_down_still_leaves_the_user_logged_out_and_told(rp_app, rogue):
     client = rp_app.test_client()
     log_in(client, rogue)
-    rp_app.extensions["oauth2login"].clients["rogue"]._endpoints.clear()  # as after a restart
+    # As after a restart.
+    rp_app.extensions["oauth2login"].clients["rogue"].discovery._endpoints.clear()
     rogue.behaviour.discovery_status = 503
     response = client.post("/logout", data={"next": "/bye"})
     assert response.status_code == 200

@@ -344,7 +344,7 @@ CONFTEST = """
 
 def test_the_plugin_is_registered_by_entry_point():
     (found,) = entry_points(group="pytest11", name="oauth2login")
-    assert found.value == "flask_oauth2login.testing"
+    assert found.value == "flask_oauth2login.testing.plugin"
 
 
 def test_plugin_fixtures_in_a_users_project(pytester):

@@ -168,7 +168,9 @@ def notify(session: ProviderSession) -> list[Notice]:
             jti=new_secret(),
         )
         uri = urljoin(request.url_root, client.backchannel_logout_uri)
-        notices.append(_deliver(client_id, uri, state.key.sign(claims, typ="logout+jwt"), timeout))
+        notices.append(
+            _deliver(client_id, uri, state.key.sign(claims, {"typ": "logout+jwt"}), timeout)
+        )
     return notices
 
 

@@ -73,6 +73,6 @@ def openid_configuration() -> ResponseReturnValue:
 
 def jwks() -> ResponseReturnValue:
     """``GET /jwks``: the public signing key, regenerated at each start."""
-    response = jsonify(get_state().key.jwks())
+    response = jsonify(get_state().key.jwks)
     response.headers["Cache-Control"] = "no-cache"
     return response

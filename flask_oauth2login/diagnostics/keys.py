@@ -8,8 +8,9 @@ import typing as t
 import jwt
 from flask import Flask
 
-from ..client import ProviderClient, parse_json
+from ..client import ProviderClient
 from ..errors import OAuth2LoginError
+from ..http import parse_json
 from ..state import EXTENSION_KEY, AppState
 from .report import ERROR, INFO, OK, WARNING, Report
 
@@ -60,7 +61,7 @@ def check_jwks(
     try:
         # Through the client's own plumbing: proxies, deadline and size cap
         # as for a login.
-        response = client._send("GET", uri, what="key set")
+        response = client.transport.send("GET", uri, what="key set")
     except OAuth2LoginError as exc:
         report.add(ERROR, topic, f"keys (jwks_uri {uri}) unreachable: {exc}")
         return

@@ -1,0 +1,48 @@
+"""Helpers for testing apps that use flask-oauth2login, and a pytest plugin.
+
+Log a Flask test client in without any provider, in one line::
+
+    from flask_oauth2login.testing import login_as
+
+    def test_dashboard(app):
+        client = app.test_client()
+        login_as(client, "github", sub="42", email="ada@example.com", name="Ada")
+        assert client.get("/dashboard").status_code == 200
+
+:func:`login_as` stores the user and a token in the server-side session
+through the very function the callback of a real login uses (the same keys,
+a new session id, the ``on_login`` hooks and the ``logged_in`` signal). :func:`make_token` builds
+such a token; :func:`make_id_token` signs ID tokens with a generated RSA
+:class:`SigningKey` whose JWKS you can serve from a fake provider.
+
+The pytest plugin (:mod:`.plugin`, registered through the ``pytest11`` entry
+point, so it is active wherever flask-oauth2login is installed) provides
+the fixtures ``oauth2login_user``, ``logged_in_client`` (built on your
+``app`` fixture) and ``devidp`` (the built-in development identity
+provider on a loopback port, for tests that go through the whole login).
+
+One module per job: :mod:`.login` (:func:`login_as`), :mod:`.tokens`
+(:func:`make_token`, :func:`make_id_token`), :mod:`.keys`
+(:class:`SigningKey`), :mod:`.server` (:class:`DevIdPServer`) and
+:mod:`.plugin`.
+"""
+
+from __future__ import annotations
+
+from .keys import SigningKey, default_key
+from .login import login_as
+from .server import DevIdPServer
+from .tokens import make_id_token, make_token
+
+__all__ = [
+    "DevIdPServer",
+    "SigningKey",
+    "default_key",
+    "login_as",
+    "make_id_token",
+    "make_token",
+]
+
+# An install made when the plugin was this module still names it in its
+# pytest11 entry point: loaded that way, it loads the plugin.
+pytest_plugins = ["flask_oauth2login.testing.plugin"]
