@@ -232,9 +232,9 @@ def stored_token(app: Flask, subject: str = SUBJECT) -> dict[str, t.Any]:
         assert len(records) == 1
         state = app.extensions["oauth2login"]
         record = state.token_store.get(TokenKey("rogue", records[0].issuer, subject))
-        from flask_oauth2login.tokens import _from_record
+        from flask_oauth2login.sealing import from_record
 
-        return _from_record(state, record)
+        return from_record(state, record)
 
 
 def log_in_with_expired_token(client: t.Any, rogue: RogueProvider) -> None:
