@@ -1,8 +1,8 @@
 """Defaults and validation of the app-wide ``OAUTH2LOGIN_*`` configuration.
 
 Everything is read once, in ``init_app``, into :class:`Settings`; each
-provider's entry becomes a :class:`ProviderConfig`
-(:mod:`~flask_oauth2login.provider_config`). A mistake raises
+provider's entry becomes a :class:`ProviderConfig`, read by
+:mod:`~flask_oauth2login.provider_config`. A mistake raises
 :class:`~flask_oauth2login.errors.ConfigurationError` naming the provider and
 the key, so a typo fails at start-up instead of at the first login.
 """

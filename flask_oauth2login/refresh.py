@@ -135,7 +135,8 @@ def _check_same_identity(
 
 class HeldTokenSource:
     """Gives :class:`~flask_oauth2login.auth.BearerAuth` the token a
-    :class:`Holder` keeps: the current session's, or a stored one.
+    :class:`~flask_oauth2login.holders.Holder` keeps: the current session's,
+    or a stored one.
 
     :param first: the token just loaded, used for the first request (so
         making the API session and its first call read the token once).
