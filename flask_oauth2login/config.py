@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from .clientauth import PrivateKey
 from .crypto import check_keys
 from .errors import ConfigurationError
-from .provider_config import AUTH_METHODS as AUTH_METHODS
-from .provider_config import MIN_JWT_SECRET_LENGTH as MIN_JWT_SECRET_LENGTH
+from .options import AUTH_METHODS as AUTH_METHODS
+from .options import MIN_JWT_SECRET_LENGTH as MIN_JWT_SECRET_LENGTH
+from .options import absolute_url, checked, private_key
 from .provider_config import PROVIDER_KEYS as PROVIDER_KEYS
 from .provider_config import ProviderConfig as ProviderConfig
-from .provider_config import _absolute_url, _checked, _private_key
 from .provider_config import load_provider as load_provider
 from .providers.registry import PresetRegistry
 
@@ -141,10 +141,10 @@ def load_settings(
         )
     dpop_key = values["DPOP_PRIVATE_KEY"]
     if dpop_key is not None:
-        dpop_key = _checked(_private_key, dpop_key, key="OAUTH2LOGIN_DPOP_PRIVATE_KEY")
+        dpop_key = checked(private_key, dpop_key, key="OAUTH2LOGIN_DPOP_PRIVATE_KEY")
     external = values["EXTERNAL_URL"]
     if external is not None:
-        _checked(_absolute_url, external, key="OAUTH2LOGIN_EXTERNAL_URL")
+        checked(absolute_url, external, key="OAUTH2LOGIN_EXTERNAL_URL")
         external = external.rstrip("/")
 
     entries = config.get("OAUTH2LOGIN_PROVIDERS")

@@ -4,7 +4,7 @@
 fill credentials from the config or the environment, merge the entry over
 the preset, normalize the scope, check the URLs, derive discovery, check
 the algorithms and the rest. Each key of an entry has one line in
-``_SETTINGS``: its default (often the preset's) and its parser. A mistake
+``_SETTINGS``: its default (often the preset's) and its parser (:mod:`.options`). A mistake
 raises :class:`~flask_oauth2login.errors.ConfigurationError` naming the
 provider and the key.
 """
@@ -13,25 +13,14 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
-from .clientauth import AUDIENCES, InvalidKey, PrivateKey, load_private_key
+from . import options
+from .clientauth import PrivateKey
 from .errors import ConfigurationError
-from .oidc import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS
-from .providers.base import Preset, is_scope_token
+from .oidc import HMAC_ALGORITHMS
+from .options import MIN_JWT_SECRET_LENGTH
+from .providers.base import Preset
 from .providers.registry import PresetRegistry
-from .user import USER_MAP_FIELDS, parse_path
-
-#: Client authentication methods at the token endpoint.
-AUTH_METHODS = (
-    "client_secret_basic",
-    "client_secret_post",
-    "private_key_jwt",
-    "client_secret_jwt",
-    "none",
-)
-#: The shortest client secret ``client_secret_jwt`` signs with (RFC 7518 §3.2: 256 bits).
-MIN_JWT_SECRET_LENGTH = 32
 
 _URL_KEYS = (
     "server_metadata_url",
@@ -385,197 +374,8 @@ def _check_the_rest(name: str, values: dict[str, t.Any]) -> None:
 
 def _parse(provider: str, values: dict[str, t.Any], key: str) -> t.Any:
     """Check ``values[key]`` with its setting's parser and store the result."""
-    values[key] = _checked(_SETTINGS[key].parse, values[key], provider=provider, key=key)
+    values[key] = options.checked(_SETTINGS[key].parse, values[key], provider=provider, key=key)
     return values[key]
-
-
-def _checked(parse: _Parser, value: t.Any, *, key: str, provider: str | None = None) -> t.Any:
-    try:
-        return parse(value)
-    except _Invalid as exc:
-        raise ConfigurationError(str(exc), provider=provider, key=key) from None
-
-
-# -- the settings of a provider entry -----------------------------------------------
-
-
-class _Invalid(Exception):
-    """A value a parser refuses; the message says what it must be."""
-
-
-#: Checks a setting's value and returns it in its final form; raises
-#: :class:`_Invalid` to refuse it.
-_Parser = t.Callable[[t.Any], t.Any]
-
-
-def _as_is(value: t.Any) -> t.Any:
-    return value
-
-
-def _optional(parse: _Parser) -> _Parser:
-    """*parse*, letting ``None`` (not given) through."""
-    return lambda value: None if value is None else parse(value)
-
-
-def _auth_method(value: t.Any) -> str:
-    if value not in AUTH_METHODS:
-        raise _Invalid(f"must be one of {', '.join(AUTH_METHODS)}")
-    return t.cast(str, value)
-
-
-def _token_placement(value: t.Any) -> str:
-    if value not in ("header", "query"):
-        raise _Invalid("must be 'header' or 'query'")
-    return t.cast(str, value)
-
-
-def _string(value: t.Any) -> str:
-    if not isinstance(value, str):
-        raise _Invalid("must be a string")
-    return value
-
-
-def _mapping(value: t.Any) -> t.Mapping[str, t.Any]:
-    if not isinstance(value, t.Mapping):
-        raise _Invalid("must be a dict")
-    return value
-
-
-def _url(value: t.Any) -> str:
-    """Accept an absolute http(s) URL, or a path on this app (starting with ``/``)."""
-    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
-        return value
-    return _absolute_url(value)
-
-
-def _absolute_url(value: t.Any) -> str:
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise _Invalid(f"must be an absolute http(s) URL, not {value!r}")
-    return t.cast(str, value)
-
-
-def _scope(value: t.Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(value.split())
-    if isinstance(value, list | tuple) and all(isinstance(s, str) for s in value):
-        return tuple(value)
-    raise _Invalid("must be a space-separated string or a list of strings")
-
-
-def _scope_tokens(value: t.Any) -> tuple[str, ...]:
-    """``allowed_scopes``: like ``scope``, each a valid scope token (RFC 6749 §3.3)."""
-    scopes = _scope(value)
-    bad = [s for s in scopes if not is_scope_token(s)]
-    if bad:
-        raise _Invalid(f"{bad[0]!r} is not a scope (no quotes or backslashes)")
-    return tuple(dict.fromkeys(scopes))
-
-
-def _algorithms(value: t.Any) -> tuple[str, ...]:
-    algorithms = (value,) if isinstance(value, str) else tuple(value)
-    bad = [a for a in algorithms if a not in ASYMMETRIC_ALGORITHMS + HMAC_ALGORITHMS]
-    if bad or not algorithms:
-        raise _Invalid(
-            f"unsupported algorithm {bad[0] if bad else '(none given)'!r}; "
-            f"use {', '.join(ASYMMETRIC_ALGORITHMS + HMAC_ALGORITHMS)}"
-        )
-    return algorithms
-
-
-def _audiences(value: t.Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = (value,)
-    if not isinstance(value, list | tuple) or not all(isinstance(a, str) and a for a in value):
-        raise _Invalid("must be a list of audience strings")
-    return tuple(value)
-
-
-def _fetch_userinfo(value: t.Any) -> bool | str:
-    if value != "auto" and value is not True and value is not False:  # not 1 or 0
-        raise _Invalid("must be 'auto', True or False")
-    return t.cast(bool | str, value)
-
-
-def _private_key(value: t.Any) -> PrivateKey:
-    try:
-        return load_private_key(value)
-    except InvalidKey as exc:
-        raise _Invalid(str(exc)) from None
-
-
-def _key_id(value: t.Any) -> str:
-    if not isinstance(value, str) or not value.strip() or not value.isprintable():
-        raise _Invalid("must be the key's id (kid) as registered with the provider")
-    return value
-
-
-def _assertion_audience(value: t.Any) -> str:
-    if value not in AUDIENCES:
-        raise _Invalid(
-            "must be 'issuer' (the provider's issuer) or 'endpoint' (the URL of the "
-            "endpoint called, as Okta and Microsoft Entra ID want)"
-        )
-    return t.cast(str, value)
-
-
-def _par(value: t.Any) -> bool | str:
-    if value != "auto" and value is not True and value is not False:
-        raise _Invalid("must be 'auto', True or False")
-    return t.cast(bool | str, value)
-
-
-def _flag(value: t.Any) -> bool:
-    if value is not True and value is not False:
-        raise _Invalid("must be True or False")
-    return value
-
-
-def _origins(value: t.Any) -> tuple[str, ...]:
-    """``api_origins``: a list of ``scheme://host[:port]`` strings."""
-    if isinstance(value, str):
-        value = (value,)
-    if not isinstance(value, list | tuple):
-        raise _Invalid("must be a list of origins such as 'https://api.example'")
-    origins = []
-    for origin in value:
-        parts = urlsplit(origin) if isinstance(origin, str) else None
-        if (
-            parts is None
-            or parts.scheme not in ("http", "https")
-            or not parts.netloc
-            or parts.path not in ("", "/")
-            or parts.query
-            or parts.fragment
-        ):
-            raise _Invalid(
-                f"must be origins such as 'https://api.example' (no path), not {origin!r}"
-            )
-        origins.append(f"{parts.scheme}://{parts.netloc}".lower())
-    return tuple(origins)
-
-
-def _user_map(value: t.Any) -> dict[str, str]:
-    """``user_map``: user field to a dotted path into the raw profile."""
-    if not isinstance(value, t.Mapping):
-        raise _Invalid(
-            "must be a dict of user field to dotted path, e.g. "
-            "{'sub': 'id', 'email': 'emails.0.value'}"
-        )
-    for key, path in value.items():
-        if key not in USER_MAP_FIELDS:
-            raise _Invalid(f"maps {key!r}; map only {', '.join(USER_MAP_FIELDS)}")
-        if not isinstance(path, str) or parse_path(path) is None:
-            raise _Invalid(
-                f"the path of {key!r} must be a dotted path such as 'emails.0.value', not {path!r}"
-            )
-    return dict(value)
-
-
-def _user_agent(value: t.Any) -> str:
-    if not isinstance(value, str) or not value.strip() or not value.isprintable():
-        raise _Invalid("must be a line of text such as 'web:com.example.app:v1.0 (by you)'")
-    return value
 
 
 @dataclass(frozen=True)
@@ -585,7 +385,7 @@ class _Setting:
     #: Its value when the entry has none, given the preset and the provider's name.
     default: t.Callable[[Preset, str], t.Any]
     #: Checks a value and returns it in its final form.
-    parse: _Parser = _as_is
+    parse: options.Parser = options.as_is
 
 
 def _nothing(preset: Preset, name: str) -> None:
@@ -607,36 +407,40 @@ def _title(preset: Preset, name: str) -> str:
 _SETTINGS: dict[str, _Setting] = {
     "client_id": _Setting(_nothing),
     "client_secret": _Setting(_nothing),
-    "token_endpoint_auth_method": _Setting(_preset("token_endpoint_auth_method"), _auth_method),
-    "scope": _Setting(_preset("scope"), _scope),
-    "server_metadata_url": _Setting(_preset("server_metadata_url"), _optional(_url)),
-    "authorize_url": _Setting(_preset("authorize_url"), _optional(_url)),
-    "token_url": _Setting(_preset("token_url"), _optional(_url)),
-    "userinfo_url": _Setting(_preset("userinfo_url"), _optional(_url)),
-    "jwks_uri": _Setting(_preset("jwks_uri"), _optional(_url)),
-    "revocation_url": _Setting(_preset("revocation_url"), _optional(_url)),
-    "redirect_uri": _Setting(_nothing, _optional(_url)),
-    "api_base_url": _Setting(_preset("api_base_url"), _optional(_url)),
-    "issuer": _Setting(_preset("issuer"), _optional(_absolute_url)),
-    "id_token_algorithms": _Setting(_nothing, _optional(_algorithms)),
-    "token_placement": _Setting(_preset("token_placement"), _token_placement),
-    "authorize_params": _Setting(lambda preset, name: dict(preset.authorize_params), _mapping),
-    "api_headers": _Setting(lambda preset, name: dict(preset.api_headers), _mapping),
-    "title": _Setting(_title, _string),
-    "fetch_userinfo": _Setting(_preset("fetch_userinfo"), _fetch_userinfo),
-    "api_origins": _Setting(_preset("api_origins"), _origins),
-    "trusted_audiences": _Setting(lambda preset, name: (), _audiences),
-    "user_map": _Setting(lambda preset, name: dict(preset.user_map), _user_map),
-    "user_agent": _Setting(_nothing, _optional(_user_agent)),
-    "client_private_key": _Setting(_nothing, _optional(_private_key)),
-    "client_key_id": _Setting(_nothing, _optional(_key_id)),
-    "client_assertion_audience": _Setting(
-        _preset("client_assertion_audience"), _assertion_audience
+    "token_endpoint_auth_method": _Setting(
+        _preset("token_endpoint_auth_method"), options.auth_method
     ),
-    "pushed_authorization_requests": _Setting(lambda preset, name: "auto", _par),
-    "dpop": _Setting(lambda preset, name: False, _flag),
-    "allowed_scopes": _Setting(lambda preset, name: (), _scope_tokens),
-    "logout_at_provider": _Setting(_preset("logout_at_provider"), _flag),
+    "scope": _Setting(_preset("scope"), options.scope),
+    "server_metadata_url": _Setting(_preset("server_metadata_url"), options.optional(options.url)),
+    "authorize_url": _Setting(_preset("authorize_url"), options.optional(options.url)),
+    "token_url": _Setting(_preset("token_url"), options.optional(options.url)),
+    "userinfo_url": _Setting(_preset("userinfo_url"), options.optional(options.url)),
+    "jwks_uri": _Setting(_preset("jwks_uri"), options.optional(options.url)),
+    "revocation_url": _Setting(_preset("revocation_url"), options.optional(options.url)),
+    "redirect_uri": _Setting(_nothing, options.optional(options.url)),
+    "api_base_url": _Setting(_preset("api_base_url"), options.optional(options.url)),
+    "issuer": _Setting(_preset("issuer"), options.optional(options.absolute_url)),
+    "id_token_algorithms": _Setting(_nothing, options.optional(options.algorithms)),
+    "token_placement": _Setting(_preset("token_placement"), options.token_placement),
+    "authorize_params": _Setting(
+        lambda preset, name: dict(preset.authorize_params), options.mapping
+    ),
+    "api_headers": _Setting(lambda preset, name: dict(preset.api_headers), options.mapping),
+    "title": _Setting(_title, options.string),
+    "fetch_userinfo": _Setting(_preset("fetch_userinfo"), options.fetch_userinfo),
+    "api_origins": _Setting(_preset("api_origins"), options.origins),
+    "trusted_audiences": _Setting(lambda preset, name: (), options.audiences),
+    "user_map": _Setting(lambda preset, name: dict(preset.user_map), options.user_map),
+    "user_agent": _Setting(_nothing, options.optional(options.user_agent)),
+    "client_private_key": _Setting(_nothing, options.optional(options.private_key)),
+    "client_key_id": _Setting(_nothing, options.optional(options.key_id)),
+    "client_assertion_audience": _Setting(
+        _preset("client_assertion_audience"), options.assertion_audience
+    ),
+    "pushed_authorization_requests": _Setting(lambda preset, name: "auto", options.par),
+    "dpop": _Setting(lambda preset, name: False, options.flag),
+    "allowed_scopes": _Setting(lambda preset, name: (), options.scope_tokens),
+    "logout_at_provider": _Setting(_preset("logout_at_provider"), options.flag),
 }
 
 #: Keys every provider entry may carry.
