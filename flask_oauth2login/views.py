@@ -151,11 +151,7 @@ def callback(provider: str) -> t.Any:
     except SessionStoreUnavailable as exc:  # answered 503 by its error handler
         login_failed.send(current_sender(), provider=provider, error=exc)
         raise
-    if response is None:
-        response = redirect(next_url, 302)
-    response = current_app.make_response(response)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return protect(response)
+    return _after_login(response, next_url, 302)
 
 
 #: The answers of the connect page: connect the held login to the session,
@@ -225,11 +221,7 @@ def connect_answer() -> t.Any:
     except SessionStoreUnavailable as exc:  # answered 503 by its error handler
         login_failed.send(current_sender(), provider=provider, error=exc)
         raise
-    if response is None:
-        response = redirect(next_url, 303)
-    response = current_app.make_response(response)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return protect(response)
+    return _after_login(response, next_url, 303)
 
 
 def log_out() -> t.Any:
@@ -404,6 +396,17 @@ def _replayed_to(state: AppState, provider: str, state_value: str | None) -> str
     if tokens.get_token(provider) is None and (held is None or held["provider"] != provider):
         return None
     return flow.completed_next(state_value, provider=provider, timeout=state.settings.login_timeout)
+
+
+def _after_login(response: t.Any, next_url: str, status: int) -> t.Any:
+    """The answer once a login is stored: what a hook returned, else a
+    redirect to *next_url*; the URL it came from (with the code) is never
+    sent on as a referrer."""
+    if response is None:
+        response = redirect(next_url, status)
+    response = current_app.make_response(response)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return protect(response)
 
 
 def _failed(provider: str | None, error: LoginError) -> t.Any:
