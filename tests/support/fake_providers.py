@@ -39,14 +39,13 @@ import time
 import typing as t
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 
-import jwt
 import requests
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask.testing import FlaskClient
-from jwt.algorithms import RSAAlgorithm
 from markupsafe import escape
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from flask_oauth2login.testing import SigningKey
 
 __all__ = [
     "Callback",
@@ -146,8 +145,7 @@ class FakeProvider:
     issues_refresh_tokens = False
 
     def __init__(self) -> None:
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.kid = "fake-key-1"
+        self._key = SigningKey(kid="fake-key-1")
         self._lock = threading.Lock()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -426,12 +424,10 @@ class FakeProvider:
         return self.sign(claims)
 
     def sign(self, claims: dict[str, t.Any]) -> str:
-        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
+        return self._key.sign(claims)
 
     def handle_jwks(self, request: Request) -> Response:
-        jwk = RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
-        jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
-        return json_response({"keys": [jwk]})
+        return json_response(self._key.jwks)
 
     # -- protected resources ---------------------------------------------------
 
