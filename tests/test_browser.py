@@ -540,7 +540,7 @@ def test_a_sign_in_started_elsewhere_asks_before_connecting(page, check, live, t
 
 def test_scope_not_granted_and_cross_origin_pages(page, check, live, make_app, rogue):
     from flask_oauth2login import login_required
-    from tests.conftest import rogue_entry
+    from tests.support.rogue_idp import rogue_entry
 
     app = make_app({"rogue": rogue_entry(rogue, allowed_scopes=["api:read"])})
 

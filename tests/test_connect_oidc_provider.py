@@ -18,10 +18,11 @@ from flask import Flask, jsonify
 
 from flask_oauth2login import OAuth2Login, login_required
 from flask_oauth2login.tokens import TOKENS_KEY
-from tests.conftest import follow_callback, http_session
-from tests.support.logins import CROSS_SITE, SAME_SITE, query
+from tests.support.logins import CROSS_SITE, SAME_SITE, follow_callback
+from tests.support.oauth import query
 from tests.support.oidc_provider import OidcProvider, login, node_available
 from tests.support.requirements import require
+from tests.support.threads import http_session
 
 CLIENTS = [
     {

@@ -21,10 +21,11 @@ from flask_oauth2login import OAuth2Login, login_required
 from flask_oauth2login.dpop import DPoPKey, NonceCache
 from flask_oauth2login.state import get_state
 from flask_oauth2login.tokens import TOKENS_KEY
-from tests.conftest import follow_callback, http_session
 from tests.support.client_keys import ec_key, pem, registered_jwks, rsa_key
+from tests.support.logins import follow_callback
 from tests.support.oidc_provider import OidcProvider, login, node_available
 from tests.support.requirements import require
+from tests.support.threads import http_session
 
 pytestmark = pytest.mark.xdist_group("oidc-provider-fapi")
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import jwt
 import pytest
 import requests
 
+from tests.support.oauth import pkce_pair, query
 from tests.support.oidc_provider import LoginError, OidcProvider, login, node_available
 from tests.support.requirements import require
 
@@ -46,12 +45,6 @@ def _fresh_stats(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("provider").reset_stats()
 
 
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
 def authorize_url(metadata: dict[str, Any], state: str, nonce: str, challenge: str) -> str:
     params = {
         "response_type": "code",
@@ -64,10 +57,6 @@ def authorize_url(metadata: dict[str, Any], state: str, nonce: str, challenge: s
         "code_challenge_method": "S256",
     }
     return f"{metadata['authorization_endpoint']}?{urlencode(params)}"
-
-
-def query(url: str) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
 
 
 def token_request(metadata: dict[str, Any], **data: str) -> requests.Response:

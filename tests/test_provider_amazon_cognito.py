@@ -9,12 +9,8 @@ from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
-from tests.support.fake_providers import (
-    FakeProvider,
-    basic_credentials,
-    log_in,
-    logged_in_user,
-)
+from tests.support.fake_providers import FakeProvider, basic_credentials, log_in
+from tests.support.logins import logged_in_user
 
 POOL = "eu-west-1_AbCdEf123"
 ISSUER = f"https://cognito-idp.eu-west-1.amazonaws.com/{POOL}"

@@ -27,9 +27,9 @@ from tests.support.fake_providers import (
     deliver,
     json_response,
     parse_form,
-    query,
-    start,
 )
+from tests.support.logins import start_login
+from tests.support.oauth import query
 
 TEAM_ID = "ABCDE12345"
 KEY_ID = "XYZ987KLMN"
@@ -135,7 +135,7 @@ def app(make_app, fake):
 
 
 def test_authorization_request_asks_for_form_post(app, fake):
-    params = query(start(app.test_client(), "apple"))
+    params = query(start_login(app.test_client(), "apple"))
     assert params["response_mode"] == "form_post"
     assert params["scope"] == "openid email name"
     assert params["nonce"]
@@ -144,7 +144,7 @@ def test_authorization_request_asks_for_form_post(app, fake):
 def test_login_by_post_callback(app, fake):
     fake.callback_extra = {"user": FIRST_LOGIN_USER}
     client = app.test_client()
-    callback = authorize(start(client, "apple", next="/private"))
+    callback = authorize(start_login(client, "apple", next="/private"))
     assert callback.method == "POST"
     assert set(callback.fields) == {"code", "state", "user"}
     response = deliver(client, callback)
@@ -164,7 +164,7 @@ def test_login_by_post_callback(app, fake):
 
 def test_later_logins_have_no_name(app, fake):
     client = app.test_client()
-    assert deliver(client, authorize(start(client, "apple"))).status_code == 302
+    assert deliver(client, authorize(start_login(client, "apple"))).status_code == 302
     user = client.get("/").get_json()["user"]
     assert user["name"] is None
     assert user["email"] == "jane@privaterelay.test"
@@ -173,7 +173,7 @@ def test_later_logins_have_no_name(app, fake):
 def test_the_user_field_never_overrides_the_signed_email(app, fake):
     fake.callback_extra = {"user": json.dumps({"email": "evil@example.test"}), "email": "x@y.test"}
     client = app.test_client()
-    assert deliver(client, authorize(start(client, "apple"))).status_code == 302
+    assert deliver(client, authorize(start_login(client, "apple"))).status_code == 302
     user = client.get("/").get_json()["user"]
     assert user["email"] == "jane@privaterelay.test"
     assert user["name"] is None
@@ -182,14 +182,14 @@ def test_the_user_field_never_overrides_the_signed_email(app, fake):
 def test_a_malformed_user_field_is_ignored(app, fake):
     fake.callback_extra = {"user": "{not json"}
     client = app.test_client()
-    assert deliver(client, authorize(start(client, "apple"))).status_code == 302
+    assert deliver(client, authorize(start_login(client, "apple"))).status_code == 302
     assert client.get("/").get_json()["user"]["name"] is None
 
 
 def test_cross_site_post_without_cookie_is_reposted_from_our_page(app, fake):
     fake.callback_extra = {"user": FIRST_LOGIN_USER}
     client = app.test_client()
-    callback = authorize(start(client, "apple"))
+    callback = authorize(start_login(client, "apple"))
 
     # Apple's page POSTs cross-site: the SameSite=Lax cookie stays home.
     cookieless = app.test_client()
@@ -210,7 +210,7 @@ def test_cross_site_post_without_cookie_is_reposted_from_our_page(app, fake):
 def test_client_secret_is_the_signed_jwt_apple_wants(app, fake):
     client = app.test_client()
     before = int(time.time())
-    deliver(client, authorize(start(client, "apple")))
+    deliver(client, authorize(start_login(client, "apple")))
     form = fake.requests_to(fake.token_path)[0]["form"]
     assert form["client_id"] == fake.client_id
     secret = form["client_secret"]
@@ -229,14 +229,14 @@ def test_client_secret_is_the_signed_jwt_apple_wants(app, fake):
 def test_client_secret_is_reused_while_fresh(app, fake):
     for _ in range(2):
         client = app.test_client()
-        assert deliver(client, authorize(start(client, "apple"))).status_code == 302
+        assert deliver(client, authorize(start_login(client, "apple"))).status_code == 302
     assert len(fake.secrets) == 2
     assert fake.secrets[0] == fake.secrets[1]
 
 
 def test_logout_revokes_with_the_client_secret(app, fake):
     client = app.test_client()
-    deliver(client, authorize(start(client, "apple")))
+    deliver(client, authorize(start_login(client, "apple")))
     client.post("/logout")
     revocations = fake.requests_to("/auth/revoke")
     assert [r["form"]["token_type_hint"] for r in revocations] == ["refresh_token", "access_token"]

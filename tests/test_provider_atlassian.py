@@ -9,15 +9,9 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login.providers import atlassian
-from tests.support.fake_providers import (
-    FakeProvider,
-    Grant,
-    json_response,
-    log_in,
-    logged_in_user,
-    query,
-    start,
-)
+from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 ME = "/me"
 RESOURCES = "/oauth/token/accessible-resources"
@@ -123,7 +117,7 @@ def test_preset_endpoints():
 
 
 def test_authorization_request_has_audience_and_consent(client, fake):
-    params = query(start(client, "atlassian"))
+    params = query(start_login(client, "atlassian"))
     assert params["audience"] == "api.atlassian.com"
     assert params["prompt"] == "consent"
     assert params["scope"] == "read:me"

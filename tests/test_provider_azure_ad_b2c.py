@@ -8,7 +8,9 @@ import pytest
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
-from tests.support.fake_providers import FakeProvider, Grant, log_in, logged_in_user, query, start
+from tests.support.fake_providers import FakeProvider, Grant, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 TENANT_ID = "775527ff-9a37-4307-8b3d-cc311f58d925"
 POLICY = "B2C_1_signupsignin"
@@ -118,7 +120,7 @@ def test_bad_options(options, key):
 
 def test_login_with_the_default_issuer_and_the_policy_in_tfp(make_app, fake):
     client = make_app({"b2c": {"preset": "azure_ad_b2c", **entry(fake)}}).test_client()
-    scope = query(start(client, "b2c"))["scope"].split()
+    scope = query(start_login(client, "b2c"))["scope"].split()
     assert scope == ["openid", "offline_access", fake.client_id]
     response = log_in(client, "b2c")
     assert response.status_code == 302, response.get_data(as_text=True)

@@ -14,8 +14,8 @@ from tests.support.fake_providers import (
     basic_credentials,
     json_response,
     log_in,
-    logged_in_user,
 )
+from tests.support.logins import logged_in_user
 
 USER = "/2.0/user"
 EMAILS = "/2.0/user/emails"

@@ -8,7 +8,9 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login.providers import discord
-from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in, query, start
+from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in
+from tests.support.logins import start_login
+from tests.support.oauth import query
 
 
 class FakeDiscord(FakeProvider):
@@ -98,7 +100,7 @@ def test_preset():
 
 def test_login(app, fake):
     client = app.test_client()
-    params = query(start(client, "discord"))
+    params = query(start_login(client, "discord"))
     assert params["scope"] == "identify email"
     assert "nonce" not in params
     assert log_in(client, "discord").status_code == 302

@@ -8,14 +8,9 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login.providers import dropbox
-from tests.support.fake_providers import (
-    FakeProvider,
-    json_response,
-    log_in,
-    logged_in_user,
-    query,
-    start,
-)
+from tests.support.fake_providers import FakeProvider, json_response, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 ISSUER = "https://www.dropbox.com"
 SUB = "dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc"
@@ -96,7 +91,7 @@ def test_preset_asks_for_offline_tokens():
 
 def test_login_uses_the_id_token_and_gets_a_refresh_token(make_app, fake):
     client = make_app({"dropbox": entry(fake)}).test_client()
-    params = query(start(client, "dropbox"))
+    params = query(start_login(client, "dropbox"))
     assert params["token_access_type"] == "offline"
     assert params["scope"] == "openid email profile"
     response = log_in(client, "dropbox")

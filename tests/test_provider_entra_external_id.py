@@ -8,7 +8,8 @@ import pytest
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
-from tests.support.fake_providers import FakeProvider, log_in, logged_in_user
+from tests.support.fake_providers import FakeProvider, log_in
+from tests.support.logins import logged_in_user
 
 TENANT_ID = "a82813af-1054-4e2d-a8ec-c6b9c2908c91"
 ISSUER = f"https://{TENANT_ID}.ciamlogin.com/{TENANT_ID}/v2.0"

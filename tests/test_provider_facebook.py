@@ -10,7 +10,9 @@ from werkzeug.wrappers import Request, Response
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
 from flask_oauth2login.providers import facebook
-from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in, query, start
+from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in
+from tests.support.logins import start_login
+from tests.support.oauth import query
 
 V = facebook.API_VERSION
 
@@ -105,7 +107,7 @@ def app(make_app, fake):
 
 def test_login(app, fake):
     client = app.test_client()
-    params = query(start(client, "facebook"))
+    params = query(start_login(client, "facebook"))
     assert params["scope"] == "email public_profile"
     assert log_in(client, "facebook").status_code == 302
     user = client.get("/").get_json()["user"]

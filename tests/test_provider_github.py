@@ -10,14 +10,9 @@ from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login import login_failed
 from flask_oauth2login.providers import github
-from tests.support.fake_providers import (
-    FakeProvider,
-    Grant,
-    json_response,
-    log_in,
-    query,
-    start,
-)
+from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in
+from tests.support.logins import start_login
+from tests.support.oauth import query
 
 
 class FakeGitHub(FakeProvider):
@@ -140,7 +135,7 @@ def test_preset_is_plain_oauth_with_github_endpoints():
 
 
 def test_authorization_request_has_no_openid_and_no_nonce(app, fake):
-    params = query(start(app.test_client(), "github"))
+    params = query(start_login(app.test_client(), "github"))
     assert params["scope"] == "read:user user:email"
     assert "nonce" not in params
     assert params["code_challenge_method"] == "S256"

@@ -11,7 +11,9 @@ import pytest
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
 from flask_oauth2login.providers import gitlab
-from tests.support.fake_providers import FakeProvider, Grant, log_in, query, start
+from tests.support.fake_providers import FakeProvider, Grant, log_in
+from tests.support.logins import start_login
+from tests.support.oauth import query
 
 
 class FakeGitLab(FakeProvider):
@@ -74,7 +76,7 @@ def test_gitlab_com_login(make_app, fake):
         }
     )
     client = app.test_client()
-    assert query(start(client, "gitlab"))["scope"] == "openid email profile"
+    assert query(start_login(client, "gitlab"))["scope"] == "openid email profile"
     assert log_in(client, "gitlab").status_code == 302
     user = client.get("/").get_json()["user"]
     assert user["issuer"] == "https://gitlab.com"
@@ -98,7 +100,7 @@ def test_self_hosted_gitlab_by_base_url(make_app, fake):
         }
     )
     client = app.test_client()
-    assert start(client, "gitlab").startswith(fake.url("/oauth/authorize?"))
+    assert start_login(client, "gitlab").startswith(fake.url("/oauth/authorize?"))
     assert log_in(client, "gitlab").status_code == 302
     user = client.get("/").get_json()["user"]
     assert user["issuer"] == fake.base_url

@@ -7,7 +7,9 @@ import typing as t
 import pytest
 
 from flask_oauth2login.providers import google
-from tests.support.fake_providers import FakeProvider, Grant, log_in, query, start
+from tests.support.fake_providers import FakeProvider, Grant, log_in
+from tests.support.logins import start_login
+from tests.support.oauth import query
 
 
 class FakeGoogle(FakeProvider):
@@ -87,7 +89,7 @@ def test_preset_carries_googles_endpoints_as_data():
 
 def test_login(app, fake):
     client = app.test_client()
-    params = query(start(client, "google"))
+    params = query(start_login(client, "google"))
     assert params["scope"] == "openid email profile"
     assert params["nonce"]
     response = log_in(client, "google")

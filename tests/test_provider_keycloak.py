@@ -12,7 +12,9 @@ import pytest
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
-from tests.support.fake_providers import FakeProvider, log_in, query, start
+from tests.support.fake_providers import FakeProvider, log_in
+from tests.support.logins import start_login
+from tests.support.oauth import query
 
 REALM = "/realms/acme"
 OIDC = REALM + "/protocol/openid-connect"
@@ -97,7 +99,7 @@ def test_login(make_app, fake):
         "realm": "acme",
     }
     client = make_app({"keycloak": entry}).test_client()
-    assert query(start(client, "keycloak"))["scope"] == "openid email profile"
+    assert query(start_login(client, "keycloak"))["scope"] == "openid email profile"
     assert log_in(client, "keycloak").status_code == 302
     user = client.get("/").get_json()["user"]
     assert user["issuer"] == fake.base_url + REALM

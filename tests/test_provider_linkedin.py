@@ -7,7 +7,9 @@ import typing as t
 import pytest
 
 from flask_oauth2login.providers import linkedin
-from tests.support.fake_providers import FakeProvider, Grant, log_in, query, start
+from tests.support.fake_providers import FakeProvider, Grant, log_in
+from tests.support.logins import start_login
+from tests.support.oauth import query
 
 
 class FakeLinkedIn(FakeProvider):
@@ -65,7 +67,7 @@ def test_preset():
 
 def test_login(app, fake):
     client = app.test_client()
-    assert query(start(client, "linkedin"))["scope"] == "openid email profile"
+    assert query(start_login(client, "linkedin"))["scope"] == "openid email profile"
     assert log_in(client, "linkedin").status_code == 302
     user = client.get("/").get_json()["user"]
     assert user["issuer"] == "https://www.linkedin.com/oauth"

@@ -14,7 +14,9 @@ from werkzeug.wrappers import Request, Response
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
 from flask_oauth2login.providers import microsoft
-from tests.support.fake_providers import FakeProvider, json_response, log_in, query, start
+from tests.support.fake_providers import FakeProvider, json_response, log_in
+from tests.support.logins import start_login
+from tests.support.oauth import query
 
 TENANT_A = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 TENANT_B = "0b8e2a6c-1111-4222-8333-944455556666"
@@ -252,7 +254,7 @@ def test_domain_owner_verified_address(make_app, fake):
 
 def test_authorization_request_goes_to_the_tenant(make_app, fake):
     app = make_app({"microsoft": {"client_id": "c", "client_secret": "s", "tenant": TENANT_A}})
-    location = start(app.test_client(), "microsoft")
+    location = start_login(app.test_client(), "microsoft")
     assert location.startswith(
         f"https://login.microsoftonline.com/{TENANT_A}/oauth2/v2.0/authorize?"
     )

@@ -15,10 +15,9 @@ from tests.support.fake_providers import (
     basic_credentials,
     json_response,
     log_in,
-    logged_in_user,
-    query,
-    start,
 )
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 USER_ID = "4b5dcd74-8b4e-4e5f-9b1a-6c2b9d2a2b1c"
 BOT_ME = "/v1/users/me"
@@ -114,7 +113,7 @@ def test_preset_endpoints():
 
 def test_the_user_is_the_person_who_connected_the_workspace(app, fake):
     client = app.test_client()
-    assert query(start(client, "notion"))["owner"] == "user"
+    assert query(start_login(client, "notion"))["owner"] == "user"
     response = log_in(client, "notion")
     assert response.status_code == 302, response.get_data(as_text=True)
     user = logged_in_user(client)

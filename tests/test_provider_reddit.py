@@ -16,10 +16,9 @@ from tests.support.fake_providers import (
     basic_credentials,
     json_response,
     log_in,
-    logged_in_user,
-    query,
-    start,
 )
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 ME = "/api/v1/me"
 USER_AGENT = "web:com.example.app:v1.2 (by /u/example)"
@@ -119,7 +118,7 @@ def test_preset_asks_for_a_permanent_token():
 
 
 def test_authorization_request(app, fake):
-    params = query(start(app.test_client(), "reddit"))
+    params = query(start_login(app.test_client(), "reddit"))
     assert params["duration"] == "permanent"
     assert params["scope"] == "identity"
 

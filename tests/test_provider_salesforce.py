@@ -14,7 +14,8 @@ from werkzeug.wrappers import Request, Response
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
 from flask_oauth2login.providers import salesforce
-from tests.support.fake_providers import FakeProvider, Grant, log_in, logged_in_user
+from tests.support.fake_providers import FakeProvider, Grant, log_in
+from tests.support.logins import logged_in_user
 
 ORG = "00Dxx0000001gPLEAY"
 USER = "005xx000001SwiUAAS"

@@ -8,7 +8,9 @@ import pytest
 from werkzeug.wrappers import Response
 
 from flask_oauth2login.providers import slack
-from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in, query, start
+from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in
+from tests.support.logins import start_login
+from tests.support.oauth import query
 
 
 class FakeSlack(FakeProvider):
@@ -74,7 +76,7 @@ def test_preset():
 
 def test_login(app, fake):
     client = app.test_client()
-    assert query(start(client, "slack"))["scope"] == "openid email profile"
+    assert query(start_login(client, "slack"))["scope"] == "openid email profile"
     assert log_in(client, "slack").status_code == 302
     user = client.get("/").get_json()["user"]
     assert user["issuer"] == "https://slack.com"

@@ -14,10 +14,9 @@ from tests.support.fake_providers import (
     basic_credentials,
     json_response,
     log_in,
-    logged_in_user,
-    query,
-    start,
 )
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 ME = "/v1/me"
 
@@ -107,7 +106,7 @@ def test_preset_is_data_only():
 
 def test_login_maps_the_profile_and_never_trusts_the_address(make_app, fake):
     client = make_app({"spotify": entry(fake)}).test_client()
-    assert query(start(client, "spotify"))["scope"] == "user-read-email"
+    assert query(start_login(client, "spotify"))["scope"] == "user-read-email"
     response = log_in(client, "spotify")
     assert response.status_code == 302, response.get_data(as_text=True)
     user = logged_in_user(client)

@@ -9,15 +9,9 @@ from flask import jsonify
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login.providers import strava
-from tests.support.fake_providers import (
-    FakeProvider,
-    Grant,
-    json_response,
-    log_in,
-    logged_in_user,
-    query,
-    start,
-)
+from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 ATHLETE = "/api/v3/athlete"
 
@@ -111,7 +105,7 @@ def test_preset_takes_the_athlete_from_the_token_answer():
 
 def test_login_makes_one_call_and_maps_the_athlete(app, fake):
     client = app.test_client()
-    assert query(start(client, "strava"))["scope"] == "read"
+    assert query(start_login(client, "strava"))["scope"] == "read"
     response = log_in(client, "strava")
     assert response.status_code == 302, response.get_data(as_text=True)
     user = logged_in_user(client)

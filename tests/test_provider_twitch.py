@@ -9,7 +9,9 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login.providers import twitch
-from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in, query, start
+from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in
+from tests.support.logins import start_login
+from tests.support.oauth import query
 
 
 class FakeTwitch(FakeProvider):
@@ -130,7 +132,7 @@ def test_preset():
 
 def test_login_asks_for_the_claims_twitch_hides_otherwise(app, fake):
     client = app.test_client()
-    params = query(start(client, "twitch"))
+    params = query(start_login(client, "twitch"))
     assert params["scope"] == "openid user:read:email"
     claims = json.loads(params["claims"])
     assert {"email", "email_verified", "picture"} <= set(claims["id_token"])

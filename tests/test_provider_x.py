@@ -14,10 +14,9 @@ from tests.support.fake_providers import (
     basic_credentials,
     json_response,
     log_in,
-    logged_in_user,
-    query,
-    start,
 )
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 ME = "/2/users/me"
 
@@ -123,7 +122,7 @@ def test_preset_is_oauth_with_pkce_and_basic_auth():
 
 
 def test_authorization_request_has_pkce_and_the_scopes(app, fake):
-    params = query(start(app.test_client(), "x"))
+    params = query(start_login(app.test_client(), "x"))
     assert params["code_challenge_method"] == "S256"
     assert params["code_challenge"]
     assert params["scope"] == "users.read tweet.read"

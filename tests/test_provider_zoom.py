@@ -14,10 +14,9 @@ from tests.support.fake_providers import (
     basic_credentials,
     json_response,
     log_in,
-    logged_in_user,
-    query,
-    start,
 )
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 ME = "/v2/users/me"
 
@@ -105,7 +104,7 @@ def test_preset_endpoints():
 
 def test_login(make_app, fake):
     client = make_app({"zoom": entry(fake)}).test_client()
-    assert "scope" not in query(start(client, "zoom"))  # set on the app, not asked for
+    assert "scope" not in query(start_login(client, "zoom"))  # set on the app, not asked for
     response = log_in(client, "zoom")
     assert response.status_code == 302, response.get_data(as_text=True)
     user = logged_in_user(client)

@@ -21,8 +21,8 @@ from werkzeug.wrappers import Request, Response
 from flask_oauth2login import ConfigurationError, OAuth2Login
 from flask_oauth2login.config import load_provider, load_settings
 from flask_oauth2login.providers import BUILTIN, GROUP, Preset, PresetRegistry, get, names
-from tests.support.fake_providers import FakeProvider, json_response, logged_in_user
-from tests.support.fake_providers import log_in as fake_log_in
+from tests.support.fake_providers import FakeProvider, json_response, log_in
+from tests.support.logins import logged_in_user
 from tests.support.requirements import require
 
 ROOT = Path(__file__).parent.parent
@@ -586,7 +586,7 @@ def test_a_preset_package_installed_with_pip_logs_a_user_in(pip_installed, make_
         }
         app = make_app({"acme": entry})
         client = app.test_client()
-        response = fake_log_in(client, "acme")
+        response = log_in(client, "acme")
         assert response.status_code == 302, response.get_data(as_text=True)
         user = logged_in_user(client)
     assert user["provider"] == "acme"

@@ -12,9 +12,10 @@ from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
 from flask_oauth2login.providers import Preset, PresetRegistry
 from flask_oauth2login.user import apply_user_map, lookup
-from tests.conftest import log_in as rogue_log_in
-from tests.conftest import rogue_entry
-from tests.support.fake_providers import FakeProvider, json_response, log_in, logged_in_user
+from tests.support.fake_providers import FakeProvider, json_response, log_in
+from tests.support.logins import log_in as rogue_log_in
+from tests.support.logins import logged_in_user
+from tests.support.rogue_idp import rogue_entry
 
 ME = "/api/me"
 USER_MAP = {

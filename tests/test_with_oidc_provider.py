@@ -15,9 +15,10 @@ import pytest
 from flask import Flask, jsonify
 
 from flask_oauth2login import OAuth2Login, login_required
-from tests.conftest import follow_callback, http_session
+from tests.support.logins import follow_callback
 from tests.support.oidc_provider import OidcProvider, login, node_available
 from tests.support.requirements import require
+from tests.support.threads import http_session
 
 CLIENTS = [
     {

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import hmac
 import html.parser
 import json
@@ -37,15 +36,17 @@ import secrets
 import threading
 import time
 import typing as t
-from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit
 
-import requests
 from flask.testing import FlaskClient
 from markupsafe import escape
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login.testing import SigningKey
+from tests.support.logins import start_login
+from tests.support.oauth import s256
+from tests.support.threads import http_session
 
 __all__ = [
     "Callback",
@@ -55,7 +56,6 @@ __all__ = [
     "deliver",
     "json_response",
     "log_in",
-    "logged_in_user",
 ]
 
 Handler = t.Callable[[Request], Response]
@@ -382,9 +382,7 @@ class FakeProvider:
             return not self.require_pkce
         if grant.code_challenge_method != "S256" or not verifier:
             return False
-        digest = hashlib.sha256(verifier.encode("ascii")).digest()
-        expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-        return hmac.compare_digest(expected, grant.code_challenge)
+        return hmac.compare_digest(s256(verifier), grant.code_challenge)
 
     def token_answer(self, grant: Grant, access_token: str) -> dict[str, t.Any]:
         """The token endpoint's answer; override for a provider's shape."""
@@ -534,8 +532,7 @@ def parse_form(page: str) -> tuple[str | None, dict[str, str]]:
 def authorize(location: str) -> Callback:
     """Visit the provider's authorization URL as a browser would, and
     return where it sends the user back."""
-    with requests.Session() as browser:
-        browser.trust_env = False
+    with http_session() as browser:
         response = browser.get(location, allow_redirects=False, timeout=10)
     if response.status_code in (302, 303):
         return Callback("GET", response.headers["Location"])
@@ -552,24 +549,6 @@ def deliver(client: FlaskClient, callback: Callback, **kwargs: t.Any) -> t.Any:
     return client.get(callback.path, **kwargs)
 
 
-def start(client: FlaskClient, provider: str, next: str | None = None) -> str:
-    """GET /login/<provider>; the provider URL it redirects to."""
-    url = f"/login/{provider}" + (f"?{urlencode({'next': next})}" if next else "")
-    response = client.get(url)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response.headers["Location"]
-
-
 def log_in(client: FlaskClient, provider: str) -> t.Any:
     """A whole login through the blueprint; the callback's response."""
-    return deliver(client, authorize(start(client, provider)))
-
-
-def logged_in_user(client: FlaskClient) -> dict[str, t.Any] | None:
-    """The user the test app's ``/`` view says is logged in."""
-    return client.get("/").get_json()["user"]  # type: ignore[no-any-return]
-
-
-def query(url: str) -> dict[str, str]:
-    """The query parameters of *url*."""
-    return dict(parse_qsl(urlsplit(url).query))
+    return deliver(client, authorize(start_login(client, provider)))

@@ -35,8 +35,16 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login.testing import SigningKey
+from tests.support.oauth import s256
 
-__all__ = ["Behaviour", "KeepAliveProvider", "RogueProvider", "SIGNING_MODES", "default_user"]
+__all__ = [
+    "Behaviour",
+    "KeepAliveProvider",
+    "RogueProvider",
+    "SIGNING_MODES",
+    "default_user",
+    "rogue_entry",
+]
 
 SIGNING_MODES = (
     "rs256",
@@ -58,6 +66,16 @@ def default_user() -> dict[str, Any]:
         "email_verified": True,
         "name": "Alice Example",
         "picture": "https://img.example.test/alice.png",
+    }
+
+
+def rogue_entry(rogue: RogueProvider, **overrides: Any) -> dict[str, Any]:
+    """A provider entry for the rogue provider *rogue*, by discovery."""
+    return {
+        "client_id": rogue.client_id,
+        "client_secret": rogue.client_secret,
+        "server_metadata_url": rogue.metadata_url,
+        **overrides,
     }
 
 
@@ -223,11 +241,6 @@ def _public_pem(key: SigningKey) -> bytes:
     return key.private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-
-
-def _s256(verifier: str) -> str:
-    """The PKCE S256 transform of a code verifier."""
-    return _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
 
 
 def _at_hash(access_token: str) -> str:
@@ -418,6 +431,11 @@ class RogueProvider:
                 token.expires_at = 0
 
     # --------------------------------------------------------------- helpers
+
+    def requests_to(self, endpoint: str) -> list[dict[str, Any]]:
+        """The requests served at *endpoint* (``token``, ``api``, ...), oldest first."""
+        with self._lock:
+            return [entry for entry in self.requests_log if entry["endpoint"] == endpoint]
 
     def make_id_token(self, **claims: Any) -> str:
         """A valid RS256 ID token for client_id; claims override (None drops)."""
@@ -761,7 +779,7 @@ class RogueProvider:
             return
         if verifier is None:
             raise _OAuthError("invalid_grant", "code_verifier is required")
-        if not hmac.compare_digest(_s256(verifier), record.code_challenge):
+        if not hmac.compare_digest(s256(verifier), record.code_challenge):
             raise _OAuthError("invalid_grant", "code_verifier does not match")
 
     def _grant_refresh_token(self, request: Request, client_id: str) -> dict[str, Any]:
