@@ -1,7 +1,9 @@
 """Fixtures: an app factory, and identity providers on loopback.
 
 ``rogue`` is a small provider of our own that misbehaves on demand (and
-``second``, another one with its own issuer); ``fapi`` is a strict one.
+``second``, another one with its own issuer); ``fapi`` is a strict one;
+``fake_servers`` runs the fakes of real providers that test modules declare
+with :func:`~tests.support.fake_providers.fake_provider`.
 
 Helpers live in ``tests/support/``, one module per job; the ones imported
 below with ``as`` are only passed on, to modules that still import them from
@@ -17,6 +19,7 @@ from flask import Flask, jsonify
 from flask.testing import FlaskClient
 
 from flask_oauth2login import OAuth2Login, login_failed, login_required
+from tests.support.fake_providers import FakeServers
 from tests.support.fapi_idp import FapiProvider, fresh
 from tests.support.logins import follow_callback as follow_callback
 from tests.support.logins import log_in as log_in
@@ -51,6 +54,14 @@ def second(_second_server: RogueProvider) -> RogueProvider:
     """A second provider of our own, with its own issuer and client."""
     _second_server.reset()
     return _second_server
+
+
+@pytest.fixture(scope="session")
+def fake_servers() -> t.Iterator[FakeServers]:
+    """The fakes of real providers, each started on first use, for the session."""
+    servers = FakeServers()
+    yield servers
+    servers.stop()
 
 
 @pytest.fixture

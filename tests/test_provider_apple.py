@@ -12,31 +12,29 @@ import typing as t
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
 from flask_oauth2login.providers import apple
 from flask_oauth2login.views import RESUBMIT_FIELD
+from tests.support.client_keys import ec_key, pem, rsa_key
 from tests.support.fake_providers import (
     FakeProvider,
     Grant,
     authorize,
     deliver,
+    fake_provider,
     json_response,
     parse_form,
 )
-from tests.support.logins import start_login
+from tests.support.logins import logged_in_user, start_login
 from tests.support.oauth import query
 
 TEAM_ID = "ABCDE12345"
 KEY_ID = "XYZ987KLMN"
-_KEY = ec.generate_private_key(ec.SECP256R1())
-PRIVATE_KEY = _KEY.private_bytes(
-    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-).decode()
+_KEY = ec_key()
+PRIVATE_KEY = pem(_KEY)
 FIRST_LOGIN_USER = json.dumps(
     {"name": {"firstName": "Jane", "lastName": "Appleseed"}, "email": "jane@privaterelay.test"}
 )
@@ -54,6 +52,7 @@ class FakeApple(FakeProvider):
     jwks_path = "/auth/keys"
     revocation_path = "/auth/revoke"
     issues_refresh_tokens = True
+    entry_options = {"team_id": TEAM_ID, "key_id": KEY_ID, "private_key": PRIVATE_KEY}
 
     def reset(self) -> None:
         super().reset()
@@ -103,35 +102,12 @@ class FakeApple(FakeProvider):
         return json_response({"error": error}, 400)
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeApple]:
-    with FakeApple() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeApple) -> FakeApple:
-    _server.reset()
-    return _server
-
-
-def entry(fake: FakeApple, **overrides: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": fake.client_id,
-        "team_id": TEAM_ID,
-        "key_id": KEY_ID,
-        "private_key": PRIVATE_KEY,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "jwks_uri": fake.url(fake.jwks_path),
-        "revocation_url": fake.url("/auth/revoke"),
-        **overrides,
-    }
+fake = fake_provider(FakeApple)
 
 
 @pytest.fixture
 def app(make_app, fake):
-    return make_app({"apple": entry(fake)})
+    return make_app({"apple": fake.entry()})
 
 
 def test_authorization_request_asks_for_form_post(app, fake):
@@ -150,7 +126,7 @@ def test_login_by_post_callback(app, fake):
     response = deliver(client, callback)
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.headers["Location"] == "/private"
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["provider"] == "apple"
     assert user["issuer"] == "https://appleid.apple.com"
     assert user["sub"] == fake.claims["sub"]
@@ -165,7 +141,7 @@ def test_login_by_post_callback(app, fake):
 def test_later_logins_have_no_name(app, fake):
     client = app.test_client()
     assert deliver(client, authorize(start_login(client, "apple"))).status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["name"] is None
     assert user["email"] == "jane@privaterelay.test"
 
@@ -174,7 +150,7 @@ def test_the_user_field_never_overrides_the_signed_email(app, fake):
     fake.callback_extra = {"user": json.dumps({"email": "evil@example.test"}), "email": "x@y.test"}
     client = app.test_client()
     assert deliver(client, authorize(start_login(client, "apple"))).status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["email"] == "jane@privaterelay.test"
     assert user["name"] is None
 
@@ -183,7 +159,7 @@ def test_a_malformed_user_field_is_ignored(app, fake):
     fake.callback_extra = {"user": "{not json"}
     client = app.test_client()
     assert deliver(client, authorize(start_login(client, "apple"))).status_code == 302
-    assert client.get("/").get_json()["user"]["name"] is None
+    assert logged_in_user(client)["name"] is None
 
 
 def test_cross_site_post_without_cookie_is_reposted_from_our_page(app, fake):
@@ -203,7 +179,7 @@ def test_cross_site_post_without_cookie_is_reposted_from_our_page(app, fake):
     # Our own page re-posts it, same-site, with the cookie.
     response = client.post("/callback/apple", data=fields)
     assert response.status_code == 302, response.get_data(as_text=True)
-    assert client.get("/").get_json()["user"]["name"] == "Jane Appleseed"
+    assert logged_in_user(client)["name"] == "Jane Appleseed"
     assert cookieless.get("/").get_json()["user"] is None
 
 
@@ -238,7 +214,7 @@ def test_logout_revokes_with_the_client_secret(app, fake):
     client = app.test_client()
     deliver(client, authorize(start_login(client, "apple")))
     client.post("/logout")
-    revocations = fake.requests_to("/auth/revoke")
+    revocations = fake.requests_to(fake.revocation_path)
     assert [r["form"]["token_type_hint"] for r in revocations] == ["refresh_token", "access_token"]
     assert fake.check_client_secret(revocations[0]["form"]["client_secret"])
 
@@ -314,15 +290,7 @@ def test_missing_key_material_is_a_configuration_error(missing):
 
 
 def test_a_key_that_is_not_es256_is_refused():
-    rsa_pem = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
+    rsa_pem = pem(rsa_key())
     for bad in (rsa_pem, "not a key"):
         with pytest.raises(ConfigurationError) as info:
             apple_config(private_key=bad)

@@ -9,7 +9,7 @@ from flask import jsonify
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login.providers import strava
-from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in
+from tests.support.fake_providers import FakeProvider, Grant, fake_provider, json_response, log_in
 from tests.support.logins import logged_in_user, start_login
 from tests.support.oauth import query
 
@@ -65,27 +65,12 @@ class FakeStrava(FakeProvider):
         return json_response(self.athlete)
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeStrava]:
-    with FakeStrava() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeStrava) -> FakeStrava:
-    _server.reset()
-    return _server
+fake = fake_provider(FakeStrava)
 
 
 @pytest.fixture
 def app(make_app, fake):
-    entry = {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-    }
-    app = make_app({"strava": entry}, TEST_API_URLS={"strava": fake.url(ATHLETE)})
+    app = make_app({"strava": fake.entry()}, TEST_API_URLS={"strava": fake.url(ATHLETE)})
 
     @app.get("/_token")
     def token_view() -> t.Any:

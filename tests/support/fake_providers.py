@@ -6,23 +6,20 @@ flow: an authorization endpoint that redirects back (or, for
 endpoint that checks the client, the code, the redirect URI and PKCE, a key
 set, and ID tokens signed with the key it serves. A test module subclasses it
 with one provider's documented paths and answer shapes (token answer, user
-endpoint, e-mail endpoint, errors) and points the preset's URLs at it.
-
-Usage in a test module::
+endpoint, e-mail endpoint, errors), and gets it as a fixture with
+:func:`fake_provider`: started once a session, reset before every test.
+:meth:`FakeProvider.entry` points the preset's URLs at it::
 
     class FakeDiscord(FakeProvider):
         token_path = "/api/oauth2/token"
+        entry_paths = {"userinfo_url": "/api/v10/users/@me"}
         ...
 
-    @pytest.fixture(scope="module")
-    def _server():
-        with FakeDiscord() as fake:
-            yield fake
+    fake = fake_provider(FakeDiscord)
 
-    @pytest.fixture
-    def discord(_server):
-        _server.reset()
-        return _server
+    def test_login(make_app, fake):
+        client = make_app({"discord": fake.entry(scope="identify")}).test_client()
+        ...
 """
 
 from __future__ import annotations
@@ -38,6 +35,7 @@ import time
 import typing as t
 from urllib.parse import unquote_plus, urlencode, urlsplit
 
+import pytest
 from flask.testing import FlaskClient
 from markupsafe import escape
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -51,14 +49,19 @@ from tests.support.threads import http_session
 __all__ = [
     "Callback",
     "FakeProvider",
+    "FakeServers",
     "Grant",
+    "authorize",
     "basic_credentials",
     "deliver",
+    "fake_provider",
     "json_response",
     "log_in",
+    "parse_form",
 ]
 
 Handler = t.Callable[[Request], Response]
+F = t.TypeVar("F", bound="FakeProvider")
 
 
 def json_response(
@@ -143,6 +146,17 @@ class FakeProvider:
     expires_in = 3600
     #: Whether code exchanges also give a refresh token.
     issues_refresh_tokens = False
+    #: How the provider entry of :meth:`entry` finds this fake: ``"endpoints"``
+    #: (a URL for each endpoint the fake serves), ``"discovery"`` (the URL of
+    #: its discovery document) or ``"base_url"`` (the fake's origin, from which
+    #: the preset derives every URL). ``None``: by discovery when the fake
+    #: serves a discovery document, else by endpoints.
+    found_by: str | None = None
+    #: More URL settings of :meth:`entry`, to paths on this fake, such as
+    #: ``{"userinfo_url": "/v1/me"}``; a path ``None`` leaves the setting out.
+    entry_paths: t.ClassVar[t.Mapping[str, str | None]] = {}
+    #: Settings of :meth:`entry` besides URLs: the preset's options.
+    entry_options: t.ClassVar[t.Mapping[str, t.Any]] = {}
 
     def __init__(self) -> None:
         self._key = SigningKey(kid="fake-key-1")
@@ -229,17 +243,29 @@ class FakeProvider:
         """The provider's other endpoints (user, e-mails, API), path to handler."""
         return {}
 
-    def entry(self, **overrides: t.Any) -> dict[str, t.Any]:
-        """A provider entry whose endpoints point at this fake."""
-        return {
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-            "authorize_url": self.url(self.authorize_path),
-            "token_url": self.url(self.token_path),
-            "userinfo_url": self.url(self.userinfo_path),
-            "jwks_uri": self.url(self.jwks_path),
-            **overrides,
-        }
+    def entry(self, found_by: str | None = None, **overrides: t.Any) -> dict[str, t.Any]:
+        """A provider entry pointing the preset at this fake: the client's
+        credentials (no secret if the fake has none), the URL settings
+        *found_by* gives (:attr:`found_by` when not given) and
+        :attr:`entry_paths`, then :attr:`entry_options` and *overrides*."""
+        default = "endpoints" if self.discovery_path is None else "discovery"
+        found = {
+            "endpoints": {
+                "authorize_url": self.authorize_path,
+                "token_url": self.token_path,
+                "userinfo_url": self.userinfo_path,
+                "jwks_uri": self.jwks_path if self.issues_id_tokens else None,
+                "revocation_url": self.revocation_path,
+            },
+            "discovery": {"server_metadata_url": self.discovery_path},
+            "base_url": {"base_url": ""},
+        }[found_by or self.found_by or default]
+        paths = {**found, **self.entry_paths}
+        entry = {"client_id": self.client_id}
+        if self.client_secret:
+            entry["client_secret"] = self.client_secret
+        entry.update({key: self.url(path) for key, path in paths.items() if path is not None})
+        return {**entry, **self.entry_options, **overrides}
 
     def url(self, path: str) -> str:
         """The absolute URL of *path* on this fake."""
@@ -552,3 +578,39 @@ def deliver(client: FlaskClient, callback: Callback, **kwargs: t.Any) -> t.Any:
 def log_in(client: FlaskClient, provider: str) -> t.Any:
     """A whole login through the blueprint; the callback's response."""
     return deliver(client, authorize(start_login(client, provider)))
+
+
+# -- the fixture ---------------------------------------------------------------------
+
+
+class FakeServers:
+    """The fakes a test session started, one of each class, until :meth:`stop`."""
+
+    def __init__(self) -> None:
+        self._running: dict[type[FakeProvider], FakeProvider] = {}
+
+    def get(self, cls: type[F]) -> F:
+        """The running fake of class *cls*, started on first use."""
+        if cls not in self._running:
+            self._running[cls] = cls().start()
+        return t.cast(F, self._running[cls])
+
+    def stop(self) -> None:
+        """Stop every fake started."""
+        for fake in self._running.values():
+            fake.stop()
+        self._running.clear()
+
+
+def fake_provider(cls: type[F]) -> t.Callable[..., F]:
+    """A fixture giving the fake of class *cls*: started once for the session
+    (in the ``fake_servers`` fixture), reset before every test. A test module
+    declares it as ``fake = fake_provider(FakeDiscord)``."""
+
+    @pytest.fixture
+    def fake(fake_servers: FakeServers) -> F:
+        running = fake_servers.get(cls)
+        running.reset()
+        return running
+
+    return fake
