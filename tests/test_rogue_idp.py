@@ -802,7 +802,8 @@ def test_trickle_sends_the_header_a_byte_at_a_time(idp: RogueProvider) -> None:
     response = requests.post(f"{idp.issuer}/token", data={"a": "b"}, timeout=TIMEOUT)
     assert response.headers["X-Trickle"] == "aaa"
     assert response.json() == {}
-    assert idp.trickles == [{"endpoint": "token", "sent": 3, "closed": False}]
+    # Recorded once the answer is out: the client may have read it a moment before.
+    assert wait_for(lambda: idp.trickles) == [{"endpoint": "token", "sent": 3, "closed": False}]
 
 
 def test_trickle_notices_a_client_that_hangs_up(idp: RogueProvider) -> None:
