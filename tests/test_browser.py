@@ -33,7 +33,13 @@ from redis.retry import Retry
 from werkzeug.serving import make_server
 
 from example_app import create_app
-from tests.support.oidc_provider import NODE_DIR, OidcProvider, ensure_installed, node_available
+from tests.support.oidc_provider import (
+    NODE_DIR,
+    OidcProvider,
+    ensure_installed,
+    node_available,
+    require_node,
+)
 from tests.support.processes import free_port
 from tests.support.requirements import require
 
@@ -259,7 +265,7 @@ def test_example_app_with_development_provider(page, check, live, tmp_path):
 
 @pytest.fixture
 def oidc_app(live: LiveServer, tmp_path: Path) -> Iterator[tuple[LiveServer, OidcProvider]]:
-    require(node_available(), "node (and npm, to install oidc-provider) is not available")
+    require_node()
     client = {
         "client_id": "example-app",
         "client_secret": "example-secret",

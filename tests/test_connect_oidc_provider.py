@@ -10,7 +10,6 @@ out of the grant: a provider granting less than it was asked.
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -20,8 +19,7 @@ from flask_oauth2login import OAuth2Login, login_required
 from flask_oauth2login.tokens import TOKENS_KEY
 from tests.support.logins import CROSS_SITE, SAME_SITE, follow_callback
 from tests.support.oauth import query
-from tests.support.oidc_provider import OidcProvider, login, node_available
-from tests.support.requirements import require
+from tests.support.oidc_provider import OidcProvider, login, oidc_provider
 from tests.support.threads import http_session
 
 CLIENTS = [
@@ -36,11 +34,7 @@ CLIENTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def provider() -> Iterator[OidcProvider]:
-    require(node_available(), "node (and npm, to install oidc-provider) is not available")
-    with OidcProvider(CLIENTS) as running:
-        yield running
+provider = oidc_provider(CLIENTS)
 
 
 @pytest.fixture

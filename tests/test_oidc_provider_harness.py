@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,8 +11,7 @@ import pytest
 import requests
 
 from tests.support.oauth import pkce_pair, query
-from tests.support.oidc_provider import LoginError, OidcProvider, login, node_available
-from tests.support.requirements import require
+from tests.support.oidc_provider import LoginError, OidcProvider, login, oidc_provider, require_node
 
 CLIENT_ID = "flask-app"
 CLIENT_SECRET = "flask-secret"
@@ -27,11 +25,7 @@ CLIENT = {
 }
 
 
-@pytest.fixture(scope="module")
-def provider() -> Iterator[OidcProvider]:
-    require(node_available(), "node (and npm, to install oidc-provider) is not available")
-    with OidcProvider([CLIENT]) as running:
-        yield running
+provider = oidc_provider([CLIENT])
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +206,7 @@ def test_client_credentials_and_revocation_stats(
 
 
 def test_options_reach_the_provider() -> None:
-    require(node_available(), "node (and npm, to install oidc-provider) is not available")
+    require_node()
     client = {**CLIENT, "client_id": "short-lived"}
     with OidcProvider(
         [client], access_token_ttl=120, refresh_token_rotation=False, id_token_claims=True
