@@ -7,8 +7,6 @@ user's token unless configured as one of the API's origins.
 
 from __future__ import annotations
 
-import typing as t
-
 import pytest
 import requests
 
@@ -20,17 +18,10 @@ from tests.support.rogue_idp import RogueProvider, rogue_entry
 # ----------------------------------------------------------------- helpers
 
 
-@pytest.fixture(scope="module")
-def _other_server() -> t.Iterator[RogueProvider]:
-    with RogueProvider() as provider:
-        yield provider
-
-
 @pytest.fixture
-def other(_other_server: RogueProvider) -> RogueProvider:
+def other(second: RogueProvider) -> RogueProvider:
     """Another origin than the provider's API."""
-    _other_server.reset()
-    return _other_server
+    return second
 
 
 class Source:

@@ -233,31 +233,26 @@ def apple_config(**overrides: t.Any) -> t.Any:
     return load_provider("apple", {**entry, **overrides}, {}, {})
 
 
+def secret_claims(secret: str) -> dict[str, t.Any]:
+    """The claims of a client secret signed with the Apple key, however old."""
+    key = _KEY.public_key()
+    options = {"verify_exp": False, "verify_iat": False}
+    return jwt.decode(secret, key, algorithms=["ES256"], audience=apple.ISSUER, options=options)
+
+
 def test_client_secret_is_built_on_first_use_and_rebuilt_before_it_expires():
     clock = Clock(1_700_000_000)
     config = apple_config()
     secret = apple.ClientSecret(config.client_id, config.options, clock=clock)
     first = secret()
-    claims = jwt.decode(
-        first,
-        _KEY.public_key(),
-        algorithms=["ES256"],
-        audience=apple.ISSUER,
-        options={"verify_exp": False, "verify_iat": False},
-    )
+    claims = secret_claims(first)
     assert claims["iat"] == 1_700_000_000
     clock.now += apple.SECRET_LIFETIME - apple.RENEW_BEFORE - 1
     assert secret() == first  # still fresh
     clock.now += 1
     second = secret()  # about to expire: a new one
     assert second != first
-    renewed = jwt.decode(
-        second,
-        _KEY.public_key(),
-        algorithms=["ES256"],
-        audience=apple.ISSUER,
-        options={"verify_exp": False, "verify_iat": False},
-    )
+    renewed = secret_claims(second)
     assert renewed["iat"] == clock.now
     assert renewed["exp"] > claims["exp"]
 
