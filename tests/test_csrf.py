@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flask_oauth2login import csrf
-from tests.support.rogue_idp import rogue_entry
+from tests.conftest import rogue_entry
 
 
 @pytest.mark.parametrize(

@@ -802,7 +802,7 @@ def test_trickle_sends_the_header_a_byte_at_a_time(idp: RogueProvider) -> None:
     response = requests.post(f"{idp.issuer}/token", data={"a": "b"}, timeout=TIMEOUT)
     assert response.headers["X-Trickle"] == "aaa"
     assert response.json() == {}
-    # Recorded once the answer is out: the client may have read it a moment before.
+    # The provider notes the trickle after its last byte went out: wait for it.
     assert wait_for(lambda: idp.trickles) == [{"endpoint": "token", "sent": 3, "closed": False}]
 
 

@@ -21,8 +21,7 @@ from flask_oauth2login.testing import (
     make_token,
 )
 from flask_oauth2login.tokens import TOKENS_KEY, USER_KEY, USERS_KEY
-from tests.support.logins import log_in
-from tests.support.rogue_idp import rogue_entry
+from tests.conftest import log_in, rogue_entry
 
 pytest_plugins = ["pytester"]
 
