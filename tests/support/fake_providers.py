@@ -199,7 +199,9 @@ class FakeProvider:
 
     # -- life --------------------------------------------------------------
 
-    def start(self) -> FakeProvider:
+    def start(self, poll_interval: float = 0.05) -> FakeProvider:
+        """Serve on a free port of 127.0.0.1; :meth:`stop` takes up to
+        *poll_interval* seconds to notice (requests are served at once)."""
         server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_Quiet)
         self._server = server
         self.base_url = f"http://127.0.0.1:{server.server_port}"
@@ -217,7 +219,7 @@ class FakeProvider:
         self._routes.update(self.routes())
         self._thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": poll_interval},
             name=f"{type(self).__name__}-{server.server_port}",
             daemon=True,
         )
@@ -584,7 +586,14 @@ def log_in(client: FlaskClient, provider: str) -> t.Any:
 
 
 class FakeServers:
-    """The fakes a test session started, one of each class, until :meth:`stop`."""
+    """The fakes a test session started, one of each class, until :meth:`stop`.
+
+    A session keeps dozens of them idle, so they look for :meth:`stop` only
+    twice a second (a busier poll costs the tests CPU), and stop all at once.
+    """
+
+    #: How often an idle fake wakes to see whether it should stop, in seconds.
+    poll_interval = 0.5
 
     def __init__(self) -> None:
         self._running: dict[type[FakeProvider], FakeProvider] = {}
@@ -592,13 +601,16 @@ class FakeServers:
     def get(self, cls: type[F]) -> F:
         """The running fake of class *cls*, started on first use."""
         if cls not in self._running:
-            self._running[cls] = cls().start()
+            self._running[cls] = cls().start(self.poll_interval)
         return t.cast(F, self._running[cls])
 
     def stop(self) -> None:
         """Stop every fake started."""
-        for fake in self._running.values():
-            fake.stop()
+        stopping = [threading.Thread(target=fake.stop) for fake in self._running.values()]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
         self._running.clear()
 
 
