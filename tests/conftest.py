@@ -1,25 +1,33 @@
 """Fixtures: an app factory, and identity providers on loopback.
 
-``rogue`` is a small provider of our own that misbehaves on demand;
-``oidc_provider`` is the certified npm package ``oidc-provider``.
+``rogue`` is a small provider of our own that misbehaves on demand (and
+``second``, another one with its own issuer); ``fapi`` is a strict one;
+``fake_servers`` runs the fakes of real providers that test modules declare
+with :func:`~tests.support.fake_providers.fake_provider`.
+
+Helpers live in ``tests/support/``, one module per job; the ones imported
+below with ``as`` are only passed on, to modules that still import them from
+here.
 """
 
 from __future__ import annotations
 
 import typing as t
-from contextlib import contextmanager
-from urllib.parse import urlencode, urlsplit
 
 import pytest
-import requests
-from flask import Flask, jsonify, session
+from flask import Flask, jsonify
 from flask.testing import FlaskClient
 
 from flask_oauth2login import OAuth2Login, login_failed, login_required
-from flask_oauth2login.tokens import TOKENS_KEY
+from tests.support.fake_providers import FakeServers
 from tests.support.fapi_idp import FapiProvider, fresh
+from tests.support.logins import follow_callback as follow_callback
+from tests.support.logins import log_in as log_in
+from tests.support.logins import start_login as start_login
 from tests.support.rogue_idp import RogueProvider
-from tests.support.threads import serving
+from tests.support.rogue_idp import rogue_entry as rogue_entry
+from tests.support.threads import http_session as http_session
+from tests.support.threads import serve_with_expire_view as serve_with_expire_view
 
 
 @pytest.fixture(scope="session")
@@ -35,14 +43,25 @@ def rogue(_rogue_server: RogueProvider) -> RogueProvider:
     return _rogue_server
 
 
-def rogue_entry(rogue: RogueProvider, **overrides: t.Any) -> dict[str, t.Any]:
-    """A provider entry for the rogue provider, by discovery."""
-    return {
-        "client_id": rogue.client_id,
-        "client_secret": rogue.client_secret,
-        "server_metadata_url": rogue.metadata_url,
-        **overrides,
-    }
+@pytest.fixture(scope="session")
+def _second_server() -> t.Iterator[RogueProvider]:
+    with RogueProvider(client_id="second-client", client_secret="second-secret") as provider:
+        yield provider
+
+
+@pytest.fixture
+def second(_second_server: RogueProvider) -> RogueProvider:
+    """A second provider of our own, with its own issuer and client."""
+    _second_server.reset()
+    return _second_server
+
+
+@pytest.fixture(scope="session")
+def fake_servers() -> t.Iterator[FakeServers]:
+    """The fakes of real providers, each started on first use, for the session."""
+    servers = FakeServers()
+    yield servers
+    servers.stop()
 
 
 @pytest.fixture
@@ -105,48 +124,6 @@ def app(make_app: t.Callable[..., Flask], rogue: RogueProvider) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-def start_login(client: FlaskClient, provider: str = "rogue", next: str | None = None) -> str:
-    """GET /login/<provider>; return the provider URL it redirects to."""
-    url = f"/login/{provider}" + (f"?{urlencode({'next': next})}" if next is not None else "")
-    response = client.get(url)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response.headers["Location"]
-
-
-def follow_callback(client: FlaskClient, callback_url: str, **kwargs: t.Any) -> t.Any:
-    """Deliver the provider's redirect back to the app's callback."""
-    parts = urlsplit(callback_url)
-    return client.get(f"{parts.path}?{parts.query}", **kwargs)
-
-
-def log_in(client: FlaskClient, rogue: RogueProvider, provider: str = "rogue") -> t.Any:
-    """A complete login against the rogue provider; returns the callback response."""
-    return follow_callback(client, rogue.authorize(start_login(client, provider)))
-
-
-def http_session() -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False
-    return session
-
-
-@contextmanager
-def serve_with_expire_view(app: Flask, provider: str = "rogue") -> t.Iterator[str]:
-    """Serve *app* on a real threaded HTTP server on 127.0.0.1 (yields its
-    URL), with a view ``POST /_test/expire`` that makes the stored token of
-    *provider* look expired to the app, as time would."""
-
-    @app.post("/_test/expire")
-    def expire_view() -> str:
-        stored = dict(session[TOKENS_KEY])
-        stored[provider] = {**stored[provider], "expires_at": 0}
-        session[TOKENS_KEY] = stored
-        return "ok"
-
-    with serving(app) as url:
-        yield url
 
 
 @pytest.fixture(scope="session")

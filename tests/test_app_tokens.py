@@ -12,7 +12,7 @@ from flask import jsonify, session
 from flask_oauth2login import ConfigurationError, ProviderError
 from flask_oauth2login.app_tokens import AppTokenCache, app_session, token_cache
 from flask_oauth2login.state import get_state
-from tests.conftest import log_in
+from tests.support.logins import log_in
 
 GRANT = "token:client_credentials"
 
@@ -28,7 +28,7 @@ def test_one_fetch_for_many_calls(app, rogue):
         assert response.status_code == 200
         assert response.json()["sub"] == rogue.client_id  # the app itself, not a user
     assert rogue.calls[GRANT] == 1
-    api_calls = [r for r in rogue.requests_log if r["endpoint"] == "api"]
+    api_calls = rogue.requests_to("api")
     assert len({r["headers"]["Authorization"] for r in api_calls}) == 1
     assert api_calls[0]["headers"]["Authorization"].startswith("Bearer ")
 
@@ -111,7 +111,7 @@ def test_scopes_are_asked_for_and_cached_apart(app, rogue):
 
 
 def test_each_app_has_its_own_tokens(make_app, rogue):
-    from tests.conftest import rogue_entry
+    from tests.support.rogue_idp import rogue_entry
 
     first = make_app({"rogue": rogue_entry(rogue)})
     second = make_app({"rogue": rogue_entry(rogue)})

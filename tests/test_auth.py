@@ -7,30 +7,21 @@ user's token unless configured as one of the API's origins.
 
 from __future__ import annotations
 
-import typing as t
-
 import pytest
 import requests
 
 from flask_oauth2login import ForeignOriginError, OAuth2LoginError
 from flask_oauth2login.auth import ApiOrigins, BearerAuth, OAuth2Session, join_url, url_origin
-from tests.conftest import log_in, rogue_entry
-from tests.support.rogue_idp import RogueProvider
+from tests.support.logins import log_in
+from tests.support.rogue_idp import RogueProvider, rogue_entry
 
 # ----------------------------------------------------------------- helpers
 
 
-@pytest.fixture(scope="module")
-def _other_server() -> t.Iterator[RogueProvider]:
-    with RogueProvider() as provider:
-        yield provider
-
-
 @pytest.fixture
-def other(_other_server: RogueProvider) -> RogueProvider:
+def other(second: RogueProvider) -> RogueProvider:
     """Another origin than the provider's API."""
-    _other_server.reset()
-    return _other_server
+    return second
 
 
 class Source:
@@ -62,10 +53,6 @@ def api(
     return OAuth2Session("rogue", auth, base_url=base_url)
 
 
-def api_calls(server: RogueProvider) -> list[dict[str, t.Any]]:
-    return [entry for entry in server.requests_log if entry["endpoint"] == "api"]
-
-
 # ------------------------------------------------------------------ origins
 
 
@@ -73,7 +60,7 @@ def test_token_goes_to_the_api_and_is_refreshed_once_on_401(rogue):
     source = Source()
     response = api(source, [rogue.issuer]).get(rogue.issuer + "/api/me", timeout=5)
     assert response.status_code == 401  # the provider does not know these tokens
-    first, retry = api_calls(rogue)
+    first, retry = rogue.requests_to("api")
     assert first["headers"]["Authorization"] == "Bearer token-1"
     assert retry["headers"]["Authorization"] == "Bearer token-2"
     assert source.refreshed == ["token-1"]
@@ -96,7 +83,7 @@ def test_no_token_to_another_origin(rogue, other, url):
 def test_configured_origins_may_receive_the_token(rogue, other):
     source = Source()
     api(source, [rogue.issuer, other.issuer]).get(other.issuer + "/api/me", timeout=5)
-    assert api_calls(other)[0]["headers"]["Authorization"] == "Bearer token-1"
+    assert other.requests_to("api")[0]["headers"]["Authorization"] == "Bearer token-1"
 
 
 @pytest.mark.parametrize("placement", ["header", "query"])
@@ -107,12 +94,12 @@ def test_redirect_to_another_origin_carries_no_token(rogue, other, placement):
         rogue.issuer + "/api/me", timeout=5
     )
     assert response.status_code == 401
-    [sent] = api_calls(rogue)
+    [sent] = rogue.requests_to("api")
     if placement == "query":
         assert sent["args"]["access_token"] == "token-1"
     else:
         assert sent["headers"]["Authorization"] == "Bearer token-1"
-    [followed] = api_calls(other)
+    [followed] = other.requests_to("api")
     assert "Authorization" not in followed["headers"]
     assert "access_token" not in followed["args"]
     assert source.refreshed == []  # a 401 from elsewhere refreshes nothing
@@ -146,7 +133,7 @@ def test_url_origin(url, origin):
 @pytest.mark.parametrize("url", ["/me", "me", "me?x=1"])
 def test_relative_urls_keep_the_base_path(rogue, base, url):
     api(Source(), [rogue.issuer], base_url=rogue.issuer + base).get(url, timeout=5)
-    [call] = api_calls(rogue)[:1]
+    [call] = rogue.requests_to("api")[:1]
     assert call["path"] == "/api/v1.0/me"
     assert call["args"] == ({"x": "1"} if "?" in url else {})
 
@@ -200,7 +187,7 @@ def test_api_origins_are_all_the_token_goes_to(make_app, rogue, other):
     client = app.test_client()
     log_in(client, rogue)
     assert client.get("/api/rogue").get_json()["status"] == 401  # other knows no token
-    assert api_calls(other)[0]["headers"]["Authorization"].startswith("Bearer ")
+    assert other.requests_to("api")[0]["headers"]["Authorization"].startswith("Bearer ")
     app.config["TEST_API_URLS"] = {"rogue": rogue.issuer + "/api/me"}
     with pytest.raises(ForeignOriginError):  # listed origins replace the issuer's
         client.get("/api/rogue")

@@ -35,7 +35,13 @@ from redis.retry import Retry
 from werkzeug.serving import make_server
 
 from example_app import create_app
-from tests.support.oidc_provider import NODE_DIR, OidcProvider, ensure_installed, node_available
+from tests.support.oidc_provider import (
+    NODE_DIR,
+    OidcProvider,
+    ensure_installed,
+    node_available,
+    require_node,
+)
 from tests.support.processes import free_port
 from tests.support.requirements import require
 
@@ -349,7 +355,7 @@ def test_logout_pages_of_the_extension(page, check, live, tmp_path, rogue):
 
 @pytest.fixture
 def oidc_app(live: LiveServer, tmp_path: Path) -> Iterator[tuple[LiveServer, OidcProvider]]:
-    require(node_available(), "node (and npm, to install oidc-provider) is not available")
+    require_node()
     client = {
         "client_id": "example-app",
         "client_secret": "example-secret",
@@ -630,7 +636,7 @@ def test_a_sign_in_started_elsewhere_asks_before_connecting(page, check, live, t
 
 def test_scope_not_granted_and_cross_origin_pages(page, check, live, make_app, rogue):
     from flask_oauth2login import login_required
-    from tests.conftest import rogue_entry
+    from tests.support.rogue_idp import rogue_entry
 
     app = make_app({"rogue": rogue_entry(rogue, allowed_scopes=["api:read"])})
 

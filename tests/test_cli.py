@@ -10,7 +10,7 @@ from cachelib import NullCache, SimpleCache
 
 from flask_oauth2login import providers
 from flask_oauth2login.cli import oauth2login_group
-from tests.conftest import rogue_entry
+from tests.support.rogue_idp import rogue_entry
 
 STRONG_KEY = secrets.token_hex()
 

@@ -19,8 +19,8 @@ import pytest
 import requests
 
 from flask_oauth2login.client import MAX_ANSWER_BYTES
-from tests.conftest import log_in, rogue_entry, start_login
-from tests.support.rogue_idp import KeepAliveProvider, RogueProvider
+from tests.support.logins import assert_refused, log_in, start_login
+from tests.support.rogue_idp import KeepAliveProvider, RogueProvider, rogue_entry
 from tests.support.threads import in_parallel, wait_for
 
 # ----------------------------------------------------------------- helpers
@@ -38,19 +38,6 @@ def odd(_odd_server: RogueProvider) -> RogueProvider:
     """A provider whose client credentials need form-urlencoding."""
     _odd_server.reset()
     return _odd_server
-
-
-def assert_refused(client: t.Any, response: t.Any, failures: list, status: int) -> None:
-    """Refused with *status*: one ``login_failed``, nobody logged in, nothing stored."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert len(failures) == 1
-    assert client.get("/").get_json()["user"] is None
-    with client.session_transaction() as session:
-        assert "access_token" not in repr(dict(session))
-
-
-def token_requests(provider: RogueProvider) -> list[dict[str, t.Any]]:
-    return [entry for entry in provider.requests_log if entry["endpoint"] == "token"]
 
 
 def compress(data: bytes, coding: str) -> bytes:
@@ -73,7 +60,7 @@ def test_client_secret_basic_form_urlencodes_id_and_secret(make_app, odd):
     client = make_app({"odd": rogue_entry(odd)}).test_client()
     response = log_in(client, odd, "odd")
     assert response.status_code == 302, response.get_data(as_text=True)
-    [exchange] = token_requests(odd)
+    [exchange] = odd.requests_to("token")
     scheme, _, value = exchange["headers"]["Authorization"].partition(" ")
     assert scheme == "Basic"
     expected = f"{quote_plus(odd.client_id)}:{quote_plus(odd.client_secret)}"
@@ -85,7 +72,7 @@ def test_client_secret_post_sends_the_credentials_in_the_form(make_app, odd):
     entry = rogue_entry(odd, token_endpoint_auth_method="client_secret_post")
     client = make_app({"odd": entry}).test_client()
     assert log_in(client, odd, "odd").status_code == 302
-    [exchange] = token_requests(odd)
+    [exchange] = odd.requests_to("token")
     assert "Authorization" not in exchange["headers"]
     assert exchange["form"]["client_id"] == odd.client_id
     assert exchange["form"]["client_secret"] == odd.client_secret

@@ -23,9 +23,9 @@ from flask_oauth2login.clientauth import (
     thumbprint,
 )
 from flask_oauth2login.config import load_provider
-from tests.conftest import follow_callback, start_login
 from tests.support.client_keys import ec_key, pem, registered_jwks, rsa_key
 from tests.support.fapi_idp import fapi_entry
+from tests.support.logins import follow_callback, start_login
 
 # -- loading keys --------------------------------------------------------------------
 
@@ -284,7 +284,7 @@ def test_client_secret_jwt(make_app, fapi):
     login(app, fapi)
     (assertion,) = fapi.assertions
     _check_assertion(assertion, fapi, fapi.issuer, "HS256")
-    (token_request,) = [r for r in fapi.requests_log if r["endpoint"] == "token"]
+    (token_request,) = fapi.requests_to("token")
     jwt.decode(  # signed with the secret
         token_request["form"]["client_assertion"],
         fapi.client_secret,

@@ -14,18 +14,18 @@ from flask import Flask, jsonify, session
 
 from flask_oauth2login import commit, logged_in, logged_out
 from flask_oauth2login.tokens import TOKENS_KEY, USER_KEY, USERS_KEY
-from tests.conftest import follow_callback, rogue_entry
 from tests.support.logins import (
     CROSS_SITE,
     SAME_SITE,
     answer_connect,
+    follow_callback,
     log_in_elsewhere,
     log_in_from,
     log_in_here,
-    query,
-    start,
+    start_login,
 )
-from tests.support.rogue_idp import RogueProvider, default_user
+from tests.support.oauth import query
+from tests.support.rogue_idp import RogueProvider, default_user, rogue_entry
 from tests.support.sealed import change_session_token, opened_session
 
 
@@ -36,11 +36,10 @@ def _second_server() -> t.Iterator[RogueProvider]:
 
 
 @pytest.fixture
-def second(_second_server: RogueProvider) -> RogueProvider:
-    """A second provider, with its own issuer."""
-    _second_server.reset()
-    _second_server.behaviour.user = {**default_user(), "sub": "second-7", "name": "Al Second"}
-    return _second_server
+def second(second: RogueProvider) -> RogueProvider:
+    """The second provider, whose user is someone else."""
+    second.behaviour.user = {**default_user(), "sub": "second-7", "name": "Al Second"}
+    return second
 
 
 @pytest.fixture
@@ -399,7 +398,7 @@ def test_a_refused_connect_leaves_the_session_as_it_was(app, client, rogue, seco
 
 def test_the_start_page_link_of_a_started_here_login_is_kept(client, rogue):
     """A login started here records it in its pending login (and nowhere else)."""
-    location = start(client, "rogue", SAME_SITE)
+    location = start_login(client, "rogue", SAME_SITE)
     assert "started_here" not in query(location)
     with client.session_transaction() as sess:
         (pending,) = sess["_oauth2login_pending"].values()
@@ -410,7 +409,7 @@ def test_back_to_the_callback_of_a_held_login_shows_the_connect_page_again(
     app, client, rogue, second
 ):
     log_in_here(client, rogue)
-    callback = second.authorize(start(client, "second", CROSS_SITE))
+    callback = second.authorize(start_login(client, "second", CROSS_SITE))
     assert follow_callback(client, callback).headers["Location"] == "/connect"
     again = follow_callback(client, callback)  # Back, or a reload
     assert again.status_code == 303

@@ -10,7 +10,6 @@ out of the grant: a provider granting less than it was asked.
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -18,11 +17,11 @@ from flask import Flask, jsonify
 
 from flask_oauth2login import OAuth2Login, login_required
 from flask_oauth2login.tokens import TOKENS_KEY
-from tests.conftest import follow_callback, http_session
-from tests.support.logins import CROSS_SITE, SAME_SITE, query
-from tests.support.oidc_provider import OidcProvider, login, node_available
-from tests.support.requirements import require
+from tests.support.logins import CROSS_SITE, SAME_SITE, follow_callback
+from tests.support.oauth import query
+from tests.support.oidc_provider import OidcProvider, login, oidc_provider
 from tests.support.sealed import opened_session
+from tests.support.threads import http_session
 
 CLIENTS = [
     {
@@ -36,11 +35,7 @@ CLIENTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def provider() -> Iterator[OidcProvider]:
-    require(node_available(), "node (and npm, to install oidc-provider) is not available")
-    with OidcProvider(CLIENTS) as running:
-        yield running
+provider = oidc_provider(CLIENTS)
 
 
 @pytest.fixture

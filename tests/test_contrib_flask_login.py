@@ -18,10 +18,9 @@ from flask import Flask, jsonify
 from flask_oauth2login import ConfigurationError, OAuth2Login, logged_out, login_failed
 from flask_oauth2login.testing import login_as
 from flask_oauth2login.tokens import TOKENS_KEY
-from tests.conftest import log_in, rogue_entry
-from tests.support.logins import answer_connect, log_in_elsewhere, log_in_here
+from tests.support.logins import answer_connect, log_in, log_in_elsewhere, log_in_here
 from tests.support.requirements import require
-from tests.support.rogue_idp import RogueProvider, default_user
+from tests.support.rogue_idp import default_user, rogue_entry
 
 HAVE_FLASK_LOGIN = importlib.util.find_spec("flask_login") is not None
 if HAVE_FLASK_LOGIN:
@@ -88,19 +87,6 @@ class Accounts:
         self.accounts[account.id] = account
         self.identities[(issuer, subject)] = account.id
         return account
-
-
-@pytest.fixture(scope="module")
-def _second_server() -> t.Iterator[RogueProvider]:
-    with RogueProvider(client_id="second-client", client_secret="second-secret") as provider:
-        yield provider
-
-
-@pytest.fixture
-def second(_second_server: RogueProvider) -> RogueProvider:
-    """A second provider, with its own issuer."""
-    _second_server.reset()
-    return _second_server
 
 
 @pytest.fixture

@@ -19,9 +19,11 @@ from flask_oauth2login.coordination import (
     for_session_interface,
 )
 from flask_oauth2login.tokens import TOKENS_KEY
-from tests.conftest import http_session, log_in, rogue_entry, serve_with_expire_view
+from tests.support.logins import log_in
 from tests.support.processes import free_port
 from tests.support.redis_server import RedisServer, serve_redis
+from tests.support.rogue_idp import rogue_entry
+from tests.support.threads import http_session, serve_with_expire_view
 
 
 @pytest.fixture(scope="module")

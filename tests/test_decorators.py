@@ -6,7 +6,8 @@ import pytest
 from flask import Flask
 
 from flask_oauth2login import NotLoggedInError, login_required
-from tests.conftest import follow_callback, log_in, rogue_entry
+from tests.support.logins import follow_callback, log_in
+from tests.support.rogue_idp import rogue_entry
 
 
 @pytest.fixture

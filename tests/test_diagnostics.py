@@ -12,7 +12,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_oauth2login import diagnostics
 from flask_oauth2login.tokens import TOKENS_KEY
-from tests.conftest import follow_callback, log_in, rogue_entry, start_login
+from tests.support.logins import follow_callback, log_in, start_login
+from tests.support.rogue_idp import rogue_entry
 
 HINT_ID = 'id="oauth2login-hint"'
 
@@ -225,7 +226,7 @@ def test_with_proxyfix_the_redirect_uri_uses_forwarded_proto_and_host(make_app, 
     assert answer.startswith("https://app.example/callback/rogue?")
     done = follow_callback(client, answer, headers=FORWARDED)
     assert done.status_code == 302, done.get_data(as_text=True)
-    (token_request,) = [r for r in rogue.requests_log if r["endpoint"] == "token"]
+    (token_request,) = rogue.requests_to("token")
     assert token_request["form"]["redirect_uri"] == "https://app.example/callback/rogue"
 
 

@@ -24,10 +24,10 @@ from flask_oauth2login.dpop import (
     token_hash,
 )
 from flask_oauth2login.state import get_state
-from tests.conftest import follow_callback, rogue_entry, start_login
 from tests.support.client_keys import ec_key, pem, rsa_key
 from tests.support.fapi_idp import fapi_entry
-from tests.support.rogue_idp import RogueProvider
+from tests.support.logins import follow_callback, start_login
+from tests.support.rogue_idp import RogueProvider, rogue_entry
 
 # -- proofs ------------------------------------------------------------------------
 
@@ -170,7 +170,7 @@ def test_login_and_api_calls_carry_proofs(make_app, fapi):
     app = dpop_app(make_app, fapi, fetch_userinfo=True)
     client = login(app, fapi)
     key = _key(app)
-    authorize = [r for r in fapi.requests_log if r["endpoint"] == "authorize"][0]
+    authorize = fapi.requests_to("authorize")[0]
     assert authorize["args"]["dpop_jkt"] == key.thumbprint  # the code is bound too
     answer = client.get("/api/fapi").get_json()
     assert answer["status"] == 200
@@ -181,7 +181,7 @@ def test_login_and_api_calls_carry_proofs(make_app, fapi):
     assert token_proof["htm"] == "POST" and "ath" not in token_proof
     assert userinfo_proof["htm"] == api_proof["htm"] == "GET"
     assert api_proof["htu"] == fapi.issuer + "/api/me"  # without ?page=2#top
-    stored = [r for r in fapi.requests_log if r["endpoint"] == "api"][0]
+    stored = fapi.requests_to("api")[0]
     assert stored["headers"]["Authorization"].startswith("DPoP ")
     access_token = stored["headers"]["Authorization"].removeprefix("DPoP ")
     assert api_proof["ath"] == token_hash(access_token)
@@ -284,7 +284,7 @@ def test_without_dpop_no_proof_is_sent(make_app, fapi):
 def test_a_proof_from_another_key_is_refused(make_app, fapi):
     app = dpop_app(make_app, fapi)
     login(app, fapi)
-    stored = [r for r in fapi.requests_log if r["endpoint"] == "token"]
+    stored = fapi.requests_to("token")
     assert stored
     stranger = DPoPKey(ec.generate_private_key(ec.SECP256R1()))
     # The provider binds the token to the app's key: a token lifted from the

@@ -8,7 +8,8 @@ from flask import Flask
 from flask_session import Session
 
 from flask_oauth2login import ConfigurationError, OAuth2Login
-from tests.conftest import log_in, rogue_entry
+from tests.support.logins import log_in
+from tests.support.rogue_idp import rogue_entry
 
 
 def test_init_app_pattern_and_state_in_extensions(tmp_path, rogue):

@@ -10,7 +10,6 @@ checked.
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -21,10 +20,10 @@ from flask_oauth2login import OAuth2Login, login_required
 from flask_oauth2login.dpop import DPoPKey, NonceCache
 from flask_oauth2login.state import get_state
 from flask_oauth2login.tokens import TOKENS_KEY
-from tests.conftest import follow_callback, http_session
 from tests.support.client_keys import ec_key, pem, registered_jwks, rsa_key
-from tests.support.oidc_provider import OidcProvider, login, node_available
-from tests.support.requirements import require
+from tests.support.logins import follow_callback
+from tests.support.oidc_provider import OidcProvider, login, oidc_provider, require_node
+from tests.support.threads import http_session
 
 pytestmark = pytest.mark.xdist_group("oidc-provider-fapi")
 
@@ -59,11 +58,7 @@ CLIENTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def provider() -> Iterator[OidcProvider]:
-    require(node_available(), "node (and npm, to install oidc-provider) is not available")
-    with OidcProvider(CLIENTS) as running:
-        yield running
+provider = oidc_provider(CLIENTS)
 
 
 def make_app(provider: OidcProvider, tmp_path: t.Any, **entries: dict[str, t.Any]) -> Flask:
@@ -203,7 +198,7 @@ def test_the_provider_refuses_that_client_without_par(provider, tmp_path):
 
 
 def test_auto_pushes_when_the_provider_requires_it(tmp_path):
-    require(node_available(), "node (and npm, to install oidc-provider) is not available")
+    require_node()
     with OidcProvider([_client("plain", client_secret="plain-secret")], require_par=True) as op:
         assert op.metadata()["require_pushed_authorization_requests"] is True
         app = make_app(op, tmp_path, plain={"client_secret": "plain-secret"})  # "auto"
@@ -301,7 +296,7 @@ def test_every_process_of_the_app_has_the_same_dpop_key(provider, tmp_path):
 
 
 def test_dpop_nonce_challenges_are_answered(tmp_path):
-    require(node_available(), "node (and npm, to install oidc-provider) is not available")
+    require_node()
     clients = [_client("dpop", client_secret="dpop-secret", dpop_bound_access_tokens=True)]
     with OidcProvider(clients, dpop_nonce=True) as op:
         app = _dpop_app(op, tmp_path)

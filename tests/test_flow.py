@@ -7,38 +7,18 @@ anything to the provider, so each test checks ``rogue.calls["token"] == 0``.
 from __future__ import annotations
 
 import base64
-import hashlib
 import typing as t
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
 from flask_oauth2login import flow
 from flask_oauth2login.tokens import TOKENS_KEY
-from tests.conftest import follow_callback, log_in, rogue_entry, start_login
+from tests.support.logins import follow_callback, log_in, start_login
+from tests.support.oauth import query, s256, with_params
+from tests.support.rogue_idp import rogue_entry
 
 # ----------------------------------------------------------------- helpers
-
-
-def query(url: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
-
-
-def with_params(url: str, **params: str | None) -> str:
-    """*url* with query parameters replaced; ``None`` drops one."""
-    parts = urlsplit(url)
-    merged = {**query(url), **params}
-    kept = {k: v for k, v in merged.items() if v is not None}
-    return urlunsplit(parts._replace(query=urlencode(kept)))
-
-
-def token_requests(rogue: t.Any) -> list[dict[str, t.Any]]:
-    return [entry for entry in rogue.requests_log if entry["endpoint"] == "token"]
-
-
-def s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def assert_state_refused(client: t.Any, response: t.Any, rogue: t.Any, failures: list) -> None:
@@ -75,7 +55,7 @@ def test_code_flow_with_pkce_s256_whatever_the_metadata_lists(client, rogue):
     assert "response_mode" not in sent
 
     assert follow_callback(client, rogue.authorize(location)).status_code == 302
-    [exchange] = token_requests(rogue)
+    [exchange] = rogue.requests_to("token")
     form = exchange["form"]
     assert form["grant_type"] == "authorization_code"
     assert 43 <= len(form["code_verifier"]) <= 128
@@ -95,7 +75,7 @@ def test_each_login_gets_fresh_state_nonce_and_verifier_of_128_bits_or_more(clie
 def test_redirect_uri_is_the_same_in_authorization_and_token_requests(client, rogue):
     location = start_login(client)
     assert follow_callback(client, rogue.authorize(location)).status_code == 302
-    assert token_requests(rogue)[0]["form"]["redirect_uri"] == query(location)["redirect_uri"]
+    assert rogue.requests_to("token")[0]["form"]["redirect_uri"] == query(location)["redirect_uri"]
 
 
 def test_token_request_reuses_the_redirect_uri_the_login_started_with(client, rogue):
@@ -104,7 +84,9 @@ def test_token_request_reuses_the_redirect_uri_the_login_started_with(client, ro
     assert query(location)["redirect_uri"] == "http://localhost/callback/rogue"
     callback = rogue.authorize(location)
     assert follow_callback(client, callback, base_url="https://localhost").status_code == 302
-    assert token_requests(rogue)[0]["form"]["redirect_uri"] == "http://localhost/callback/rogue"
+    assert (
+        rogue.requests_to("token")[0]["form"]["redirect_uri"] == "http://localhost/callback/rogue"
+    )
 
 
 @pytest.mark.parametrize(
@@ -127,7 +109,7 @@ def test_redirect_uri_can_be_pinned(make_app, rogue, entry, config, pinned):
     # The proxy in front of the app maps the pinned URL to the callback route.
     callback = urlsplit(rogue.authorize(location))
     assert client.get(f"/callback/rogue?{callback.query}").status_code == 302
-    assert token_requests(rogue)[0]["form"]["redirect_uri"] == pinned
+    assert rogue.requests_to("token")[0]["form"]["redirect_uri"] == pinned
 
 
 # --------------------------------------------------------------- callback

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from tests.conftest import follow_callback, log_in, start_login
+from tests.support.logins import follow_callback, log_in, start_login
 
 
 def test_login_redirects_to_provider_with_state_pkce_and_nonce(client, rogue):

@@ -11,19 +11,11 @@ import typing as t
 
 import pytest
 
-from tests.conftest import follow_callback, log_in, rogue_entry, start_login
+from tests.support.logins import assert_refused, follow_callback, log_in, start_login
+from tests.support.rogue_idp import rogue_entry
 from tests.support.threads import in_parallel
 
 # ----------------------------------------------------------------- helpers
-
-
-def assert_refused(client: t.Any, response: t.Any, failures: list, status: int = 401) -> None:
-    """Refused with *status*: one ``login_failed``, nobody logged in, nothing stored."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert len(failures) == 1
-    assert client.get("/").get_json()["user"] is None
-    with client.session_transaction() as session:
-        assert "access_token" not in repr(dict(session))
 
 
 def assert_logged_in(client: t.Any, response: t.Any) -> None:

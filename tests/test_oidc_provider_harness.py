@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import jwt
 import pytest
 import requests
 
-from tests.support.oidc_provider import LoginError, OidcProvider, login, node_available
-from tests.support.requirements import require
+from tests.support.oauth import pkce_pair, query
+from tests.support.oidc_provider import LoginError, OidcProvider, login, oidc_provider, require_node
 
 CLIENT_ID = "flask-app"
 CLIENT_SECRET = "flask-secret"
@@ -28,11 +25,7 @@ CLIENT = {
 }
 
 
-@pytest.fixture(scope="module")
-def provider() -> Iterator[OidcProvider]:
-    require(node_available(), "node (and npm, to install oidc-provider) is not available")
-    with OidcProvider([CLIENT]) as running:
-        yield running
+provider = oidc_provider([CLIENT])
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +37,6 @@ def metadata(provider: OidcProvider) -> dict[str, Any]:
 def _fresh_stats(request: pytest.FixtureRequest) -> None:
     if "provider" in request.fixturenames:
         request.getfixturevalue("provider").reset_stats()
-
-
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def authorize_url(metadata: dict[str, Any], state: str, nonce: str, challenge: str) -> str:
@@ -64,10 +51,6 @@ def authorize_url(metadata: dict[str, Any], state: str, nonce: str, challenge: s
         "code_challenge_method": "S256",
     }
     return f"{metadata['authorization_endpoint']}?{urlencode(params)}"
-
-
-def query(url: str) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
 
 
 def token_request(metadata: dict[str, Any], **data: str) -> requests.Response:
@@ -223,7 +206,7 @@ def test_client_credentials_and_revocation_stats(
 
 
 def test_options_reach_the_provider() -> None:
-    require(node_available(), "node (and npm, to install oidc-provider) is not available")
+    require_node()
     client = {**CLIENT, "client_id": "short-lived"}
     with OidcProvider(
         [client], access_token_ttl=120, refresh_token_rotation=False, id_token_claims=True

@@ -5,19 +5,15 @@ provider, authenticated; the browser carries only ``client_id`` and
 from __future__ import annotations
 
 import typing as t
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
 from flask_oauth2login.state import get_state
-from tests.conftest import follow_callback, start_login
 from tests.support.fapi_idp import fapi_entry
-
-
-def _query(url: str) -> dict[str, str]:
-    return dict(parse_qsl(urlsplit(url).query))
+from tests.support.logins import follow_callback, start_login
+from tests.support.oauth import query
 
 
 def test_auto_pushes_when_the_provider_requires_it(make_app, fapi):
@@ -26,9 +22,9 @@ def test_auto_pushes_when_the_provider_requires_it(make_app, fapi):
     client = app.test_client()
     url = start_login(client, "fapi", next="/private")
     assert url.startswith(fapi.issuer + "/authorize?")
-    query = _query(url)
-    assert set(query) == {"client_id", "request_uri"}
-    assert query["client_id"] == fapi.client_id
+    params = query(url)
+    assert set(params) == {"client_id", "request_uri"}
+    assert params["client_id"] == fapi.client_id
 
     (pushed,) = fapi.pushed
     assert pushed["response_type"] == "code"
@@ -47,8 +43,8 @@ def test_auto_pushes_when_the_provider_requires_it(make_app, fapi):
 
 def test_auto_does_not_push_when_the_provider_does_not_require_it(make_app, fapi):
     app = make_app({"fapi": fapi_entry(fapi)})
-    query = _query(start_login(app.test_client(), "fapi"))
-    assert "request_uri" not in query and "state" in query
+    params = query(start_login(app.test_client(), "fapi"))
+    assert "request_uri" not in params and "state" in params
     assert fapi.pushed == []
 
 
@@ -60,9 +56,9 @@ def test_true_pushes_always_false_never(make_app, fapi):
         }
     )
     client = app.test_client()
-    assert set(_query(start_login(client, "yes"))) == {"client_id", "request_uri"}
+    assert set(query(start_login(client, "yes"))) == {"client_id", "request_uri"}
     fapi.fapi.require_par = True
-    assert "request_uri" not in _query(start_login(client, "no"))
+    assert "request_uri" not in query(start_login(client, "no"))
     assert len(fapi.pushed) == 1
 
 

@@ -5,16 +5,11 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
-from tests.support.fake_providers import (
-    FakeProvider,
-    basic_credentials,
-    log_in,
-    logged_in_user,
-)
+from tests.support.fake_providers import FakeProvider, basic_credentials, fake_provider, log_in
+from tests.support.logins import logged_in_user
 
 POOL = "eu-west-1_AbCdEf123"
 ISSUER = f"https://cognito-idp.eu-west-1.amazonaws.com/{POOL}"
@@ -34,6 +29,7 @@ class FakeCognito(FakeProvider):
     revocation_path = "/oauth2/revoke"
     jwks_path = f"/{POOL}/.well-known/jwks.json"
     issues_refresh_tokens = True
+    entry_options = {"user_pool_id": POOL, "domain": "my-app"}
 
     def default_claims(self) -> dict[str, t.Any]:
         return {
@@ -46,9 +42,6 @@ class FakeCognito(FakeProvider):
             "origin_jti": "2a1bcd4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e",
         }
 
-    def routes(self) -> dict[str, t.Callable[[Request], Response]]:
-        return {self.userinfo_path: self.handle_userinfo, self.revocation_path: self.handle_revoke}
-
     def userinfo_answer(self) -> dict[str, t.Any]:
         # Cognito's UserInfo sends booleans as strings, and the username.
         return {
@@ -60,16 +53,7 @@ class FakeCognito(FakeProvider):
         }
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeCognito]:
-    with FakeCognito() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeCognito) -> FakeCognito:
-    _server.reset()
-    return _server
+fake = fake_provider(FakeCognito)
 
 
 OPTIONS = {"client_id": "c", "client_secret": "s", "user_pool_id": POOL}
@@ -114,18 +98,7 @@ def test_bad_options(options, key):
 
 
 def test_login(make_app, fake):
-    entry = {
-        **OPTIONS,
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "domain": "my-app",
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "userinfo_url": fake.url(fake.userinfo_path),
-        "revocation_url": fake.url(fake.revocation_path),
-        "jwks_uri": fake.url(fake.jwks_path),
-    }
-    client = make_app({"amazon_cognito": entry}).test_client()
+    client = make_app({"amazon_cognito": fake.entry()}).test_client()
     response = log_in(client, "amazon_cognito")
     assert response.status_code == 302, response.get_data(as_text=True)
     user = logged_in_user(client)

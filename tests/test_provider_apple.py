@@ -12,31 +12,29 @@ import typing as t
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
 from flask_oauth2login.providers import apple
 from flask_oauth2login.views import RESUBMIT_FIELD
+from tests.support.client_keys import ec_key, pem, rsa_key
 from tests.support.fake_providers import (
     FakeProvider,
     Grant,
     authorize,
     deliver,
+    fake_provider,
     json_response,
     parse_form,
-    query,
-    start,
 )
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 TEAM_ID = "ABCDE12345"
 KEY_ID = "XYZ987KLMN"
-_KEY = ec.generate_private_key(ec.SECP256R1())
-PRIVATE_KEY = _KEY.private_bytes(
-    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-).decode()
+_KEY = ec_key()
+PRIVATE_KEY = pem(_KEY)
 FIRST_LOGIN_USER = json.dumps(
     {"name": {"firstName": "Jane", "lastName": "Appleseed"}, "email": "jane@privaterelay.test"}
 )
@@ -54,6 +52,7 @@ class FakeApple(FakeProvider):
     jwks_path = "/auth/keys"
     revocation_path = "/auth/revoke"
     issues_refresh_tokens = True
+    entry_options = {"team_id": TEAM_ID, "key_id": KEY_ID, "private_key": PRIVATE_KEY}
 
     def reset(self) -> None:
         super().reset()
@@ -103,39 +102,16 @@ class FakeApple(FakeProvider):
         return json_response({"error": error}, 400)
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeApple]:
-    with FakeApple() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeApple) -> FakeApple:
-    _server.reset()
-    return _server
-
-
-def entry(fake: FakeApple, **overrides: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": fake.client_id,
-        "team_id": TEAM_ID,
-        "key_id": KEY_ID,
-        "private_key": PRIVATE_KEY,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "jwks_uri": fake.url(fake.jwks_path),
-        "revocation_url": fake.url("/auth/revoke"),
-        **overrides,
-    }
+fake = fake_provider(FakeApple)
 
 
 @pytest.fixture
 def app(make_app, fake):
-    return make_app({"apple": entry(fake)})
+    return make_app({"apple": fake.entry()})
 
 
 def test_authorization_request_asks_for_form_post(app, fake):
-    params = query(start(app.test_client(), "apple"))
+    params = query(start_login(app.test_client(), "apple"))
     assert params["response_mode"] == "form_post"
     assert params["scope"] == "openid email name"
     assert params["nonce"]
@@ -144,13 +120,13 @@ def test_authorization_request_asks_for_form_post(app, fake):
 def test_login_by_post_callback(app, fake):
     fake.callback_extra = {"user": FIRST_LOGIN_USER}
     client = app.test_client()
-    callback = authorize(start(client, "apple", next="/private"))
+    callback = authorize(start_login(client, "apple", next="/private"))
     assert callback.method == "POST"
     assert set(callback.fields) == {"code", "state", "user"}
     response = deliver(client, callback)
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.headers["Location"] == "/private"
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["provider"] == "apple"
     assert user["issuer"] == "https://appleid.apple.com"
     assert user["sub"] == fake.claims["sub"]
@@ -164,8 +140,8 @@ def test_login_by_post_callback(app, fake):
 
 def test_later_logins_have_no_name(app, fake):
     client = app.test_client()
-    assert deliver(client, authorize(start(client, "apple"))).status_code == 302
-    user = client.get("/").get_json()["user"]
+    assert deliver(client, authorize(start_login(client, "apple"))).status_code == 302
+    user = logged_in_user(client)
     assert user["name"] is None
     assert user["email"] == "jane@privaterelay.test"
 
@@ -173,8 +149,8 @@ def test_later_logins_have_no_name(app, fake):
 def test_the_user_field_never_overrides_the_signed_email(app, fake):
     fake.callback_extra = {"user": json.dumps({"email": "evil@example.test"}), "email": "x@y.test"}
     client = app.test_client()
-    assert deliver(client, authorize(start(client, "apple"))).status_code == 302
-    user = client.get("/").get_json()["user"]
+    assert deliver(client, authorize(start_login(client, "apple"))).status_code == 302
+    user = logged_in_user(client)
     assert user["email"] == "jane@privaterelay.test"
     assert user["name"] is None
 
@@ -182,14 +158,14 @@ def test_the_user_field_never_overrides_the_signed_email(app, fake):
 def test_a_malformed_user_field_is_ignored(app, fake):
     fake.callback_extra = {"user": "{not json"}
     client = app.test_client()
-    assert deliver(client, authorize(start(client, "apple"))).status_code == 302
-    assert client.get("/").get_json()["user"]["name"] is None
+    assert deliver(client, authorize(start_login(client, "apple"))).status_code == 302
+    assert logged_in_user(client)["name"] is None
 
 
 def test_cross_site_post_without_cookie_is_reposted_from_our_page(app, fake):
     fake.callback_extra = {"user": FIRST_LOGIN_USER}
     client = app.test_client()
-    callback = authorize(start(client, "apple"))
+    callback = authorize(start_login(client, "apple"))
 
     # Apple's page POSTs cross-site: the SameSite=Lax cookie stays home.
     cookieless = app.test_client()
@@ -203,14 +179,14 @@ def test_cross_site_post_without_cookie_is_reposted_from_our_page(app, fake):
     # Our own page re-posts it, same-site, with the cookie.
     response = client.post("/callback/apple", data=fields)
     assert response.status_code == 302, response.get_data(as_text=True)
-    assert client.get("/").get_json()["user"]["name"] == "Jane Appleseed"
+    assert logged_in_user(client)["name"] == "Jane Appleseed"
     assert cookieless.get("/").get_json()["user"] is None
 
 
 def test_client_secret_is_the_signed_jwt_apple_wants(app, fake):
     client = app.test_client()
     before = int(time.time())
-    deliver(client, authorize(start(client, "apple")))
+    deliver(client, authorize(start_login(client, "apple")))
     form = fake.requests_to(fake.token_path)[0]["form"]
     assert form["client_id"] == fake.client_id
     secret = form["client_secret"]
@@ -229,16 +205,16 @@ def test_client_secret_is_the_signed_jwt_apple_wants(app, fake):
 def test_client_secret_is_reused_while_fresh(app, fake):
     for _ in range(2):
         client = app.test_client()
-        assert deliver(client, authorize(start(client, "apple"))).status_code == 302
+        assert deliver(client, authorize(start_login(client, "apple"))).status_code == 302
     assert len(fake.secrets) == 2
     assert fake.secrets[0] == fake.secrets[1]
 
 
 def test_logout_revokes_with_the_client_secret(app, fake):
     client = app.test_client()
-    deliver(client, authorize(start(client, "apple")))
+    deliver(client, authorize(start_login(client, "apple")))
     client.post("/logout")
-    revocations = fake.requests_to("/auth/revoke")
+    revocations = fake.requests_to(fake.revocation_path)
     assert [r["form"]["token_type_hint"] for r in revocations] == ["refresh_token", "access_token"]
     assert fake.check_client_secret(revocations[0]["form"]["client_secret"])
 
@@ -257,31 +233,26 @@ def apple_config(**overrides: t.Any) -> t.Any:
     return load_provider("apple", {**entry, **overrides}, {}, {})
 
 
+def secret_claims(secret: str) -> dict[str, t.Any]:
+    """The claims of a client secret signed with the Apple key, however old."""
+    key = _KEY.public_key()
+    options = {"verify_exp": False, "verify_iat": False}
+    return jwt.decode(secret, key, algorithms=["ES256"], audience=apple.ISSUER, options=options)
+
+
 def test_client_secret_is_built_on_first_use_and_rebuilt_before_it_expires():
     clock = Clock(1_700_000_000)
     config = apple_config()
     secret = apple.ClientSecret(config.client_id, config.options, clock=clock)
     first = secret()
-    claims = jwt.decode(
-        first,
-        _KEY.public_key(),
-        algorithms=["ES256"],
-        audience=apple.ISSUER,
-        options={"verify_exp": False, "verify_iat": False},
-    )
+    claims = secret_claims(first)
     assert claims["iat"] == 1_700_000_000
     clock.now += apple.SECRET_LIFETIME - apple.RENEW_BEFORE - 1
     assert secret() == first  # still fresh
     clock.now += 1
     second = secret()  # about to expire: a new one
     assert second != first
-    renewed = jwt.decode(
-        second,
-        _KEY.public_key(),
-        algorithms=["ES256"],
-        audience=apple.ISSUER,
-        options={"verify_exp": False, "verify_iat": False},
-    )
+    renewed = secret_claims(second)
     assert renewed["iat"] == clock.now
     assert renewed["exp"] > claims["exp"]
 
@@ -314,15 +285,7 @@ def test_missing_key_material_is_a_configuration_error(missing):
 
 
 def test_a_key_that_is_not_es256_is_refused():
-    rsa_pem = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
+    rsa_pem = pem(rsa_key())
     for bad in (rsa_pem, "not a key"):
         with pytest.raises(ConfigurationError) as info:
             apple_config(private_key=bad)

@@ -9,15 +9,9 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login.providers import atlassian
-from tests.support.fake_providers import (
-    FakeProvider,
-    Grant,
-    json_response,
-    log_in,
-    logged_in_user,
-    query,
-    start,
-)
+from tests.support.fake_providers import FakeProvider, Grant, fake_provider, json_response, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 ME = "/me"
 RESOURCES = "/oauth/token/accessible-resources"
@@ -34,6 +28,7 @@ class FakeAtlassian(FakeProvider):
     authorize_path = "/authorize"
     token_path = "/oauth/token"
     issues_id_tokens = False
+    entry_paths = {"userinfo_url": ME}
 
     def reset(self) -> None:
         super().reset()
@@ -90,28 +85,12 @@ class FakeAtlassian(FakeProvider):
         return json_response(self.sites)
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeAtlassian]:
-    with FakeAtlassian() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeAtlassian) -> FakeAtlassian:
-    _server.reset()
-    return _server
+fake = fake_provider(FakeAtlassian)
 
 
 @pytest.fixture
 def client(make_app, fake):
-    entry = {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "userinfo_url": fake.url(ME),
-    }
-    return make_app({"atlassian": entry}).test_client()
+    return make_app({"atlassian": fake.entry()}).test_client()
 
 
 def test_preset_endpoints():
@@ -123,7 +102,7 @@ def test_preset_endpoints():
 
 
 def test_authorization_request_has_audience_and_consent(client, fake):
-    params = query(start(client, "atlassian"))
+    params = query(start_login(client, "atlassian"))
     assert params["audience"] == "api.atlassian.com"
     assert params["prompt"] == "consent"
     assert params["scope"] == "read:me"

@@ -8,7 +8,8 @@ import pytest
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
-from tests.support.fake_providers import FakeProvider, log_in
+from tests.support.fake_providers import FakeProvider, fake_provider, log_in
+from tests.support.logins import logged_in_user
 
 ISSUER = "https://example-tenant.eu.auth0.test/"  # Auth0's issuer ends with "/"
 
@@ -23,6 +24,7 @@ class FakeAuth0(FakeProvider):
     userinfo_path = "/userinfo"
     jwks_path = "/.well-known/jwks.json"
     revocation_path = "/oauth/revoke"
+    entry_options = {"domain": "example-tenant.eu.auth0.test"}
 
     def default_claims(self) -> dict[str, t.Any]:
         return {
@@ -36,16 +38,7 @@ class FakeAuth0(FakeProvider):
         }
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeAuth0]:
-    with FakeAuth0() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeAuth0) -> FakeAuth0:
-    _server.reset()
-    return _server
+fake = fake_provider(FakeAuth0)
 
 
 def test_issuer_from_domain():
@@ -63,15 +56,9 @@ def test_missing_domain():
 
 
 def test_login(make_app, fake):
-    entry = {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "domain": "example-tenant.eu.auth0.test",
-        "server_metadata_url": fake.url(fake.discovery_path),
-    }
-    client = make_app({"corp": {"preset": "auth0", **entry}}).test_client()
+    client = make_app({"corp": {"preset": "auth0", **fake.entry()}}).test_client()
     assert log_in(client, "corp").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["provider"] == "corp"
     assert user["issuer"] == ISSUER
     assert user["sub"] == "auth0|5f7c8ec7c33c6c004bbafe82"
@@ -81,11 +68,5 @@ def test_login(make_app, fake):
 
 def test_id_token_without_the_trailing_slash_is_refused(make_app, fake):
     fake.id_token_overrides = {"iss": ISSUER.rstrip("/")}
-    entry = {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "domain": "example-tenant.eu.auth0.test",
-        "server_metadata_url": fake.url(fake.discovery_path),
-    }
-    client = make_app({"auth0": entry}).test_client()
+    client = make_app({"auth0": fake.entry()}).test_client()
     assert log_in(client, "auth0").status_code == 401

@@ -8,7 +8,9 @@ import pytest
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
-from tests.support.fake_providers import FakeProvider, Grant, log_in, logged_in_user, query, start
+from tests.support.fake_providers import FakeProvider, Grant, fake_provider, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 TENANT_ID = "775527ff-9a37-4307-8b3d-cc311f58d925"
 POLICY = "B2C_1_signupsignin"
@@ -16,6 +18,7 @@ HOST = "https://contoso.b2clogin.com"
 DEFAULT_ISSUER = f"{HOST}/{TENANT_ID}/v2.0/"
 TFP_ISSUER = f"{HOST}/tfp/{TENANT_ID}/{POLICY}/v2.0/"
 OID = "d2c1d1e9-5c4e-4b8e-9d0a-3f5e6b7a8c9d"
+OPTIONS = {"tenant": "contoso", "tenant_id": TENANT_ID, "policy": POLICY}
 
 
 class FakeB2C(FakeProvider):
@@ -29,6 +32,7 @@ class FakeB2C(FakeProvider):
     authorize_path = f"{base}/oauth2/v2.0/authorize"
     token_path = f"{base}/oauth2/v2.0/token"
     jwks_path = f"{base}/discovery/v2.0/keys"
+    entry_options = OPTIONS
 
     def default_claims(self) -> dict[str, t.Any]:
         return {
@@ -48,31 +52,12 @@ class FakeB2C(FakeProvider):
         return answer
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeB2C]:
-    with FakeB2C() as fake:
-        yield fake
+fake = fake_provider(FakeB2C)
 
 
 @pytest.fixture
-def fake(_server: FakeB2C) -> FakeB2C:
-    _server.reset()
-    return _server
-
-
-OPTIONS = {"tenant": "contoso", "tenant_id": TENANT_ID, "policy": POLICY}
-
-
-def entry(fake: FakeB2C, **overrides: t.Any) -> dict[str, t.Any]:
-    return {
-        **OPTIONS,
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "jwks_uri": fake.url(fake.jwks_path),
-        **overrides,
-    }
+def client(make_app, fake):
+    return make_app({"b2c": {"preset": "azure_ad_b2c", **fake.entry()}}).test_client()
 
 
 def test_the_policy_is_in_the_endpoints_and_the_issuer():
@@ -116,9 +101,8 @@ def test_bad_options(options, key):
     assert info.value.key == key
 
 
-def test_login_with_the_default_issuer_and_the_policy_in_tfp(make_app, fake):
-    client = make_app({"b2c": {"preset": "azure_ad_b2c", **entry(fake)}}).test_client()
-    scope = query(start(client, "b2c"))["scope"].split()
+def test_login_with_the_default_issuer_and_the_policy_in_tfp(client, fake):
+    scope = query(start_login(client, "b2c"))["scope"].split()
     assert scope == ["openid", "offline_access", fake.client_id]
     response = log_in(client, "b2c")
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -130,9 +114,8 @@ def test_login_with_the_default_issuer_and_the_policy_in_tfp(make_app, fake):
     assert user["name"] == "Jane Doe"
 
 
-def test_login_with_the_tfp_issuer(make_app, fake):
+def test_login_with_the_tfp_issuer(client, fake):
     fake.id_token_overrides = {"iss": TFP_ISSUER}
-    client = make_app({"b2c": {"preset": "azure_ad_b2c", **entry(fake)}}).test_client()
     assert log_in(client, "b2c").status_code == 302
     assert logged_in_user(client)["issuer"] == TFP_ISSUER
 
@@ -145,23 +128,21 @@ def test_login_with_the_tfp_issuer(make_app, fake):
         {"iss": f"{HOST}/00000000-0000-0000-0000-000000000000/v2.0/"},  # another tenant
     ],
 )
-def test_tokens_of_another_user_flow_or_tenant_are_refused(make_app, fake, overrides):
+def test_tokens_of_another_user_flow_or_tenant_are_refused(client, fake, overrides):
     fake.id_token_overrides = overrides
-    client = make_app({"b2c": {"preset": "azure_ad_b2c", **entry(fake)}}).test_client()
     response = log_in(client, "b2c")
     assert response.status_code == 401
     assert logged_in_user(client) is None
 
 
-def test_sub_not_supported_falls_back_to_the_object_id(make_app, fake):
+def test_sub_not_supported_falls_back_to_the_object_id(client, fake):
     fake.id_token_overrides = {"sub": "Not supported"}
-    client = make_app({"b2c": {"preset": "azure_ad_b2c", **entry(fake)}}).test_client()
     assert log_in(client, "b2c").status_code == 302
     assert logged_in_user(client)["sub"] == OID
 
 
 def test_without_the_client_id_scope_there_is_no_access_token(make_app, fake):
-    app = make_app({"b2c": {"preset": "azure_ad_b2c", **entry(fake, scope="openid")}})
+    app = make_app({"b2c": {"preset": "azure_ad_b2c", **fake.entry(scope="openid")}})
     response = log_in(app.test_client(), "b2c")
     assert response.status_code == 502
     assert "access_token" in response.get_data(as_text=True)

@@ -12,10 +12,11 @@ from tests.support.fake_providers import (
     FakeProvider,
     Grant,
     basic_credentials,
+    fake_provider,
     json_response,
     log_in,
-    logged_in_user,
 )
+from tests.support.logins import logged_in_user
 
 USER = "/2.0/user"
 EMAILS = "/2.0/user/emails"
@@ -32,6 +33,7 @@ class FakeBitbucket(FakeProvider):
     token_path = "/site/oauth2/access_token"
     issues_id_tokens = False
     issues_refresh_tokens = True
+    entry_paths = {"userinfo_url": USER}
 
     def reset(self) -> None:
         super().reset()
@@ -105,27 +107,12 @@ def _unauthorized() -> Response:
     return json_response({"type": "error", "error": {"message": "Access token expired."}}, 401)
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeBitbucket]:
-    with FakeBitbucket() as fake:
-        yield fake
+fake = fake_provider(FakeBitbucket)
 
 
 @pytest.fixture
-def fake(_server: FakeBitbucket) -> FakeBitbucket:
-    _server.reset()
-    return _server
-
-
-def entry(fake: FakeBitbucket, **overrides: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "userinfo_url": fake.url(USER),
-        **overrides,
-    }
+def client(make_app, fake):
+    return make_app({"bitbucket": fake.entry()}).test_client()
 
 
 def test_preset_endpoints():
@@ -136,8 +123,7 @@ def test_preset_endpoints():
     assert preset.scope == ("account", "email")
 
 
-def test_login_takes_the_primary_confirmed_address(make_app, fake):
-    client = make_app({"bitbucket": entry(fake)}).test_client()
+def test_login_takes_the_primary_confirmed_address(client, fake):
     response = log_in(client, "bitbucket")
     assert response.status_code == 302, response.get_data(as_text=True)
     user = logged_in_user(client)
@@ -154,9 +140,8 @@ def test_login_takes_the_primary_confirmed_address(make_app, fake):
     assert basic_credentials(token_request["headers"]) == (fake.client_id, fake.client_secret)
 
 
-def test_an_unconfirmed_primary_address_is_not_verified(make_app, fake):
+def test_an_unconfirmed_primary_address_is_not_verified(client, fake):
     fake.emails[1]["is_confirmed"] = False
-    client = make_app({"bitbucket": entry(fake)}).test_client()
     log_in(client, "bitbucket")
     user = logged_in_user(client)
     assert user["email"] == "erik@example.test"
@@ -164,7 +149,7 @@ def test_an_unconfirmed_primary_address_is_not_verified(make_app, fake):
 
 
 def test_without_the_email_permission_the_login_still_works(make_app, fake):
-    client = make_app({"bitbucket": entry(fake, scope="account")}).test_client()
+    client = make_app({"bitbucket": fake.entry(scope="account")}).test_client()
     assert log_in(client, "bitbucket").status_code == 302
     user = logged_in_user(client)
     assert user["sub"] == UUID

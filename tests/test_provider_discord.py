@@ -8,7 +8,11 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login.providers import discord
-from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in, query, start
+from tests.support.fake_providers import FakeProvider, Grant, fake_provider, json_response, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
+
+ME = "/api/v10/users/@me"
 
 
 class FakeDiscord(FakeProvider):
@@ -23,6 +27,7 @@ class FakeDiscord(FakeProvider):
     issues_id_tokens = False
     issues_refresh_tokens = True
     expires_in = 604800
+    entry_paths = {"userinfo_url": ME}
 
     def reset(self) -> None:
         super().reset()
@@ -42,7 +47,7 @@ class FakeDiscord(FakeProvider):
         }
 
     def routes(self) -> dict[str, t.Callable[[Request], Response]]:
-        return {"/api/v10/users/@me": self.handle_me}
+        return {ME: self.handle_me}
 
     def token_answer(self, grant: Grant, access_token: str) -> dict[str, t.Any]:
         return {
@@ -62,33 +67,12 @@ class FakeDiscord(FakeProvider):
         return json_response(user)
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeDiscord]:
-    with FakeDiscord() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeDiscord) -> FakeDiscord:
-    _server.reset()
-    return _server
-
-
-def entry(fake: FakeDiscord, **overrides: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "userinfo_url": fake.url("/api/v10/users/@me"),
-        "revocation_url": fake.url(fake.revocation_path),
-        **overrides,
-    }
+fake = fake_provider(FakeDiscord)
 
 
 @pytest.fixture
 def app(make_app, fake):
-    return make_app({"discord": entry(fake)})
+    return make_app({"discord": fake.entry()})
 
 
 def test_preset():
@@ -98,11 +82,11 @@ def test_preset():
 
 def test_login(app, fake):
     client = app.test_client()
-    params = query(start(client, "discord"))
+    params = query(start_login(client, "discord"))
     assert params["scope"] == "identify email"
     assert "nonce" not in params
     assert log_in(client, "discord").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["sub"] == "80351110224678912"
     assert user["email"] == "nelly@discord.test"
     assert user["email_verified"] is True
@@ -118,16 +102,16 @@ def test_unverified_address(app, fake):
     fake.user["verified"] = False
     client = app.test_client()
     log_in(client, "discord")
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["email"] == "nelly@discord.test"
     assert user["email_verified"] is False
 
 
 def test_without_email_scope_and_avatar(make_app, fake):
     fake.user.update(avatar=None, global_name=None)
-    client = make_app({"discord": entry(fake, scope="identify")}).test_client()
+    client = make_app({"discord": fake.entry(scope="identify")}).test_client()
     log_in(client, "discord")
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["email"] is None
     assert user["email_verified"] is False
     assert user["picture"] is None
@@ -139,7 +123,7 @@ def test_invalid_code(app, fake):
     client = app.test_client()
     response = log_in(client, "discord")
     assert response.status_code == 502
-    assert client.get("/").get_json()["user"] is None
+    assert logged_in_user(client) is None
 
 
 def test_logout_revokes(app, fake):

@@ -8,14 +8,9 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login.providers import dropbox
-from tests.support.fake_providers import (
-    FakeProvider,
-    json_response,
-    log_in,
-    logged_in_user,
-    query,
-    start,
-)
+from tests.support.fake_providers import FakeProvider, fake_provider, json_response, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 ISSUER = "https://www.dropbox.com"
 SUB = "dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc"
@@ -33,6 +28,8 @@ class FakeDropbox(FakeProvider):
     token_path = "/oauth2/token"
     jwks_path = "/oauth2/jwks"
     userinfo_path = "/2/openid/userinfo"
+    # The preset's authorization and token endpoints are not the discovered ones.
+    entry_paths = {"authorize_url": authorize_path, "token_url": token_path}
 
     def default_claims(self) -> dict[str, t.Any]:
         return {
@@ -62,27 +59,12 @@ class FakeDropbox(FakeProvider):
         return self.handle_userinfo(request)
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeDropbox]:
-    with FakeDropbox() as fake:
-        yield fake
+fake = fake_provider(FakeDropbox)
 
 
 @pytest.fixture
-def fake(_server: FakeDropbox) -> FakeDropbox:
-    _server.reset()
-    return _server
-
-
-def entry(fake: FakeDropbox, **overrides: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "server_metadata_url": fake.url(fake.discovery_path),
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        **overrides,
-    }
+def client(make_app, fake):
+    return make_app({"dropbox": fake.entry()}).test_client()
 
 
 def test_preset_asks_for_offline_tokens():
@@ -94,9 +76,8 @@ def test_preset_asks_for_offline_tokens():
     assert preset.fetch_userinfo is False
 
 
-def test_login_uses_the_id_token_and_gets_a_refresh_token(make_app, fake):
-    client = make_app({"dropbox": entry(fake)}).test_client()
-    params = query(start(client, "dropbox"))
+def test_login_uses_the_id_token_and_gets_a_refresh_token(client, fake):
+    params = query(start_login(client, "dropbox"))
     assert params["token_access_type"] == "offline"
     assert params["scope"] == "openid email profile"
     response = log_in(client, "dropbox")
@@ -112,8 +93,7 @@ def test_login_uses_the_id_token_and_gets_a_refresh_token(make_app, fake):
     assert fake.refresh_tokens  # offline access was granted
 
 
-def test_a_name_in_one_part(make_app, fake):
+def test_a_name_in_one_part(client, fake):
     fake.claims.pop("family_name")
-    client = make_app({"dropbox": entry(fake)}).test_client()
     log_in(client, "dropbox")
     assert logged_in_user(client)["name"] == "Franz"

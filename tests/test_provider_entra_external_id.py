@@ -8,10 +8,12 @@ import pytest
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
-from tests.support.fake_providers import FakeProvider, log_in, logged_in_user
+from tests.support.fake_providers import FakeProvider, fake_provider, log_in
+from tests.support.logins import logged_in_user
 
 TENANT_ID = "a82813af-1054-4e2d-a8ec-c6b9c2908c91"
 ISSUER = f"https://{TENANT_ID}.ciamlogin.com/{TENANT_ID}/v2.0"
+OPTIONS = {"tenant": "contoso", "tenant_id": TENANT_ID}
 
 
 class FakeExternalId(FakeProvider):
@@ -23,6 +25,7 @@ class FakeExternalId(FakeProvider):
     authorize_path = f"/{TENANT_ID}/oauth2/v2.0/authorize"
     token_path = f"/{TENANT_ID}/oauth2/v2.0/token"
     jwks_path = f"/{TENANT_ID}/discovery/v2.0/keys"
+    entry_options = OPTIONS
 
     def default_claims(self) -> dict[str, t.Any]:
         return {
@@ -36,30 +39,12 @@ class FakeExternalId(FakeProvider):
         }
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeExternalId]:
-    with FakeExternalId() as fake:
-        yield fake
+fake = fake_provider(FakeExternalId)
 
 
 @pytest.fixture
-def fake(_server: FakeExternalId) -> FakeExternalId:
-    _server.reset()
-    return _server
-
-
-OPTIONS = {"tenant": "contoso", "tenant_id": TENANT_ID}
-
-
-def entry(fake: FakeExternalId) -> dict[str, t.Any]:
-    return {
-        **OPTIONS,
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "jwks_uri": fake.url(fake.jwks_path),
-    }
+def client(make_app, fake):
+    return make_app({"entra_external_id": fake.entry()}).test_client()
 
 
 def test_the_tenant_makes_the_endpoints_and_issuer():
@@ -106,9 +91,8 @@ def test_bad_options(options, key):
         f"https://login.microsoftonline.com/{TENANT_ID}/v2.0",
     ],
 )
-def test_login(make_app, fake, iss):
+def test_login(client, fake, iss):
     fake.id_token_overrides = {"iss": iss}
-    client = make_app({"entra_external_id": entry(fake)}).test_client()
     response = log_in(client, "entra_external_id")
     assert response.status_code == 302, response.get_data(as_text=True)
     user = logged_in_user(client)
@@ -126,8 +110,7 @@ def test_login(make_app, fake, iss):
         f"https://evil.example/{TENANT_ID}/v2.0",
     ],
 )
-def test_another_tenant_or_host_is_refused(make_app, fake, iss):
+def test_another_tenant_or_host_is_refused(client, fake, iss):
     fake.id_token_overrides = {"iss": iss}
-    client = make_app({"entra_external_id": entry(fake)}).test_client()
     assert log_in(client, "entra_external_id").status_code == 401
     assert logged_in_user(client) is None

@@ -10,7 +10,9 @@ from werkzeug.wrappers import Request, Response
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
 from flask_oauth2login.providers import facebook
-from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in, query, start
+from tests.support.fake_providers import FakeProvider, Grant, fake_provider, json_response, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 V = facebook.API_VERSION
 
@@ -25,6 +27,7 @@ class FakeFacebook(FakeProvider):
     token_path = f"/{V}/oauth/access_token"
     issues_id_tokens = False
     expires_in = 5183944
+    entry_paths = {"userinfo_url": f"/{V}/me?fields={facebook.FIELDS}", "api_base_url": f"/{V}/"}
 
     def reset(self) -> None:
         super().reset()
@@ -78,37 +81,20 @@ class FakeFacebook(FakeProvider):
         return json_response(user)
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeFacebook]:
-    with FakeFacebook() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeFacebook) -> FakeFacebook:
-    _server.reset()
-    return _server
+fake = fake_provider(FakeFacebook)
 
 
 @pytest.fixture
 def app(make_app, fake):
-    entry = {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "userinfo_url": fake.url(f"/{V}/me?fields={facebook.FIELDS}"),
-        "api_base_url": fake.url(f"/{V}/"),
-    }
-    return make_app({"facebook": entry}, TEST_API_URLS={"facebook": "/me"})
+    return make_app({"facebook": fake.entry()}, TEST_API_URLS={"facebook": "/me"})
 
 
 def test_login(app, fake):
     client = app.test_client()
-    params = query(start(client, "facebook"))
+    params = query(start_login(client, "facebook"))
     assert params["scope"] == "email public_profile"
     assert log_in(client, "facebook").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["sub"] == "10158000000000001"
     assert user["email"] == "mark@facebook.test"
     assert user["email_verified"] is False  # Facebook does not say
@@ -132,14 +118,14 @@ def test_graph_error_fails_the_login_cleanly(app, fake):
     client = app.test_client()
     response = log_in(client, "facebook")
     assert response.status_code == 502
-    assert client.get("/").get_json()["user"] is None
+    assert logged_in_user(client) is None
 
 
 def test_user_without_email(app, fake):
     del fake.user["email"]
     client = app.test_client()
     log_in(client, "facebook")
-    assert client.get("/").get_json()["user"]["email"] is None
+    assert logged_in_user(client)["email"] is None
 
 
 def test_api_version_is_in_every_url():

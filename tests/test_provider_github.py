@@ -10,14 +10,9 @@ from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login import login_failed
 from flask_oauth2login.providers import github
-from tests.support.fake_providers import (
-    FakeProvider,
-    Grant,
-    json_response,
-    log_in,
-    query,
-    start,
-)
+from tests.support.fake_providers import FakeProvider, Grant, fake_provider, json_response, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 
 class FakeGitHub(FakeProvider):
@@ -29,6 +24,7 @@ class FakeGitHub(FakeProvider):
     authorize_path = "/login/oauth/authorize"
     token_path = "/login/oauth/access_token"
     issues_id_tokens = False
+    entry_paths = {"userinfo_url": "/user"}
 
     def reset(self) -> None:
         super().reset()
@@ -100,33 +96,13 @@ def _bad_credentials() -> Response:
     )
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeGitHub]:
-    with FakeGitHub() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeGitHub) -> FakeGitHub:
-    _server.reset()
-    return _server
-
-
-def entry(fake: FakeGitHub, **overrides: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "userinfo_url": fake.url("/user"),
-        **overrides,
-    }
+fake = fake_provider(FakeGitHub)
 
 
 @pytest.fixture
 def app(make_app, fake):
     api = fake.url("/")
-    return make_app({"github": entry(fake, api_base_url=api)}, TEST_API_URLS={"github": "/user"})
+    return make_app({"github": fake.entry(api_base_url=api)}, TEST_API_URLS={"github": "/user"})
 
 
 def test_preset_is_plain_oauth_with_github_endpoints():
@@ -140,7 +116,7 @@ def test_preset_is_plain_oauth_with_github_endpoints():
 
 
 def test_authorization_request_has_no_openid_and_no_nonce(app, fake):
-    params = query(start(app.test_client(), "github"))
+    params = query(start_login(app.test_client(), "github"))
     assert params["scope"] == "read:user user:email"
     assert "nonce" not in params
     assert params["code_challenge_method"] == "S256"
@@ -150,7 +126,7 @@ def test_login_takes_the_primary_verified_address(app, fake):
     client = app.test_client()
     response = log_in(client, "github")
     assert response.status_code == 302, response.get_data(as_text=True)
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["provider"] == "github"
     assert user["sub"] == "583231"
     assert user["email"] == "octocat@example.test"
@@ -172,17 +148,17 @@ def test_unverified_primary_falls_back_to_the_public_address_unverified(app, fak
     ]
     client = app.test_client()
     log_in(client, "github")
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["email"] == "public@example.test"
     assert user["email_verified"] is False
 
 
 def test_emails_endpoint_refused_keeps_the_login(make_app, fake):
     fake.user["email"] = "public@example.test"
-    app = make_app({"github": entry(fake, scope="read:user")})
+    app = make_app({"github": fake.entry(scope="read:user")})
     client = app.test_client()
     assert log_in(client, "github").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["email"] == "public@example.test"
     assert user["email_verified"] is False
     assert "emails" not in user["raw"]
@@ -192,7 +168,7 @@ def test_no_address_at_all(app, fake):
     fake.emails = []
     client = app.test_client()
     log_in(client, "github")
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["email"] is None
     assert user["email_verified"] is False
 
@@ -209,7 +185,7 @@ def test_token_error_answered_with_200_fails_the_login(app, fake):
         response = log_in(client, "github")
     assert response.status_code == 502
     assert "bad_verification_code" in response.get_data(as_text=True)
-    assert client.get("/").get_json()["user"] is None
+    assert logged_in_user(client) is None
     assert failures and failures[0]["provider"] == "github"
 
 
@@ -218,7 +194,7 @@ def test_user_who_says_no(app, fake):
     client = app.test_client()
     response = log_in(client, "github")
     assert response.status_code == 403
-    assert client.get("/").get_json()["user"] is None
+    assert logged_in_user(client) is None
 
 
 def test_api_session_sends_bearer_and_github_headers(app, fake):

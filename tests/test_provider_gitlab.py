@@ -11,7 +11,9 @@ import pytest
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
 from flask_oauth2login.providers import gitlab
-from tests.support.fake_providers import FakeProvider, Grant, log_in, query, start
+from tests.support.fake_providers import FakeProvider, Grant, fake_provider, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 
 class FakeGitLab(FakeProvider):
@@ -48,35 +50,14 @@ class FakeGitLab(FakeProvider):
         return answer
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeGitLab]:
-    with FakeGitLab() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeGitLab) -> FakeGitLab:
-    _server.reset()
-    return _server
+fake = fake_provider(FakeGitLab)
 
 
 def test_gitlab_com_login(make_app, fake):
-    app = make_app(
-        {
-            "gitlab": {
-                "client_id": fake.client_id,
-                "client_secret": fake.client_secret,
-                "authorize_url": fake.url(fake.authorize_path),
-                "token_url": fake.url(fake.token_path),
-                "userinfo_url": fake.url(fake.userinfo_path),
-                "jwks_uri": fake.url(fake.jwks_path),
-            }
-        }
-    )
-    client = app.test_client()
-    assert query(start(client, "gitlab"))["scope"] == "openid email profile"
+    client = make_app({"gitlab": fake.entry()}).test_client()
+    assert query(start_login(client, "gitlab"))["scope"] == "openid email profile"
     assert log_in(client, "gitlab").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["issuer"] == "https://gitlab.com"
     assert user["sub"] == "1234567"
     assert user["email"] == "ada@example.test"
@@ -88,19 +69,11 @@ def test_gitlab_com_login(make_app, fake):
 
 def test_self_hosted_gitlab_by_base_url(make_app, fake):
     fake.issuer = fake.base_url  # a self-hosted GitLab's issuer is its URL
-    app = make_app(
-        {
-            "gitlab": {
-                "client_id": fake.client_id,
-                "client_secret": fake.client_secret,
-                "base_url": fake.base_url + "/",
-            }
-        }
-    )
-    client = app.test_client()
-    assert start(client, "gitlab").startswith(fake.url("/oauth/authorize?"))
+    entry = fake.entry("base_url", base_url=fake.base_url + "/")  # with a trailing slash
+    client = make_app({"gitlab": entry}).test_client()
+    assert start_login(client, "gitlab").startswith(fake.url("/oauth/authorize?"))
     assert log_in(client, "gitlab").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["issuer"] == fake.base_url
     assert user["sub"] == "1234567"
     client.post("/logout")
@@ -108,35 +81,17 @@ def test_self_hosted_gitlab_by_base_url(make_app, fake):
 
 
 def test_a_gitlab_com_token_is_refused_by_a_self_hosted_gitlab(make_app, fake):
-    app = make_app(
-        {
-            "gitlab": {
-                "client_id": fake.client_id,
-                "client_secret": fake.client_secret,
-                "base_url": fake.base_url,
-            }
-        }
-    )
-    client = app.test_client()
+    client = make_app({"gitlab": fake.entry("base_url")}).test_client()
     assert log_in(client, "gitlab").status_code == 401  # iss is https://gitlab.com
-    assert client.get("/").get_json()["user"] is None
+    assert logged_in_user(client) is None
 
 
 def test_name_falls_back_to_the_nickname(make_app, fake):
     fake.issuer = fake.base_url
     del fake.claims["name"]
-    app = make_app(
-        {
-            "gitlab": {
-                "client_id": fake.client_id,
-                "client_secret": fake.client_secret,
-                "base_url": fake.base_url,
-            }
-        }
-    )
-    client = app.test_client()
+    client = make_app({"gitlab": fake.entry("base_url")}).test_client()
     assert log_in(client, "gitlab").status_code == 302
-    assert client.get("/").get_json()["user"]["name"] == "ada"
+    assert logged_in_user(client)["name"] == "ada"
 
 
 def test_base_url_sets_every_endpoint():

@@ -7,7 +7,9 @@ import typing as t
 import pytest
 
 from flask_oauth2login.providers import google
-from tests.support.fake_providers import FakeProvider, Grant, log_in, query, start
+from tests.support.fake_providers import FakeProvider, Grant, fake_provider, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 
 class FakeGoogle(FakeProvider):
@@ -48,33 +50,12 @@ class FakeGoogle(FakeProvider):
         return {k: v for k, v in self.claims.items() if k != "locale"}
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeGoogle]:
-    with FakeGoogle() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeGoogle) -> FakeGoogle:
-    _server.reset()
-    return _server
-
-
-def entry(fake: FakeGoogle) -> dict[str, t.Any]:
-    return {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "userinfo_url": fake.url("/v1/userinfo"),
-        "jwks_uri": fake.url(fake.jwks_path),
-        "revocation_url": fake.url("/revoke"),
-    }
+fake = fake_provider(FakeGoogle)
 
 
 @pytest.fixture
 def app(make_app, fake):
-    return make_app({"google": entry(fake)})
+    return make_app({"google": fake.entry()})
 
 
 def test_preset_carries_googles_endpoints_as_data():
@@ -87,12 +68,12 @@ def test_preset_carries_googles_endpoints_as_data():
 
 def test_login(app, fake):
     client = app.test_client()
-    params = query(start(client, "google"))
+    params = query(start_login(client, "google"))
     assert params["scope"] == "openid email profile"
     assert params["nonce"]
     response = log_in(client, "google")
     assert response.status_code == 302, response.get_data(as_text=True)
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["provider"] == "google"
     assert user["issuer"] == "https://accounts.google.com"
     assert user["sub"] == "110169484474386276334"
@@ -109,7 +90,7 @@ def test_issuer_without_scheme_is_googles_too(app, fake):
     fake.id_token_overrides = {"iss": "accounts.google.com"}
     client = app.test_client()
     assert log_in(client, "google").status_code == 302
-    assert client.get("/").get_json()["user"]["issuer"] == "https://accounts.google.com"
+    assert logged_in_user(client)["issuer"] == "https://accounts.google.com"
 
 
 @pytest.mark.parametrize("iss", ["https://accounts.google.com.evil.test", "https://evil.test"])
@@ -118,19 +99,20 @@ def test_another_issuer_is_refused(app, fake, iss):
     client = app.test_client()
     response = log_in(client, "google")
     assert response.status_code == 401
-    assert client.get("/").get_json()["user"] is None
+    assert logged_in_user(client) is None
 
 
 def test_unverified_address(app, fake):
     fake.claims["email_verified"] = False
     client = app.test_client()
     log_in(client, "google")
-    assert client.get("/").get_json()["user"]["email_verified"] is False
+    assert logged_in_user(client)["email_verified"] is False
 
 
 def test_logout_revokes_at_google(app, fake):
     client = app.test_client()
     log_in(client, "google")
     assert client.post("/logout").status_code == 303
-    assert [r["form"]["token_type_hint"] for r in fake.requests_to("/revoke")] == ["access_token"]
+    revocations = fake.requests_to(fake.revocation_path)
+    assert [r["form"]["token_type_hint"] for r in revocations] == ["access_token"]
     assert fake.tokens == {}

@@ -12,7 +12,9 @@ import pytest
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
-from tests.support.fake_providers import FakeProvider, log_in, query, start
+from tests.support.fake_providers import FakeProvider, fake_provider, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 REALM = "/realms/acme"
 OIDC = REALM + "/protocol/openid-connect"
@@ -28,6 +30,8 @@ class FakeKeycloak(FakeProvider):
     jwks_path = OIDC + "/certs"
     revocation_path = OIDC + "/revoke"
     iss_parameter = True  # Keycloak 22+ sends iss
+    found_by = "base_url"  # the preset derives the rest from it and the realm
+    entry_options = {"realm": "acme"}
 
     @property  # type: ignore[override]
     def issuer(self) -> str:
@@ -44,16 +48,12 @@ class FakeKeycloak(FakeProvider):
         }
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeKeycloak]:
-    with FakeKeycloak() as fake:
-        yield fake
+fake = fake_provider(FakeKeycloak)
 
 
 @pytest.fixture
-def fake(_server: FakeKeycloak) -> FakeKeycloak:
-    _server.reset()
-    return _server
+def client(make_app, fake):
+    return make_app({"keycloak": fake.entry()}).test_client()
 
 
 def test_issuer_from_base_url_and_realm():
@@ -89,17 +89,10 @@ def test_missing_or_bad_options(options, key):
     assert info.value.key == key
 
 
-def test_login(make_app, fake):
-    entry = {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "base_url": fake.base_url,
-        "realm": "acme",
-    }
-    client = make_app({"keycloak": entry}).test_client()
-    assert query(start(client, "keycloak"))["scope"] == "openid email profile"
+def test_login(client, fake):
+    assert query(start_login(client, "keycloak"))["scope"] == "openid email profile"
     assert log_in(client, "keycloak").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["issuer"] == fake.base_url + REALM
     assert user["sub"] == "f1c3b6a2-9d4e-4f6a-8b7c-0d1e2f3a4b5c"
     assert user["name"] == "jdoe"  # no "name" claim: preferred_username
@@ -108,16 +101,9 @@ def test_login(make_app, fake):
     assert fake.requests_to(fake.revocation_path)
 
 
-def test_wrong_iss_in_the_authorization_response_is_refused(make_app, fake):
-    entry = {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "base_url": fake.base_url,
-        "realm": "acme",
-    }
-    client = make_app({"keycloak": entry}).test_client()
+def test_wrong_iss_in_the_authorization_response_is_refused(client, fake):
     fake.callback_extra = {"iss": fake.base_url + "/realms/other"}
     response = log_in(client, "keycloak")
     assert response.status_code == 400
-    assert client.get("/").get_json()["user"] is None
+    assert logged_in_user(client) is None
     assert fake.requests_to(fake.token_path) == []  # refused before the code exchange

@@ -7,7 +7,9 @@ import typing as t
 import pytest
 
 from flask_oauth2login.providers import linkedin
-from tests.support.fake_providers import FakeProvider, Grant, log_in, query, start
+from tests.support.fake_providers import FakeProvider, Grant, fake_provider, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 
 class FakeLinkedIn(FakeProvider):
@@ -41,16 +43,7 @@ class FakeLinkedIn(FakeProvider):
         return answer
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeLinkedIn]:
-    with FakeLinkedIn() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeLinkedIn) -> FakeLinkedIn:
-    _server.reset()
-    return _server
+fake = fake_provider(FakeLinkedIn)
 
 
 @pytest.fixture
@@ -65,9 +58,9 @@ def test_preset():
 
 def test_login(app, fake):
     client = app.test_client()
-    assert query(start(client, "linkedin"))["scope"] == "openid email profile"
+    assert query(start_login(client, "linkedin"))["scope"] == "openid email profile"
     assert log_in(client, "linkedin").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["issuer"] == "https://www.linkedin.com/oauth"
     assert user["sub"] == "782bbtaQ"
     assert user["email"] == "doe@email.test"
@@ -81,7 +74,7 @@ def test_unverified_address(app, fake):
     fake.claims["email_verified"] = False
     client = app.test_client()
     log_in(client, "linkedin")
-    assert client.get("/").get_json()["user"]["email_verified"] is False
+    assert logged_in_user(client)["email_verified"] is False
 
 
 def test_userinfo_about_someone_else_is_refused(app, fake):
@@ -91,6 +84,6 @@ def test_userinfo_about_someone_else_is_refused(app, fake):
     try:
         client = app.test_client()
         assert log_in(client, "linkedin").status_code == 401
-        assert client.get("/").get_json()["user"] is None
+        assert logged_in_user(client) is None
     finally:
         del fake.userinfo_answer

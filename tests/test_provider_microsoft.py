@@ -14,7 +14,9 @@ from werkzeug.wrappers import Request, Response
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
 from flask_oauth2login.providers import microsoft
-from tests.support.fake_providers import FakeProvider, json_response, log_in, query, start
+from tests.support.fake_providers import FakeProvider, fake_provider, json_response, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 TENANT_A = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 TENANT_B = "0b8e2a6c-1111-4222-8333-944455556666"
@@ -65,33 +67,13 @@ class FakeEntra(FakeProvider):
         return json_response({"id": self.claims["oid"], "displayName": self.claims["name"]})
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeEntra]:
-    with FakeEntra() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeEntra) -> FakeEntra:
-    _server.reset()
-    return _server
-
-
-def entry(fake: FakeEntra, **options: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "jwks_uri": fake.url(fake.jwks_path),
-        **options,
-    }
+fake = fake_provider(FakeEntra)
 
 
 def app_for(make_app, fake, **options):
     # Relative API URLs keep the base's path, as with Graph's /v1.0/.
     options.setdefault("api_base_url", fake.url("/v1.0/"))
-    return make_app({"microsoft": entry(fake, **options)}, TEST_API_URLS={"microsoft": "/me"})
+    return make_app({"microsoft": fake.entry(**options)}, TEST_API_URLS={"microsoft": "/me"})
 
 
 @pytest.mark.parametrize(
@@ -148,7 +130,7 @@ def test_common_accepts_a_token_from_the_users_own_tenant(make_app, fake):
     app = app_for(make_app, fake)
     client = app.test_client()
     assert log_in(client, "microsoft").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["sub"] == fake.claims["sub"]
     assert user["name"] == "Megan Bowen"
     assert user["email"] == "megan.bowen@contoso.test"
@@ -164,7 +146,7 @@ def test_common_accepts_another_tenant_too(make_app, fake):
     fake.from_tenant(TENANT_B)
     client = app_for(make_app, fake).test_client()
     assert log_in(client, "microsoft").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["raw"]["tid"] == TENANT_B
     assert user["issuer"] == tenant_issuer(TENANT_B)
 
@@ -173,7 +155,7 @@ def test_common_accepts_personal_accounts(make_app, fake):
     fake.from_tenant(microsoft.CONSUMERS_TENANT_ID)
     client = app_for(make_app, fake).test_client()
     assert log_in(client, "microsoft").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["issuer"] == tenant_issuer(microsoft.CONSUMERS_TENANT_ID)
 
 
@@ -191,20 +173,20 @@ def test_common_refuses_an_issuer_that_is_not_the_tokens_tenant(make_app, fake, 
     fake.id_token_overrides = overrides
     client = app_for(make_app, fake).test_client()
     assert log_in(client, "microsoft").status_code == 401
-    assert client.get("/").get_json()["user"] is None
+    assert logged_in_user(client) is None
 
 
 def test_organizations_accepts_the_users_tenant(make_app, fake):
     fake.from_tenant(TENANT_B)
     client = app_for(make_app, fake, tenant="organizations").test_client()
     assert log_in(client, "microsoft").status_code == 302
-    assert client.get("/").get_json()["user"]["issuer"] == tenant_issuer(TENANT_B)
+    assert logged_in_user(client)["issuer"] == tenant_issuer(TENANT_B)
 
 
 def test_fixed_tenant_accepts_its_own_tokens(make_app, fake):
     client = app_for(make_app, fake, tenant=TENANT_A).test_client()
     assert log_in(client, "microsoft").status_code == 302
-    assert client.get("/").get_json()["user"]["issuer"] == tenant_issuer(TENANT_A)
+    assert logged_in_user(client)["issuer"] == tenant_issuer(TENANT_A)
 
 
 def test_fixed_tenant_refuses_a_token_from_another_tenant(make_app, fake):
@@ -212,7 +194,7 @@ def test_fixed_tenant_refuses_a_token_from_another_tenant(make_app, fake):
     client = app_for(make_app, fake, tenant=TENANT_A).test_client()
     response = log_in(client, "microsoft")
     assert response.status_code == 401
-    assert client.get("/").get_json()["user"] is None
+    assert logged_in_user(client) is None
 
 
 def test_consumers_refuses_a_work_account(make_app, fake):
@@ -220,7 +202,7 @@ def test_consumers_refuses_a_work_account(make_app, fake):
     assert log_in(client, "microsoft").status_code == 401
     fake.from_tenant(microsoft.CONSUMERS_TENANT_ID)
     assert log_in(client, "microsoft").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["issuer"] == tenant_issuer(microsoft.CONSUMERS_TENANT_ID)
 
 
@@ -247,12 +229,12 @@ def test_domain_owner_verified_address(make_app, fake):
     fake.claims["xms_edov"] = True
     client = app_for(make_app, fake).test_client()
     log_in(client, "microsoft")
-    assert client.get("/").get_json()["user"]["email_verified"] is True
+    assert logged_in_user(client)["email_verified"] is True
 
 
 def test_authorization_request_goes_to_the_tenant(make_app, fake):
     app = make_app({"microsoft": {"client_id": "c", "client_secret": "s", "tenant": TENANT_A}})
-    location = start(app.test_client(), "microsoft")
+    location = start_login(app.test_client(), "microsoft")
     assert location.startswith(
         f"https://login.microsoftonline.com/{TENANT_A}/oauth2/v2.0/authorize?"
     )
@@ -270,4 +252,4 @@ def test_multi_tenant_refresh_keeps_the_login(make_app, fake):
     assert answer["body"]["displayName"] == "Megan Bowen"
     grants = [r["form"]["grant_type"] for r in fake.requests_to(fake.token_path)]
     assert grants == ["authorization_code", "refresh_token"]
-    assert client.get("/").get_json()["user"] is not None
+    assert logged_in_user(client) is not None

@@ -13,12 +13,12 @@ from tests.support.fake_providers import (
     FakeProvider,
     Grant,
     basic_credentials,
+    fake_provider,
     json_response,
     log_in,
-    logged_in_user,
-    query,
-    start,
 )
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 USER_ID = "4b5dcd74-8b4e-4e5f-9b1a-6c2b9d2a2b1c"
 BOT_ME = "/v1/users/me"
@@ -35,6 +35,7 @@ class FakeNotion(FakeProvider):
     token_path = "/v1/oauth/token"
     issues_id_tokens = False
     require_pkce = False  # Notion ignores PKCE
+    entry_paths = {"api_base_url": "/v1/"}
 
     def reset(self) -> None:
         super().reset()
@@ -79,28 +80,12 @@ class FakeNotion(FakeProvider):
         return json_response({"object": "user", "id": "b3414d65", "type": "bot", "bot": {}})
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeNotion]:
-    with FakeNotion() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeNotion) -> FakeNotion:
-    _server.reset()
-    return _server
+fake = fake_provider(FakeNotion)
 
 
 @pytest.fixture
 def app(make_app, fake):
-    entry = {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "api_base_url": fake.url("/v1/"),
-    }
-    return make_app({"notion": entry}, TEST_API_URLS={"notion": "/users/me"})
+    return make_app({"notion": fake.entry()}, TEST_API_URLS={"notion": "/users/me"})
 
 
 def test_preset_endpoints():
@@ -114,7 +99,7 @@ def test_preset_endpoints():
 
 def test_the_user_is_the_person_who_connected_the_workspace(app, fake):
     client = app.test_client()
-    assert query(start(client, "notion"))["owner"] == "user"
+    assert query(start_login(client, "notion"))["owner"] == "user"
     response = log_in(client, "notion")
     assert response.status_code == 302, response.get_data(as_text=True)
     user = logged_in_user(client)

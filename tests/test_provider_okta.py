@@ -12,7 +12,8 @@ import pytest
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
-from tests.support.fake_providers import FakeProvider, log_in
+from tests.support.fake_providers import FakeProvider, fake_provider, log_in
+from tests.support.logins import logged_in_user
 
 ISSUER = "https://dev-123456.okta.test/oauth2/default"
 
@@ -30,6 +31,7 @@ class FakeOkta(FakeProvider):
     userinfo_path = "/oauth2/default/v1/userinfo"
     jwks_path = "/oauth2/default/v1/keys"
     revocation_path = "/oauth2/default/v1/revoke"
+    entry_options = {"domain": "dev-123456.okta.test"}
 
     def default_claims(self) -> dict[str, t.Any]:
         return {
@@ -41,16 +43,7 @@ class FakeOkta(FakeProvider):
         }
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeOkta]:
-    with FakeOkta() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeOkta) -> FakeOkta:
-    _server.reset()
-    return _server
+fake = fake_provider(FakeOkta)
 
 
 def test_issuer_from_domain_and_authorization_server():
@@ -83,16 +76,9 @@ def test_bad_options(options, key):
 
 
 def test_login(make_app, fake):
-    entry = {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "domain": "dev-123456.okta.test",
-        "authorization_server": "default",
-        "server_metadata_url": fake.url(fake.discovery_path),
-    }
-    client = make_app({"okta": entry}).test_client()
+    client = make_app({"okta": fake.entry(authorization_server="default")}).test_client()
     assert log_in(client, "okta").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["issuer"] == ISSUER
     assert user["sub"] == "00uid4BxXw6I6TV4m0g3"
     assert user["email_verified"] is True
@@ -100,12 +86,6 @@ def test_login(make_app, fake):
 
 
 def test_discovery_for_another_issuer_is_refused(make_app, fake):
-    entry = {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "domain": "dev-123456.okta.test",  # the org server, not "default"
-        "server_metadata_url": fake.url(fake.discovery_path),
-    }
-    client = make_app({"okta": entry}).test_client()
+    client = make_app({"okta": fake.entry()}).test_client()  # the org server, not "default"
     response = client.get("/login/okta")
     assert response.status_code == 502

@@ -14,12 +14,12 @@ from tests.support.fake_providers import (
     FakeProvider,
     Grant,
     basic_credentials,
+    fake_provider,
     json_response,
     log_in,
-    logged_in_user,
-    query,
-    start,
 )
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 ME = "/api/v1/me"
 USER_AGENT = "web:com.example.app:v1.2 (by /u/example)"
@@ -35,6 +35,7 @@ class FakeReddit(FakeProvider):
     token_path = "/api/v1/access_token"
     revocation_path = "/api/v1/revoke_token"
     issues_id_tokens = False
+    entry_paths = {"userinfo_url": ME + "?raw_json=1"}
 
     def reset(self) -> None:
         super().reset()
@@ -48,7 +49,7 @@ class FakeReddit(FakeProvider):
         }
 
     def routes(self) -> dict[str, t.Callable[[Request], Response]]:
-        return {ME: self.handle_me, self.revocation_path: self.handle_revoke}
+        return {ME: self.handle_me}
 
     def handle_token(self, request: Request) -> Response:
         if "python-requests" in request.headers.get("User-Agent", "python-requests"):
@@ -77,34 +78,13 @@ class FakeReddit(FakeProvider):
         return json_response(user)
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeReddit]:
-    with FakeReddit() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeReddit) -> FakeReddit:
-    _server.reset()
-    return _server
-
-
-def entry(fake: FakeReddit, **overrides: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "userinfo_url": fake.url(ME + "?raw_json=1"),
-        "revocation_url": fake.url(fake.revocation_path),
-        **overrides,
-    }
+fake = fake_provider(FakeReddit)
 
 
 @pytest.fixture
 def app(make_app, fake):
     return make_app(
-        {"reddit": entry(fake, user_agent=USER_AGENT, api_base_url=fake.url("/"))},
+        {"reddit": fake.entry(user_agent=USER_AGENT, api_base_url=fake.url("/"))},
         TEST_API_URLS={"reddit": ME},
     )
 
@@ -119,7 +99,7 @@ def test_preset_asks_for_a_permanent_token():
 
 
 def test_authorization_request(app, fake):
-    params = query(start(app.test_client(), "reddit"))
+    params = query(start_login(app.test_client(), "reddit"))
     assert params["duration"] == "permanent"
     assert params["scope"] == "identity"
 
@@ -144,7 +124,7 @@ def test_login_sends_the_user_agent_everywhere(app, fake):
 def test_without_user_agent_one_is_made_from_the_client_id(make_app, fake):
     config = load_provider("reddit", {"client_id": "abc", "client_secret": "s"}, {}, {})
     assert config.user_agent == "web:abc:v1 (flask-oauth2login)"
-    client = make_app({"reddit": entry(fake)}).test_client()
+    client = make_app({"reddit": fake.entry()}).test_client()
     assert log_in(client, "reddit").status_code == 302
     sent = fake.requests_to(fake.token_path)[0]["headers"]["User-Agent"]
     assert sent == f"web:{fake.client_id}:v1 (flask-oauth2login)"

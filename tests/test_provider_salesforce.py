@@ -9,12 +9,12 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
 from flask_oauth2login.providers import salesforce
-from tests.support.fake_providers import FakeProvider, Grant, log_in, logged_in_user
+from tests.support.fake_providers import FakeProvider, Grant, fake_provider, log_in
+from tests.support.logins import logged_in_user
 
 ORG = "00Dxx0000001gPLEAY"
 USER = "005xx000001SwiUAAS"
@@ -31,6 +31,7 @@ class FakeSalesforce(FakeProvider):
     userinfo_path = "/services/oauth2/userinfo"
     revocation_path = "/services/oauth2/revoke"
     jwks_path = "/id/keys"
+    found_by = "base_url"  # a My Domain
 
     def reset(self) -> None:
         super().reset()
@@ -40,9 +41,6 @@ class FakeSalesforce(FakeProvider):
     def default_claims(self) -> dict[str, t.Any]:
         # Salesforce's ID token names the user by their identity URL.
         return {"sub": f"{self.base_url}/id/{ORG}/{USER}"}
-
-    def routes(self) -> dict[str, t.Callable[[Request], Response]]:
-        return {self.userinfo_path: self.handle_userinfo}
 
     def token_answer(self, grant: Grant, access_token: str) -> dict[str, t.Any]:
         answer = super().token_answer(grant, access_token)
@@ -75,16 +73,7 @@ class FakeSalesforce(FakeProvider):
         }
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeSalesforce]:
-    with FakeSalesforce() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeSalesforce) -> FakeSalesforce:
-    _server.reset()
-    return _server
+fake = fake_provider(FakeSalesforce)
 
 
 def test_defaults_to_login_salesforce_com():
@@ -117,8 +106,7 @@ def test_a_bad_base_url_is_refused():
 
 
 def test_login_at_a_my_domain(make_app, fake):
-    entry = {"client_id": fake.client_id, "client_secret": fake.client_secret}
-    client = make_app({"salesforce": {**entry, "base_url": fake.base_url}}).test_client()
+    client = make_app({"salesforce": fake.entry()}).test_client()
     response = log_in(client, "salesforce")
     assert response.status_code == 302, response.get_data(as_text=True)
     user = logged_in_user(client)

@@ -8,7 +8,9 @@ import pytest
 from werkzeug.wrappers import Response
 
 from flask_oauth2login.providers import slack
-from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in, query, start
+from tests.support.fake_providers import FakeProvider, Grant, fake_provider, json_response, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 
 class FakeSlack(FakeProvider):
@@ -50,16 +52,7 @@ class FakeSlack(FakeProvider):
         return {"ok": True, **self.claims}
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeSlack) -> FakeSlack:
-    _server.reset()
-    return _server
+fake = fake_provider(FakeSlack)
 
 
 @pytest.fixture
@@ -74,9 +67,9 @@ def test_preset():
 
 def test_login(app, fake):
     client = app.test_client()
-    assert query(start(client, "slack"))["scope"] == "openid email profile"
+    assert query(start_login(client, "slack"))["scope"] == "openid email profile"
     assert log_in(client, "slack").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["issuer"] == "https://slack.com"
     assert user["sub"] == "U0R7JM"
     assert user["email"] == "krane@slack-corp.test"
@@ -92,7 +85,7 @@ def test_ok_false_with_http_200_fails_the_login(app, fake):
     client = app.test_client()
     response = log_in(client, "slack")
     assert response.status_code == 502
-    assert client.get("/").get_json()["user"] is None
+    assert logged_in_user(client) is None
 
 
 def test_id_token_from_another_issuer(app, fake):

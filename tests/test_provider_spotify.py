@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typing as t
 
-import pytest
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login.providers import spotify
@@ -12,12 +11,12 @@ from tests.support.fake_providers import (
     FakeProvider,
     Grant,
     basic_credentials,
+    fake_provider,
     json_response,
     log_in,
-    logged_in_user,
-    query,
-    start,
 )
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 ME = "/v1/me"
 
@@ -31,6 +30,7 @@ class FakeSpotify(FakeProvider):
     token_path = "/api/token"
     issues_id_tokens = False
     issues_refresh_tokens = True
+    entry_paths = {"userinfo_url": ME}
 
     def reset(self) -> None:
         super().reset()
@@ -73,27 +73,7 @@ class FakeSpotify(FakeProvider):
         return json_response(user)
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeSpotify]:
-    with FakeSpotify() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeSpotify) -> FakeSpotify:
-    _server.reset()
-    return _server
-
-
-def entry(fake: FakeSpotify, **overrides: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "userinfo_url": fake.url(ME),
-        **overrides,
-    }
+fake = fake_provider(FakeSpotify)
 
 
 def test_preset_is_data_only():
@@ -106,8 +86,8 @@ def test_preset_is_data_only():
 
 
 def test_login_maps_the_profile_and_never_trusts_the_address(make_app, fake):
-    client = make_app({"spotify": entry(fake)}).test_client()
-    assert query(start(client, "spotify"))["scope"] == "user-read-email"
+    client = make_app({"spotify": fake.entry()}).test_client()
+    assert query(start_login(client, "spotify"))["scope"] == "user-read-email"
     response = log_in(client, "spotify")
     assert response.status_code == 302, response.get_data(as_text=True)
     user = logged_in_user(client)
@@ -123,7 +103,7 @@ def test_login_maps_the_profile_and_never_trusts_the_address(make_app, fake):
 
 def test_a_user_without_images_or_email(make_app, fake):
     fake.user["images"] = []
-    client = make_app({"spotify": entry(fake, scope="")}).test_client()
+    client = make_app({"spotify": fake.entry(scope="")}).test_client()
     assert log_in(client, "spotify").status_code == 302
     user = logged_in_user(client)
     assert user["picture"] is None
@@ -131,7 +111,7 @@ def test_a_user_without_images_or_email(make_app, fake):
 
 
 def test_the_entry_can_remap_one_field(make_app, fake):
-    app = make_app({"spotify": entry(fake, user_map={"name": "id"})})
+    app = make_app({"spotify": fake.entry(user_map={"name": "id"})})
     client = app.test_client()
     log_in(client, "spotify")
     user = logged_in_user(client)

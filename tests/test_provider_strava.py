@@ -9,15 +9,9 @@ from flask import jsonify
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login.providers import strava
-from tests.support.fake_providers import (
-    FakeProvider,
-    Grant,
-    json_response,
-    log_in,
-    logged_in_user,
-    query,
-    start,
-)
+from tests.support.fake_providers import FakeProvider, Grant, fake_provider, json_response, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 ATHLETE = "/api/v3/athlete"
 
@@ -71,27 +65,12 @@ class FakeStrava(FakeProvider):
         return json_response(self.athlete)
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeStrava]:
-    with FakeStrava() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeStrava) -> FakeStrava:
-    _server.reset()
-    return _server
+fake = fake_provider(FakeStrava)
 
 
 @pytest.fixture
 def app(make_app, fake):
-    entry = {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-    }
-    app = make_app({"strava": entry}, TEST_API_URLS={"strava": fake.url(ATHLETE)})
+    app = make_app({"strava": fake.entry()}, TEST_API_URLS={"strava": fake.url(ATHLETE)})
 
     @app.get("/_token")
     def token_view() -> t.Any:
@@ -111,7 +90,7 @@ def test_preset_takes_the_athlete_from_the_token_answer():
 
 def test_login_makes_one_call_and_maps_the_athlete(app, fake):
     client = app.test_client()
-    assert query(start(client, "strava"))["scope"] == "read"
+    assert query(start_login(client, "strava"))["scope"] == "read"
     response = log_in(client, "strava")
     assert response.status_code == 302, response.get_data(as_text=True)
     user = logged_in_user(client)

@@ -9,7 +9,9 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login.providers import twitch
-from tests.support.fake_providers import FakeProvider, Grant, json_response, log_in, query, start
+from tests.support.fake_providers import FakeProvider, Grant, fake_provider, json_response, log_in
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 
 class FakeTwitch(FakeProvider):
@@ -26,6 +28,7 @@ class FakeTwitch(FakeProvider):
     revocation_path = "/oauth2/revoke"
     issues_refresh_tokens = True
     expires_in = 14124
+    entry_paths = {"api_base_url": "/helix/"}
 
     def default_claims(self) -> dict[str, t.Any]:
         return {
@@ -92,35 +95,12 @@ class FakeTwitch(FakeProvider):
         )
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeTwitch]:
-    with FakeTwitch() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeTwitch) -> FakeTwitch:
-    _server.reset()
-    return _server
-
-
-def _entry(fake: FakeTwitch, **overrides: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "userinfo_url": fake.url(fake.userinfo_path),
-        "jwks_uri": fake.url(fake.jwks_path),
-        "revocation_url": fake.url(fake.revocation_path),
-        "api_base_url": fake.url("/helix/"),
-        **overrides,
-    }
+fake = fake_provider(FakeTwitch)
 
 
 @pytest.fixture
 def app(make_app, fake):
-    return make_app({"twitch": _entry(fake)}, TEST_API_URLS={"twitch": "/users"})
+    return make_app({"twitch": fake.entry()}, TEST_API_URLS={"twitch": "/users"})
 
 
 def test_preset():
@@ -130,13 +110,13 @@ def test_preset():
 
 def test_login_asks_for_the_claims_twitch_hides_otherwise(app, fake):
     client = app.test_client()
-    params = query(start(client, "twitch"))
+    params = query(start_login(client, "twitch"))
     assert params["scope"] == "openid user:read:email"
     claims = json.loads(params["claims"])
     assert {"email", "email_verified", "picture"} <= set(claims["id_token"])
     assert {"email", "email_verified", "picture"} <= set(claims["userinfo"])
     assert log_in(client, "twitch").status_code == 302
-    user = client.get("/").get_json()["user"]
+    user = logged_in_user(client)
     assert user["issuer"] == "https://id.twitch.tv/oauth2"
     assert user["sub"] == "713936733"
     assert user["email"] == "twitchdev@twitch.test"
@@ -158,7 +138,7 @@ def test_api_calls_carry_the_client_id_header(app, fake):
 
 
 def test_userinfo_calls_carry_the_client_id_header(make_app, fake):
-    client = make_app({"twitch": _entry(fake, fetch_userinfo=True)}).test_client()
+    client = make_app({"twitch": fake.entry(fetch_userinfo=True)}).test_client()
     assert log_in(client, "twitch").status_code == 302
     assert fake.requests_to(fake.userinfo_path)[0]["headers"]["Client-Id"] == fake.client_id
 

@@ -12,12 +12,12 @@ from tests.support.fake_providers import (
     FakeProvider,
     Grant,
     basic_credentials,
+    fake_provider,
     json_response,
     log_in,
-    logged_in_user,
-    query,
-    start,
 )
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 ME = "/2/users/me"
 
@@ -33,6 +33,7 @@ class FakeX(FakeProvider):
     revocation_path = "/2/oauth2/revoke"
     issues_id_tokens = False
     require_pkce = True
+    entry_paths = {"userinfo_url": ME + "?user.fields=profile_image_url"}
 
     def reset(self) -> None:
         super().reset()
@@ -47,7 +48,7 @@ class FakeX(FakeProvider):
         self.me_answer: dict[str, t.Any] | None = None
 
     def routes(self) -> dict[str, t.Callable[[Request], Response]]:
-        return {ME: self.handle_me, self.revocation_path: self.handle_revoke}
+        return {ME: self.handle_me}
 
     def authenticate_client(self, request: Request) -> bool:
         if self.public:  # public clients send their id in the form, nothing else
@@ -81,34 +82,13 @@ class FakeX(FakeProvider):
         return json_response({"data": user})
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeX]:
-    with FakeX() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeX) -> FakeX:
-    _server.reset()
-    return _server
-
-
-def entry(fake: FakeX, **overrides: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "userinfo_url": fake.url(ME + "?user.fields=profile_image_url"),
-        "revocation_url": fake.url(fake.revocation_path),
-        **overrides,
-    }
+fake = fake_provider(FakeX)
 
 
 @pytest.fixture
 def app(make_app, fake):
     return make_app(
-        {"x": entry(fake, api_base_url=fake.url("/2/"))}, TEST_API_URLS={"x": "/users/me"}
+        {"x": fake.entry(api_base_url=fake.url("/2/"))}, TEST_API_URLS={"x": "/users/me"}
     )
 
 
@@ -123,7 +103,7 @@ def test_preset_is_oauth_with_pkce_and_basic_auth():
 
 
 def test_authorization_request_has_pkce_and_the_scopes(app, fake):
-    params = query(start(app.test_client(), "x"))
+    params = query(start_login(app.test_client(), "x"))
     assert params["code_challenge_method"] == "S256"
     assert params["code_challenge"]
     assert params["scope"] == "users.read tweet.read"
@@ -149,7 +129,7 @@ def test_login_maps_users_me_and_has_no_email(app, fake):
 
 def test_public_client_sends_its_client_id_only(make_app, fake):
     fake.public = True
-    public = entry(fake, token_endpoint_auth_method="none")
+    public = fake.entry(token_endpoint_auth_method="none")
     del public["client_secret"]
     client = make_app({"x": public}).test_client()
     assert log_in(client, "x").status_code == 302

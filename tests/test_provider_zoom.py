@@ -12,12 +12,12 @@ from tests.support.fake_providers import (
     FakeProvider,
     Grant,
     basic_credentials,
+    fake_provider,
     json_response,
     log_in,
-    logged_in_user,
-    query,
-    start,
 )
+from tests.support.logins import logged_in_user, start_login
+from tests.support.oauth import query
 
 ME = "/v2/users/me"
 
@@ -33,6 +33,7 @@ class FakeZoom(FakeProvider):
     revocation_path = "/oauth/revoke"
     issues_id_tokens = False
     issues_refresh_tokens = True
+    entry_paths = {"userinfo_url": ME}
 
     def reset(self) -> None:
         super().reset()
@@ -55,7 +56,7 @@ class FakeZoom(FakeProvider):
         }
 
     def routes(self) -> dict[str, t.Callable[[Request], Response]]:
-        return {ME: self.handle_me, self.revocation_path: self.handle_revoke}
+        return {ME: self.handle_me}
 
     def token_answer(self, grant: Grant, access_token: str) -> dict[str, t.Any]:
         return {
@@ -71,28 +72,12 @@ class FakeZoom(FakeProvider):
         return json_response(self.user)
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeZoom]:
-    with FakeZoom() as fake:
-        yield fake
+fake = fake_provider(FakeZoom)
 
 
 @pytest.fixture
-def fake(_server: FakeZoom) -> FakeZoom:
-    _server.reset()
-    return _server
-
-
-def entry(fake: FakeZoom, **overrides: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "userinfo_url": fake.url(ME),
-        "revocation_url": fake.url(fake.revocation_path),
-        **overrides,
-    }
+def client(make_app, fake):
+    return make_app({"zoom": fake.entry()}).test_client()
 
 
 def test_preset_endpoints():
@@ -103,9 +88,8 @@ def test_preset_endpoints():
     assert preset.scope == ()
 
 
-def test_login(make_app, fake):
-    client = make_app({"zoom": entry(fake)}).test_client()
-    assert "scope" not in query(start(client, "zoom"))  # set on the app, not asked for
+def test_login(client, fake):
+    assert "scope" not in query(start_login(client, "zoom"))  # set on the app, not asked for
     response = log_in(client, "zoom")
     assert response.status_code == 302, response.get_data(as_text=True)
     user = logged_in_user(client)
@@ -119,15 +103,13 @@ def test_login(make_app, fake):
     assert basic_credentials(token_request["headers"]) == (fake.client_id, fake.client_secret)
 
 
-def test_name_from_its_parts_without_display_name(make_app, fake):
+def test_name_from_its_parts_without_display_name(client, fake):
     del fake.user["display_name"]
-    client = make_app({"zoom": entry(fake)}).test_client()
     log_in(client, "zoom")
     assert logged_in_user(client)["name"] == "Jill Chill"
 
 
-def test_logout_revokes(make_app, fake):
-    client = make_app({"zoom": entry(fake)}).test_client()
+def test_logout_revokes(client, fake):
     log_in(client, "zoom")
     client.post("/logout")
     assert fake.requests_to(fake.revocation_path)

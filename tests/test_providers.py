@@ -21,8 +21,8 @@ from werkzeug.wrappers import Request, Response
 from flask_oauth2login import ConfigurationError, OAuth2Login
 from flask_oauth2login.config import load_provider, load_settings
 from flask_oauth2login.providers import BUILTIN, GROUP, Preset, PresetRegistry, get, names
-from tests.support.fake_providers import FakeProvider, json_response, logged_in_user
-from tests.support.fake_providers import log_in as fake_log_in
+from tests.support.fake_providers import FakeProvider, fake_provider, json_response, log_in
+from tests.support.logins import logged_in_user
 from tests.support.requirements import require
 
 ROOT = Path(__file__).parent.parent
@@ -536,6 +536,7 @@ class FakeAcme(FakeProvider):
     client_secret = "acme-secret"
     client_auth = "client_secret_post"
     issues_id_tokens = False
+    entry_paths = {"userinfo_url": "/v1/me"}
 
     def routes(self) -> dict[str, t.Callable[[Request], Response]]:
         return {"/v1/me": self.handle_me}
@@ -549,6 +550,9 @@ class FakeAcme(FakeProvider):
             "emails": [{"address": "wile@acme.example", "confirmed": "true"}],
         }
         return json_response({"account": account})
+
+
+fake = fake_provider(FakeAcme)
 
 
 @pytest.fixture
@@ -575,20 +579,12 @@ def pip_installed(tmp_path, monkeypatch) -> t.Iterator[Path]:
     sys.modules.pop("acme_oauth2login_preset", None)
 
 
-def test_a_preset_package_installed_with_pip_logs_a_user_in(pip_installed, make_app):
-    with FakeAcme() as fake:
-        entry = {
-            "client_id": fake.client_id,
-            "client_secret": fake.client_secret,
-            "authorize_url": fake.url(fake.authorize_path),
-            "token_url": fake.url(fake.token_path),
-            "userinfo_url": fake.url("/v1/me"),
-        }
-        app = make_app({"acme": entry})
-        client = app.test_client()
-        response = fake_log_in(client, "acme")
-        assert response.status_code == 302, response.get_data(as_text=True)
-        user = logged_in_user(client)
+def test_a_preset_package_installed_with_pip_logs_a_user_in(pip_installed, make_app, fake):
+    app = make_app({"acme": fake.entry()})
+    client = app.test_client()
+    response = log_in(client, "acme")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    user = logged_in_user(client)
     assert user["provider"] == "acme"
     assert user["sub"] == "acme-7"
     assert user["email"] == "wile@acme.example"

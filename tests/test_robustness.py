@@ -13,7 +13,8 @@ from werkzeug.wrappers import Response
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.tokens import TOKENS_KEY
-from tests.conftest import follow_callback, log_in, rogue_entry, start_login
+from tests.support.logins import follow_callback, log_in, start_login
+from tests.support.rogue_idp import rogue_entry
 
 
 def logged_in_user(client: t.Any) -> t.Any:

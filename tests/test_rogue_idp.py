@@ -6,18 +6,17 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
+from urllib.parse import quote_plus, urlencode
 
 import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 
+from tests.support.oauth import pkce_pair, query
 from tests.support.rogue_idp import Behaviour, KeepAliveProvider, RogueProvider
 from tests.support.threads import in_parallel, wait_for
 
@@ -28,18 +27,10 @@ TIMEOUT = 10
 # ----------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[RogueProvider]:
-    """One provider for the whole module."""
-    with RogueProvider() as provider:
-        yield provider
-
-
-@pytest.fixture()
-def idp(server: RogueProvider) -> RogueProvider:
-    """The shared provider, reset to good behaviour."""
-    server.reset()
-    return server
+@pytest.fixture
+def idp(rogue: RogueProvider) -> RogueProvider:
+    """The shared rogue provider, reset to good behaviour."""
+    return rogue
 
 
 # ------------------------------------------------------------------ helpers
@@ -48,12 +39,6 @@ def idp(server: RogueProvider) -> RogueProvider:
 def b64url(data: bytes) -> str:
     """Unpadded base64url."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def pkce_pair() -> tuple[str, str]:
-    """A (verifier, S256 challenge) pair."""
-    verifier = secrets.token_urlsafe(48)
-    return verifier, b64url(hashlib.sha256(verifier.encode()).digest())
 
 
 def authorize_url(idp: RogueProvider, **params: str | None) -> str:
@@ -71,18 +56,13 @@ def authorize_url(idp: RogueProvider, **params: str | None) -> str:
     return f"{idp.issuer}/authorize?{urlencode(query)}"
 
 
-def query_of(location: str) -> dict[str, str]:
-    """The query parameters of a redirect Location."""
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-
-
 def get_code(idp: RogueProvider, **params: str | None) -> tuple[str, str]:
     """Run /authorize with PKCE and return (code, verifier)."""
     verifier, challenge = pkce_pair()
     params.setdefault("code_challenge", challenge)
     params.setdefault("code_challenge_method", "S256")
     location = idp.authorize(authorize_url(idp, **params))
-    return query_of(location)["code"], verifier
+    return query(location)["code"], verifier
 
 
 def basic_auth(client_id: str, secret: str) -> str:
@@ -249,7 +229,7 @@ def test_jwks_status(idp: RogueProvider) -> None:
 def test_authorize_redirects_with_code_state_and_iss(idp: RogueProvider) -> None:
     location = idp.authorize(authorize_url(idp))
     assert location.startswith("http://client.example.test/callback?")
-    params = query_of(location)
+    params = query(location)
     assert params["x"] == "1"
     assert params["state"] == "state-1"
     assert params["iss"] == idp.issuer
@@ -259,14 +239,14 @@ def test_authorize_redirects_with_code_state_and_iss(idp: RogueProvider) -> None
 
 def test_authorize_iss_knobs(idp: RogueProvider) -> None:
     idp.behaviour.iss_value = "https://evil.example"
-    assert query_of(idp.authorize(authorize_url(idp)))["iss"] == "https://evil.example"
+    assert query(idp.authorize(authorize_url(idp)))["iss"] == "https://evil.example"
     idp.behaviour.send_iss = False
-    assert "iss" not in query_of(idp.authorize(authorize_url(idp)))
+    assert "iss" not in query(idp.authorize(authorize_url(idp)))
 
 
 def test_authorize_error(idp: RogueProvider) -> None:
     idp.behaviour.authorize_error = "access_denied"
-    params = query_of(idp.authorize(authorize_url(idp)))
+    params = query(idp.authorize(authorize_url(idp)))
     assert params["error"] == "access_denied"
     assert params["error_description"] == "The user said no <script>alert(1)</script>"
     assert params["state"] == "state-1"
@@ -283,12 +263,12 @@ def test_authorize_rejects_bad_requests(idp: RogueProvider) -> None:
         authorize_url(idp, redirect_uri=None), allow_redirects=False, timeout=TIMEOUT
     )
     assert no_redirect.status_code == 400
-    token_flow = query_of(idp.authorize(authorize_url(idp, response_type="token")))
+    token_flow = query(idp.authorize(authorize_url(idp, response_type="token")))
     assert token_flow["error"] == "unsupported_response_type"
-    plain = query_of(idp.authorize(authorize_url(idp, code_challenge="abc")))
+    plain = query(idp.authorize(authorize_url(idp, code_challenge="abc")))
     assert plain["error"] == "invalid_request"
     idp.behaviour.require_pkce = True
-    assert query_of(idp.authorize(authorize_url(idp)))["error"] == "invalid_request"
+    assert query(idp.authorize(authorize_url(idp)))["error"] == "invalid_request"
 
 
 # ------------------------------------------------------------ code exchange
@@ -370,7 +350,7 @@ def test_code_exchange_checks_redirect_uri_and_pkce(idp: RogueProvider) -> None:
     assert exchange(idp, code, "x" * 50).json()["error"] == "invalid_grant"
     assert exchange(idp, code, None).json()["error"] == "invalid_grant"
     assert exchange(idp, code, verifier).status_code == 200
-    no_pkce = query_of(idp.authorize(authorize_url(idp)))["code"]
+    no_pkce = query(idp.authorize(authorize_url(idp)))["code"]
     downgrade = exchange(idp, no_pkce, verifier)
     assert downgrade.json()["error"] == "invalid_grant"
     assert exchange(idp, no_pkce, None).status_code == 200

@@ -18,9 +18,9 @@ from flask_oauth2login import ConfigurationError, login_required
 from flask_oauth2login.commit import REFUSED_KEY
 from flask_oauth2login.providers import github, google, microsoft, slack
 from flask_oauth2login.tokens import TOKENS_KEY
-from tests.conftest import follow_callback, rogue_entry
-from tests.support.logins import log_in_from, log_in_here, query, start
-from tests.support.rogue_idp import RogueProvider
+from tests.support.logins import follow_callback, log_in_from, log_in_here, start_login
+from tests.support.oauth import query
+from tests.support.rogue_idp import RogueProvider, rogue_entry
 
 BASE_SCOPE = "openid email profile"
 
@@ -89,14 +89,14 @@ def test_the_granted_scope_is_what_was_asked_when_the_provider_is_silent(client,
 
 
 def test_an_allowed_scope_is_passed_through(client, rogue):
-    location = start(client, scope="api:read api:read offline_access")
+    location = start_login(client, scope="api:read api:read offline_access")
     assert query(location)["scope"] == f"{BASE_SCOPE} api:read offline_access"
     assert follow_callback(client, rogue.authorize(location)).status_code == 302
     assert granted(client) == f"{BASE_SCOPE} api:read offline_access"
 
 
 def test_a_configured_scope_may_be_asked_again(client, rogue):
-    assert query(start(client, scope="email"))["scope"] == BASE_SCOPE
+    assert query(start_login(client, scope="email"))["scope"] == BASE_SCOPE
 
 
 @pytest.mark.parametrize(
@@ -134,12 +134,12 @@ def test_no_scope_is_allowed_by_default(make_app, rogue):
 
 def test_prompt_login_hint_and_max_age_are_passed_through(client):
     params = query(
-        start(client, prompt="login consent", login_hint="ada@example.test", max_age="0")
+        start_login(client, prompt="login consent", login_hint="ada@example.test", max_age="0")
     )
     assert params["prompt"] == "login consent"
     assert params["login_hint"] == "ada@example.test"
     assert params["max_age"] == "0"
-    plain = query(start(client))
+    plain = query(start_login(client))
     assert not {"prompt", "login_hint", "max_age"} & set(plain)
 
 
@@ -201,7 +201,7 @@ def test_oauth_login_url(app, client):
         "login_hint": "ada@example.test",
         "max_age": "300",
     }
-    assert query(start(client, **query(url)))["scope"] == f"{BASE_SCOPE} api:read"
+    assert query(start_login(client, **query(url)))["scope"] == f"{BASE_SCOPE} api:read"
     with app.test_request_context():
         oauth = app.extensions["test_oauth"]
         assert oauth.login_url("rogue") == "/login/rogue"
@@ -232,7 +232,7 @@ def test_a_missing_scope_sends_the_browser_to_ask_for_it_and_back(client, rogue)
     back = follow(client, rogue, needs)
     assert back.status_code == 302
     assert back.headers["Location"] == "/reports?week=2"
-    asked = [e for e in rogue.requests_log if e["endpoint"] == "authorize"][-1]["args"]
+    asked = rogue.requests_to("authorize")[-1]["args"]
     assert asked["scope"] == f"{BASE_SCOPE} api:read"  # configured + granted + new
     assert client.get("/reports?week=2").get_json() == {"scope": f"{BASE_SCOPE} api:read"}
     assert client.get("/").get_json()["user"]["sub"] == "user-123"
@@ -240,7 +240,7 @@ def test_a_missing_scope_sends_the_browser_to_ask_for_it_and_back(client, rogue)
 
 def test_the_granted_scope_is_kept_when_asking_for_more(client, rogue):
     log_in_from(client, rogue, "rogue", None, scope="api:read")
-    location = start(client, scope="api:write")
+    location = start_login(client, scope="api:write")
     assert query(location)["scope"] == f"{BASE_SCOPE} api:read api:write"
 
 
@@ -376,11 +376,11 @@ def preset_app(make_app: t.Callable[..., Flask], name: str, **entry: t.Any) -> F
 
 def test_google_asks_incrementally_and_spells_offline_access(make_app):
     app = preset_app(make_app, "google", allowed_scopes=["offline_access", "drive"])
-    params = query(start(app.test_client(), "google", scope="offline_access drive"))
+    params = query(start_login(app.test_client(), "google", scope="offline_access drive"))
     assert params["include_granted_scopes"] == "true"
     assert params["access_type"] == "offline"
     assert params["scope"] == "openid email profile drive"
-    assert "access_type" not in query(start(app.test_client(), "google"))
+    assert "access_type" not in query(start_login(app.test_client(), "google"))
     assert google.preset.missing_scopes(
         ["email", "profile", "openid"],
         ["openid", "https://www.googleapis.com/auth/userinfo.email"],
@@ -389,7 +389,7 @@ def test_google_asks_incrementally_and_spells_offline_access(make_app):
 
 def test_github_asks_space_separated_and_reads_commas(make_app):
     app = preset_app(make_app, "github", allowed_scopes="repo gist")
-    assert query(start(app.test_client(), "github", scope="repo gist"))["scope"] == (
+    assert query(start_login(app.test_client(), "github", scope="repo gist"))["scope"] == (
         "read:user user:email repo gist"
     )
     granted = github.preset.granted_scope("read:user,user:email,repo", ())
@@ -404,7 +404,7 @@ def test_microsoft_default_scope(make_app):
     graph = "https://graph.microsoft.com"
     app = preset_app(make_app, "microsoft", allowed_scopes=[f"{graph}/.default", "User.Read"])
     scope = f"User.Read {graph}/.default"
-    assert query(start(app.test_client(), "microsoft", scope=scope))["scope"] == (
+    assert query(start_login(app.test_client(), "microsoft", scope=scope))["scope"] == (
         f"openid email profile {graph}/.default"
     )
     preset = microsoft.preset
@@ -415,7 +415,7 @@ def test_microsoft_default_scope(make_app):
 
 def test_slack_user_scopes(make_app):
     app = preset_app(make_app, "slack", allowed_scopes="channels:read users:read")
-    params = query(start(app.test_client(), "slack", scope="channels:read users:read"))
+    params = query(start_login(app.test_client(), "slack", scope="channels:read users:read"))
     assert params["scope"] == "openid email profile"
     assert params["user_scope"] == "channels:read,users:read"
     assert slack.preset.granted_scope("openid,email,profile", ()) == ("openid", "email", "profile")

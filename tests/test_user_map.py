@@ -12,9 +12,10 @@ from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config import load_provider
 from flask_oauth2login.providers import Preset, PresetRegistry
 from flask_oauth2login.user import apply_user_map, lookup
-from tests.conftest import log_in as rogue_log_in
-from tests.conftest import rogue_entry
-from tests.support.fake_providers import FakeProvider, json_response, log_in, logged_in_user
+from tests.support.fake_providers import FakeProvider, fake_provider, json_response, log_in
+from tests.support.logins import log_in as rogue_log_in
+from tests.support.logins import logged_in_user
+from tests.support.rogue_idp import rogue_entry
 
 ME = "/api/me"
 USER_MAP = {
@@ -32,6 +33,8 @@ class FakeLegacy(FakeProvider):
     client_id = "legacy-client"
     client_secret = "legacy-secret"
     issues_id_tokens = False
+    entry_paths = {"userinfo_url": ME}
+    entry_options = {"user_map": USER_MAP}
 
     def reset(self) -> None:
         super().reset()
@@ -51,32 +54,11 @@ class FakeLegacy(FakeProvider):
         return json_response(self.profile)
 
 
-@pytest.fixture(scope="module")
-def _server() -> t.Iterator[FakeLegacy]:
-    with FakeLegacy() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_server: FakeLegacy) -> FakeLegacy:
-    _server.reset()
-    return _server
-
-
-def entry(fake: FakeLegacy, **overrides: t.Any) -> dict[str, t.Any]:
-    return {
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "authorize_url": fake.url(fake.authorize_path),
-        "token_url": fake.url(fake.token_path),
-        "userinfo_url": fake.url(ME),
-        "user_map": USER_MAP,
-        **overrides,
-    }
+fake = fake_provider(FakeLegacy)
 
 
 def login(make_app: t.Any, fake: FakeLegacy, **overrides: t.Any) -> tuple[t.Any, t.Any]:
-    client = make_app({"legacy": entry(fake, **overrides)}).test_client()
+    client = make_app({"legacy": fake.entry(**overrides)}).test_client()
     return client, log_in(client, "legacy")
 
 

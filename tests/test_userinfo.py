@@ -9,9 +9,10 @@ from collections.abc import Iterator
 import pytest
 
 from flask_oauth2login.config import load_provider
-from tests.conftest import follow_callback, http_session, log_in, rogue_entry, start_login
-from tests.support.oidc_provider import OidcProvider, login, node_available
-from tests.support.requirements import require
+from tests.support.logins import follow_callback, log_in, start_login
+from tests.support.oidc_provider import OidcProvider, login, require_node
+from tests.support.rogue_idp import rogue_entry
+from tests.support.threads import http_session
 
 #: The claims of the normalized user that the scopes ``email`` and ``profile`` promise.
 USER_CLAIMS = ("email", "email_verified", "name", "picture")
@@ -215,7 +216,7 @@ CLIENT = {
 def providers() -> Iterator[dict[str, OidcProvider]]:
     """Two oidc-provider instances: one that keeps the claims out of the ID
     token (its default, ``conformIdTokenClaims``), one that puts them in."""
-    require(node_available(), "node (and npm, to install oidc-provider) is not available")
+    require_node()
     with (
         OidcProvider([CLIENT]) as conform,
         OidcProvider([CLIENT], id_token_claims=True) as full,

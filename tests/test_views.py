@@ -12,14 +12,16 @@ import re
 import socket
 import threading
 import typing as t
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 import pytest
 from werkzeug.serving import make_server
 
 from flask_oauth2login import redaction
 from flask_oauth2login.signals import logged_in
-from tests.conftest import follow_callback, http_session, log_in, start_login
+from tests.support.logins import assert_refused, follow_callback, log_in, start_login
+from tests.support.oauth import query, with_params
+from tests.support.threads import http_session
 
 # ----------------------------------------------------------------- helpers
 
@@ -34,26 +36,6 @@ def issued() -> t.Iterator[list[dict[str, t.Any]]]:
 
     with logged_in.connected_to(record):
         yield tokens
-
-
-def query(url: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
-
-
-def with_params(url: str, **params: str | None) -> str:
-    """*url* with query parameters replaced; ``None`` drops one."""
-    merged = {**query(url), **params}
-    kept = {k: v for k, v in merged.items() if v is not None}
-    return urlunsplit(urlsplit(url)._replace(query=urlencode(kept)))
-
-
-def assert_refused(client: t.Any, response: t.Any, failures: list, status: int) -> None:
-    """Refused with *status*: one ``login_failed``, nobody logged in, nothing stored."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert len(failures) == 1
-    assert client.get("/").get_json()["user"] is None
-    with client.session_transaction() as session:
-        assert "access_token" not in repr(dict(session))
 
 
 def set_cookie(response: t.Any, name: str = "session") -> list[str]:

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import time
 import typing as t
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask, jsonify
 
 from flask_oauth2login import OAuth2Login, login_required
-from tests.conftest import follow_callback, http_session
-from tests.support.oidc_provider import OidcProvider, login, node_available
-from tests.support.requirements import require
+from tests.support.logins import follow_callback
+from tests.support.oidc_provider import OidcProvider, login, oidc_provider
+from tests.support.threads import http_session
 
 CLIENTS = [
     {
@@ -38,11 +37,7 @@ CLIENTS = [
 ACCESS_TOKEN_TTL = 3
 
 
-@pytest.fixture(scope="module")
-def provider() -> Iterator[OidcProvider]:
-    require(node_available(), "node (and npm, to install oidc-provider) is not available")
-    with OidcProvider(CLIENTS, access_token_ttl=ACCESS_TOKEN_TTL) as running:
-        yield running
+provider = oidc_provider(CLIENTS, access_token_ttl=ACCESS_TOKEN_TTL)
 
 
 @pytest.fixture

@@ -6,30 +6,26 @@ flow: an authorization endpoint that redirects back (or, for
 endpoint that checks the client, the code, the redirect URI and PKCE, a key
 set, and ID tokens signed with the key it serves. A test module subclasses it
 with one provider's documented paths and answer shapes (token answer, user
-endpoint, e-mail endpoint, errors) and points the preset's URLs at it.
-
-Usage in a test module::
+endpoint, e-mail endpoint, errors), and gets it as a fixture with
+:func:`fake_provider`: started once a session, reset before every test.
+:meth:`FakeProvider.entry` points the preset's URLs at it::
 
     class FakeDiscord(FakeProvider):
         token_path = "/api/oauth2/token"
+        entry_paths = {"userinfo_url": "/api/v10/users/@me"}
         ...
 
-    @pytest.fixture(scope="module")
-    def _server():
-        with FakeDiscord() as fake:
-            yield fake
+    fake = fake_provider(FakeDiscord)
 
-    @pytest.fixture
-    def discord(_server):
-        _server.reset()
-        return _server
+    def test_login(make_app, fake):
+        client = make_app({"discord": fake.entry(scope="identify")}).test_client()
+        ...
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import hmac
 import html.parser
 import json
@@ -37,29 +33,35 @@ import secrets
 import threading
 import time
 import typing as t
-from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit
 
-import jwt
-import requests
-from cryptography.hazmat.primitives.asymmetric import rsa
+import pytest
 from flask.testing import FlaskClient
-from jwt.algorithms import RSAAlgorithm
 from markupsafe import escape
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from flask_oauth2login.testing import SigningKey
+from tests.support.logins import start_login
+from tests.support.oauth import s256
+from tests.support.threads import http_session
+
 __all__ = [
     "Callback",
     "FakeProvider",
+    "FakeServers",
     "Grant",
+    "authorize",
     "basic_credentials",
     "deliver",
+    "fake_provider",
     "json_response",
     "log_in",
-    "logged_in_user",
+    "parse_form",
 ]
 
 Handler = t.Callable[[Request], Response]
+F = t.TypeVar("F", bound="FakeProvider")
 
 
 def json_response(
@@ -144,10 +146,20 @@ class FakeProvider:
     expires_in = 3600
     #: Whether code exchanges also give a refresh token.
     issues_refresh_tokens = False
+    #: How the provider entry of :meth:`entry` finds this fake: ``"endpoints"``
+    #: (a URL for each endpoint the fake serves), ``"discovery"`` (the URL of
+    #: its discovery document) or ``"base_url"`` (the fake's origin, from which
+    #: the preset derives every URL). ``None``: by discovery when the fake
+    #: serves a discovery document, else by endpoints.
+    found_by: str | None = None
+    #: More URL settings of :meth:`entry`, to paths on this fake, such as
+    #: ``{"userinfo_url": "/v1/me"}``; a path ``None`` leaves the setting out.
+    entry_paths: t.ClassVar[t.Mapping[str, str | None]] = {}
+    #: Settings of :meth:`entry` besides URLs: the preset's options.
+    entry_options: t.ClassVar[t.Mapping[str, t.Any]] = {}
 
     def __init__(self) -> None:
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.kid = "fake-key-1"
+        self._key = SigningKey(kid="fake-key-1")
         self._lock = threading.Lock()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -187,7 +199,9 @@ class FakeProvider:
 
     # -- life --------------------------------------------------------------
 
-    def start(self) -> FakeProvider:
+    def start(self, poll_interval: float = 0.05) -> FakeProvider:
+        """Serve on a free port of 127.0.0.1; :meth:`stop` takes up to
+        *poll_interval* seconds to notice (requests are served at once)."""
         server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_Quiet)
         self._server = server
         self.base_url = f"http://127.0.0.1:{server.server_port}"
@@ -205,7 +219,7 @@ class FakeProvider:
         self._routes.update(self.routes())
         self._thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": poll_interval},
             name=f"{type(self).__name__}-{server.server_port}",
             daemon=True,
         )
@@ -231,17 +245,29 @@ class FakeProvider:
         """The provider's other endpoints (user, e-mails, API), path to handler."""
         return {}
 
-    def entry(self, **overrides: t.Any) -> dict[str, t.Any]:
-        """A provider entry whose endpoints point at this fake."""
-        return {
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-            "authorize_url": self.url(self.authorize_path),
-            "token_url": self.url(self.token_path),
-            "userinfo_url": self.url(self.userinfo_path),
-            "jwks_uri": self.url(self.jwks_path),
-            **overrides,
-        }
+    def entry(self, found_by: str | None = None, **overrides: t.Any) -> dict[str, t.Any]:
+        """A provider entry pointing the preset at this fake: the client's
+        credentials (no secret if the fake has none), the URL settings
+        *found_by* gives (:attr:`found_by` when not given) and
+        :attr:`entry_paths`, then :attr:`entry_options` and *overrides*."""
+        default = "endpoints" if self.discovery_path is None else "discovery"
+        found = {
+            "endpoints": {
+                "authorize_url": self.authorize_path,
+                "token_url": self.token_path,
+                "userinfo_url": self.userinfo_path,
+                "jwks_uri": self.jwks_path if self.issues_id_tokens else None,
+                "revocation_url": self.revocation_path,
+            },
+            "discovery": {"server_metadata_url": self.discovery_path},
+            "base_url": {"base_url": ""},
+        }[found_by or self.found_by or default]
+        paths = {**found, **self.entry_paths}
+        entry = {"client_id": self.client_id}
+        if self.client_secret:
+            entry["client_secret"] = self.client_secret
+        entry.update({key: self.url(path) for key, path in paths.items() if path is not None})
+        return {**entry, **self.entry_options, **overrides}
 
     def url(self, path: str) -> str:
         """The absolute URL of *path* on this fake."""
@@ -384,9 +410,7 @@ class FakeProvider:
             return not self.require_pkce
         if grant.code_challenge_method != "S256" or not verifier:
             return False
-        digest = hashlib.sha256(verifier.encode("ascii")).digest()
-        expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-        return hmac.compare_digest(expected, grant.code_challenge)
+        return hmac.compare_digest(s256(verifier), grant.code_challenge)
 
     def token_answer(self, grant: Grant, access_token: str) -> dict[str, t.Any]:
         """The token endpoint's answer; override for a provider's shape."""
@@ -426,12 +450,10 @@ class FakeProvider:
         return self.sign(claims)
 
     def sign(self, claims: dict[str, t.Any]) -> str:
-        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
+        return self._key.sign(claims)
 
     def handle_jwks(self, request: Request) -> Response:
-        jwk = RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
-        jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
-        return json_response({"keys": [jwk]})
+        return json_response(self._key.jwks)
 
     # -- protected resources ---------------------------------------------------
 
@@ -538,8 +560,7 @@ def parse_form(page: str) -> tuple[str | None, dict[str, str]]:
 def authorize(location: str) -> Callback:
     """Visit the provider's authorization URL as a browser would, and
     return where it sends the user back."""
-    with requests.Session() as browser:
-        browser.trust_env = False
+    with http_session() as browser:
         response = browser.get(location, allow_redirects=False, timeout=10)
     if response.status_code in (302, 303):
         return Callback("GET", response.headers["Location"])
@@ -556,24 +577,52 @@ def deliver(client: FlaskClient, callback: Callback, **kwargs: t.Any) -> t.Any:
     return client.get(callback.path, **kwargs)
 
 
-def start(client: FlaskClient, provider: str, next: str | None = None) -> str:
-    """GET /login/<provider>; the provider URL it redirects to."""
-    url = f"/login/{provider}" + (f"?{urlencode({'next': next})}" if next else "")
-    response = client.get(url)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response.headers["Location"]
-
-
 def log_in(client: FlaskClient, provider: str) -> t.Any:
     """A whole login through the blueprint; the callback's response."""
-    return deliver(client, authorize(start(client, provider)))
+    return deliver(client, authorize(start_login(client, provider)))
 
 
-def logged_in_user(client: FlaskClient) -> dict[str, t.Any] | None:
-    """The user the test app's ``/`` view says is logged in."""
-    return client.get("/").get_json()["user"]  # type: ignore[no-any-return]
+# -- the fixture ---------------------------------------------------------------------
 
 
-def query(url: str) -> dict[str, str]:
-    """The query parameters of *url*."""
-    return dict(parse_qsl(urlsplit(url).query))
+class FakeServers:
+    """The fakes a test session started, one of each class, until :meth:`stop`.
+
+    A session keeps dozens of them idle, so they look for :meth:`stop` only
+    twice a second (a busier poll costs the tests CPU), and stop all at once.
+    """
+
+    #: How often an idle fake wakes to see whether it should stop, in seconds.
+    poll_interval = 0.5
+
+    def __init__(self) -> None:
+        self._running: dict[type[FakeProvider], FakeProvider] = {}
+
+    def get(self, cls: type[F]) -> F:
+        """The running fake of class *cls*, started on first use."""
+        if cls not in self._running:
+            self._running[cls] = cls().start(self.poll_interval)
+        return t.cast(F, self._running[cls])
+
+    def stop(self) -> None:
+        """Stop every fake started."""
+        stopping = [threading.Thread(target=fake.stop) for fake in self._running.values()]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
+        self._running.clear()
+
+
+def fake_provider(cls: type[F]) -> t.Callable[..., F]:
+    """A fixture giving the fake of class *cls*: started once for the session
+    (in the ``fake_servers`` fixture), reset before every test. A test module
+    declares it as ``fake = fake_provider(FakeDiscord)``."""
+
+    @pytest.fixture
+    def fake(fake_servers: FakeServers) -> F:
+        running = fake_servers.get(cls)
+        running.reset()
+        return running
+
+    return fake

@@ -1,18 +1,20 @@
-"""Logging a test client in from this site or from another one.
+"""Logging a test client in, from this site or from another one, and what
+the test app says afterwards.
 
 A browser tells where a login was started: a link or form of this site sends
 ``Sec-Fetch-Site: same-origin`` (or this site's ``Origin``); a link on
-another site sends ``cross-site``. These helpers send the same headers.
+another site sends ``cross-site``. :func:`log_in_here` and
+:func:`log_in_elsewhere` send the same headers; :func:`start_login` and
+:func:`log_in` send none.
 """
 
 from __future__ import annotations
 
 import typing as t
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask.testing import FlaskClient
 
-from tests.conftest import follow_callback
 from tests.support.rogue_idp import RogueProvider
 
 #: Headers of a navigation started on this site.
@@ -21,23 +23,30 @@ SAME_SITE = {"Sec-Fetch-Site": "same-origin"}
 CROSS_SITE = {"Sec-Fetch-Site": "cross-site"}
 
 
-def query(url: str) -> dict[str, str]:
-    """The query parameters of *url* (the first value of each)."""
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
-
-
-def start(
+def start_login(
     client: FlaskClient,
     provider: str = "rogue",
     headers: t.Mapping[str, str] | None = None,
-    **params: str,
+    **params: str | None,
 ) -> str:
     """``GET /login/<provider>?...`` with *headers*; the provider URL it
-    redirects to."""
-    url = f"/login/{provider}" + (f"?{urlencode(params)}" if params else "")
+    redirects to. A parameter given as ``None`` is left out."""
+    sent = {k: v for k, v in params.items() if v is not None}
+    url = f"/login/{provider}" + (f"?{urlencode(sent)}" if sent else "")
     response = client.get(url, headers=dict(headers or {}))
     assert response.status_code == 302, response.get_data(as_text=True)
     return response.headers["Location"]
+
+
+def follow_callback(client: FlaskClient, callback_url: str, **kwargs: t.Any) -> t.Any:
+    """Deliver the provider's redirect back to the app's callback."""
+    parts = urlsplit(callback_url)
+    return client.get(f"{parts.path}?{parts.query}", **kwargs)
+
+
+def log_in(client: FlaskClient, rogue: RogueProvider, provider: str = "rogue") -> t.Any:
+    """A complete login at a rogue provider; the callback's response."""
+    return follow_callback(client, rogue.authorize(start_login(client, provider)))
 
 
 def log_in_from(
@@ -48,7 +57,8 @@ def log_in_from(
     **params: str,
 ) -> t.Any:
     """A whole login at a rogue provider, started with *headers*; the callback's answer."""
-    return follow_callback(client, server.authorize(start(client, provider, headers, **params)))
+    location = start_login(client, provider, headers, **params)
+    return follow_callback(client, server.authorize(location))
 
 
 def log_in_here(client: FlaskClient, server: RogueProvider, provider: str = "rogue") -> t.Any:
@@ -59,6 +69,20 @@ def log_in_here(client: FlaskClient, server: RogueProvider, provider: str = "rog
 def log_in_elsewhere(client: FlaskClient, server: RogueProvider, provider: str = "rogue") -> t.Any:
     """A whole login started from another site."""
     return log_in_from(client, server, provider, CROSS_SITE)
+
+
+def logged_in_user(client: FlaskClient) -> dict[str, t.Any] | None:
+    """The user the test app's ``/`` view says is logged in."""
+    return client.get("/").get_json()["user"]  # type: ignore[no-any-return]
+
+
+def assert_refused(client: t.Any, response: t.Any, failures: list, status: int = 401) -> None:
+    """Refused with *status*: one ``login_failed``, nobody logged in, nothing stored."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert len(failures) == 1
+    assert logged_in_user(client) is None
+    with client.session_transaction() as session:
+        assert "access_token" not in repr(dict(session))
 
 
 def held_id(client: FlaskClient) -> str:

@@ -20,7 +20,10 @@ from types import TracebackType
 from typing import IO, Any, NoReturn
 from urllib.parse import urljoin, urlsplit
 
+import pytest
 import requests
+
+from tests.support.requirements import require
 
 NODE_DIR = Path(__file__).resolve().parent.parent / "oidc_provider"
 SERVER_SCRIPT = NODE_DIR / "server.mjs"
@@ -42,6 +45,25 @@ def node_available() -> bool:
     if shutil.which("node") is None:
         return False
     return is_installed() or shutil.which("npm") is not None
+
+
+def require_node() -> None:
+    """Skip the test without node and npm (or fail it, when every test is required)."""
+    require(node_available(), "node (and npm, to install oidc-provider) is not available")
+
+
+def oidc_provider(clients: Sequence[Mapping[str, Any]], **options: Any) -> Any:
+    """A fixture for a test module: an :class:`OidcProvider` with *clients* and
+    *options*, running while the module's tests run. A module declares it as
+    ``provider = oidc_provider(CLIENTS)``."""
+
+    @pytest.fixture(scope="module")
+    def provider() -> Iterator[OidcProvider]:
+        require_node()
+        with OidcProvider(clients, **options) as running:
+            yield running
+
+    return provider
 
 
 def _pinned_versions() -> dict[str, str]:

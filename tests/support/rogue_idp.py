@@ -30,12 +30,21 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunspli
 
 import requests
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from jwt.algorithms import RSAAlgorithm
+from cryptography.hazmat.primitives.asymmetric import padding
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-__all__ = ["Behaviour", "KeepAliveProvider", "RogueProvider", "SIGNING_MODES", "default_user"]
+from flask_oauth2login.testing import SigningKey
+from tests.support.oauth import s256
+
+__all__ = [
+    "Behaviour",
+    "KeepAliveProvider",
+    "RogueProvider",
+    "SIGNING_MODES",
+    "default_user",
+    "rogue_entry",
+]
 
 SIGNING_MODES = (
     "rs256",
@@ -57,6 +66,16 @@ def default_user() -> dict[str, Any]:
         "email_verified": True,
         "name": "Alice Example",
         "picture": "https://img.example.test/alice.png",
+    }
+
+
+def rogue_entry(rogue: RogueProvider, **overrides: Any) -> dict[str, Any]:
+    """A provider entry for the rogue provider *rogue*, by discovery."""
+    return {
+        "client_id": rogue.client_id,
+        "client_secret": rogue.client_secret,
+        "server_metadata_url": rogue.metadata_url,
+        **overrides,
     }
 
 
@@ -158,27 +177,6 @@ class _RefreshToken:
     active: bool = True
 
 
-@dataclasses.dataclass
-class _SigningKey:
-    """An RSA private key and its key id."""
-
-    kid: str
-    private_key: rsa.RSAPrivateKey
-
-    def public_jwk(self) -> dict[str, Any]:
-        """The public half as a JWK with kid, use and alg."""
-        jwk = RSAAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)
-        jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
-        return jwk
-
-    def public_pem(self) -> bytes:
-        """The public key as SubjectPublicKeyInfo PEM bytes."""
-        return self.private_key.public_key().public_bytes(
-            serialization.Encoding.PEM,
-            serialization.PublicFormat.SubjectPublicKeyInfo,
-        )
-
-
 class _OAuthError(Exception):
     """An RFC 6749 error answer raised from inside a handler."""
 
@@ -237,19 +235,17 @@ def _json_segment(obj: dict[str, Any]) -> str:
     return _b64url(json.dumps(obj, separators=(",", ":")).encode("utf-8"))
 
 
-def _s256(verifier: str) -> str:
-    """The PKCE S256 transform of a code verifier."""
-    return _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
+def _public_pem(key: SigningKey) -> bytes:
+    """The public half of *key* as SubjectPublicKeyInfo PEM (an HMAC secret
+    for the algorithm-confusion attack)."""
+    return key.private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def _at_hash(access_token: str) -> str:
     """OIDC at_hash for an RS256 ID token."""
     return _b64url(hashlib.sha256(access_token.encode("ascii")).digest()[:16])
-
-
-def _new_key(kid: str) -> _SigningKey:
-    """A fresh 2048-bit RSA signing key."""
-    return _SigningKey(kid, rsa.generate_private_key(public_exponent=65537, key_size=2048))
 
 
 def _with_query(url: str, params: dict[str, str]) -> str:
@@ -339,9 +335,9 @@ class RogueProvider:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._key_serial = 1
-        self._initial_key = _new_key("rogue-key-1")
+        self._initial_key = SigningKey(kid="rogue-key-1")
         self._key = self._initial_key
-        self._wrong_key = _new_key("unused")
+        self._wrong_key = SigningKey(kid="unused")
         self._codes: dict[str, _AuthCode] = {}
         self._access_tokens: dict[str, _AccessToken] = {}
         self._refresh_tokens: dict[str, _RefreshToken] = {}
@@ -427,7 +423,7 @@ class RogueProvider:
         """Switch to a new RSA key with a new kid; the old key is dropped."""
         with self._lock:
             self._key_serial += 1
-            self._key = _new_key(f"rogue-key-{self._key_serial}")
+            self._key = SigningKey(kid=f"rogue-key-{self._key_serial}")
 
     def expire_access_tokens(self) -> None:
         """Make every issued access token expired (refresh tokens stay valid)."""
@@ -436,6 +432,11 @@ class RogueProvider:
                 token.expires_at = 0
 
     # --------------------------------------------------------------- helpers
+
+    def requests_to(self, endpoint: str) -> list[dict[str, Any]]:
+        """The requests served at *endpoint* (``token``, ``api``, ...), oldest first."""
+        with self._lock:
+            return [entry for entry in self.requests_log if entry["endpoint"] == endpoint]
 
     def make_id_token(self, **claims: Any) -> str:
         """A valid RS256 ID token for client_id; claims override (None drops)."""
@@ -640,7 +641,7 @@ class RogueProvider:
         self._pause(self.behaviour.jwks_delay)
         if self.behaviour.jwks_status != 200:
             return _forced_status_response(self.behaviour.jwks_status, "jwks")
-        return _json_response({"keys": [self._key.public_jwk()]})
+        return _json_response(self._key.jwks)
 
     # ------------------------------------------------------------ authorize
 
@@ -814,7 +815,7 @@ class RogueProvider:
             return
         if verifier is None:
             raise _OAuthError("invalid_grant", "code_verifier is required")
-        if not hmac.compare_digest(_s256(verifier), record.code_challenge):
+        if not hmac.compare_digest(s256(verifier), record.code_challenge):
             raise _OAuthError("invalid_grant", "code_verifier does not match")
 
     def _grant_refresh_token(self, request: Request, client_id: str) -> dict[str, Any]:
@@ -974,7 +975,7 @@ class RogueProvider:
         elif signing == "hs256-client-secret":
             signature = hmac.new(self.client_secret.encode(), signing_input, "sha256").digest()
         elif signing == "hs256-public-key":
-            signature = hmac.new(self._key.public_pem(), signing_input, "sha256").digest()
+            signature = hmac.new(_public_pem(self._key), signing_input, "sha256").digest()
         else:
             key = self._wrong_key if signing == "wrong-key" else self._key
             signature = key.private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())

@@ -1,4 +1,5 @@
-"""Helpers for tests that run things at the same time, or serve an app on loopback."""
+"""Helpers for tests that run things at the same time, or serve an app on
+loopback and talk to it as a browser would."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import time
 import typing as t
 from contextlib import contextmanager
 
+import requests
+from flask import Flask, session
 from werkzeug.serving import make_server
+
+from flask_oauth2login.tokens import TOKENS_KEY
 
 
 def in_parallel(calls: list[t.Callable[[], t.Any]]) -> list[t.Any]:
@@ -48,3 +53,28 @@ def serving(app: t.Any) -> t.Iterator[str]:
         server.shutdown()
         thread.join(5)
         server.server_close()
+
+
+@contextmanager
+def serve_with_expire_view(app: Flask, provider: str = "rogue") -> t.Iterator[str]:
+    """Serve *app* as :func:`serving` does (yields its URL), with a view
+    ``POST /_test/expire`` that makes the stored token of *provider* look
+    expired to the app, as time would."""
+
+    @app.post("/_test/expire")
+    def expire_view() -> str:
+        stored = dict(session[TOKENS_KEY])
+        stored[provider] = {**stored[provider], "expires_at": 0}
+        session[TOKENS_KEY] = stored
+        return "ok"
+
+    with serving(app) as url:
+        yield url
+
+
+def http_session() -> requests.Session:
+    """A browser for an app served on loopback: a ``requests`` session that
+    ignores proxy settings of the environment."""
+    browser = requests.Session()
+    browser.trust_env = False
+    return browser
