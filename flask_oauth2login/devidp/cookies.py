@@ -1,6 +1,6 @@
 """The provider's own session cookie: a browser signed in at the provider.
 
-Its value is a random secret naming a :class:`~.store.ProviderSession` in
+Its value is a random secret naming a :class:`~.records.ProviderSession` in
 the store; it is ``HttpOnly``, ``SameSite=Lax`` and scoped to the provider's
 URL prefix, so the app the provider is mounted in never sees it.
 """

@@ -19,8 +19,9 @@ from . import pkce, pushed
 from .clients import Client
 from .errors import OAuthError
 from .idtoken import id_token_claims
+from .records import Grant
 from .state import ProviderState, get_state
-from .store import Grant, new_secret
+from .store import new_secret
 
 logger = logging.getLogger(__name__)
 

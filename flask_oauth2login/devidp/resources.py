@@ -14,8 +14,8 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from .errors import bearer_error
+from .records import Token
 from .state import get_state
-from .store import Token
 from .users import claims_for
 
 
