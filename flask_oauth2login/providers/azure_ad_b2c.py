@@ -27,10 +27,8 @@ import re
 import typing as t
 
 from ..errors import ConfigurationError
-from .base import Preset, domain_url, oidc_profile
+from .base import Preset, domain_url, oidc_profile, tenant_guid, tenant_name
 
-_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_TENANT = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 _POLICY = re.compile(r"[A-Za-z0-9_-]+")
 #: The scopes asked for besides the client id.
 SCOPE = ("openid", "offline_access")
@@ -39,22 +37,12 @@ _TFP_ISSUER = re.compile(r"(https://[^/?#@]+/)tfp/([0-9a-f-]{36})/([A-Za-z0-9_-]
 
 def configure(entry: dict[str, t.Any]) -> dict[str, t.Any]:
     """The policy's endpoints, keys and issuer; the client id as a scope."""
-    tenant = entry.get("tenant")
-    if isinstance(tenant, str):
-        tenant = tenant.lower().removesuffix(".onmicrosoft.com")
-    if not isinstance(tenant, str) or not _TENANT.fullmatch(tenant):
-        raise ConfigurationError(
-            "give the tenant's name, the part before .onmicrosoft.com (e.g. 'contoso'), "
-            f"not {entry.get('tenant')!r}",
-            key="tenant",
-        )
-    tenant_id = entry.get("tenant_id")
-    if not isinstance(tenant_id, str) or not _GUID.fullmatch(tenant_id.lower()):
-        raise ConfigurationError(
-            "give the directory's id, a GUID (Azure portal, Azure AD B2C, Overview), "
-            f"not {tenant_id!r}",
-            key="tenant_id",
-        )
+    tenant = tenant_name(entry.get("tenant"), what="tenant's name", suffixes=(".onmicrosoft.com",))
+    tenant_id = tenant_guid(
+        entry.get("tenant_id"),
+        what="directory's id",
+        where="Azure portal, Azure AD B2C, Overview",
+    )
     policy = entry.get("policy")
     if not isinstance(policy, str) or not _POLICY.fullmatch(policy):
         raise ConfigurationError(
@@ -62,7 +50,6 @@ def configure(entry: dict[str, t.Any]) -> dict[str, t.Any]:
             f"not {policy!r}",
             key="policy",
         )
-    tenant_id = tenant_id.lower()
     entry.update(tenant=tenant, tenant_id=tenant_id)
     if entry.get("domain") is not None:
         host = domain_url(entry["domain"], key="domain")

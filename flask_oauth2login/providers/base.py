@@ -253,6 +253,42 @@ def domain_url(value: t.Any, key: str) -> str:
     return f"https://{host}"
 
 
+#: A directory (tenant) id of Microsoft's identity platforms, lower-case.
+GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_TENANT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+
+
+def tenant_name(value: t.Any, *, what: str, suffixes: t.Sequence[str]) -> str:
+    """Check a Microsoft tenant's name option (``contoso``, also given as
+    ``contoso.onmicrosoft.com``); returned lower-case, without *suffixes*.
+
+    :param what: how the message names it, e.g. ``"tenant's name"``.
+    """
+    name = value
+    if isinstance(name, str):
+        name = name.lower()
+        for suffix in suffixes:
+            name = name.removesuffix(suffix)
+    if not isinstance(name, str) or not _TENANT_NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"give the {what}, the part before .onmicrosoft.com (e.g. 'contoso'), not {value!r}",
+            key="tenant",
+        )
+    return name
+
+
+def tenant_guid(value: t.Any, *, what: str, where: str) -> str:
+    """Check a Microsoft tenant id option (a GUID); returned lower-case.
+
+    :param what: how the message names it; :param where: where to find it.
+    """
+    if not isinstance(value, str) or not GUID.fullmatch(value.lower()):
+        raise ConfigurationError(
+            f"give the {what}, a GUID ({where}), not {value!r}", key="tenant_id"
+        )
+    return value.lower()
+
+
 def discovered(entry: dict[str, t.Any], issuer: str) -> dict[str, t.Any]:
     """Complete *entry* for a provider found by discovery under *issuer*,
     keeping any ``issuer`` or ``server_metadata_url`` the entry gives."""

@@ -19,33 +19,23 @@ from __future__ import annotations
 import re
 import typing as t
 
-from ..errors import ConfigurationError
-from .base import Preset, domain_url, oidc_profile
+from .base import Preset, domain_url, oidc_profile, tenant_guid, tenant_name
 
-_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_TENANT = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 _ISSUER = re.compile(r"https://([0-9a-f-]{36})\.ciamlogin\.com/([0-9a-f-]{36})/v2\.0")
 
 
 def configure(entry: dict[str, t.Any]) -> dict[str, t.Any]:
     """The tenant's endpoints, keys and issuer."""
-    tenant = entry.get("tenant")
-    if isinstance(tenant, str):
-        tenant = tenant.lower().removesuffix(".onmicrosoft.com").removesuffix(".ciamlogin.com")
-    if not isinstance(tenant, str) or not _TENANT.fullmatch(tenant):
-        raise ConfigurationError(
-            "give the tenant's subdomain, the part before .onmicrosoft.com (e.g. 'contoso'), "
-            f"not {entry.get('tenant')!r}",
-            key="tenant",
-        )
-    tenant_id = entry.get("tenant_id")
-    if not isinstance(tenant_id, str) or not _GUID.fullmatch(tenant_id.lower()):
-        raise ConfigurationError(
-            "give the tenant's id, a GUID (Entra admin center, Overview, Tenant ID), "
-            f"not {tenant_id!r}",
-            key="tenant_id",
-        )
-    tenant_id = tenant_id.lower()
+    tenant = tenant_name(
+        entry.get("tenant"),
+        what="tenant's subdomain",
+        suffixes=(".onmicrosoft.com", ".ciamlogin.com"),
+    )
+    tenant_id = tenant_guid(
+        entry.get("tenant_id"),
+        what="tenant's id",
+        where="Entra admin center, Overview, Tenant ID",
+    )
     entry.update(tenant=tenant, tenant_id=tenant_id)
     if entry.get("domain") is not None:
         host = domain_url(entry["domain"], key="domain")

@@ -35,14 +35,14 @@ import re
 import typing as t
 
 from ..errors import ConfigurationError
-from .base import Preset
+from .base import GUID, Preset
 
 LOGIN = "https://login.microsoftonline.com"
 #: The tenant of personal Microsoft accounts.
 CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 #: The issuer Microsoft's multi-tenant metadata names: a template.
 TENANT_TEMPLATE = "{tenantid}"
-_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_GUID = GUID
 _MULTI_TENANT = ("common", "organizations")
 
 
