@@ -28,10 +28,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import tokens
+from ._runtime import EXTENSION_KEY, AppState
 from .errors import ConfigurationError, TokenStoreUnavailable
-from .state import EXTENSION_KEY, AppState
-from .store import TokenStore
+from .tokens import logins
+from .tokenstore import TokenStore
 
 #: The command group, ``flask oauth2login``.
 oauth2login_group = AppGroup(
@@ -157,7 +157,7 @@ def _token_store() -> t.Iterator[tuple[AppState, TokenStore]]:
     """The app's state and token store; their errors as messages, not tracebacks."""
     state = _state()
     try:
-        yield state, tokens.require_store(state)
+        yield state, logins.require_store(state)
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
     except TokenStoreUnavailable:
@@ -192,7 +192,7 @@ def tokens_command(
         found = store.find(provider, subject, issuer)
         if revoke:
             for record in found:
-                confirmed = tokens.revoke_stored(state, record)
+                confirmed = logins.revoke_stored(state, record)
                 how = "revoked at the provider" if confirmed else "the provider did not confirm"
                 click.echo(f"Deleted {record.provider} {record.issuer} {record.subject} ({how}).")
             click.echo(f"{len(found)} login{'' if len(found) == 1 else 's'} revoked.")
@@ -230,7 +230,7 @@ def rotate_keys_command(delete_unreadable: bool) -> None:
     sealed with the old key have ended), the old key can go.
     """
     with _token_store() as (state, store):
-        counts = tokens.reseal_stored(state, delete_unreadable=delete_unreadable)
+        counts = logins.reseal_stored(state, delete_unreadable=delete_unreadable)
     click.echo(
         f"Re-encrypted {counts['resealed']} stored token(s) with the first key; "
         f"{counts['current']} already were; {counts['skipped']} changed meanwhile "

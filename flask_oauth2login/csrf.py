@@ -37,9 +37,9 @@ from urllib.parse import urlsplit
 from flask import current_app, jsonify, render_template, request
 from werkzeug.wrappers import Response
 
+from ._runtime import EXTENSION_KEY
 from .errors import CrossOriginRequest
-from .responses import protect, wants_json
-from .state import EXTENSION_KEY
+from .pages.responses import protect, wants_json
 
 log = logging.getLogger(__name__)
 

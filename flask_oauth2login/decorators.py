@@ -22,10 +22,11 @@ import typing as t
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from . import commit, tokens
+from ._runtime import get_state
 from .errors import NotLoggedInError
-from .responses import protect, wants_json
-from .state import get_state
+from .login import outcome
+from .pages.responses import protect, wants_json
+from .tokens import logins
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -99,7 +100,7 @@ def _refusal(provider: str | None, scopes: tuple[str, ...]) -> Response | None:
         return unauthorized(provider, scope=scopes)
     if scopes:
         if provider is None:
-            user = tokens.get_user()
+            user = logins.get_user()
             provider = user["provider"] if user is not None else None
         if provider is None or provider not in get_state().clients:
             return unauthorized(None, scope=scopes)
@@ -112,8 +113,8 @@ def _refusal(provider: str | None, scopes: tuple[str, ...]) -> Response | None:
 def is_logged_in(provider: str | None = None) -> bool:
     """Whether the session holds a login (with *provider*, if given)."""
     if provider is None:
-        return tokens.get_user() is not None
-    return tokens.get_token(provider) is not None
+        return logins.get_user() is not None
+    return logins.get_token(provider) is not None
 
 
 def missing_scopes(provider: str, scope: Scope) -> tuple[str, ...]:
@@ -121,7 +122,7 @@ def missing_scopes(provider: str, scope: Scope) -> tuple[str, ...]:
     granted (all of them without a token)."""
     state = get_state()
     preset = state.client(provider).config.preset
-    return preset.missing_scopes(_scopes(scope), tokens.granted_scope(state, provider))
+    return preset.missing_scopes(_scopes(scope), logins.granted_scope(state, provider))
 
 
 def unauthorized(
@@ -161,7 +162,7 @@ def insufficient_scope(provider: str, missing: t.Sequence[str]) -> Response:
             f'Bearer realm="login", error="insufficient_scope", scope="{scope}"'
         )
         return response
-    if commit.lately_refused(provider, missing, state.settings.login_timeout):
+    if outcome.lately_refused(provider, missing, state.settings.login_timeout):
         # Asked moments ago and not granted: another redirect would loop.
         page = render_template(
             "oauth2login/scope.html",

@@ -6,19 +6,21 @@ import typing as t
 
 from flask import Flask, has_request_context, url_for
 
-from . import app_tokens, cli, dpop, redaction, tokens
-from .auth import OAuth2Session
-from .client import ProviderClient
-from .config import Settings, load_settings
-from .coordination import for_session_interface
-from .crypto import MissingKey, cipher_for
+from . import cli
+from ._runtime import EXTENSION_KEY, AppState, LoginHook, get_state
+from .config.settings import Settings, load_settings
+from .crypto.cipher import MissingKey, cipher_for
 from .decorators import handle_not_logged_in
 from .errors import ConfigurationError, LoginError, NotLoggedInError, OAuth2LoginError
-from .logout_store import for_session_interface as logout_store_for
+from .protocol import dpop, redaction
+from .protocol.api_session import OAuth2Session
+from .protocol.client import ProviderClient
 from .providers import Preset, PresetRegistry
-from .sessions import setup_session
-from .state import EXTENSION_KEY, AppState, LoginHook, get_state
-from .store import RecentTokens, StoredLogin, TokenStore, open_store
+from .sessions.coordination import for_session_interface
+from .sessions.logout_index import for_session_interface as logout_store_for
+from .sessions.setup import setup_session
+from .tokens import app_tokens, logins
+from .tokenstore import RecentTokens, StoredLogin, TokenStore, open_store
 from .user import User
 from .views import create_blueprint, error_response, jwks
 
@@ -116,13 +118,13 @@ class OAuth2Login:
     @property
     def user(self) -> User | None:
         """The user of this session's most recent login, or ``None``."""
-        return tokens.get_user()
+        return logins.get_user()
 
     @property
     def users(self) -> dict[str, User]:
         """The users of this session's logins, by provider (the most recent
         last): one per provider connected."""
-        return tokens.get_users()
+        return logins.get_users()
 
     def token(
         self, provider: str, subject: str | None = None, *, issuer: str | None = None
@@ -143,9 +145,9 @@ class OAuth2Login:
         """
         if subject is None:
             _need_request(provider)
-            return tokens.get_token(provider)
+            return logins.get_token(provider)
         state = get_state()
-        return tokens.fresh_token(state, tokens.stored(state, provider, subject, issuer))
+        return logins.fresh_token(state, logins.stored(state, provider, subject, issuer))
 
     def login_url(
         self,
@@ -200,17 +202,17 @@ class OAuth2Login:
         """
         state = get_state()
         client = state.client(provider)
-        place: tokens.Holder | None
+        place: logins.Holder | None
         if subject is None:
             _need_request(provider)
-            place = tokens.holder(provider, state)
+            place = logins.holder(provider, state)
         else:
-            place = tokens.stored(state, provider, subject, issuer)
+            place = logins.stored(state, provider, subject, issuer)
         token = place.load() if place is not None else None
         if place is None or token is None:
             raise NotLoggedInError(f"Nobody is logged in with {provider!r}.", provider=provider)
         return client.api_session(
-            tokens.HeldTokenSource(state, place, first=token), state.base_url()
+            logins.HeldTokenSource(state, place, first=token), state.base_url()
         )
 
     def revoke(
@@ -229,15 +231,15 @@ class OAuth2Login:
         state = get_state()
         state.client(provider)
         if subject is not None:
-            place = tokens.stored(state, provider, subject, issuer, fresh=True)
+            place = logins.stored(state, provider, subject, issuer, fresh=True)
             assert place.record is not None
-            return tokens.revoke_stored(state, place.record)
+            return logins.revoke_stored(state, place.record)
         _need_request(provider)
-        token = tokens.get_token(provider)
+        token = logins.get_token(provider)
         if token is None:
             raise NotLoggedInError(f"Nobody is logged in with {provider!r}.", provider=provider)
-        tokens.forget(provider)
-        return tokens.revoke_at_provider(state, provider, token)
+        logins.forget(provider)
+        return logins.revoke_at_provider(state, provider, token)
 
     def stored_logins(
         self, provider: str | None = None, subject: str | None = None
@@ -248,7 +250,7 @@ class OAuth2Login:
         :raises ConfigurationError: if there is no token store.
         :raises TokenStoreUnavailable: if it is down.
         """
-        store = tokens.require_store(get_state())
+        store = logins.require_store(get_state())
         return [StoredLogin.of(record) for record in store.find(provider, subject)]
 
     def app_session(

@@ -3,11 +3,13 @@
 ``/logout/callback/<provider>``, ``/backchannel-logout/<provider>`` and
 ``/frontchannel-logout/<provider>``.
 
-The views are thin: the protocol is in :mod:`.login` and :mod:`.logout`,
-where a login goes (fresh, update, connect, or ask first) in :mod:`.commit`,
-storage in :mod:`.tokens`. Every failed login ends on an error page (or a
-JSON error) with a 4xx or 5xx status, never an unhandled exception. Routes
-that change something refuse cross-origin requests (:mod:`.csrf`).
+The views are thin: the flow is in :mod:`~flask_oauth2login.login.code_flow`
+and :mod:`~flask_oauth2login.login.logout`, where a login goes (fresh, update,
+connect, or ask first) in :mod:`~flask_oauth2login.login.outcome`, storage in
+:mod:`~flask_oauth2login.tokens.logins`. Every failed login ends on an error
+page (or a JSON error) with a 4xx or 5xx status, never an unhandled
+exception. Routes that change something refuse cross-origin requests
+(:mod:`~flask_oauth2login.csrf`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from . import commit, csrf, flow, login, logout, tokens
+from . import csrf
+from ._runtime import AppState, get_state
 from .csrf import same_origin_only
 from .errors import (
     CrossOriginRequest,
@@ -40,12 +43,14 @@ from .errors import (
     SessionStoreUnavailable,
     UnknownProvider,
 )
-from .hints import diagnose_missing_login
-from .responses import protect, wants_json
-from .sessions import RETRY_AFTER
-from .sessions import end as end_session
+from .login import code_flow, logout, outcome
+from .login import pending as pending_logins
+from .login.hints import diagnose_missing_login
+from .pages.responses import protect, wants_json
+from .sessions.setup import RETRY_AFTER
+from .sessions.setup import end as end_session
 from .signals import current_sender, logged_out, login_failed
-from .state import AppState, get_state
+from .tokens import logins
 from .user import User
 
 log = logging.getLogger(__name__)
@@ -80,7 +85,7 @@ def create_blueprint(url_prefix: str) -> Blueprint:
 def choose() -> t.Any:
     """A page listing the configured providers."""
     state = get_state()
-    next_url = flow.safe_next(request.args.get("next"), state.settings.redirect_url)
+    next_url = pending_logins.safe_next(request.args.get("next"), state.settings.redirect_url)
     providers = [(name, c.config.title) for name, c in state.clients.items()]
     page = render_template("oauth2login/choose.html", providers=providers, next=next_url)
     return protect(current_app.make_response(page))
@@ -92,7 +97,7 @@ def start_login(provider: str) -> t.Any:
     ``GET`` (a link) or ``POST`` (a form of this site; refused when it comes
     from another origin), with ``next``, ``scope``, ``prompt``,
     ``login_hint`` and ``max_age``. A login started from this site may join
-    the session's earlier logins (see :mod:`.commit`).
+    the session's earlier logins (see :mod:`~flask_oauth2login.login.outcome`).
     """
     state = _state_for(provider)
     if request.method == "POST":
@@ -103,11 +108,11 @@ def start_login(provider: str) -> t.Any:
     else:
         params = request.args
         started_here = csrf.is_same_origin()
-    next_url = flow.safe_next(params.get("next"), state.settings.redirect_url)
+    next_url = pending_logins.safe_next(params.get("next"), state.settings.redirect_url)
     try:
-        options = login.read_options(state, provider, params)
-        granted = tokens.granted_scope(state, provider)
-        url = login.start(
+        options = code_flow.read_options(state, provider, params)
+        granted = logins.granted_scope(state, provider)
+        url = code_flow.start(
             state, provider, next_url, options, granted=granted, started_here=started_here
         )
     except LoginError as exc:
@@ -126,21 +131,21 @@ def callback(provider: str) -> t.Any:
         page = render_template("oauth2login/resubmit.html", fields=fields, field=RESUBMIT_FIELD)
         return protect(Response(page, 200, mimetype="text/html"))
     try:
-        user, token, next_url, pending = login.complete(state, provider, params)
+        user, token, next_url, pending = code_flow.complete(state, provider, params)
         asked = pending.get("scope") or ()
         started_here = bool(pending.get("started_here"))
-        kind = commit.decide(provider, user, started_here=started_here)
-        if kind == commit.ASK:
+        kind = outcome.decide(provider, user, started_here=started_here)
+        if kind == outcome.ASK:
             # Started elsewhere: the person says whether to connect it.
-            commit.hold(provider, user, token, next_url=next_url, asked=asked)
+            outcome.hold(provider, user, token, next_url=next_url, asked=asked)
             response = redirect(url_for("oauth2login.connect"), 303)
             went_to = url_for("oauth2login.connect")
         else:
-            response = commit.commit(
+            response = outcome.commit(
                 state, provider, user, token, kind=kind, linking=started_here, asked=asked
             )
             went_to = next_url
-        flow.remember_completed(params["state"], provider=provider, next_url=went_to)
+        pending_logins.remember_completed(params["state"], provider=provider, next_url=went_to)
     except InvalidState as exc:
         replayed = _replayed_to(state, provider, params.get("state"))
         if replayed is not None:  # Back or reload after this very login
@@ -162,13 +167,13 @@ CONNECT_ACTIONS = ("connect", "decline", "cancel")
 def connect_page() -> t.Any:
     """``GET /connect``: ask whether to connect a login started elsewhere."""
     state = get_state()
-    found = commit.held(state.settings.login_timeout)
+    found = outcome.held(state.settings.login_timeout)
     if found is None or found["provider"] not in state.clients:
-        return error_response(InvalidState(commit.NOTHING_HELD))
+        return error_response(InvalidState(outcome.NOTHING_HELD))
     new = User(found["user"])
     current = [
         (state.clients[name].config.title if name in state.clients else name, user)
-        for name, user in reversed(tokens.get_users().items())
+        for name, user in reversed(logins.get_users().items())
     ]
     page = render_template(
         "oauth2login/connect.html",
@@ -192,22 +197,24 @@ def connect_answer() -> t.Any:
     if action not in CONNECT_ACTIONS:
         return _failed(None, InvalidLoginRequest("Answer with one of the page's buttons."))
     try:
-        found = commit.take_held(request.form.get("id"), state.settings.login_timeout)
+        found = outcome.take_held(request.form.get("id"), state.settings.login_timeout)
     except InvalidState as exc:
         return _failed(None, exc)
     provider = found["provider"]
     if provider not in state.clients:
-        return _failed(None, InvalidState(commit.NOTHING_HELD))
+        return _failed(None, InvalidState(outcome.NOTHING_HELD))
     user, token = User(found["user"]), found["token"]
-    next_url = flow.safe_next(found.get("next"), state.settings.redirect_url)
+    next_url = pending_logins.safe_next(found.get("next"), state.settings.redirect_url)
     if action == "cancel":  # stay as before, where a login lands by default
         log.info("A held %s login was dropped by the person.", provider)
-        commit.revoke_token(state, provider, token)
+        outcome.revoke_token(state, provider, token)
         return protect(redirect(state.settings.redirect_url, 303))
     # "decline": the held login alone, the session's others end.
-    kind = commit.decide(provider, user, started_here=True) if action == "connect" else commit.FRESH
+    kind = (
+        outcome.decide(provider, user, started_here=True) if action == "connect" else outcome.FRESH
+    )
     try:
-        response = commit.commit(
+        response = outcome.commit(
             state,
             provider,
             user,
@@ -234,19 +241,19 @@ def log_out() -> t.Any:
     browser goes on to the provider of the most recent one.
     """
     state = get_state()
-    held = tokens.held_tokens()  # decrypted, from the session or the token store
-    last = tokens.get_user()
+    held = logins.held_tokens()  # decrypted, from the session or the token store
+    last = logins.get_user()
     logout.unfile_session(state)
-    forgotten = tokens.forget()
+    forgotten = logins.forget()
     app = current_sender()
     for provider in forgotten:
         logged_out.send(app, provider=provider, reason="logout")
     session.clear()
     end_session()
     for provider, token in held.items():
-        commit.revoke_token(state, provider, token)
+        outcome.revoke_token(state, provider, token)
     target = request.form.get("next") or request.args.get("next")
-    next_url = flow.safe_next(target, state.settings.logout_redirect_url)
+    next_url = pending_logins.safe_next(target, state.settings.logout_redirect_url)
     # Several logins: the provider of the most recent one (the user's).
     latest = last["provider"] if last is not None else None
     if latest in state.clients and state.clients[latest].config.logout_at_provider:
@@ -361,7 +368,9 @@ def logout_page() -> t.Any:
     """``GET /logout``: logging out takes a POST (a link elsewhere must not log
     anyone out); this page offers the button."""
     state = get_state()
-    next_url = flow.safe_next(request.args.get("next"), state.settings.logout_redirect_url)
+    next_url = pending_logins.safe_next(
+        request.args.get("next"), state.settings.logout_redirect_url
+    )
     if wants_json():
         response = jsonify(
             error="method_not_allowed", message="Log out with POST /logout.", provider=None
@@ -392,10 +401,12 @@ def jwks() -> t.Any:
 def _replayed_to(state: AppState, provider: str, state_value: str | None) -> str | None:
     """Where a callback this session already completed went, if the user is
     still logged in with *provider* (or its login still waits on the connect page)."""
-    held = commit.held(state.settings.login_timeout)
-    if tokens.get_token(provider) is None and (held is None or held["provider"] != provider):
+    held = outcome.held(state.settings.login_timeout)
+    if logins.get_token(provider) is None and (held is None or held["provider"] != provider):
         return None
-    return flow.completed_next(state_value, provider=provider, timeout=state.settings.login_timeout)
+    return pending_logins.completed_next(
+        state_value, provider=provider, timeout=state.settings.login_timeout
+    )
 
 
 def _after_login(response: t.Any, next_url: str, status: int) -> t.Any:

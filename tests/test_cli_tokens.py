@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 
 from flask_oauth2login import ConfigurationError
-from flask_oauth2login.store import StoredToken, TokenStore
-from flask_oauth2login.store.sql import SQLTokenStore
+from flask_oauth2login.tokenstore import StoredToken, TokenStore
+from flask_oauth2login.tokenstore.sql import SQLTokenStore
 from tests.conftest import log_in, rogue_entry
 from tests.support.postgres_server import PostgresServer, serve_postgres
 from tests.support.rogue_idp import RogueProvider

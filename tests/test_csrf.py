@@ -6,7 +6,7 @@ import pytest
 
 from flask_oauth2login import csrf, logged_out
 from flask_oauth2login.csrf import same_origin_only
-from flask_oauth2login.tokens import TOKENS_KEY
+from flask_oauth2login.tokens.logins import TOKENS_KEY
 from tests.conftest import log_in, rogue_entry
 
 

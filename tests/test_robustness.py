@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
 from flask_oauth2login import ConfigurationError
-from flask_oauth2login.tokens import TOKENS_KEY
+from flask_oauth2login.tokens.logins import TOKENS_KEY
 from tests.support.logins import follow_callback, log_in, start_login
 from tests.support.rogue_idp import rogue_entry
 

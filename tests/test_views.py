@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 from werkzeug.serving import make_server
 
-from flask_oauth2login import redaction
+from flask_oauth2login.protocol import redaction
 from flask_oauth2login.signals import logged_in
 from tests.support.logins import assert_refused, follow_callback, log_in, start_login
 from tests.support.oauth import query, with_params

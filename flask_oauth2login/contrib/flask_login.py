@@ -46,7 +46,7 @@ and only when the login was started from this site (a ``POST`` to
 ``/login/<provider>``, or a link of this site) or the person confirmed it on
 the connect page: a login another site started gets ``current=None``, so no
 other site can link an identity to someone's account (see
-:mod:`flask_oauth2login.commit`).
+:mod:`flask_oauth2login.login.outcome`).
 """
 
 from __future__ import annotations
@@ -56,9 +56,10 @@ import typing as t
 import flask_login  # type: ignore[import-untyped]
 from flask import Flask, current_app, has_request_context, session
 
-from .. import commit, tokens
 from ..errors import ConfigurationError, LoginError
+from ..login import outcome
 from ..signals import logged_out
+from ..tokens import logins
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..extension import OAuth2Login
@@ -143,7 +144,7 @@ class FlaskLoginBridge:
             raise ConfigurationError("FlaskLoginBridge has no account loader; set one.")
         current = flask_login.current_user
         before = None
-        if commit.linking() and current.is_authenticated:
+        if outcome.linking() and current.is_authenticated:
             before = current._get_current_object()
         issuer, subject = user.id
         account = self._account_loader(issuer, subject, user, before)
@@ -158,7 +159,7 @@ class FlaskLoginBridge:
         # A logout the provider sends (back-channel, front-channel) runs in
         # the provider's request, not the user's: it deleted the user's whole
         # session, with Flask-Login's user id in it.
-        if commit.linking() is not None or kwargs.get("reason", "logout") != "logout":
+        if outcome.linking() is not None or kwargs.get("reason", "logout") != "logout":
             return
         if self._bridges(app) and has_request_context() and "_user_id" in session:
             flask_login.logout_user()
@@ -168,5 +169,5 @@ class FlaskLoginBridge:
         # revocation; POST /logout revokes).
         if not (self._bridges(app) and has_request_context()):
             return
-        for provider in tokens.forget():
+        for provider in logins.forget():
             logged_out.send(app, provider=provider, reason="logout")

@@ -14,7 +14,7 @@ app is served. Or run it on its own::
     python -m flask_oauth2login.devidp --port 8400
 
 The default client is ``dev-client`` with secret ``dev-secret``, accepting any
-loopback redirect URI; see :mod:`.clients` and the ``OAUTH2LOGIN_DEVIDP_*``
+loopback redirect URI; see :mod:`~flask_oauth2login.devidp.clients` and the ``OAUTH2LOGIN_DEVIDP_*``
 keys in :data:`.provider.CONFIG_DEFAULTS`. State is kept in memory, per
 process.
 """

@@ -7,8 +7,8 @@ issues a code (or ``access_denied``) and redirects to the client with
 ``code``, ``state`` and ``iss`` (:rfc:`9207`).
 
 Signing in starts (or goes on with) the browser's session at the provider
-(:mod:`.cookies`), whose ``sid`` the ID tokens carry. The end-session
-endpoint is in :mod:`.logout`.
+(:mod:`~flask_oauth2login.devidp.cookies`), whose ``sid`` the ID tokens carry. The end-session
+endpoint is in :mod:`~flask_oauth2login.devidp.logout`.
 
 A request with an unknown ``client_id`` or a ``redirect_uri`` the client may
 not use gets an error page and is never redirected.
@@ -27,8 +27,8 @@ from werkzeug.datastructures import MultiDict
 
 from . import pkce
 from .cookies import session_cookie, set_session_cookie
+from .memory import Grant, PendingAuthorization, new_secret
 from .state import get_state
-from .store import Grant, PendingAuthorization, new_secret
 from .users import InvalidUser, user_from_form
 
 logger = logging.getLogger(__name__)

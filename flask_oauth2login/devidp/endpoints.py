@@ -19,9 +19,9 @@ from . import pkce, pushed
 from .clients import Client
 from .errors import OAuthError
 from .idtoken import id_token_claims
+from .memory import new_secret
 from .records import Grant
 from .state import ProviderState, get_state
-from .store import new_secret
 
 logger = logging.getLogger(__name__)
 

@@ -6,14 +6,14 @@ the ``jwks_uri`` of the discovery document; its ``kid`` is the
 :rfc:`7638` thumbprint, so a client that cached the previous key set notices
 the new key after a restart and fetches it again.
 
-The key is a :class:`flask_oauth2login.testing.SigningKey`, the one users'
+The key is a :class:`flask_oauth2login.crypto.jwks.SigningKey`, the one users'
 tests sign their ID tokens with.
 """
 
 from __future__ import annotations
 
-from ..clientauth import b64url as b64url
-from ..testing.keys import SigningKey as SigningKey
+from ..crypto.jwks import SigningKey as SigningKey
+from ..crypto.keys import b64url as b64url
 
 #: The only signature algorithm the provider uses.
 ALGORITHM = "RS256"

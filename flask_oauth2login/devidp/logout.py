@@ -35,9 +35,9 @@ from .authorize import PAGE_HEADERS, add_query, error_page, same_origin
 from .cookies import clear_session_cookie, session_cookie
 from .idtoken import logout_token_claims
 from .keys import ALGORITHM
+from .memory import new_secret
 from .records import PendingLogout, ProviderSession
 from .state import get_state
-from .store import new_secret
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The records the development provider keeps: pending sign-ins, grants,
 its own browser sessions, pending logouts, codes and tokens (see
-:mod:`.store`, which holds and bounds them)."""
+:mod:`~flask_oauth2login.devidp.memory`, which holds and bounds them)."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ import typing as t
 
 from werkzeug.serving import run_simple
 
-from .. import redaction
 from ..errors import ConfigurationError
+from ..protocol import redaction
 from .clients import is_loopback_host
 
 if t.TYPE_CHECKING:  # pragma: no cover

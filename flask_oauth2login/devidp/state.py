@@ -16,8 +16,8 @@ from ..errors import ConfigurationError
 from .assertions import ReplayCache
 from .clients import Client, authenticate_client, load_clients
 from .keys import SigningKey
+from .memory import Store
 from .pushed import PushedRequests
-from .store import Store
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from flask import Request

@@ -6,19 +6,21 @@ consistent; whether the session store works and is shared by the app's
 processes; and the cookie, host and secret-key settings that classically
 make a login get lost on its way back from the provider. One module per check:
 
-- :mod:`.report`: :class:`Finding` and :class:`Report`;
-- :mod:`.redirects`: redirect URIs;
-- :mod:`.keys`: discovery documents and signing keys;
-- :mod:`.clientkeys`: the public key to register for ``private_key_jwt``,
+- :mod:`~flask_oauth2login.diagnostics.report`: :class:`Finding` and :class:`Report`;
+- :mod:`~flask_oauth2login.diagnostics.redirects`: redirect URIs;
+- :mod:`~flask_oauth2login.diagnostics.keys`: discovery documents and signing keys;
+- :mod:`~flask_oauth2login.diagnostics.clientkeys`: the public key to register for
+  ``private_key_jwt``,
   the DPoP key, pushed authorization requests;
-- :mod:`.logout`: the logout URIs to register, and the provider's logout endpoints;
-- :mod:`.store`: the session store;
-- :mod:`.cookies`: the session cookie;
-- :mod:`.secret`: ``SECRET_KEY``;
-- :mod:`.app`: all of them for one app.
+- :mod:`~flask_oauth2login.diagnostics.logout`: the logout URIs to register, and the
+  provider's logout endpoints;
+- :mod:`~flask_oauth2login.diagnostics.store`: the session store;
+- :mod:`~flask_oauth2login.diagnostics.cookies`: the session cookie;
+- :mod:`~flask_oauth2login.diagnostics.secret`: ``SECRET_KEY``;
+- :mod:`~flask_oauth2login.diagnostics.app`: all of them for one app.
 
 The hint on the callback's error page in debug mode is
-:mod:`flask_oauth2login.hints`, which serving a request needs; this package
+:mod:`flask_oauth2login.login.hints`, which serving a request needs; this package
 is imported only by the command.
 
 Nothing here prints a secret: findings name configuration keys, hosts and
@@ -27,7 +29,7 @@ URLs, never a client secret, token or session id.
 
 from __future__ import annotations
 
-from ..hints import diagnose_missing_login as diagnose_missing_login
+from ..login.hints import diagnose_missing_login as diagnose_missing_login
 from .app import check_app as check_app
 from .app import check_provider as check_provider
 from .clientkeys import check_client_keys as check_client_keys

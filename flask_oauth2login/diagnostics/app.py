@@ -7,8 +7,8 @@ import typing as t
 
 from flask import Flask
 
-from ..config import ProviderConfig
-from ..state import EXTENSION_KEY, AppState
+from .._runtime import EXTENSION_KEY, AppState
+from ..config.settings import ProviderConfig
 from .clientkeys import check_client_keys
 from .cookies import check_cookies
 from .keys import check_discovery

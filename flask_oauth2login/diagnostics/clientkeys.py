@@ -7,9 +7,9 @@ import json
 
 from flask import Flask
 
-from ..client import ProviderClient
+from .._runtime import EXTENSION_KEY, AppState
 from ..errors import OAuth2LoginError
-from ..state import EXTENSION_KEY, AppState
+from ..protocol.client import ProviderClient
 from .report import ERROR, INFO, OK, WARNING, Report
 
 

@@ -1,7 +1,7 @@
 """Checking the session cookie settings that make a browser drop the cookie,
 or withhold it from the callback, so the login is lost on its way back.
 
-The rules are :class:`~flask_oauth2login.hints.SessionCookie`'s, the same the
+The rules are :class:`~flask_oauth2login.login.hints.SessionCookie`'s, the same the
 debug hint applies to one request; here they are applied to each redirect URI.
 """
 
@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from ..hints import SessionCookie
-from ..state import EXTENSION_KEY, AppState
+from .._runtime import EXTENSION_KEY, AppState
+from ..login.hints import SessionCookie
 from .redirects import RedirectURI, is_loopback
 from .report import ERROR, INFO, OK, WARNING, Report
 

@@ -8,10 +8,10 @@ import typing as t
 import jwt
 from flask import Flask
 
-from ..client import ProviderClient
+from .._runtime import EXTENSION_KEY, AppState
 from ..errors import OAuth2LoginError
-from ..http import parse_json
-from ..state import EXTENSION_KEY, AppState
+from ..protocol.client import ProviderClient
+from ..protocol.http import parse_json
 from .report import ERROR, INFO, OK, WARNING, Report
 
 #: JWK key type each family of algorithms needs.

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from flask import Flask, url_for
 
-from .. import logout
-from ..client import Endpoints, ProviderClient
+from .._runtime import EXTENSION_KEY, AppState
 from ..errors import OAuth2LoginError
-from ..state import EXTENSION_KEY, AppState
+from ..login import logout
+from ..protocol.client import Endpoints, ProviderClient
 from .redirects import app_root
 from .report import INFO, OK, WARNING, Report
 

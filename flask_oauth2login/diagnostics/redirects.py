@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, url_for
 
-from .. import login
-from ..state import EXTENSION_KEY, AppState
+from .._runtime import EXTENSION_KEY, AppState
+from ..login import code_flow
 from .report import ERROR, INFO, OK, WARNING, Report
 
 
@@ -42,7 +42,7 @@ def redirect_uri(app: Flask, provider: str) -> RedirectURI:
         pinned_by = None
     base = None if pinned_by else "http://127.0.0.1:5000/" + app_root(app).lstrip("/")
     with app.test_request_context(base_url=base):
-        return RedirectURI(login.redirect_uri(state, provider), pinned_by)
+        return RedirectURI(code_flow.redirect_uri(state, provider), pinned_by)
 
 
 def app_origin(app: Flask) -> str | None:

@@ -12,10 +12,10 @@ from flask import Flask, request
 from werkzeug.http import parse_cookie
 
 from ..errors import OAuth2LoginError
-from ..hints import MACHINE as MACHINE
-from ..hints import PROCESS as PROCESS
-from ..hints import SHARED as SHARED
-from ..hints import describe_store as describe_store
+from ..login.hints import MACHINE as MACHINE
+from ..login.hints import PROCESS as PROCESS
+from ..login.hints import SHARED as SHARED
+from ..login.hints import describe_store as describe_store
 from .report import ERROR, INFO, OK, WARNING, Report
 
 #: The session key the store probe writes, reads and deletes.

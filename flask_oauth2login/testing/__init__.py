@@ -15,16 +15,17 @@ a new session id, the ``on_login`` hooks and the ``logged_in`` signal). :func:`m
 such a token; :func:`make_id_token` signs ID tokens with a generated RSA
 :class:`SigningKey` whose JWKS you can serve from a fake provider.
 
-The pytest plugin (:mod:`.plugin`, registered through the ``pytest11`` entry
-point, so it is active wherever flask-oauth2login is installed) provides
+The pytest plugin (:mod:`~flask_oauth2login.testing.plugin`, registered through the
+``pytest11`` entry point, so it is active wherever flask-oauth2login is installed) provides
 the fixtures ``oauth2login_user``, ``logged_in_client`` (built on your
 ``app`` fixture) and ``devidp`` (the built-in development identity
 provider on a loopback port, for tests that go through the whole login).
 
-One module per job: :mod:`.login` (:func:`login_as`), :mod:`.tokens`
-(:func:`make_token`, :func:`make_id_token`), :mod:`.keys`
-(:class:`SigningKey`), :mod:`.server` (:class:`DevIdPServer`) and
-:mod:`.plugin`.
+One module per job: :mod:`~flask_oauth2login.testing.login` (:func:`login_as`),
+:mod:`~flask_oauth2login.testing.tokens`
+(:func:`make_token`, :func:`make_id_token`), :mod:`~flask_oauth2login.testing.keys`
+(:class:`SigningKey`), :mod:`~flask_oauth2login.testing.server` (:class:`DevIdPServer`) and
+:mod:`~flask_oauth2login.testing.plugin`.
 """
 
 from __future__ import annotations

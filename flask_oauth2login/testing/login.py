@@ -2,7 +2,7 @@
 
 :func:`login_as` stores the user and a token in the server-side session
 through the very function the callback of a real login uses
-(:func:`flask_oauth2login.commit.commit`: the same keys, a new session id,
+(:func:`flask_oauth2login.login.outcome.commit`: the same keys, a new session id,
 the ``on_login`` hooks and the ``logged_in`` signal).
 """
 
@@ -15,10 +15,10 @@ from flask import Flask
 from flask.ctx import RequestContext
 from flask.testing import EnvironBuilder, FlaskClient
 
-from .. import commit
-from ..config import ProviderConfig
+from .._runtime import EXTENSION_KEY, AppState
+from ..config.settings import ProviderConfig
 from ..errors import ConfigurationError, LoginError
-from ..state import EXTENSION_KEY, AppState
+from ..login import outcome
 from ..user import User, normalize
 from .tokens import make_token, merge
 
@@ -106,9 +106,9 @@ def login_as(
             elif token is not None:
                 stored = merge(stored, token)
 
-            kind = commit.decide(provider, user, started_here=True)
+            kind = outcome.decide(provider, user, started_here=True)
             try:
-                commit.commit(
+                outcome.commit(
                     state,
                     provider,
                     user,

@@ -16,8 +16,8 @@ import requests
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 
-from .. import redaction
 from ..errors import ConfigurationError
+from ..protocol import redaction
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.serving import BaseWSGIServer

@@ -11,7 +11,7 @@ import secrets
 import time
 import typing as t
 
-from ..oidc import token_hash
+from ..protocol.oidc import token_hash
 from .keys import SigningKey, default_key
 
 

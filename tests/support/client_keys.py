@@ -9,7 +9,7 @@ import typing as t
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from flask_oauth2login.clientauth import PrivateKey, public_jwk, thumbprint
+from flask_oauth2login.crypto.keys import PrivateKey, public_jwk, thumbprint
 
 
 @functools.cache

@@ -6,9 +6,9 @@ import typing as t
 
 from flask import Flask
 
-from flask_oauth2login.state import get_state
-from flask_oauth2login.store import TokenKey
-from flask_oauth2login.tokens import TOKENS_KEY, seal, unseal
+from flask_oauth2login._runtime import get_state
+from flask_oauth2login.tokens.logins import TOKENS_KEY, seal, unseal
+from flask_oauth2login.tokenstore import TokenKey
 
 
 def open_entry(app: Flask, provider: str, entry: t.Mapping[str, t.Any]) -> dict[str, t.Any]:

@@ -32,7 +32,7 @@ import typing as t
 from flask import Flask
 
 from flask_oauth2login import OAuth2Login, token_refreshed
-from flask_oauth2login.state import get_state
+from flask_oauth2login._runtime import get_state
 
 
 def create_app(env: t.Mapping[str, str]) -> tuple[Flask, OAuth2Login]:

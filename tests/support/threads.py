@@ -12,7 +12,7 @@ import requests
 from flask import Flask, session
 from werkzeug.serving import make_server
 
-from flask_oauth2login.tokens import TOKENS_KEY
+from flask_oauth2login.tokens.logins import TOKENS_KEY
 
 
 def in_parallel(calls: list[t.Callable[[], t.Any]]) -> list[t.Any]:

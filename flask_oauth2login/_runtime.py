@@ -1,0 +1,92 @@
+"""The extension's per-app state, kept in ``app.extensions["oauth2login"]``."""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, field
+
+from flask import current_app, has_request_context, request
+
+from .config.settings import Settings
+from .crypto.cipher import Cipher, MissingKey
+from .errors import ConfigurationError
+from .protocol.client import Endpoints, ProviderClient
+from .sessions.coordination import Coordinator, LocalCoordinator
+from .sessions.logout_index import LogoutStore
+from .tokenstore import RecentTokens
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .tokenstore import TokenStore
+    from .user import User
+
+#: Key under ``app.extensions``.
+EXTENSION_KEY = "oauth2login"
+
+#: Called with the provider name, the user and the token after a login was
+#: checked and stored; may return a response to show instead of the usual
+#: redirect, or raise a LoginError to refuse the login (the session then goes
+#: back to the logins it held before).
+LoginHook = t.Callable[[str, "User", t.Mapping[str, t.Any]], t.Any]
+
+
+@dataclass
+class AppState:
+    """Everything the extension knows about one app."""
+
+    settings: Settings
+    clients: dict[str, ProviderClient]
+    coordinator: Coordinator
+    #: The logout index and the logout tokens seen
+    #: (see :mod:`~flask_oauth2login.sessions.logout_index`).
+    logout_store: LogoutStore
+    login_hooks: list[LoginHook] = field(default_factory=list)
+    #: Client credentials token caches, by provider
+    #: (see :mod:`~flask_oauth2login.tokens.app_tokens`).
+    app_token_caches: dict[str, t.Any] = field(default_factory=dict)
+    #: Where tokens are also kept (``OAUTH2LOGIN_TOKEN_STORE``), if anywhere.
+    token_store: TokenStore | None = None
+    #: Seals tokens at rest (``OAUTH2LOGIN_ENCRYPTION_KEYS``).
+    cipher: Cipher | MissingKey = field(default_factory=MissingKey)
+    #: Refreshed tokens this process could not write yet (the store was
+    #: down), by the refresh they came from (see :mod:`~flask_oauth2login.tokens.logins`).
+    unsaved: LocalCoordinator = field(default_factory=LocalCoordinator)
+    #: Stored tokens read lately (``OAUTH2LOGIN_TOKEN_CACHE_TTL``).
+    recent: RecentTokens = field(default_factory=lambda: RecentTokens(0))
+
+    def client(self, provider: str) -> ProviderClient:
+        """The client for *provider*.
+
+        :raises ConfigurationError: if no provider of that name is configured
+            (a mistake in the app's code, not a user who is not logged in).
+        """
+        try:
+            return self.clients[provider]
+        except KeyError:
+            raise ConfigurationError(
+                f"no provider called {provider!r} is configured; "
+                f"configured: {', '.join(self.clients)}",
+                key="OAUTH2LOGIN_PROVIDERS",
+            ) from None
+
+    def base_url(self) -> str:
+        """This app's public base URL, ending with ``/``."""
+        if self.settings.external_url:
+            return self.settings.external_url + "/"
+        if has_request_context():
+            return request.url_root
+        server_name = current_app.config.get("SERVER_NAME") or "localhost"
+        return f"{current_app.config['PREFERRED_URL_SCHEME']}://{server_name}/"
+
+    def endpoints(self, provider: str) -> Endpoints:
+        """The endpoints of *provider*, discovered (and cached) if need be."""
+        return self.client(provider).endpoints(self.base_url())
+
+
+def get_state() -> AppState:
+    """The extension's state for the current app."""
+    try:
+        return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    except KeyError:
+        raise ConfigurationError(
+            "flask-oauth2login is not set up for this app; call OAuth2Login(app) or init_app(app)."
+        ) from None

@@ -1,0 +1,9 @@
+"""Configuration: the app-wide ``OAUTH2LOGIN_*`` settings and the provider entries, read once at
+start-up.
+
+``settings`` holds the app-wide settings, ``provider`` reads one entry of
+``OAUTH2LOGIN_PROVIDERS``, and ``parsers`` checks single values. Nothing here
+is public API: apps configure the extension through ``app.config``.
+"""
+
+__all__: list[str] = []

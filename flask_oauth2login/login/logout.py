@@ -1,0 +1,299 @@
+"""Logging out everywhere: at the provider, and when the provider says so.
+
+``POST /logout`` ends this app's session (:mod:`~flask_oauth2login.views`). This module adds
+the provider's side, in three OpenID Connect specifications:
+
+- **RP-Initiated Logout 1.0.** With ``logout_at_provider`` on, the browser
+  goes on to the provider's ``end_session_endpoint`` (:func:`end_session_url`)
+  with ``id_token_hint``, ``client_id``, ``state`` and
+  ``post_logout_redirect_uri``, the absolute URL of
+  ``GET /logout/callback/<provider>`` (:func:`post_logout_redirect_uri`). The
+  ``state`` is kept in the browser's new, otherwise empty, session: single
+  use, and only as long as a login may take (:func:`take_logout`).
+- **Back-Channel Logout 1.0.** The provider POSTs a logout token to
+  ``/backchannel-logout/<provider>``; :func:`backchannel_logout` checks it
+  (:func:`.oidc.validate_logout_token`, and its ``jti`` against replays in
+  every process) and ends, before answering, every session of this app whose
+  login at that provider has its ``sid`` (or its ``sub``, when it names no
+  ``sid``).
+- **Front-Channel Logout 1.0.** The provider's logout page frames
+  ``/frontchannel-logout/<provider>?iss=...&sid=...``;
+  :func:`frontchannel_logout` ends the sessions of that ``sid``. Only for
+  providers that advertise it with ``sid`` (``frontchannel_logout_supported``
+  and ``frontchannel_logout_session_supported``).
+
+Sessions are found without the user's browser through the index of
+:mod:`~flask_oauth2login.sessions.logout_index`: each login files its session
+under (provider, issuer, ``sid``) and (provider, issuer, ``sub``) (:func:`file_login`), and a logout
+takes it out again (:func:`unfile_session`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import secrets
+import time
+import typing as t
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from flask import current_app, session, url_for
+
+from .._runtime import AppState
+from ..errors import InvalidCallback, InvalidToken, SessionStoreUnavailable
+from ..protocol.oidc import MAX_LOGOUT_TOKEN_AGE
+from ..sessions.logout_index import (
+    FILED_KEY,
+    file_session,
+    filed_keys,
+    index_key,
+    seen_key,
+    store_id_of,
+)
+from ..sessions.setup import store_errors_as_unavailable
+from ..signals import current_sender, logged_out
+from ..tokens.logins import TOKENS_KEY, USER_KEY
+from . import pending as pending_logins
+
+log = logging.getLogger(__name__)
+
+#: The longest logout token accepted, in characters.
+MAX_LOGOUT_TOKEN_LENGTH = 16 * 1024
+
+
+# -- RP-initiated logout --------------------------------------------------------
+
+
+def post_logout_redirect_uri(state: AppState, provider: str) -> str | None:
+    """The absolute URL of ``GET /logout/callback/<provider>``, to register
+    with the provider as a ``post_logout_redirect_uri``.
+
+    It is fixed by ``OAUTH2LOGIN_EXTERNAL_URL``; only in debug and testing
+    may it follow the request's host. Otherwise there is none (``None``):
+    the browser then stays on the provider's page after logging out there.
+    """
+    if state.settings.external_url is not None:
+        return state.settings.external_url + url_for(
+            "oauth2login.logout_callback", provider=provider
+        )
+    if current_app.debug or current_app.testing:
+        return url_for("oauth2login.logout_callback", provider=provider, _external=True)
+    return None
+
+
+def end_session_url(
+    state: AppState, provider: str, token: t.Mapping[str, t.Any] | None, next_url: str
+) -> str | None:
+    """Where the browser logs out at *provider* (RP-Initiated Logout 1.0
+    §2), or ``None`` when the provider offers no ``end_session_endpoint``.
+
+    Call it once the session has ended: the logout's ``state`` (and
+    *next_url*) go into the browser's new session.
+
+    :param token: the login's token, whose ID token is the ``id_token_hint``.
+    :raises ProviderError: if the provider's discovery cannot be fetched.
+    """
+    endpoints = state.endpoints(provider)
+    if endpoints.end_session_url is None:
+        return None
+    params = {"client_id": state.client(provider).config.client_id}
+    if token and token.get("id_token"):
+        params["id_token_hint"] = token["id_token"]
+    callback = post_logout_redirect_uri(state, provider)
+    if callback is not None:
+        params["post_logout_redirect_uri"] = callback
+        params["state"] = _remember_logout(provider, next_url, state.settings.login_timeout)
+    else:
+        log.warning(
+            "Logging out at %s without a post_logout_redirect_uri: set OAUTH2LOGIN_EXTERNAL_URL "
+            "so that the browser comes back after logging out there.",
+            provider,
+        )
+    parts = urlsplit(endpoints.end_session_url)
+    query = urlencode(params)
+    return urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))
+
+
+def take_logout(value: str | None, *, provider: str, timeout: float) -> str | None:
+    """Take the logout *value* (the ``state`` the provider sent back) out of
+    the session; return where it was going, or ``None`` if it is unknown,
+    used, expired or was sent to another provider."""
+    if not value:
+        return None
+    pending = dict(session.get(pending_logins.SESSION_KEY, {}))
+    entry = pending.pop(_pending_key(value), None)
+    if entry is None:
+        return None
+    if pending:
+        session[pending_logins.SESSION_KEY] = pending
+    else:
+        session.pop(pending_logins.SESSION_KEY, None)
+    if entry.get("provider") != provider or time.time() - entry.get("started", 0) > timeout:
+        return None
+    return str(entry["next"])
+
+
+def _remember_logout(provider: str, next_url: str, timeout: float) -> str:
+    """Keep a new logout ``state`` in the session, beside pending logins
+    (under a key no login's state can produce), so that it lives no longer
+    than they do."""
+    value = secrets.token_urlsafe(32)
+    now = time.time()
+    pending = {
+        key: entry
+        for key, entry in session.get(pending_logins.SESSION_KEY, {}).items()
+        if now - entry.get("started", 0) < timeout
+    }
+    pending[_pending_key(value)] = {
+        "kind": "logout",
+        "provider": provider,
+        "next": next_url,
+        "started": now,
+    }
+    session[pending_logins.SESSION_KEY] = pending
+    return value
+
+
+def _pending_key(value: str) -> str:
+    return hashlib.sha256(("logout\0" + value).encode("utf-8", "replace")).hexdigest()
+
+
+# -- the index ------------------------------------------------------------------
+
+
+def file_login(state: AppState) -> None:
+    """File the current session in the logout index, under each of its
+    OpenID Connect logins' (issuer, ``sid``) and (issuer, ``sub``).
+
+    Call it after a login, once the session has its new id.
+    """
+    keys = []
+    for provider, token in session.get(TOKENS_KEY, {}).items():
+        client = state.clients.get(provider)
+        issuer, sub, sid = token.get("iss"), token.get("sub"), token.get("sid")
+        if client is None or not client.config.is_oidc or not issuer or not sub:
+            continue
+        keys.append(index_key(provider, issuer, "sub", sub))
+        if sid:
+            keys.append(index_key(provider, issuer, "sid", sid))
+    if not keys:
+        return
+    current = session._get_current_object()  # type: ignore[attr-defined]
+    file_session(current, keys)
+    interface = t.cast(t.Any, current_app.session_interface)
+    store_id = str(interface._get_store_id(current.sid))
+    state.logout_store.keep_filed(current, store_id, current_app.permanent_session_lifetime)
+
+
+def unfile_session(state: AppState) -> None:
+    """Take the current session out of the logout index (it is ending).
+
+    Best effort: an entry left behind points to a session that no longer
+    exists, which a later logout skips, and expires.
+    """
+    keys = filed_keys(session)
+    store_id = (session.get(FILED_KEY) or {}).get("store_id")
+    store_id = store_id or store_id_of(current_app.session_interface, session)
+    if not keys or not store_id:
+        return
+    try:
+        state.logout_store.discard(keys, store_id)
+    except SessionStoreUnavailable:
+        log.warning("Could not take an ending session out of the logout index.")
+
+
+# -- back-channel and front-channel logout --------------------------------------
+
+
+def backchannel_logout(state: AppState, provider: str, logout_token: str | None) -> int:
+    """Carry out a logout token *provider* sent; return how many sessions ended.
+
+    :raises InvalidToken: if the token is missing, does not validate, or
+        was seen before.
+    :raises ProviderError: if the provider's keys cannot be fetched.
+    :raises SessionStoreUnavailable: if the store is down (nothing ended then,
+        and the token may be sent again).
+    """
+    client = state.client(provider)
+    if not logout_token or len(logout_token) > MAX_LOGOUT_TOKEN_LENGTH:
+        raise InvalidToken("The request carries no usable logout_token.", provider=provider)
+    if not client.config.is_oidc:
+        raise InvalidToken(
+            "This provider is not configured for OpenID Connect, so it cannot log anyone "
+            "out by back-channel.",
+            provider=provider,
+        )
+    leeway = state.settings.clock_skew
+    claims = client.check_logout_token(state.endpoints(provider), logout_token, leeway=leeway)
+    issuer = str(claims["iss"])
+    seen = seen_key(provider, issuer, claims["jti"])
+    # Remembered as long as the token could be accepted again (see oidc).
+    if not state.logout_store.first_seen(seen, MAX_LOGOUT_TOKEN_AGE + 2 * int(leeway) + 1):
+        raise InvalidToken("This logout token was used before (jti).", provider=provider)
+    claim = "sid" if "sid" in claims else "sub"
+    try:
+        return end_sessions(state, provider, issuer, claim, claims[claim], "backchannel")
+    except SessionStoreUnavailable:
+        with contextlib.suppress(SessionStoreUnavailable):  # let the provider retry
+            state.logout_store.forget_seen(seen)
+        raise
+
+
+def frontchannel_logout(state: AppState, provider: str, iss: str | None, sid: str | None) -> int:
+    """Carry out a front-channel logout of *provider*; return how many
+    sessions ended.
+
+    :raises InvalidCallback: unless the provider advertises front-channel
+        logout with ``sid``, and the request names its issuer and a ``sid``.
+    :raises ProviderError: if the provider's discovery cannot be fetched.
+    """
+    client = state.client(provider)
+    endpoints = state.endpoints(provider)
+    if not client.config.is_oidc or not endpoints.frontchannel_logout_session:
+        raise InvalidCallback(
+            "This provider does not advertise front-channel logout with a session id.",
+            provider=provider,
+        )
+    matches = client.config.preset.issuer_matches
+    if not iss or not sid or endpoints.issuer is None:
+        raise InvalidCallback(
+            "A front-channel logout names an issuer and a sid.", provider=provider
+        )
+    if not (matches(endpoints.issuer, {"iss": iss}) if matches else iss == endpoints.issuer):
+        raise InvalidCallback("This logout names another issuer.", provider=provider)
+    return end_sessions(state, provider, iss, "sid", sid, "frontchannel")
+
+
+def end_sessions(
+    state: AppState, provider: str, issuer: str, claim: str, value: str, reason: str
+) -> int:
+    """End every session whose login at *provider* by *issuer* has *claim*
+    equal to *value*; send ``logged_out`` for each login it held. Returns
+    how many sessions ended."""
+    store = state.logout_store
+    interface = t.cast(t.Any, current_app.session_interface)
+    key = index_key(provider, issuer, claim, value)
+    ended = 0
+    for store_id in store.members(key):
+        with store_errors_as_unavailable(interface):
+            data = interface.get_record(store_id)
+        token = ((data or {}).get(TOKENS_KEY) or {}).get(provider) or {}
+        if token.get("iss") != issuer or token.get(claim) != value:
+            # Gone, or holding another login now: not this one's to end.
+            store.discard([key], store_id)
+            continue
+        with store_errors_as_unavailable(interface):
+            interface.end_stored(store_id)
+        assert data is not None
+        store.discard(sorted({key, *((data.get(FILED_KEY) or {}).get("keys") or ())}), store_id)
+        ended += 1
+        names = list(data.get(TOKENS_KEY) or {})
+        user = data.get(USER_KEY) or {}
+        if user.get("provider") and user["provider"] not in names:
+            names.append(user["provider"])
+        app = current_sender()
+        for name in names:
+            logged_out.send(app, provider=name, reason=reason)
+    log.info("%s logout of %s: %d session(s) ended.", reason.capitalize(), provider, ended)
+    return ended

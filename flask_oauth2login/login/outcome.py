@@ -1,0 +1,260 @@
+"""Storing a checked login in the session: one person per session.
+
+The callback, the connect confirmation and
+:func:`flask_oauth2login.testing.login_as` all store a login with
+:func:`commit`. What it does depends on what the session holds
+(:func:`decide`):
+
+``fresh``
+    The session holds no login, or the new one is another person's at a
+    provider the session already holds. The earlier logins end first: the
+    session is emptied (like Django's ``login()`` does for another user),
+    ``logged_out`` is sent for them, and their tokens are revoked where the
+    provider offers revocation (best effort). One session never holds two
+    people's tokens.
+``update``
+    The identity (issuer, subject) is the one the session holds for that
+    provider: its token is replaced (a scope upgrade, say); the other
+    logins stay.
+``connect``
+    Another provider, and the login was started from this site (a ``POST``,
+    ``Sec-Fetch-Site: same-origin`` or this site's ``Origin``; see
+    :mod:`~flask_oauth2login.csrf`), or the person confirmed it: the login joins the others.
+``ask``
+    Another provider, started from anywhere else: the login is held (at most
+    the login timeout) and the person is asked, on this site's
+    ``/connect`` page, to connect it (``connect``) or to use it alone
+    (``fresh``). Another site can thus never attach an identity to someone's
+    session (the class of OmniAuth's CVE-2015-9284).
+
+:func:`linking` tells ``on_login`` hooks (the Flask-Login bridge) whether
+the login may be linked to the app user logged in before it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+import typing as t
+
+from flask import g, has_app_context, session
+
+from .._runtime import AppState
+from ..errors import InvalidState, OAuth2LoginError
+from ..sessions.setup import regenerate
+from ..signals import current_sender, logged_in, logged_out
+from ..tokens import logins
+from ..user import User
+from . import logout, pending
+
+log = logging.getLogger(__name__)
+
+#: The kinds of commit (see the module docstring).
+FRESH, UPDATE, CONNECT, ASK = "fresh", "update", "connect", "ask"
+
+#: Session key of a login held until the person confirms a connect.
+HELD_KEY = "_oauth2login_held"
+#: Session key of the scopes providers lately did not grant, by provider:
+#: ``{"scope": [...], "at": <time>}`` (the loop guard of incremental
+#: authorization).
+REFUSED_KEY = "_oauth2login_refused_scopes"
+#: Session keys a fresh login keeps: the browser's own logins in flight.
+_KEPT_BY_FRESH = (pending.SESSION_KEY, pending.COMPLETED_KEY)
+#: Why a held login cannot be answered.
+NOTHING_HELD = (
+    "There is no login waiting here to be connected: it was already answered, or it took "
+    "too long. Please log in again."
+)
+#: Where :func:`linking` finds the commit in progress (request-local).
+_G_COMMIT = "_oauth2login_commit"
+
+
+def decide(provider: str, user: User, *, started_here: bool) -> str:
+    """Where a checked login of *user* with *provider* goes: :data:`FRESH`,
+    :data:`UPDATE`, :data:`CONNECT` or :data:`ASK`."""
+    users = logins.get_users()
+    if not users:
+        return FRESH
+    current = users.get(provider)
+    if current is not None:
+        return UPDATE if current.id == user.id else FRESH
+    if started_here or any(u.id == user.id for u in users.values()):
+        return CONNECT
+    return ASK
+
+
+def commit(
+    state: AppState,
+    provider: str,
+    user: User,
+    token: t.Mapping[str, t.Any],
+    *,
+    kind: str,
+    linking: bool,
+    asked: t.Sequence[str] | None = None,
+    hooks: bool = True,
+    revoke: bool = True,
+) -> t.Any:
+    """Store a checked login as *kind* says; run the ``on_login`` hooks and
+    send ``logged_in`` (and ``logged_out`` for the logins it ended).
+
+    Returns what a hook returned (a response to show), if anything.
+
+    :param kind: :data:`FRESH`, :data:`UPDATE` or :data:`CONNECT`.
+    :param linking: whether the login was started from this site or
+        confirmed by the person (see :func:`linking`).
+    :param asked: the scopes the login asked for; what the provider did not
+        grant of them is remembered for :func:`lately_refused`.
+    :param revoke: revoke the tokens of the logins a fresh login ends.
+    :raises LoginError: if a hook refused the login; the session is then as
+        it was before.
+    """
+    before = logins.snapshot()
+    ended: dict[str, t.Any] = {}
+    token = dict(token)
+    if kind == FRESH and (logins.get_users() or session.get(logins.TOKENS_KEY)):
+        ended = logins.held_tokens()
+        ended_names = logins.forget()
+        kept = {key: session[key] for key in _KEPT_BY_FRESH if key in session}
+        session.clear()
+        session.update(kept)
+        linking = False  # another person's app user must not get this identity
+    else:
+        ended_names = []
+        old = logins.get_token(provider) if kind == UPDATE else None
+        if old and old.get("refresh_token") and not token.get("refresh_token"):
+            token["refresh_token"] = old["refresh_token"]  # still the same grant's
+    session.pop(HELD_KEY, None)
+    regenerate()
+    logins.save_login(provider, user, token)
+    _note_refused(state, provider, asked, token.get("scope"))
+    app = current_sender()
+    setattr(g, _G_COMMIT, linking)
+    try:
+        response = None
+        if hooks:
+            try:
+                for hook in state.login_hooks:
+                    result = hook(provider, user, token)
+                    if result is not None:
+                        response = result
+            except BaseException:
+                # A refused login, or a hook that failed, leaves the logins it found.
+                logins.restore(before)
+                raise
+            for name in ended_names:
+                logged_out.send(app, provider=name, reason="replaced")
+    finally:
+        delattr(g, _G_COMMIT)
+    # Under its new id: where a back-channel logout will look for it.
+    logout.file_login(state)
+    log.info("Logged in %s:%s (%s).", provider, user["sub"], kind)
+    if hooks:
+        logged_in.send(app, provider=provider, user=user, token=token)
+    if revoke:
+        for name, held in ended.items():
+            revoke_token(state, name, held)
+    return response
+
+
+def linking() -> bool | None:
+    """While :func:`commit` runs the ``on_login`` hooks: whether this login
+    may be linked to the app user logged in before it (it was started from
+    this site, or the person confirmed it, and it does not replace another
+    person's logins). ``None`` outside a commit."""
+    value = getattr(g, _G_COMMIT, None) if has_app_context() else None
+    return None if value is None else bool(value)
+
+
+def revoke_token(state: AppState, provider: str, token: t.Mapping[str, t.Any]) -> None:
+    """Revoke *token* at *provider* (RFC 7009), best effort: a provider that
+    is down, or offers no revocation, is only logged."""
+    client = state.clients.get(provider)
+    if client is None:
+        return
+    try:
+        endpoints = state.endpoints(provider)
+    except OAuth2LoginError:
+        log.warning("Could not revoke the %s token: the provider is unavailable.", provider)
+        return
+    for hint in ("refresh_token", "access_token"):
+        if token.get(hint) and not client.revoke(endpoints, token[hint], hint):
+            log.warning("The %s provider did not confirm revocation of a %s.", provider, hint)
+
+
+# -- a login held for the person's confirmation -------------------------------------
+
+
+def hold(
+    provider: str,
+    user: User,
+    token: t.Mapping[str, t.Any],
+    *,
+    next_url: str,
+    asked: t.Sequence[str],
+) -> None:
+    """Keep a checked login until the person says whether to connect it
+    (one at a time: a newer one takes the place of an older one)."""
+    session[HELD_KEY] = {
+        "id": secrets.token_urlsafe(16),
+        "provider": provider,
+        "user": user.to_dict(),
+        "token": dict(token),
+        "next": next_url,
+        "asked": list(asked),
+        "at": time.time(),
+    }
+
+
+def held(timeout: float) -> dict[str, t.Any] | None:
+    """The login held for confirmation, if it is not older than *timeout*
+    seconds (an older one is dropped)."""
+    found = session.get(HELD_KEY)
+    if found is None:
+        return None
+    if time.time() - found.get("at", 0) > timeout:
+        session.pop(HELD_KEY, None)
+        return None
+    return dict(found)
+
+
+def take_held(held_id: str | None, timeout: float) -> dict[str, t.Any]:
+    """Take the held login *held_id* names out of the session.
+
+    :raises InvalidState: if there is none, it expired, or it is another one.
+    """
+    found = held(timeout)
+    if found is None or not held_id or not secrets.compare_digest(found["id"], held_id):
+        raise InvalidState(NOTHING_HELD)
+    session.pop(HELD_KEY, None)
+    return found
+
+
+# -- the loop guard of incremental authorization ------------------------------------
+
+
+def _note_refused(
+    state: AppState, provider: str, asked: t.Sequence[str] | None, granted: t.Any
+) -> None:
+    """Remember the scopes *provider* did not grant of those *asked*."""
+    refused = dict(session.get(REFUSED_KEY, {}))
+    preset = state.client(provider).config.preset
+    missing = preset.missing_scopes(asked or (), str(granted or "").split())
+    if missing:
+        refused[provider] = {"scope": list(missing), "at": time.time()}
+    else:
+        refused.pop(provider, None)
+    if refused:
+        session[REFUSED_KEY] = refused
+    else:
+        session.pop(REFUSED_KEY, None)
+
+
+def lately_refused(provider: str, scopes: t.Iterable[str], timeout: float) -> bool:
+    """Whether a login of this session asked *provider* for all of *scopes*
+    within *timeout* seconds, and the provider did not grant them."""
+    entry = session.get(REFUSED_KEY, {}).get(provider)
+    if not entry or time.time() - entry.get("at", 0) > timeout:
+        return False
+    return set(scopes) <= set(entry.get("scope", ()))

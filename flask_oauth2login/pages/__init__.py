@@ -1,0 +1,6 @@
+"""What the extension answers a person with: the preferred format and the headers of every page.
+
+Nothing here is public API.
+"""
+
+__all__: list[str] = []

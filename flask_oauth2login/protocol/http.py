@@ -1,0 +1,488 @@
+"""The transport to a provider: one deadline, a size cap, no redirects.
+
+Every request this client sends to a provider (discovery, key sets, the
+token endpoint, UserInfo, revocation, ...) goes through a
+:class:`Transport`. One deadline covers the whole exchange (connect,
+status line, headers and body): a process-wide watchdog thread shuts the
+exchange's sockets down when it passes, so a provider that trickles its
+answer a byte at a time cannot hold a worker. Redirects are never followed,
+``~/.netrc`` is never read, and at most :data:`MAX_ANSWER_BYTES` are read
+(before and after undoing the content codings of :rfc:`9110#section-8.4`,
+which this module does itself, under the cap). Network failures and
+unacceptable answers become :class:`~flask_oauth2login.errors.ProviderError`
+subclasses whose messages name no secret.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import heapq
+import itertools
+import os
+import socket
+import threading
+import time
+import typing as t
+import zlib
+from contextlib import contextmanager, suppress
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from ..errors import InvalidProviderResponse, ProviderUnavailable
+
+#: The largest answer read from a provider, before and after decompression.
+MAX_ANSWER_BYTES = 1024 * 1024
+#: Content codings this client undoes (and asks for), and the ``wbits`` of each.
+CONTENT_CODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": 0}
+#: The most content codings one answer may stack (``gzip, gzip``), as urllib3 allows.
+MAX_CONTENT_CODINGS = 5
+_CHUNK = 16384
+
+
+class Transport:
+    """Sends one provider's requests, each within one deadline.
+
+    :param provider: the provider's name, for error messages.
+    :param timeout: the seconds one exchange may take, from connecting to
+        the answer's last byte.
+    :param user_agent: the ``User-Agent`` to send, if the provider wants one.
+    """
+
+    def __init__(self, provider: str, *, timeout: float, user_agent: str | None = None) -> None:
+        #: The provider's name, for error messages.
+        self.provider = provider
+        #: The seconds one exchange may take.
+        self.timeout = timeout
+        #: A pooled session for calls to the provider; keeps connections alive.
+        self.session = requests.Session()
+        # Proxies (with NO_PROXY) and the CA bundle come from the environment
+        # as requests would take them; ~/.netrc credentials never do.
+        self.session.trust_env = False
+        self.session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
+        self.session.headers["Accept"] = "application/json"
+        # Only the codings decoded here, under the size cap (not brotli or
+        # zstd, which requests asks for when their packages are installed).
+        self.session.headers["Accept-Encoding"] = "gzip, deflate"
+        self.session.mount("https://", _DeadlineAdapter())
+        self.session.mount("http://", _DeadlineAdapter())
+        if user_agent is not None:
+            self.session.headers["User-Agent"] = user_agent
+
+    def send(self, method: str, url: str, *, what: str, **kwargs: t.Any) -> requests.Response:
+        """Send a request; the whole answer must arrive within the timeout.
+
+        ``timeout`` alone bounds each socket operation, so a provider sending
+        its headers or body a byte at a time could hold a worker for ever;
+        here one deadline covers connect, status line, headers and body (see
+        :class:`_Exchange`), and the body is refused past
+        :data:`MAX_ANSWER_BYTES`, before and after decompression.
+
+        :param what: what is asked, for error messages (``"token endpoint"``).
+        :param kwargs: passed to :meth:`requests.Session.request`.
+        :raises ProviderUnavailable: if the provider cannot be reached, does
+            not answer in time, or fails (HTTP 5xx).
+        :raises InvalidProviderResponse: if it answers with a redirect, or an
+            answer too large or with an unknown content coding.
+        """
+        exchange = _Exchange(time.monotonic() + self.timeout)
+        try:
+            with _deadline(exchange):
+                response = self.session.request(
+                    method,
+                    url,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    stream=True,
+                    proxies=requests.utils.get_environ_proxies(url),
+                    **kwargs,
+                )
+                try:
+                    response._content = _read_body(response, exchange.deadline, what, self.provider)
+                    response._content_consumed = True  # the connection may be reused
+                finally:
+                    response.close()
+            if exchange.expired:  # the answer may have been cut short
+                raise requests.Timeout()
+        except (requests.RequestException, InvalidProviderResponse) as exc:
+            if isinstance(exc, requests.Timeout) or exchange.expired:
+                raise ProviderUnavailable(
+                    f"The provider's {what} did not answer within {self.timeout:g} seconds.",
+                    provider=self.provider,
+                ) from None
+            if isinstance(exc, InvalidProviderResponse):
+                raise
+            raise ProviderUnavailable(
+                f"The provider's {what} could not be reached ({type(exc).__name__}).",
+                provider=self.provider,
+            ) from None
+        # What went out (credentials, code, verifier) stays out of exceptions.
+        response.request = None  # type: ignore[assignment]
+        if response.is_redirect or 300 <= response.status_code < 400:
+            raise InvalidProviderResponse(
+                f"The provider's {what} answered with a redirect; this client follows none.",
+                provider=self.provider,
+            )
+        if response.status_code >= 500:
+            raise ProviderUnavailable(
+                f"The provider's {what} failed (HTTP {response.status_code}).",
+                provider=self.provider,
+                response=response,
+            )
+        return response
+
+    def json_object(self, response: requests.Response, what: str) -> dict[str, t.Any]:
+        """The JSON object *response* (an answer of :meth:`send`) carries.
+
+        :raises InvalidProviderResponse: if the answer is not HTTP 200 or
+            not a JSON object.
+        """
+        if response.status_code != 200:
+            raise InvalidProviderResponse(
+                f"The provider's {what} answer was HTTP {response.status_code}.",
+                provider=self.provider,
+                response=response,
+            )
+        body = parse_json(response)
+        if not isinstance(body, dict):
+            raise InvalidProviderResponse(
+                f"The provider's {what} answer is not a JSON object.", provider=self.provider
+            )
+        return body
+
+
+def parse_json(response: requests.Response) -> t.Any:
+    """The JSON body of *response*, or ``None`` when it is not JSON (or is
+    nested too deeply to parse)."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        return None
+
+
+# -- reading an answer under the size cap ----------------------------------
+
+
+def _read_body(response: requests.Response, deadline: float, what: str, provider: str) -> bytes:
+    """Read a streamed answer and undo its content codings, giving up at
+    *deadline* or past the size cap.
+
+    The raw bytes are read as they are (``decode_content=False``) and
+    decompressed here, under the cap, whatever urllib3 would do. ``read1``
+    returns whatever has arrived, so a provider that trickles its answer is
+    noticed between two of its bytes, not after the last one.
+    """
+    decoder = _Decoder(response.headers.get("Content-Encoding", ""), what, provider)
+    raw = response.raw
+    read = getattr(raw, "read1", raw.read)
+    received = 0
+    body = bytearray()
+    try:
+        while chunk := read(_CHUNK, decode_content=False):
+            received += len(chunk)
+            if received > MAX_ANSWER_BYTES:
+                raise decoder.too_large()
+            body += decoder.feed(chunk)
+            if time.monotonic() > deadline:
+                raise requests.Timeout()
+        body += decoder.flush()
+    except (requests.RequestException, InvalidProviderResponse):
+        raise
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise requests.ConnectionError(type(exc).__name__) from None
+    return bytes(body)
+
+
+class _Decoder:
+    """Undoes an answer's ``Content-Encoding``, one chunk at a time, never
+    producing more than :data:`MAX_ANSWER_BYTES` (plus one byte) at any
+    layer: a compression bomb is refused after about a megabyte of work."""
+
+    def __init__(self, header: str, what: str, provider: str) -> None:
+        self.what = what
+        self.provider = provider
+        codings = [c.strip().lower() for c in header.split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        unknown = [c for c in codings if c not in CONTENT_CODINGS]
+        if unknown or len(codings) > MAX_CONTENT_CODINGS:
+            shown = repr(unknown[0][:32]) if unknown else f"{len(codings)} stacked codings"
+            raise InvalidProviderResponse(
+                f"The provider's {what} answer uses a content coding this client does not "
+                f"decode ({shown}).",
+                provider=provider,
+            )
+        # Codings are listed in the order applied: undo the last one first.
+        self._layers = [_Layer(CONTENT_CODINGS[c]) for c in reversed(codings)]
+
+    def feed(self, data: bytes) -> bytes:
+        """Decode the next *data*; the bytes of the answer it gives."""
+        for layer in self._layers:
+            data = self._run(layer.feed, data)
+        return data
+
+    def flush(self) -> bytes:
+        """The answer's last bytes, once all was fed."""
+        data = b""
+        for layer in self._layers:
+            data = self._run(layer.feed, data) + self._run(layer.flush)
+        return data
+
+    def _run(self, step: t.Callable[..., bytes], *args: bytes) -> bytes:
+        try:
+            return step(*args)
+        except _TooLarge:
+            raise self.too_large() from None
+        except zlib.error:
+            raise InvalidProviderResponse(
+                f"The provider's {self.what} answer is not correctly compressed.",
+                provider=self.provider,
+            ) from None
+
+    def too_large(self) -> InvalidProviderResponse:
+        """The error refusing an answer past the cap."""
+        return InvalidProviderResponse(
+            f"The provider's {self.what} answer is too large.", provider=self.provider
+        )
+
+
+class _TooLarge(Exception):
+    """A layer of content coding decoded to more than the cap."""
+
+
+class _Layer:
+    """One content coding, undone incrementally with a cap on its output.
+
+    ``deflate`` is tried as zlib data first, then as raw deflate (as some
+    servers send it); gzip answers may have several members.
+    """
+
+    def __init__(self, wbits: int) -> None:
+        self._wbits = wbits or zlib.MAX_WBITS
+        self._raw_fallback = wbits == 0
+        self._head: bytes | None = b"" if self._raw_fallback else None
+        self._decompress = zlib.decompressobj(self._wbits)
+        self._produced = 0
+
+    def feed(self, data: bytes) -> bytes:
+        if self._head is not None:  # deflate, nothing decoded yet: keep the input
+            self._head += data
+        try:
+            return self._feed(data)
+        except zlib.error:
+            if self._head is None or self._produced:
+                raise
+            head, self._head = self._head, None
+            self._decompress = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self._feed(head)
+
+    def _feed(self, data: bytes) -> bytes:
+        out = bytearray()
+        while data:
+            if self._decompress.eof:  # another gzip member, or trailing bytes
+                if self._wbits <= zlib.MAX_WBITS:
+                    break  # deflate: what follows the stream is ignored
+                self._decompress = zlib.decompressobj(self._wbits)
+            room = MAX_ANSWER_BYTES + 1 - self._produced
+            piece = self._decompress.decompress(data, min(room, _CHUNK))
+            self._produced += len(piece)
+            if self._produced > MAX_ANSWER_BYTES:
+                raise _TooLarge()
+            out += piece
+            data = self._decompress.unused_data or self._decompress.unconsumed_tail
+        if out:
+            self._head = None
+        return bytes(out)
+
+    def flush(self) -> bytes:
+        rest = self._decompress.flush()
+        self._produced += len(rest)
+        if self._produced > MAX_ANSWER_BYTES:
+            raise _TooLarge()
+        return rest
+
+
+# -- one deadline per exchange ---------------------------------------------
+
+
+class _Exchange:
+    """One call to a provider and its deadline.
+
+    The sockets it uses are watched (through a duplicate of their file
+    descriptor, so a socket closed and reused meanwhile is never touched);
+    when the deadline passes, :class:`_Watchdog` shuts them down, and
+    whatever read was waiting for the provider returns at once.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        #: The deadline passed before the exchange ended.
+        self.expired = False
+        #: The exchange ended; nothing of it is watched any more.
+        self.finished = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut *sock* down when the deadline passes (at once if it has)."""
+        try:
+            watched = socket.fromfd(sock.fileno(), sock.family, sock.type, sock.proto)
+        except (OSError, ValueError):
+            return  # already closed: nothing to wait for
+        with self._lock:
+            if not self.finished and not self.expired:
+                self._sockets.append(watched)
+                return
+            if self.expired:
+                _shut_down(watched)
+        watched.close()
+
+    def expire(self) -> None:
+        """The deadline has passed: end the exchange's reads."""
+        with self._lock:
+            if self.finished:
+                return
+            self.expired = True
+            for sock in self._sockets:
+                _shut_down(sock)
+
+    def finish(self) -> None:
+        """The exchange is over: stop watching its sockets."""
+        with self._lock:
+            self.finished = True
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            sock.close()
+
+
+def _shut_down(sock: socket.socket) -> None:
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One thread for the whole process that expires exchanges past their
+    deadline, in deadline order. Started on first use (again in a forked
+    child)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._queue: list[tuple[float, int, _Exchange]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, exchange: _Exchange) -> None:
+        """Expire *exchange* at its deadline, unless it finishes first."""
+        with self._condition:
+            entry = (exchange.deadline, next(self._order), exchange)
+            heapq.heappush(self._queue, entry)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="oauth2login-deadlines", daemon=True
+                )
+                self._thread.start()
+            elif self._queue[0] is entry:
+                self._condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while True:
+                    while self._queue and self._queue[0][2].finished:
+                        heapq.heappop(self._queue)
+                    if not self._queue:
+                        self._condition.wait()
+                        continue
+                    delay = self._queue[0][0] - time.monotonic()
+                    if delay <= 0:
+                        exchange = heapq.heappop(self._queue)[2]
+                        break
+                    self._condition.wait(delay)
+            exchange.expire()
+
+    def after_fork(self) -> None:
+        """In a forked child: the parent's thread and waiters are gone."""
+        self.__init__()  # type: ignore[misc]
+
+
+_WATCHDOG = _Watchdog()
+os.register_at_fork(after_in_child=_WATCHDOG.after_fork)
+_CURRENT: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
+    "oauth2login_exchange", default=None
+)
+
+
+@contextmanager
+def _deadline(exchange: _Exchange) -> t.Iterator[None]:
+    """Run a request as *exchange*: the sockets its connections use are
+    watched until it ends."""
+    _WATCHDOG.watch(exchange)
+    token = _CURRENT.set(exchange)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+        exchange.finish()
+
+
+def _watch(sock: socket.socket | None) -> None:
+    exchange = _CURRENT.get()
+    if exchange is not None and sock is not None:
+        exchange.watch(sock)
+
+
+class _Watched:
+    """A connection whose sockets the current exchange watches: a new one
+    as soon as it is connected (before TLS and any proxy tunnel), a pooled
+    one when it is reused."""
+
+    sock: socket.socket | None
+
+    def _new_conn(self) -> socket.socket:
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        _watch(sock)
+        return sock
+
+    def request(self, *args: t.Any, **kwargs: t.Any) -> None:
+        _watch(self.sock)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedConnection(_Watched, HTTPConnection):  # type: ignore[misc]
+    """An HTTP connection watched by the current exchange."""
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):  # type: ignore[misc]
+    """An HTTPS connection watched by the current exchange."""
+
+
+class _WatchedPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """An adapter whose connections (direct or through an HTTP proxy) are
+    watched by the current exchange."""
+
+    _pools: t.ClassVar[dict[str, type[HTTPConnectionPool]]] = {
+        "http": _WatchedPool,
+        "https": _WatchedHTTPSPool,
+    }
+
+    def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pools
+
+    def proxy_manager_for(self, proxy: str, **kwargs: t.Any) -> t.Any:
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if type(manager) is urllib3.ProxyManager:  # SOCKS keeps its own connections
+            manager.pool_classes_by_scheme = self._pools
+        return manager

@@ -1,0 +1,75 @@
+"""Checking a token endpoint's answer (RFC 6749 §5.1; RFC 9449 §5 for DPoP).
+
+:func:`check_token_response` keeps what this client stores of an answer,
+after refusing one without an access token, or with a token type other than
+the one asked for (Bearer, or DPoP when a proof was sent).
+"""
+
+from __future__ import annotations
+
+import time
+import typing as t
+
+from ..errors import InvalidProviderResponse
+
+#: The longest token lifetime believed (ten years); longer ones count as unknown.
+MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
+
+
+def check_token_response(
+    token: t.Mapping[str, t.Any], *, provider: str, dpop: bool = False
+) -> dict[str, t.Any]:
+    """Check a token endpoint answer and return the token to keep.
+
+    Refuses answers without ``access_token``, and with a ``token_type``
+    (compared case-insensitively) other than Bearer, or, when *dpop* (a DPoP
+    proof was sent), other than DPoP: a Bearer token where a bound one was
+    asked for could be used by anyone who got hold of it. ``expires_in``
+    becomes an absolute ``expires_at``.
+    """
+    access_token = token.get("access_token")
+    if not isinstance(access_token, str) or not access_token:
+        raise InvalidProviderResponse(
+            "The provider's token answer has no access_token.", provider=provider
+        )
+    if not all(" " <= ch <= "~" for ch in access_token):  # RFC 6749 A.12: VSCHAR
+        raise InvalidProviderResponse(
+            "The provider's access_token has characters a token may not have.", provider=provider
+        )
+    token_type = token.get("token_type")
+    expected = "DPoP" if dpop else "Bearer"
+    if not isinstance(token_type, str) or token_type.lower() != expected.lower():
+        shown = token_type if isinstance(token_type, str) and len(token_type) < 32 else "(none)"
+        if dpop:
+            message = (
+                f"The provider issued a {shown!r} token although a DPoP-bound one was asked "
+                "for; refusing it (does the provider support DPoP for this client?)."
+            )
+        elif isinstance(token_type, str) and token_type.lower() == "dpop":
+            message = (
+                "The provider issued a DPoP-bound token; set 'dpop': True in the provider "
+                "entry to use it."
+            )
+        else:
+            message = f"The provider issued a {shown!r} token; only Bearer tokens are supported."
+        raise InvalidProviderResponse(message, provider=provider)
+    kept: dict[str, t.Any] = {"access_token": access_token, "token_type": expected}
+    for key in ("refresh_token", "id_token", "scope"):
+        if isinstance(token.get(key), str) and token[key]:
+            kept[key] = token[key]
+    kept["expires_at"] = _expires_at(token.get("expires_in"))
+    return kept
+
+
+def _expires_at(expires_in: t.Any) -> int | None:
+    """``expires_in`` seconds from now as a timestamp; ``None`` when the
+    provider did not say, or said something that is not a sane duration."""
+    if isinstance(expires_in, bool):
+        return None
+    try:
+        seconds = float(expires_in)
+    except (TypeError, ValueError):
+        return None
+    if not 0 <= seconds <= MAX_EXPIRES_IN:
+        return None
+    return int(time.time() + seconds)

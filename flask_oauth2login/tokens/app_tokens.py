@@ -1,0 +1,135 @@
+"""App-level tokens: calling a provider's API as the app, not as a user.
+
+The client credentials grant (RFC 6749 §4.4) gives the app a token of its
+own. :func:`app_session` returns a :class:`requests.Session` that sends it.
+The token is fetched on first use, kept in this process's memory (never in a
+user's session, never in a cookie), shared by every request and thread of
+the app, fetched again shortly before it expires, and fetched again once when
+the API answers 401. Only one fetch per provider and scope runs at a time;
+requests that need the token meanwhile wait for it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import typing as t
+
+from ..protocol.api_session import OAuth2Session
+from ..protocol.client import ProviderClient
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .._runtime import AppState
+
+#: Scopes as given: a space-separated string, a list, or ``None``.
+Scope = str | t.Sequence[str] | None
+
+
+class AppTokenCache:
+    """The client credentials tokens of one provider client, per scope.
+
+    :param client: the app's client for the provider.
+    :param leeway: seconds before expiry at which a token is fetched anew.
+    :param clock: where the time comes from (for tests).
+    """
+
+    def __init__(
+        self,
+        client: ProviderClient,
+        *,
+        leeway: float,
+        clock: t.Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.leeway = leeway
+        self._clock = clock
+        self._guard = threading.Lock()
+        self._locks: dict[tuple[str, ...], threading.Lock] = {}
+        self._tokens: dict[tuple[str, ...], dict[str, t.Any]] = {}
+
+    def access_token(self, base_url: str, scope: tuple[str, ...] = ()) -> str:
+        """A current token for *scope*, fetched first if there is none or it
+        is about to expire.
+
+        :raises ProviderError: if the provider refuses or cannot be reached.
+        """
+        token = self._tokens.get(scope)
+        if token is not None and self._fresh(token):
+            return token["access_token"]  # type: ignore[no-any-return]
+        with self._lock(scope):
+            token = self._tokens.get(scope)  # fetched meanwhile by another thread?
+            if token is None or not self._fresh(token):
+                token = self._fetch(base_url, scope)
+            return token["access_token"]  # type: ignore[no-any-return]
+
+    def refetch(self, base_url: str, scope: tuple[str, ...], rejected: str) -> str:
+        """Replace the token *rejected* by the API (unless another thread
+        already did) and return the current one."""
+        with self._lock(scope):
+            token = self._tokens.get(scope)
+            if token is None or token["access_token"] == rejected:
+                token = self._fetch(base_url, scope)
+            return token["access_token"]  # type: ignore[no-any-return]
+
+    def _fetch(self, base_url: str, scope: tuple[str, ...]) -> dict[str, t.Any]:
+        endpoints = self.client.endpoints(base_url)
+        token = self.client.client_credentials(endpoints, scope)
+        self._tokens[scope] = token
+        return token
+
+    def _fresh(self, token: t.Mapping[str, t.Any]) -> bool:
+        expires_at = token.get("expires_at")
+        return expires_at is None or expires_at - self.leeway > self._clock()
+
+    def _lock(self, scope: tuple[str, ...]) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(scope, threading.Lock())
+
+
+class AppTokenSource:
+    """Gives :class:`~flask_oauth2login.protocol.api_session.BearerAuth` the app's token."""
+
+    def __init__(self, cache: AppTokenCache, base_url: str, scope: tuple[str, ...]) -> None:
+        self.cache = cache
+        self.base_url = base_url
+        self.scope = scope
+
+    def access_token(self) -> str:
+        return self.cache.access_token(self.base_url, self.scope)
+
+    def refresh(self, rejected: str) -> str | None:
+        return self.cache.refetch(self.base_url, self.scope, rejected)
+
+
+_caches_lock = threading.Lock()
+
+
+def token_cache(state: AppState, provider: str) -> AppTokenCache:
+    """The app token cache of *provider* in the app *state* belongs to: one
+    per app, provider and process, kept in the app's state (and gone with it)."""
+    with _caches_lock:
+        cache = state.app_token_caches.get(provider)
+        if cache is None:
+            cache = AppTokenCache(state.client(provider), leeway=state.settings.refresh_leeway)
+            state.app_token_caches[provider] = cache
+        return cache
+
+
+def app_session(state: AppState, provider: str, scope: Scope = None) -> OAuth2Session:
+    """A :class:`requests.Session` that calls *provider*'s API as the app.
+
+    It sends an app-level token from the client credentials grant, placed as
+    the provider wants (``Authorization: Bearer`` unless the preset says
+    otherwise), with the provider's API headers; relative URLs resolve
+    against the provider's ``api_base_url``. Needs an app context.
+
+    :param scope: the scopes to ask for (a space-separated string or a
+        list); ``None`` asks for the provider's default.
+    :raises ConfigurationError: if no provider called *provider* is configured.
+    :raises ProviderError: (when a request is sent) if the provider refuses
+        the client credentials or cannot be reached.
+    """
+    client = state.client(provider)
+    scopes = tuple(scope.split()) if isinstance(scope, str) else tuple(scope or ())
+    source = AppTokenSource(token_cache(state, provider), state.base_url(), scopes)
+    return client.api_session(source, source.base_url)

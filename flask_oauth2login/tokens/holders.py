@@ -1,0 +1,368 @@
+"""Where a token is kept, as a refresh needs it: a :class:`Holder`.
+
+A holder loads its token, finds the result of a refresh another request
+(or job, thread, process) finished, takes the single-flight lock of a
+refresh, keeps the new token where the others find it, and forgets a login
+that has ended. :class:`StoreHolder` is the token store's, for one login
+(provider, issuer, subject): its lock is the store's, and it writes a new
+token with a compare-and-swap before anything uses it, so a provider that
+rotates refresh tokens never has its new one lost. The session's holder is
+:class:`~flask_oauth2login.tokens.logins.SessionHolder`.
+
+When the place to write a new token is down, it is kept in this process
+(:attr:`AppState.unsaved <flask_oauth2login._runtime.AppState.unsaved>`) until
+it can be written. Below the holders: reading and writing the token store
+through this process's cache of recent reads, and the store's uses with no
+request (:func:`stored`, :func:`revoke_stored`, :func:`reseal_stored`).
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import logging
+import time
+import typing as t
+
+from ..crypto.cipher import DecryptionFailed
+from ..errors import NotLoggedInError, OAuth2LoginError, TokenStoreUnavailable
+from ..tokenstore import StoredToken, TokenKey, TokenStore
+from .sealing import from_record, open_slot, seal_slot, to_record
+
+if t.TYPE_CHECKING:
+    from .._runtime import AppState
+
+log = logging.getLogger(__name__)
+
+
+class Holder(abc.ABC):
+    """One place a token is kept, as
+    :func:`~flask_oauth2login.tokens.refresh.refresh` needs it."""
+
+    #: The provider the token is for.
+    provider: str
+
+    def __init__(self, state: AppState, provider: str) -> None:
+        self.state = state
+        self.provider = provider
+
+    @abc.abstractmethod
+    def load(self, fresh: bool = False) -> dict[str, t.Any] | None:
+        """The token as kept now, or ``None`` (gone, or unreadable: then
+        forgotten); *fresh*: as the store has it this instant, not as this
+        process read it a moment ago."""
+
+    @abc.abstractmethod
+    def refreshed(self, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+        """A token that a finished refresh of *stale* left, if still of use."""
+
+    @abc.abstractmethod
+    def lock(self, stale: t.Mapping[str, t.Any], wait: float) -> t.ContextManager[bool]:
+        """The single-flight lock of refreshing *stale*."""
+
+    @abc.abstractmethod
+    def keep(self, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]) -> None:
+        """Keep *token*, just refreshed from *stale*, where the others find it,
+        before anything uses it."""
+
+    @abc.abstractmethod
+    def save(self, token: t.Mapping[str, t.Any]) -> None:
+        """Make *token* the one this place holds from now on."""
+
+    @abc.abstractmethod
+    def forget(self, stale: t.Mapping[str, t.Any]) -> None:
+        """Forget the login of *stale*, which has ended."""
+
+    def _slot(self, stale: t.Mapping[str, t.Any]) -> str:
+        """The name of the refresh of *stale*: a hash of its refresh token."""
+        refresh_token = stale.get("refresh_token") or ""
+        return hashlib.sha256(f"{self.provider}\0{refresh_token}".encode()).hexdigest()
+
+    def _unsaved(self, slot: str, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+        """A refreshed token this process could not write yet."""
+        return usable(self.state, open_slot(self.state, slot, self.state.unsaved), stale)
+
+    def _stash(self, slot: str, token: t.Mapping[str, t.Any]) -> None:
+        """Keep *token* in this process until it can be written."""
+        self.state.unsaved.set_result(slot, seal_slot(self.state, slot, token), slot_ttl(token))
+
+
+class StoreHolder(Holder):
+    """The token of one login in the token store.
+
+    :param key: the login.
+    :param record: the record, if just read.
+    """
+
+    def __init__(
+        self,
+        state: AppState,
+        key: TokenKey,
+        *,
+        record: StoredToken | None = None,
+    ) -> None:
+        super().__init__(state, key.provider)
+        assert state.token_store is not None
+        self.store: TokenStore = state.token_store
+        self.key = key
+        #: The record as first read, if it was read already.
+        self.record = record
+        self._record = record
+        #: The version of the record each token loaded came from, by access token.
+        self._versions: dict[str, int] = {}
+
+    def load(self, fresh: bool = False) -> dict[str, t.Any] | None:
+        record, self._record = self._record, None
+        if record is None or fresh:
+            record = get_record(self.state, self.key, fresh=fresh)
+        if record is None:
+            self._gone()
+            return None
+        try:
+            token = from_record(self.state, record)
+        except DecryptionFailed as exc:
+            # The record stays: a process missing a key must not destroy it.
+            log.info("The stored %s token does not open (%s); log in again.", self.key, exc)
+            self._gone()
+            return None
+        self._versions[str(token.get("access_token"))] = record.version
+        return token
+
+    def refreshed(self, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+        record = get_record(self.state, self.key, fresh=True)
+        if record is None:
+            self._gone()
+            raise NotLoggedInError(
+                f"The {self.provider!r} login has ended meanwhile; please log in again.",
+                provider=self.provider,
+            )
+        if record.version != self._version(stale):
+            try:
+                token = usable(self.state, from_record(self.state, record), stale)
+            except DecryptionFailed:
+                token = None
+            if token is not None:
+                self._versions[str(token["access_token"])] = record.version
+                return token
+        token = self._unsaved(self._stash_slot(stale), stale)
+        if token is not None:  # refreshed here while the store was down: write it now
+            self._write(stale, token)
+        return token
+
+    def lock(self, stale: t.Mapping[str, t.Any], wait: float) -> t.ContextManager[bool]:
+        return self.store.lock(self.key, wait)
+
+    def keep(self, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]) -> None:
+        try:
+            self._write(stale, token)
+        except TokenStoreUnavailable:
+            self._stash(self._stash_slot(stale), token)
+            raise
+
+    def save(self, token: t.Mapping[str, t.Any]) -> None:
+        pass  # written by keep(); the session refers to the store
+
+    def forget(self, stale: t.Mapping[str, t.Any]) -> None:
+        # Only if it still holds *stale*: a new login meanwhile stays.
+        delete_record(self.state, self.key, expected_version=self._version(stale))
+        self._gone()
+
+    def _write(self, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]) -> None:
+        record = to_record(self.state, self.key, token)
+        try:
+            version = self.store.replace(record, self._version(stale))
+        finally:
+            self.state.recent.forget(self.key)
+        if version is None:
+            # Written over by a login meanwhile, or deleted by a logout: that
+            # wins; this token serves the call that asked for it, no more.
+            log.info("The stored %s token changed during its refresh; kept the newer.", self.key)
+            return
+        self._versions[str(token["access_token"])] = version
+        self.state.unsaved.set_result(self._stash_slot(stale), {}, 1)  # written: drop it
+
+    def _version(self, stale: t.Mapping[str, t.Any]) -> int:
+        return self._versions.get(str(stale.get("access_token")), -1)
+
+    def _stash_slot(self, stale: t.Mapping[str, t.Any]) -> str:
+        return f"{self.key.digest}:{self._slot(stale)}"
+
+    def _gone(self) -> None:
+        """The login has ended (or does not open here)."""
+
+
+# -- the token store, through this process's recent reads ----------------------
+
+
+def get_record(state: AppState, key: TokenKey, *, fresh: bool) -> StoredToken | None:
+    """The record of *key*: as read lately by this process, unless *fresh*."""
+    found = find_records(state, key.provider, key.subject, key.issuer, fresh=fresh)
+    return found[0] if found else None
+
+
+def find_records(
+    state: AppState, provider: str, subject: str, issuer: str | None, *, fresh: bool
+) -> list[StoredToken]:
+    """The records of *subject*'s logins at *provider* (at *issuer*, if
+    given): as read lately by this process, unless *fresh*."""
+    if not fresh:
+        found = state.recent.get(provider, subject, issuer)
+        if found is not None:
+            return found
+    else:  # what was read before, with or without the issuer, is outdated
+        state.recent.forget(TokenKey(provider, issuer or "", subject))
+    store = require_store(state)
+    if issuer is not None:
+        record = store.get(TokenKey(provider, issuer, subject))
+        found = [record] if record is not None else []
+    else:
+        found = store.find(provider=provider, subject=subject)
+    state.recent.put(provider, subject, issuer, found)
+    return found
+
+
+def set_record(state: AppState, record: StoredToken) -> None:
+    try:
+        require_store(state).set(record)
+    finally:
+        state.recent.forget(record.key)
+
+
+def delete_record(state: AppState, key: TokenKey, expected_version: int | None = None) -> bool:
+    try:
+        return require_store(state).delete(key, expected_version=expected_version)
+    finally:
+        state.recent.forget(key)
+
+
+def usable(
+    state: AppState, token: dict[str, t.Any] | None, stale: t.Mapping[str, t.Any]
+) -> dict[str, t.Any] | None:
+    """*token*, if it is another one than *stale* and has not expired."""
+    if (
+        token is None
+        or token.get("access_token") == stale.get("access_token")
+        # An older result: a refresh token that is not rotated is used again.
+        or is_expired(token, state.settings.refresh_leeway)
+    ):
+        return None
+    return token
+
+
+def slot_ttl(token: t.Mapping[str, t.Any]) -> int:
+    ttl = max(60, int((token.get("expires_at") or time.time() + 3600) - time.time()))
+    return min(ttl, 3600)
+
+
+def is_expired(token: t.Mapping[str, t.Any], leeway: float) -> bool:
+    """Whether *token* expires within *leeway* seconds (never, if its expiry is unknown)."""
+    expires_at = token.get("expires_at")
+    return expires_at is not None and expires_at - leeway <= time.time()
+
+
+# -- outside a request ------------------------------------------------------------
+
+
+def stored(
+    state: AppState,
+    provider: str,
+    subject: str,
+    issuer: str | None = None,
+    *,
+    fresh: bool = False,
+) -> StoreHolder:
+    """The stored token of *subject*'s login at *provider* (at *issuer*; may
+    be left out unless the subject has logins at several of the provider's
+    issuers); *fresh*: as the store has it this instant.
+
+    :raises NotLoggedInError: if none is stored.
+    """
+    state.client(provider)  # a configured provider, or ConfigurationError
+    found = find_records(state, provider, str(subject), issuer, fresh=fresh)
+    if not found:
+        raise NotLoggedInError(
+            f"No token of {subject!r} at {provider!r} is stored; they must log in first.",
+            provider=provider,
+        )
+    if len(found) > 1:
+        issuers = ", ".join(record.issuer for record in found)
+        raise OAuth2LoginError(
+            f"{subject!r} has logins at several issuers of {provider!r} ({issuers}); "
+            "say which one with issuer=...",
+            provider=provider,
+        )
+    return StoreHolder(state, found[0].key, record=found[0])
+
+
+def require_store(state: AppState) -> TokenStore:
+    """The app's token store.
+
+    :raises ConfigurationError: if it has none.
+    """
+    if state.token_store is None:
+        from ..errors import ConfigurationError
+
+        raise ConfigurationError(
+            "tokens outside a request need a token store; set it to a database URL "
+            "(e.g. 'sqlite:///tokens.db') or a redis.Redis client",
+            key="OAUTH2LOGIN_TOKEN_STORE",
+        )
+    return state.token_store
+
+
+def revoke_stored(state: AppState, record: StoredToken) -> bool:
+    """Delete *record*'s login from the store, then revoke its token at the
+    provider (best effort); whether the provider confirmed."""
+    try:
+        token = from_record(state, record)
+    except DecryptionFailed:
+        token = None
+    delete_record(state, record.key)
+    return token is not None and revoke_at_provider(state, record.provider, token)
+
+
+def reseal_stored(state: AppState, *, delete_unreadable: bool = False) -> dict[str, int]:
+    """Seal every stored token that is not sealed with the first key anew
+    with it (``flask oauth2login rotate-keys``).
+
+    Returns how many were ``resealed``, were ``current`` already, changed
+    meanwhile (``skipped``: a refresh or login writes with the first key
+    anyway) and could not be opened (``unreadable``; ``deleted`` with
+    *delete_unreadable*).
+    """
+    store = require_store(state)
+    counts = dict.fromkeys(("resealed", "current", "skipped", "unreadable", "deleted"), 0)
+    for record in store.find():
+        if state.cipher.is_current(record.sealed):
+            counts["current"] += 1
+            continue
+        try:
+            token = from_record(state, record)
+        except DecryptionFailed:
+            counts["unreadable"] += 1
+            if delete_unreadable and delete_record(state, record.key, record.version):
+                counts["deleted"] += 1
+            continue
+        done = store.replace(to_record(state, record.key, token), record.version)
+        state.recent.forget(record.key)
+        counts["resealed" if done is not None else "skipped"] += 1
+    return counts
+
+
+def revoke_at_provider(state: AppState, provider: str, token: t.Mapping[str, t.Any]) -> bool:
+    """Revoke *token* at *provider* (RFC 7009), best effort: whether the
+    provider confirmed it (``False`` also when it offers no revocation)."""
+    try:
+        client = state.client(provider)
+        endpoints = state.endpoints(provider)
+    except OAuth2LoginError:
+        log.warning("Could not revoke the %s token: the provider is unavailable.", provider)
+        return False
+    if endpoints.revocation_url is None:
+        return False
+    confirmed = True
+    for hint in ("refresh_token", "access_token"):
+        if token.get(hint) and not client.revoke(endpoints, token[hint], hint):
+            log.warning("The %s provider did not confirm revocation of a %s.", provider, hint)
+            confirmed = False
+    return confirmed

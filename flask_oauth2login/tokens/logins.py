@@ -1,0 +1,294 @@
+"""The session's logins: their tokens and users.
+
+The session holds, per provider, the token the provider issued (access
+token, refresh token, expiry, ID token, granted scope) and the normalized
+user, and which login is the most recent. None of it ever reaches the
+browser: the session cookie carries only the session id.
+
+**At rest, tokens are sealed** (:mod:`~flask_oauth2login.tokens.sealing`); a value
+that no configured key opens ends that login ("log in again"), never the
+request.
+
+**With a token store** (``OAUTH2LOGIN_TOKEN_STORE``) every login also saves
+its token in the store under (provider, issuer, subject), and the session
+keeps only that reference: the store is the one source of truth, for
+requests and for jobs that run with no request
+(:func:`~flask_oauth2login.tokens.holders.stored`).
+
+Where the session's token for a provider is kept is a holder
+(:func:`holder`): :class:`SessionHolder` or :class:`SessionStoreHolder`;
+:mod:`~flask_oauth2login.tokens.refresh` refreshes it through that holder.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import typing as t
+
+from flask import g, session
+
+from .._runtime import AppState, get_state
+from ..crypto.cipher import DecryptionFailed
+from ..errors import SessionStoreUnavailable
+from ..user import User
+from .holders import Holder as Holder
+from .holders import StoreHolder as StoreHolder
+from .holders import delete_record, get_record, set_record, slot_ttl, usable
+from .holders import is_expired as is_expired
+from .holders import require_store as require_store
+from .holders import reseal_stored as reseal_stored
+from .holders import revoke_at_provider as revoke_at_provider
+from .holders import revoke_stored as revoke_stored
+from .holders import stored as stored
+from .refresh import HeldTokenSource as HeldTokenSource
+from .refresh import fresh_token as fresh_token
+from .refresh import refresh as refresh
+from .sealing import PUBLIC_FIELDS as PUBLIC_FIELDS
+from .sealing import SEALED as SEALED
+from .sealing import is_plain, key_of, open_slot, seal_slot, to_record
+from .sealing import seal as seal
+from .sealing import unseal as unseal
+
+log = logging.getLogger(__name__)
+
+#: Session key of the tokens, a dict of provider name to token (sealed).
+TOKENS_KEY = "_oauth2login_tokens"
+#: Session key of the logged-in user (a plain dict): the most recent login's.
+USER_KEY = "_oauth2login_user"
+#: Session key of the users of the session's logins, a dict of provider name
+#: to user (plain dicts), the oldest login first and the most recent last.
+USERS_KEY = "_oauth2login_users"
+#: Of :data:`PUBLIC_FIELDS`, the fields a session entry that refers to the
+#: token store keeps; the rest is the store's to say.
+REFERENCE_FIELDS = ("iss", "sub", "sid")
+#: Field of a session entry whose token is in the token store.
+STORED = "stored"
+#: ``g`` attribute: the store writes of this request's login, to undo.
+_UNDO = "_oauth2login_store_undo"
+
+
+class SessionHolder(Holder):
+    """The token in the current session (no token store).
+
+    Refreshes are coordinated through the app's coordinator: a lock and a
+    result slot per refresh token used, so any request (in any process
+    sharing the store) holding the old token finds the new one, also one
+    that loaded the session before the refresh was saved.
+    """
+
+    def load(self, fresh: bool = False) -> dict[str, t.Any] | None:
+        entry = session.get(TOKENS_KEY, {}).get(self.provider)
+        if not entry:
+            return None
+        if SEALED not in entry:  # kept in plain text by an earlier version
+            token = dict(entry)
+            self.save(token)
+            return token
+        key = key_of(self.provider, entry)
+        try:
+            token = unseal(self.state, key, entry)
+        except DecryptionFailed as exc:
+            log.info("The %s token in the session does not open (%s); log in again.", key, exc)
+            _forget_in_session(self.provider)
+            return None
+        if not self.state.cipher.is_current(entry[SEALED]):
+            self.save(token)  # sealed anew with the key that encrypts now
+        return token
+
+    def refreshed(self, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+        slot = self._slot(stale)
+        found = usable(self.state, open_slot(self.state, slot, self.state.coordinator), stale)
+        return found or self._unsaved(slot, stale)
+
+    def lock(self, stale: t.Mapping[str, t.Any], wait: float) -> t.ContextManager[bool]:
+        return self.state.coordinator.lock(self._slot(stale), wait)
+
+    def keep(self, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]) -> None:
+        slot = self._slot(stale)
+        try:
+            self.state.coordinator.set_result(
+                slot, seal_slot(self.state, slot, token), slot_ttl(token)
+            )
+        except SessionStoreUnavailable:
+            self._stash(slot, token)  # the next request of this session takes it
+            raise
+
+    def save(self, token: t.Mapping[str, t.Any]) -> None:
+        save_token(self.provider, token)
+
+    def forget(self, stale: t.Mapping[str, t.Any]) -> None:
+        forget(self.provider)
+
+
+class SessionStoreHolder(StoreHolder):
+    """The token store's holder of the current session's login: when the
+    login ends there, the session forgets it too."""
+
+    def _gone(self) -> None:
+        _forget_in_session(self.provider)
+
+
+# -- the session ------------------------------------------------------------------
+
+
+def holder(provider: str, state: AppState | None = None) -> Holder | None:
+    """Where the current session's token for *provider* is, or ``None``."""
+    state = state or get_state()
+    entry = session.get(TOKENS_KEY, {}).get(provider)
+    if not entry:
+        return None
+    if not entry.get(STORED):
+        if state.token_store is not None and SEALED in entry:
+            # Logged in before the store was configured: move it there.
+            token = SessionHolder(state, provider).load()
+            if token is not None:
+                save_token(provider, token)
+            return holder(provider, state) if token is not None else None
+        return SessionHolder(state, provider)
+    if state.token_store is None:  # the store was configured away
+        _forget_in_session(provider)
+        return None
+    return SessionStoreHolder(state, key_of(provider, entry))
+
+
+def get_token(provider: str) -> dict[str, t.Any] | None:
+    """The token for *provider* of the current session, or ``None``.
+
+    :raises TokenStoreUnavailable: if it is in a token store that is down.
+    """
+    place = holder(provider)
+    return None if place is None else place.load()
+
+
+def held_tokens() -> dict[str, dict[str, t.Any]]:
+    """Every token of the current session, by provider (for revocation)."""
+    held = {}
+    for provider in list(session.get(TOKENS_KEY, {})):
+        token = get_token(provider)
+        if token is not None:
+            held[provider] = token
+    return held
+
+
+def save_token(provider: str, token: t.Mapping[str, t.Any]) -> None:
+    """Keep *token* for *provider*: in the token store if there is one
+    (the session then refers to it), else in the session.
+
+    :raises TokenStoreUnavailable: if the store is down; nothing changed then.
+    """
+    state = get_state()
+    key = key_of(provider, token)
+    if state.token_store is not None and key.issuer and key.subject:
+        set_record(state, to_record(state, key, token))
+        entry = {name: token[name] for name in REFERENCE_FIELDS if is_plain(token.get(name, ()))}
+        entry[STORED] = True
+    else:
+        entry = seal(state, key, token)
+    tokens = dict(session.get(TOKENS_KEY, {}))
+    tokens[provider] = entry
+    session[TOKENS_KEY] = tokens
+
+
+def get_user() -> User | None:
+    """The user of the session's most recent login, or ``None``."""
+    data = session.get(USER_KEY)
+    return User(data) if data else None
+
+
+def get_users() -> dict[str, User]:
+    """The users of the session's logins, by provider, the most recent last."""
+    return {provider: User(data) for provider, data in _users().items()}
+
+
+def _users() -> dict[str, dict[str, t.Any]]:
+    users = session.get(USERS_KEY)
+    if users is None:  # a session stored before there was a users map
+        user = session.get(USER_KEY)
+        return {user["provider"]: user} if user else {}
+    return dict(users)
+
+
+def save_login(provider: str, user: User, token: t.Mapping[str, t.Any]) -> None:
+    """Store a completed login, as the session's most recent one, in place of
+    any earlier login with *provider* (the token store first: if it is down,
+    the session is left as it was)."""
+    state = get_state()
+    if state.token_store is not None:
+        key = key_of(provider, token)
+        # What the login writes over, put back if a hook refuses it (restore).
+        undo = g.setdefault(_UNDO, [])
+        undo.append((key, get_record(state, key, fresh=True)))
+    save_token(provider, token)
+    users = {name: data for name, data in _users().items() if name != provider}
+    users[provider] = user.to_dict()
+    session[USERS_KEY] = users
+    session[USER_KEY] = users[provider]
+
+
+def forget(provider: str | None = None) -> list[str]:
+    """Forget the login with *provider* (all when ``None``): its token and its
+    user; stored tokens are deleted from the token store. The most recent
+    login left, if any, gives :func:`get_user`. Returns the providers
+    forgotten."""
+    state = get_state()
+    if state.token_store is not None:  # first: if the store is down, nothing changes
+        for name, entry in session.get(TOKENS_KEY, {}).items():
+            if entry.get(STORED) and provider in (None, name):
+                delete_record(state, key_of(name, entry))
+    return _forget_in_session(provider)
+
+
+def _forget_in_session(provider: str | None) -> list[str]:
+    """:func:`forget` in the session only."""
+    tokens = dict(session.get(TOKENS_KEY, {}))
+    names = list(tokens) if provider is None else [p for p in tokens if p == provider]
+    for name in names:
+        del tokens[name]
+    if tokens:
+        session[TOKENS_KEY] = tokens
+    else:
+        session.pop(TOKENS_KEY, None)
+    users = _users()
+    names.extend(p for p in users if (provider is None or p == provider) and p not in names)
+    left = {name: data for name, data in users.items() if name not in names}
+    if left:
+        session[USERS_KEY] = left
+        session[USER_KEY] = list(left.values())[-1]
+    else:
+        session.pop(USERS_KEY, None)
+        session.pop(USER_KEY, None)
+    return names
+
+
+def granted_scope(state: AppState, provider: str) -> tuple[str, ...]:
+    """The scopes the session's token for *provider* was granted (none
+    without a token; the configured scope for a token that does not say)."""
+    token = get_token(provider)
+    if token is None:
+        return ()
+    config = state.client(provider).config
+    return config.preset.granted_scope(token.get("scope"), config.scope)
+
+
+def snapshot() -> dict[str, t.Any]:
+    """The whole session as it is now, for :func:`restore`."""
+    return copy.deepcopy(dict(session))
+
+
+def restore(saved: t.Mapping[str, t.Any]) -> None:
+    """Put the session back as a :func:`snapshot` saw it, after a refused
+    login: its logins, and whatever hooks stored meanwhile (a Flask-Login
+    user id, say). Tokens this request's logins wrote to the token store
+    are put back as they were."""
+    session.clear()
+    session.update(copy.deepcopy(dict(saved)))
+    state = get_state()
+    undo = g.pop(_UNDO, [])
+    if state.token_store is None:
+        return
+    for key, before in reversed(undo):
+        if before is None:
+            delete_record(state, key)
+        else:
+            set_record(state, before)

@@ -1,0 +1,171 @@
+"""Refreshing a token, single-flight, wherever it is kept.
+
+The requests (and jobs, threads, processes) that find one token expired at
+the same moment wait for the first one's refresh and use its result. One
+function, :func:`refresh`, does it for every place a token can be (a
+:class:`~flask_oauth2login.tokens.holders.Holder`); the holder says how the others
+are found and told. A refreshed ID token must name the same issuer and
+subject (OpenID Connect Core §12.2). :class:`HeldTokenSource` gives
+:class:`~flask_oauth2login.protocol.api_session.BearerAuth` a held token, refreshed when
+it expires or is rejected.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+
+from ..errors import InvalidToken, NotLoggedInError, RefreshError
+from ..signals import current_sender, token_refreshed
+from .holders import is_expired
+
+if t.TYPE_CHECKING:
+    from .._runtime import AppState
+    from .holders import Holder
+
+log = logging.getLogger(__name__)
+
+
+def fresh_token(state: AppState, place: Holder) -> dict[str, t.Any]:
+    """The token *place* holds, refreshed first if it has expired.
+
+    :raises NotLoggedInError: if there is none, or it expired and cannot be
+        refreshed (the stale token is then forgotten).
+    """
+    token = place.load()
+    if token is None:
+        raise NotLoggedInError(
+            f"Nobody is logged in with {place.provider!r}.", provider=place.provider
+        )
+    if is_expired(token, state.settings.refresh_leeway):
+        token = refresh(state, place, token)
+    return token
+
+
+def refresh(state: AppState, place: Holder, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """Refresh *stale*, once for all concurrent requests and jobs.
+
+    :raises RefreshError: if the provider refused; the login is forgotten.
+    :raises SessionStoreUnavailable: if the store that coordinates or keeps
+        the token is down (before anything reached the provider, or after:
+        then the new token is kept in this process until the store is back).
+    """
+    provider = place.provider
+    if not stale.get("refresh_token"):
+        place.forget(stale)
+        raise NotLoggedInError(
+            f"The {provider!r} token has expired and cannot be refreshed; please log in again.",
+            provider=provider,
+        )
+    token = place.refreshed(stale)
+    if token is None:
+        with place.lock(stale, state.settings.refresh_wait) as acquired:
+            token = place.refreshed(stale)  # another one did it meanwhile
+            if token is None:
+                token = _refresh_once(state, place, stale, acquired)
+    place.save(token)
+    return token
+
+
+def _refresh_once(
+    state: AppState, place: Holder, stale: t.Mapping[str, t.Any], acquired: bool
+) -> dict[str, t.Any]:
+    """Refresh at the provider and keep the result for the others."""
+    token: dict[str, t.Any] | None
+    try:
+        token = _refresh_at_provider(state, place.provider, stale)
+    except RefreshError:
+        # A provider that rotates refresh tokens refuses the second use of
+        # one: if a concurrent refresh that did not wait for this lock (or
+        # whose lock expired) won, its token is the answer, not a logout.
+        token = place.refreshed(stale)
+        if token is None and not acquired:
+            with place.lock(stale, state.settings.refresh_wait):
+                token = place.refreshed(stale)
+        if token is None:
+            place.forget(stale)
+            raise
+        return token
+    place.keep(stale, token)  # before anything uses it
+    token_refreshed.send(current_sender(), provider=place.provider, token=token)
+    return token
+
+
+def _refresh_at_provider(state: AppState, provider: str, stale: t.Mapping[str, t.Any]) -> dict:
+    client = state.client(provider)
+    endpoints = state.endpoints(provider)
+    try:
+        token = client.refresh(endpoints, stale["refresh_token"])
+        if token.get("id_token"):
+            _check_same_identity(state, provider, stale, token)
+        elif stale.get("id_token"):  # still the hint for logging out at the provider
+            token["id_token"] = stale["id_token"]
+        for key in ("iss", "sub", "sid"):  # the identity (and session) it was issued for
+            if key in stale:
+                token[key] = stale[key]
+        # The granted scope: as the provider says, else as it was (RFC 6749 §5.1).
+        config = state.client(provider).config
+        asked = str(stale["scope"]).split() if stale.get("scope") else config.scope
+        token["scope"] = " ".join(config.preset.granted_scope(token.get("scope"), asked))
+    except (RefreshError, InvalidToken) as exc:
+        log.info("Refresh of the %s login refused; the login ends: %s", provider, exc)
+        raise RefreshError(
+            f"The provider {provider!r} refused to refresh the login; please log in again.",
+            provider=provider,
+        ) from None
+    log.debug("Refreshed the %s token.", provider)
+    return token
+
+
+def _check_same_identity(
+    state: AppState, provider: str, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]
+) -> None:
+    """OpenID Connect Core §12.2: a refreshed ID token names the same iss and sub."""
+    claims = state.client(provider).check_id_token(
+        state.endpoints(provider),
+        token["id_token"],
+        leeway=state.settings.clock_skew,
+        access_token=token["access_token"],
+    )
+    if claims.get("iss") != stale.get("iss") or claims.get("sub") != stale.get("sub"):
+        raise InvalidToken(
+            "The refreshed ID token names another issuer or subject.", provider=provider
+        )
+
+
+class HeldTokenSource:
+    """Gives :class:`~flask_oauth2login.protocol.api_session.BearerAuth` the token a
+    :class:`~flask_oauth2login.tokens.holders.Holder` keeps: the current session's,
+    or a stored one.
+
+    :param first: the token just loaded, used for the first request (so
+        making the API session and its first call read the token once).
+    """
+
+    def __init__(
+        self, state: AppState, place: Holder, first: t.Mapping[str, t.Any] | None = None
+    ) -> None:
+        self.state = state
+        self.place = place
+        self._first = dict(first) if first is not None else None
+
+    @property
+    def provider(self) -> str:
+        return self.place.provider
+
+    def access_token(self) -> str:
+        token, self._first = self._first, None
+        if token is not None and is_expired(token, self.state.settings.refresh_leeway):
+            token = refresh(self.state, self.place, token)
+        if token is None:
+            token = fresh_token(self.state, self.place)
+        return token["access_token"]  # type: ignore[no-any-return]
+
+    def refresh(self, rejected: str) -> str | None:
+        self._first = None
+        token = self.place.load(fresh=True)  # refreshed or revoked meanwhile?
+        if token is None or not token.get("refresh_token"):
+            return None
+        if token["access_token"] != rejected:  # refreshed meanwhile
+            return token["access_token"]  # type: ignore[no-any-return]
+        return refresh(self.state, self.place, token)["access_token"]  # type: ignore[no-any-return]

@@ -1,0 +1,155 @@
+"""Tokens in the server-side session, and refreshing them."""
+
+from __future__ import annotations
+
+import threading
+import typing as t
+
+import pytest
+
+from flask_oauth2login import token_refreshed
+from flask_oauth2login.tokens.logins import TOKENS_KEY
+from tests.conftest import http_session, log_in, serve_with_expire_view
+from tests.support.sealed import session_token
+
+
+def expire(client: t.Any, provider: str = "rogue") -> None:
+    """Make the stored token look expired to the app."""
+    with client.session_transaction() as sess:
+        stored = dict(sess[TOKENS_KEY])
+        stored[provider] = {**stored[provider], "expires_at": 0}
+        sess[TOKENS_KEY] = stored
+
+
+def stored_token(client: t.Any, provider: str = "rogue") -> dict[str, t.Any]:
+    token = session_token(client, provider)
+    assert token is not None
+    return token
+
+
+def test_expired_token_is_refreshed_and_saved(client, rogue, app):
+    log_in(client, rogue)
+    old = stored_token(client)
+    rogue.expire_access_tokens()
+    expire(client)
+    seen = []
+    with token_refreshed.connected_to(lambda sender, **kw: seen.append(kw), app):
+        answer = client.get("/api/rogue").get_json()
+    assert answer["status"] == 200
+    assert rogue.calls["token:refresh_token"] == 1
+    new = stored_token(client)
+    assert new["access_token"] != old["access_token"]
+    assert new["refresh_token"] != old["refresh_token"]  # the provider rotated it
+    assert new["expires_at"] > 0
+    assert [kw["provider"] for kw in seen] == ["rogue"]
+    # The saved token is used from now on: no second refresh.
+    assert client.get("/api/rogue").get_json()["status"] == 200
+    assert rogue.calls["token:refresh_token"] == 1
+
+
+def test_refresh_keeps_old_refresh_token_when_answer_has_none(client, rogue):
+    log_in(client, rogue)
+    old = stored_token(client)
+    rogue.behaviour.refresh_omits_refresh_token = True
+    rogue.behaviour.rotate_refresh_tokens = False
+    expire(client)
+    assert client.get("/api/rogue").get_json()["status"] == 200
+    assert stored_token(client)["refresh_token"] == old["refresh_token"]
+
+
+def test_invalid_grant_ends_login_cleanly(client, rogue):
+    log_in(client, rogue)
+    rogue.behaviour.refresh_error = "invalid_grant"
+    expire(client)
+    response = client.get("/api/rogue")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login/rogue?next=")
+    assert client.get("/").get_json()["user"] is None
+    with client.session_transaction() as sess:
+        assert "rogue" not in sess.get(TOKENS_KEY, {})
+
+
+def test_invalid_grant_answers_json_clients_with_401(client, rogue):
+    log_in(client, rogue)
+    rogue.behaviour.refresh_error = "invalid_grant"
+    expire(client)
+    response = client.get("/api/rogue", headers={"Accept": "application/json"})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "login_required"
+
+
+def test_refreshed_id_token_must_name_same_subject(client, rogue):
+    log_in(client, rogue)
+    rogue.behaviour.refresh_id_token_claims = {"sub": "someone-else"}
+    expire(client)
+    response = client.get("/api/rogue")
+    assert response.status_code == 302
+    assert client.get("/").get_json()["user"] is None
+
+
+def test_refresh_provider_down_is_a_503_not_a_500(client, rogue, app):
+    log_in(client, rogue)
+    app.extensions["oauth2login"].clients["rogue"].timeout = 0.3
+    rogue.behaviour.token_delay = 2
+    expire(client)
+    response = client.get("/api/rogue")
+    assert response.status_code == 503
+    # The login survives a provider outage.
+    assert client.get("/").get_json()["user"]["sub"] == "user-123"
+
+
+def test_api_401_triggers_one_refresh_and_retry(client, rogue):
+    log_in(client, rogue)
+    rogue.expire_access_tokens()  # the app still thinks the token is fresh
+    answer = client.get("/api/rogue").get_json()
+    assert answer["status"] == 200
+    assert rogue.calls["token:refresh_token"] == 1
+    assert rogue.calls["api"] == 2
+
+
+def test_api_401_after_refresh_is_returned_not_looped(client, rogue):
+    log_in(client, rogue)
+    rogue.behaviour.api_status = 401
+    answer = client.get("/api/rogue").get_json()
+    assert answer["status"] == 401
+    assert rogue.calls["token:refresh_token"] == 1
+    assert rogue.calls["api"] == 2
+
+
+def test_session_without_token_raises_not_logged_in(client, app):
+    response = client.get("/api/rogue")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login/rogue?next=/api/rogue"
+
+
+@pytest.fixture
+def served_app(app):
+    with serve_with_expire_view(app) as url:
+        yield url
+
+
+def test_concurrent_requests_refresh_once(served_app, rogue, app):
+    browser = http_session()
+    response = browser.get(served_app + "/login/rogue", allow_redirects=False)
+    callback = rogue.authorize(response.headers["Location"])
+    browser.get(callback.replace("http://localhost", served_app), allow_redirects=False)
+    assert browser.get(served_app + "/").json()["user"]["sub"] == "user-123"
+
+    browser.post(served_app + "/_test/expire")
+    rogue.expire_access_tokens()
+    rogue.behaviour.token_delay = 0.5  # keep the refresh in flight while others arrive
+
+    results: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def call() -> None:
+        barrier.wait()
+        results.append(browser.get(served_app + "/api/rogue").json()["status"])
+
+    threads = [threading.Thread(target=call) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [200] * 6
+    assert rogue.calls["token:refresh_token"] == 1
