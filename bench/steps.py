@@ -1,7 +1,7 @@
 """Where a login's time goes: the steps of ours and of Authlib's, timed.
 
 ``python bench/run.py --steps`` logs in alternately with both apps of
-:mod:`bench.suite` and times the steps of each login by wrapping the
+:mod:`bench.apps` and times the steps of each login by wrapping the
 functions that do them (so it knows their names; they may move). Each
 step's median is printed next to the whole login's; what no step covers is
 Flask, the test client and the views themselves.
@@ -18,7 +18,7 @@ import typing as t
 
 import requests
 
-from bench.suite import Provider, authlib_app, login_with_test_client, our_app
+from bench.apps import Provider, authlib_app, login_with_test_client, our_app
 from tests.support.redis_server import RedisServer
 
 #: Seconds spent in each step so far, by step name.

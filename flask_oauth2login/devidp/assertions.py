@@ -18,9 +18,6 @@ import jwt
 
 from .errors import OAuthError
 
-if t.TYPE_CHECKING:  # pragma: no cover
-    from .clients import Client
-
 #: ``client_assertion_type`` of a JWT client assertion.
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #: Algorithms accepted for ``private_key_jwt``.
@@ -58,13 +55,16 @@ class ReplayCache:
 
 
 def verify(
-    client: Client,
     assertion: str,
     *,
+    client_id: str,
+    client_secret: str | None,
+    jwks: t.Mapping[str, t.Any] | None,
     audiences: t.Collection[str],
     replays: ReplayCache,
 ) -> str:
-    """Check *client*'s assertion; the method it used.
+    """Check the assertion of client *client_id*, registered with *client_secret*
+    and/or the public keys *jwks*; the method it used.
 
     :raises OAuthError: ``invalid_client`` naming what is wrong.
     """
@@ -74,10 +74,10 @@ def verify(
         raise _refuse("The client_assertion is not a JWT.") from None
     alg = header.get("alg")
     key: t.Any
-    if alg in SECRET_ALGORITHMS and client.client_secret is not None:
-        method, key = "client_secret_jwt", client.client_secret.encode()
-    elif alg in KEY_ALGORITHMS and client.jwks is not None:
-        method, key = "private_key_jwt", _public_key(client, header, alg)
+    if alg in SECRET_ALGORITHMS and client_secret is not None:
+        method, key = "client_secret_jwt", client_secret.encode()
+    elif alg in KEY_ALGORITHMS and jwks is not None:
+        method, key = "private_key_jwt", _public_key(jwks, header, alg)
     else:
         raise _refuse(f"The client_assertion's algorithm {alg!r} is not accepted for this client.")
     try:
@@ -86,26 +86,25 @@ def verify(
             key,
             algorithms=[alg],
             audience=list(audiences),
-            issuer=client.client_id,
+            issuer=client_id,
             leeway=LEEWAY,
             options={"require": ["iss", "sub", "aud", "exp", "jti"]},
         )
     except jwt.PyJWTError as exc:
         raise _refuse(f"The client_assertion was refused: {exc}.") from None
-    if claims["sub"] != client.client_id:
+    if claims["sub"] != client_id:
         raise _refuse("The client_assertion's sub is not the client_id.")
     if not isinstance(claims["exp"], int | float) or claims["exp"] > time.time() + MAX_LIFETIME:
         raise _refuse(f"The client_assertion must expire within {MAX_LIFETIME} seconds.")
     if not isinstance(claims["jti"], str) or not claims["jti"]:
         raise _refuse("The client_assertion needs a jti.")
-    if not replays.first_use(f"{client.client_id}\0{claims['jti']}", claims["exp"] + LEEWAY):
+    if not replays.first_use(f"{client_id}\0{claims['jti']}", claims["exp"] + LEEWAY):
         raise _refuse("This client_assertion was used before; make a new one for each request.")
     return method
 
 
-def _public_key(client: Client, header: t.Mapping[str, t.Any], alg: str) -> t.Any:
-    assert client.jwks is not None
-    keys = [k for k in client.jwks.get("keys", []) if isinstance(k, dict)]
+def _public_key(jwks: t.Mapping[str, t.Any], header: t.Mapping[str, t.Any], alg: str) -> t.Any:
+    keys = [k for k in jwks.get("keys", []) if isinstance(k, dict)]
     kid = header.get("kid")
     if kid is not None:
         keys = [k for k in keys if k.get("kid") == kid]

@@ -366,7 +366,14 @@ def _by_assertion(
     client = clients.get(client_id) if isinstance(client_id, str) else None
     if client is None:
         raise _invalid_client("Unknown client.")
-    method = verify(client, assertion, audiences=audiences, replays=replays)
+    method = verify(
+        assertion,
+        client_id=client.client_id,
+        client_secret=client.client_secret,
+        jwks=client.jwks,
+        audiences=audiences,
+        replays=replays,
+    )
     _check_method(client, method)
     return client
 
