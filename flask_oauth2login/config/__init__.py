@@ -1,5 +1,4 @@
-"""Configuration: the app-wide ``OAUTH2LOGIN_*`` settings and the provider entries, read once at
-start-up.
+"""Configuration: the app-wide ``OAUTH2LOGIN_*`` keys and the provider entries, read once.
 
 ``settings`` holds the app-wide settings, ``provider`` reads one entry of
 ``OAUTH2LOGIN_PROVIDERS``, and ``parsers`` checks single values. Nothing here

@@ -1,5 +1,4 @@
-"""Keys and ciphers: private keys and the JWT signer, the signature algorithms accepted, and
-encryption at rest.
+"""Keys and ciphers: private keys, the JWT signer, accepted algorithms, encryption at rest.
 
 ``keys`` loads private keys and signs JWTs; ``cipher`` seals tokens at rest
 with keys that can be rotated. Nothing here is public API.

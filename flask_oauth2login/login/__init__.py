@@ -1,5 +1,4 @@
-"""A person's login through the browser: starting it, the callback, its outcome in the session, and
-logging out.
+"""A person's login through the browser: start, callback, outcome, and logging out.
 
 ``code_flow`` runs the authorization code flow, ``pending`` keeps a login
 between the consent redirect and the callback, ``outcome`` stores a checked

@@ -1,4 +1,4 @@
-"""What the extension answers a person with: the preferred format and the headers of every page.
+"""What the extension answers a person with: the format and the headers of every page.
 
 Nothing here is public API.
 """

@@ -1,4 +1,4 @@
-"""Talking to one provider as an OAuth 2.0 and OpenID Connect client; no Flask session here.
+"""Talking to one provider as an OAuth 2.0 and OpenID Connect client, with no Flask in sight.
 
 ``client`` makes the calls, over ``http`` (the hardened transport) to the
 endpoints ``discovery`` finds, authenticated as ``clientauth`` says and

@@ -1,5 +1,4 @@
-"""The server-side session and what shares its backend: set-up, the file store, refresh
-coordination and the logout index.
+"""The server-side session, and what shares its backend: refresh locks and the logout index.
 
 ``setup`` configures Flask-Session and turns store outages into 503
 answers, ``files`` is the embedded file store, ``coordination`` makes one

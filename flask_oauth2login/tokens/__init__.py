@@ -1,5 +1,4 @@
-"""A token's life after the login: kept in the session, sealed at rest, refreshed, revoked, and the
-app's own tokens.
+"""A token's life after the login: kept, sealed, refreshed and revoked; and the app's own.
 
 ``logins`` holds the session's logins, ``holders`` says where a token is
 kept, ``refresh`` renews it single-flight, ``sealing`` decides what of it
