@@ -1,8 +1,13 @@
 """Configuration: the app-wide ``OAUTH2LOGIN_*`` keys and the provider entries, read once.
 
-``settings`` holds the app-wide settings, ``provider`` reads one entry of
-``OAUTH2LOGIN_PROVIDERS``, and ``parsers`` checks single values. Nothing here
-is public API: apps configure the extension through ``app.config``.
+Each setting is declared once, with its parser, its default and its line of
+documentation: ``table`` holds a provider entry's keys and how
+``provider`` reads an entry; ``settings`` holds the app-wide keys and reads
+them; ``parsers`` checks single values; ``markdown`` writes the
+configuration reference from the tables. Apps configure the extension
+through ``app.config``; :func:`reference` is the one name here for others.
 """
 
-__all__: list[str] = []
+from .markdown import reference as reference
+
+__all__ = ["reference"]

@@ -1,11 +1,13 @@
-"""Parsers of the values of a provider entry's settings.
+"""Parsers of the values of settings: a provider entry's keys, and the
+app-wide ``OAUTH2LOGIN_*`` ones.
 
 Each parser checks one value and returns it in its final form, or raises
 :class:`Invalid` with a message that says what the value must be;
 :func:`checked` turns that into a
 :class:`~flask_oauth2login.errors.ConfigurationError` naming the provider
-and the key. The table that says which setting takes which parser is
-``_SETTINGS`` in :mod:`~flask_oauth2login.config.provider`.
+(if any) and the key. The tables that say which setting takes which parser
+are :data:`~flask_oauth2login.config.table.PROVIDER_SETTINGS` and
+:data:`~flask_oauth2login.config.settings.APP_SETTINGS`.
 """
 
 from __future__ import annotations
@@ -223,4 +225,57 @@ def user_map(value: t.Any) -> dict[str, str]:
 def user_agent(value: t.Any) -> str:
     if not isinstance(value, str) or not value.strip() or not value.isprintable():
         raise Invalid("must be a line of text such as 'web:com.example.app:v1.0 (by you)'")
+    return value
+
+
+# -- app-wide settings --------------------------------------------------------------
+
+
+def positive(kind: type[int] | type[float]) -> Parser:
+    """A number greater than zero, made an *int* or a *float*."""
+
+    def parse(value: t.Any) -> int | float:
+        try:
+            number = kind(value)
+        except (TypeError, ValueError):
+            raise Invalid(f"must be a number, not {value!r}") from None
+        if number <= 0:
+            raise Invalid(f"must be greater than zero, not {value!r}")
+        return number
+
+    return parse
+
+
+def seconds_or_zero(value: t.Any) -> float:
+    """A number of seconds, zero allowed (it turns something off)."""
+    return 0.0 if value == 0 else float(positive(float)(value))
+
+
+def url_prefix(value: t.Any) -> str:
+    """A prefix of paths on this app: empty, or ``/auth`` (no trailing ``/``)."""
+    prefix = value or ""
+    if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+        raise Invalid("must start with '/' and not end with one, e.g. '/auth'")
+    return t.cast(str, prefix)
+
+
+def app_path(value: t.Any) -> str:
+    """A path on this app, e.g. ``/.well-known/jwks.json``."""
+    if not isinstance(value, str) or not value.startswith("/") or "//" in value:
+        raise Invalid("must be a path on this app, e.g. '/.well-known/jwks.json'")
+    return value
+
+
+def base_url(value: t.Any) -> str:
+    """An absolute http(s) URL, returned without a trailing ``/``."""
+    return absolute_url(value).rstrip("/")
+
+
+def providers(value: t.Any) -> t.Mapping[str, t.Any]:
+    """``OAUTH2LOGIN_PROVIDERS``: at least one entry (read one by one later)."""
+    if not isinstance(value, t.Mapping) or not value:
+        raise Invalid(
+            "configure at least one provider, e.g. "
+            "{'github': {'client_id': '...', 'client_secret': '...'}}"
+        )
     return value

@@ -2,12 +2,11 @@
 
 :func:`load_provider` runs an entry through small steps: resolve the preset,
 fill credentials from the config or the environment, merge the entry over
-the preset, normalize the scope, check the URLs, derive discovery, check
-the algorithms and the rest. Each key of an entry has one line in
-``_SETTINGS``: its default (often the preset's) and its parser
-(:mod:`~flask_oauth2login.config.parsers`). A mistake
-raises :class:`~flask_oauth2login.errors.ConfigurationError` naming the
-provider and the key.
+the defaults, normalize the scope, check the URLs, derive discovery, check
+the algorithms and the rest. What each key's default and parser are is
+written once, in :data:`~flask_oauth2login.config.table.PROVIDER_SETTINGS`.
+A mistake raises :class:`~flask_oauth2login.errors.ConfigurationError`
+naming the provider and the key.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from ..providers.base import Preset
 from ..providers.registry import PresetRegistry
 from . import parsers
 from .parsers import MIN_JWT_SECRET_LENGTH
+from .table import FROM_ENVIRON, PROVIDER_SETTINGS, nearest
 
 _URL_KEYS = (
     "server_metadata_url",
@@ -38,65 +38,52 @@ _URL_KEYS = (
 class ProviderConfig:
     """One provider's settings: its preset merged with the user's entry.
 
-    Every field but ``name``, ``preset`` and ``options`` is a key of the
-    entry; a new one also needs its line in ``_SETTINGS`` (default and parser).
+    ``name`` is the entry's name and ``options`` the preset's options it
+    gives (``tenant``, ``team_id``, ...). Every other field is the setting of
+    that name in :data:`~flask_oauth2login.config.table.PROVIDER_SETTINGS`,
+    which says what it means and what it is by default, in the form its
+    parser gives; a new setting is a row there and a field here.
     """
 
     name: str
-    title: str
+    #: The preset the entry names (or the one called like the provider, or
+    #: ``oidc``), resolved.
     preset: Preset
+    title: str
     client_id: str
-    client_secret: str | None = None
-    server_metadata_url: str | None = None
-    issuer: str | None = None
-    authorize_url: str | None = None
-    token_url: str | None = None
-    userinfo_url: str | None = None
-    jwks_uri: str | None = None
-    revocation_url: str | None = None
-    redirect_uri: str | None = None
-    scope: tuple[str, ...] = ()
-    authorize_params: t.Mapping[str, str] = field(default_factory=dict)
-    token_endpoint_auth_method: str = "client_secret_basic"
-    #: ID token algorithms configured explicitly; ``None`` lets metadata decide.
-    id_token_algorithms: tuple[str, ...] | None = None
-    #: Audiences besides the client id an ID token may name.
-    trusted_audiences: tuple[str, ...] = ()
-    token_placement: str = "header"
-    api_headers: t.Mapping[str, str] = field(default_factory=dict)
-    #: Base of relative URLs given to ``oauth.session(name)``.
-    api_base_url: str | None = None
-    #: Origins (``scheme://host[:port]``) that ``oauth.session(name)`` may send
-    #: the user's token to, besides the origin of ``api_base_url``.
-    api_origins: tuple[str, ...] = ()
-    #: ``"auto"``: call UserInfo only when the ID token lacks claims the
-    #: normalized user needs and the asked scopes promise; ``True``: always;
-    #: ``False``: never.
-    fetch_userinfo: bool | str = "auto"
-    #: User field to a dotted path into the raw profile (the preset's
-    #: ``user_map`` with the entry's over it).
-    user_map: t.Mapping[str, str] = field(default_factory=dict)
-    #: The ``User-Agent`` of every call to this provider; ``None``: requests' own.
-    user_agent: str | None = None
-    #: Scopes a login link may ask for besides ``scope`` (``GET
-    #: /login/<name>?scope=...``, ``@login_required(name, scope=...)``).
-    allowed_scopes: tuple[str, ...] = ()
-    #: Whether ``POST /logout`` also logs out at the provider (OpenID Connect
-    #: RP-Initiated Logout 1.0) when it has an ``end_session_endpoint``.
-    logout_at_provider: bool = False
-    #: Preset-specific options (``tenant``, ``team_id``, ...).
-    options: t.Mapping[str, t.Any] = field(default_factory=dict)
-    #: ``private_key_jwt``: the app's private key, loaded (never shown).
-    client_private_key: PrivateKey | None = field(default=None, repr=False)
-    #: ``private_key_jwt``: the key's ``kid`` at the provider; by default its
-    #: RFC 7638 thumbprint.
-    client_key_id: str | None = None
-    #: ``aud`` of client assertions: ``"issuer"`` or ``"endpoint"`` (the URL called).
-    client_assertion_audience: str = "issuer"
-    #: RFC 9126: ``"auto"`` (when the provider requires it), ``True`` or ``False``.
-    pushed_authorization_requests: bool | str = "auto"
-    #: RFC 9449: bind tokens to the app's DPoP key.
-    dpop: bool = False
+    client_secret: str | None
+    server_metadata_url: str | None
+    issuer: str | None
+    authorize_url: str | None
+    token_url: str | None
+    userinfo_url: str | None
+    jwks_uri: str | None
+    revocation_url: str | None
+    redirect_uri: str | None
+    scope: tuple[str, ...]
+    allowed_scopes: tuple[str, ...]
+    authorize_params: t.Mapping[str, str]
+    token_endpoint_auth_method: str
+    #: Loaded (and never shown).
+    client_private_key: PrivateKey | None = field(repr=False)
+    client_key_id: str | None
+    client_assertion_audience: str
+    pushed_authorization_requests: bool | str
+    dpop: bool
+    #: ``None`` when the provider's metadata decides.
+    id_token_algorithms: tuple[str, ...] | None
+    trusted_audiences: tuple[str, ...]
+    token_placement: str
+    api_headers: t.Mapping[str, str]
+    api_base_url: str | None
+    #: Lower-case ``scheme://host[:port]``.
+    api_origins: tuple[str, ...]
+    #: The preset's ``user_map`` with the entry's over it.
+    user_map: t.Mapping[str, str]
+    user_agent: str | None
+    fetch_userinfo: bool | str
+    logout_at_provider: bool
+    options: t.Mapping[str, t.Any]
 
     @property
     def relative_urls(self) -> list[str]:
@@ -144,7 +131,7 @@ def load_provider(
     _derive_discovery(name, values)
     _check_algorithms(name, preset, values)
     _check_the_rest(name, values)
-    return ProviderConfig(name=name, preset=preset, options=options, **values)
+    return ProviderConfig(name=name, options=options, **values)
 
 
 # -- the steps of load_provider ---------------------------------------------------
@@ -192,11 +179,14 @@ def _resolve_preset(name: str, entry: dict[str, t.Any], presets: PresetRegistry)
 
 
 def _reject_unknown_keys(name: str, entry: t.Mapping[str, t.Any], preset: Preset) -> None:
-    unknown = set(entry) - PROVIDER_KEYS - set(preset.options)
+    known = {*PROVIDER_SETTINGS, *preset.options}
+    unknown = set(entry) - known
     if unknown:
         key = sorted(unknown)[0]
+        meant = nearest(key, known)
+        hint = f"did you mean {meant!r}? " if meant else ""
         raise ConfigurationError(
-            f"unknown key; known keys are {', '.join(sorted(PROVIDER_KEYS | set(preset.options)))}",
+            f"unknown key; {hint}known keys are {', '.join(sorted(known))}",
             provider=name,
             key=key,
         )
@@ -211,7 +201,7 @@ def _fill_credentials(
 ) -> None:
     """Credentials, and the preset's options (an Apple key, a tenant), the entry
     lacks may come from ``OAUTH2LOGIN_<NAME>_<KEY>`` in the config or the environment."""
-    for key in ("client_id", "client_secret", "client_private_key", *preset.options):
+    for key in (*FROM_ENVIRON, *preset.options):
         if key not in entry:
             found = _from_config_or_environ(name, key, config, environ)
             if found is not None:
@@ -232,8 +222,9 @@ def _apply_configure(name: str, entry: dict[str, t.Any], preset: Preset) -> dict
 
 
 def _merge(name: str, preset: Preset, entry: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """Every setting: the entry's value, else its default."""
-    values = {key: setting.default(preset, name) for key, setting in _SETTINGS.items()}
+    """Every setting: the entry's value, else its default (for ``preset``,
+    which :func:`_resolve_preset` took out of the entry: the resolved preset)."""
+    values = {key: setting.default_for(preset, name) for key, setting in PROVIDER_SETTINGS.items()}
     values.update(entry)
     return values
 
@@ -247,7 +238,7 @@ def _merge_user_map(preset: Preset, values: dict[str, t.Any]) -> None:
 def _check_credentials(name: str, preset: Preset, values: dict[str, t.Any]) -> None:
     client_id = values["client_id"]
     if not client_id or not isinstance(client_id, str):
-        env_name = f"OAUTH2LOGIN_{_env_name(name)}_CLIENT_ID"
+        env_name = environ_key(name, "client_id")
         raise ConfigurationError(
             f"missing; set it in the provider entry or the {env_name} environment variable",
             provider=name,
@@ -262,7 +253,7 @@ def _check_credentials(name: str, preset: Preset, values: dict[str, t.Any]) -> N
         )
     if method == "private_key_jwt":
         if values["client_private_key"] is None:
-            env_name = f"OAUTH2LOGIN_{_env_name(name)}_CLIENT_PRIVATE_KEY"
+            env_name = environ_key(name, "client_private_key")
             raise ConfigurationError(
                 "missing; private_key_jwt signs with the app's private key: give its PEM "
                 f"text or the path of a PEM file (or set {env_name})",
@@ -283,7 +274,7 @@ def _check_credentials(name: str, preset: Preset, values: dict[str, t.Any]) -> N
             key="client_secret",
         )
     if method != "none" and not secret and not built_secret:
-        env_name = f"OAUTH2LOGIN_{_env_name(name)}_CLIENT_SECRET"
+        env_name = environ_key(name, "client_secret")
         raise ConfigurationError(
             f"missing; set it (or the {env_name} environment variable), "
             "or use token_endpoint_auth_method='none' for a public client",
@@ -353,7 +344,7 @@ def _check_algorithms(name: str, preset: Preset, values: dict[str, t.Any]) -> No
 
 def _check_the_rest(name: str, values: dict[str, t.Any]) -> None:
     """The settings no other one depends on."""
-    for key in _SETTINGS:
+    for key in PROVIDER_SETTINGS:
         if key not in _CHECKED_FIRST:
             _parse(name, values, key)
     if values["dpop"] and values["token_placement"] != "header":
@@ -374,77 +365,11 @@ def _check_the_rest(name: str, values: dict[str, t.Any]) -> None:
 
 def _parse(provider: str, values: dict[str, t.Any], key: str) -> t.Any:
     """Check ``values[key]`` with its setting's parser and store the result."""
-    values[key] = parsers.checked(_SETTINGS[key].parse, values[key], provider=provider, key=key)
+    values[key] = parsers.checked(
+        PROVIDER_SETTINGS[key].parse, values[key], provider=provider, key=key
+    )
     return values[key]
 
-
-@dataclass(frozen=True)
-class _Setting:
-    """How one key of a provider entry is read."""
-
-    #: Its value when the entry has none, given the preset and the provider's name.
-    default: t.Callable[[Preset, str], t.Any]
-    #: Checks a value and returns it in its final form.
-    parse: parsers.Parser = parsers.as_is
-
-
-def _nothing(preset: Preset, name: str) -> None:
-    return None
-
-
-def _preset(attribute: str) -> t.Callable[[Preset, str], t.Any]:
-    """The default of a setting the preset gives."""
-    return lambda preset, name: getattr(preset, attribute)
-
-
-def _title(preset: Preset, name: str) -> str:
-    return preset.title if preset.name != "oidc" else name.replace("_", " ").title()
-
-
-#: The keys of a provider entry besides ``preset``, each with its default and
-#: parser, in the order they are checked in. Each is a field of
-#: :class:`ProviderConfig`.
-_SETTINGS: dict[str, _Setting] = {
-    "client_id": _Setting(_nothing),
-    "client_secret": _Setting(_nothing),
-    "token_endpoint_auth_method": _Setting(
-        _preset("token_endpoint_auth_method"), parsers.auth_method
-    ),
-    "scope": _Setting(_preset("scope"), parsers.scope),
-    "server_metadata_url": _Setting(_preset("server_metadata_url"), parsers.optional(parsers.url)),
-    "authorize_url": _Setting(_preset("authorize_url"), parsers.optional(parsers.url)),
-    "token_url": _Setting(_preset("token_url"), parsers.optional(parsers.url)),
-    "userinfo_url": _Setting(_preset("userinfo_url"), parsers.optional(parsers.url)),
-    "jwks_uri": _Setting(_preset("jwks_uri"), parsers.optional(parsers.url)),
-    "revocation_url": _Setting(_preset("revocation_url"), parsers.optional(parsers.url)),
-    "redirect_uri": _Setting(_nothing, parsers.optional(parsers.url)),
-    "api_base_url": _Setting(_preset("api_base_url"), parsers.optional(parsers.url)),
-    "issuer": _Setting(_preset("issuer"), parsers.optional(parsers.absolute_url)),
-    "id_token_algorithms": _Setting(_nothing, parsers.optional(parsers.algorithms)),
-    "token_placement": _Setting(_preset("token_placement"), parsers.token_placement),
-    "authorize_params": _Setting(
-        lambda preset, name: dict(preset.authorize_params), parsers.mapping
-    ),
-    "api_headers": _Setting(lambda preset, name: dict(preset.api_headers), parsers.mapping),
-    "title": _Setting(_title, parsers.string),
-    "fetch_userinfo": _Setting(_preset("fetch_userinfo"), parsers.fetch_userinfo),
-    "api_origins": _Setting(_preset("api_origins"), parsers.origins),
-    "trusted_audiences": _Setting(lambda preset, name: (), parsers.audiences),
-    "user_map": _Setting(lambda preset, name: dict(preset.user_map), parsers.user_map),
-    "user_agent": _Setting(_nothing, parsers.optional(parsers.user_agent)),
-    "client_private_key": _Setting(_nothing, parsers.optional(parsers.private_key)),
-    "client_key_id": _Setting(_nothing, parsers.optional(parsers.key_id)),
-    "client_assertion_audience": _Setting(
-        _preset("client_assertion_audience"), parsers.assertion_audience
-    ),
-    "pushed_authorization_requests": _Setting(lambda preset, name: "auto", parsers.par),
-    "dpop": _Setting(lambda preset, name: False, parsers.flag),
-    "allowed_scopes": _Setting(lambda preset, name: (), parsers.scope_tokens),
-    "logout_at_provider": _Setting(_preset("logout_at_provider"), parsers.flag),
-}
-
-#: Keys every provider entry may carry.
-PROVIDER_KEYS = frozenset(("preset", *_SETTINGS))
 
 #: Settings checked by the steps before :func:`_check_the_rest`, because
 #: later steps rely on them.
@@ -460,14 +385,21 @@ _CHECKED_FIRST = frozenset(
 )
 
 
-def _env_name(provider: str) -> str:
-    return provider.upper().replace("-", "_")
+def environ_key(provider: str, key: str) -> str:
+    """The ``OAUTH2LOGIN_<NAME>_<KEY>`` that may give *key* of *provider*'s entry."""
+    return f"OAUTH2LOGIN_{provider.upper().replace('-', '_')}_{key.upper()}"
+
+
+def environ_keys(provider: str, preset: Preset) -> dict[str, str]:
+    """Each ``OAUTH2LOGIN_<NAME>_<KEY>`` that may give a key of *provider*'s
+    entry (resolved to *preset*), to that key."""
+    return {environ_key(provider, key): key for key in (*FROM_ENVIRON, *preset.options)}
 
 
 def _from_config_or_environ(
     provider: str, key: str, config: t.Mapping[str, t.Any], environ: t.Mapping[str, str]
 ) -> str | None:
-    name = f"OAUTH2LOGIN_{_env_name(provider)}_{key.upper()}"
+    name = environ_key(provider, key)
     value = config.get(name)
     if value is None:
         value = environ.get(name)

@@ -1,12 +1,15 @@
 """Finding out why logins fail or get lost: ``flask oauth2login check``.
 
-:func:`check_app` reports, for each provider, the redirect URI and the
-logout URIs to register and whether discovery and keys are reachable and
-consistent; whether the session store works and is shared by the app's
-processes; and the cookie, host and secret-key settings that classically
-make a login get lost on its way back from the provider. One module per check:
+:func:`check_app` reports the ``OAUTH2LOGIN_*`` keys that no setting reads;
+for each provider, the redirect URI and the logout URIs to register and
+whether discovery and keys are reachable and consistent; whether the session
+store works and is shared by the app's processes; and the cookie, host and
+secret-key settings that classically make a login get lost on its way back
+from the provider. One module per check:
 
 - :mod:`~flask_oauth2login.diagnostics.report`: :class:`Finding` and :class:`Report`;
+- :mod:`~flask_oauth2login.diagnostics.settings`: ``OAUTH2LOGIN_*`` keys that no
+  setting reads;
 - :mod:`~flask_oauth2login.diagnostics.redirects`: redirect URIs;
 - :mod:`~flask_oauth2login.diagnostics.keys`: discovery documents and signing keys;
 - :mod:`~flask_oauth2login.diagnostics.clientkeys`: the public key to register for
@@ -51,6 +54,7 @@ from .report import Finding as Finding
 from .report import Report as Report
 from .secret import MIN_SECRET_KEY_LENGTH as MIN_SECRET_KEY_LENGTH
 from .secret import check_secret_key as check_secret_key
+from .settings import check_settings as check_settings
 from .store import MACHINE as MACHINE
 from .store import PROBE_KEY as PROBE_KEY
 from .store import PROCESS as PROCESS
@@ -85,6 +89,7 @@ __all__ = [
     "check_redirect_uri",
     "check_secret_key",
     "check_session_store",
+    "check_settings",
     "describe_store",
     "detect_processes",
     "diagnose_missing_login",

@@ -1,5 +1,6 @@
-"""The whole check of an app, as ``flask oauth2login check`` runs it: each
-provider, then the session store, the cookie and the secret key."""
+"""The whole check of an app, as ``flask oauth2login check`` runs it: its
+``OAUTH2LOGIN_*`` keys, each provider, then the session store, the cookie and
+the secret key."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .logout import check_logout
 from .redirects import RedirectURI, check_redirect_uri, redirect_uri
 from .report import ERROR, INFO, Report
 from .secret import check_secret_key
+from .settings import check_settings
 from .store import check_session_store
 
 
@@ -41,6 +43,7 @@ def check_app(
     if state is None:
         report.add(ERROR, "setup", "flask-oauth2login is not set up: call OAuth2Login(app).")
         return report
+    check_settings(app, report)
     registered = registered or {}
     for name in registered:
         if name not in state.clients:

@@ -83,7 +83,10 @@ def _str_or_none(value: t.Any) -> str | None:
 class Preset:
     """The endpoints, scopes and quirks of one identity provider.
 
-    Any key a user gives in their provider entry overrides the preset's.
+    A field named like a key of a provider entry (``scope``,
+    ``token_endpoint_auth_method``, ...) is that key's default, as the table
+    of provider settings (``flask_oauth2login.config.table``) says; any key a
+    user gives in their provider entry overrides the preset's.
     """
 
     #: Registry name, e.g. ``"github"``: letters, digits, ``-`` and ``_``. An
