@@ -12,6 +12,7 @@ from .crypto.cipher import Cipher, MissingKey
 from .errors import ConfigurationError
 from .protocol.client import Endpoints, ProviderClient
 from .sessions.coordination import Coordinator, LocalCoordinator
+from .sessions.engines import Engine
 from .sessions.logout_index import LogoutStore
 from .tokenstore import RecentTokens
 
@@ -35,10 +36,9 @@ class AppState:
 
     settings: Settings
     clients: dict[str, ProviderClient]
-    coordinator: Coordinator
-    #: The logout index and the logout tokens seen
-    #: (see :mod:`~flask_oauth2login.sessions.logout_index`).
-    logout_store: LogoutStore
+    #: The engine of the session store: refresh coordination, the logout
+    #: index, outages and description (see :mod:`~flask_oauth2login.sessions.engines`).
+    session_engine: Engine
     login_hooks: list[LoginHook] = field(default_factory=list)
     #: Client credentials token caches, by provider
     #: (see :mod:`~flask_oauth2login.tokens.app_tokens`).
@@ -52,6 +52,17 @@ class AppState:
     unsaved: LocalCoordinator = field(default_factory=LocalCoordinator)
     #: Stored tokens read lately (``OAUTH2LOGIN_TOKEN_CACHE_TTL``).
     recent: RecentTokens = field(default_factory=lambda: RecentTokens(0))
+
+    @property
+    def coordinator(self) -> Coordinator:
+        """The lock and result slot of single-flight refreshes, in the session store."""
+        return self.session_engine.coordinator
+
+    @property
+    def logout_store(self) -> LogoutStore:
+        """The logout index and the logout tokens seen
+        (see :mod:`~flask_oauth2login.sessions.logout_index`)."""
+        return self.session_engine.logout_store
 
     def client(self, provider: str) -> ProviderClient:
         """The client for *provider*.

@@ -16,8 +16,7 @@ from .protocol import dpop, redaction
 from .protocol.api_session import OAuth2Session
 from .protocol.client import ProviderClient
 from .providers import Preset, PresetRegistry
-from .sessions.coordination import for_session_interface
-from .sessions.logout_index import for_session_interface as logout_store_for
+from .sessions.engines import engine_for
 from .sessions.setup import setup_session
 from .tokens import app_tokens, logins
 from .tokenstore import RecentTokens, StoredLogin, TokenStore, open_store
@@ -72,8 +71,7 @@ class OAuth2Login:
         app.extensions[EXTENSION_KEY] = AppState(
             settings=settings,
             clients=clients,
-            coordinator=for_session_interface(interface),
-            logout_store=logout_store_for(t.cast(t.Any, interface)),
+            session_engine=engine_for(interface),
             login_hooks=self._login_hooks,
             token_store=_token_store(app, settings, cipher),
             cipher=cipher,

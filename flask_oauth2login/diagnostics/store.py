@@ -12,10 +12,10 @@ from flask import Flask, request
 from werkzeug.http import parse_cookie
 
 from ..errors import OAuth2LoginError
-from ..login.hints import MACHINE as MACHINE
-from ..login.hints import PROCESS as PROCESS
-from ..login.hints import SHARED as SHARED
 from ..login.hints import describe_store as describe_store
+from ..sessions.engines.base import MACHINE as MACHINE
+from ..sessions.engines.base import PROCESS as PROCESS
+from ..sessions.engines.base import SHARED as SHARED
 from .report import ERROR, INFO, OK, WARNING, Report
 
 #: The session key the store probe writes, reads and deletes.

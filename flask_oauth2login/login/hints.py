@@ -9,7 +9,8 @@ app's settings instead of to one request:
 
 - :class:`SessionCookie`: the cookie settings that make a browser drop or
   withhold the session cookie;
-- :func:`describe_store`: what keeps the sessions, and how widely it is shared.
+- :func:`describe_store`: what keeps the sessions, and how widely it is shared
+  (the session engine's description).
 
 Nothing here shows a secret: hints name configuration keys and hosts, never
 a session id.
@@ -17,7 +18,6 @@ a session id.
 
 from __future__ import annotations
 
-import typing as t
 from dataclasses import dataclass
 
 from flask import Flask, current_app, request, session
@@ -25,64 +25,13 @@ from flask import Flask, current_app, request, session
 from .._runtime import EXTENSION_KEY, AppState
 from . import pending as pending_logins
 
-#: How widely a session store is shared: by one process, the processes of one
-#: machine, or any number of machines.
-PROCESS, MACHINE, SHARED = "process", "machine", "shared"
-
-#: Store class name (a Flask-Session interface, or the cachelib cache it
-#: uses) to what it is and how widely it is shared. Names, not classes: the
-#: stores' packages are imported only by the apps that use them.
-_STORES: dict[str, tuple[str, str]] = {
-    "RedisSessionInterface": ("Redis", SHARED),
-    "MemcachedSessionInterface": ("Memcached", SHARED),
-    "MongoDBSessionInterface": ("MongoDB", SHARED),
-    "SqlAlchemySessionInterface": ("SQLAlchemy", SHARED),
-    "DynamoDBSessionInterface": ("DynamoDB", SHARED),
-    "FileSystemSessionInterface": ("files (Flask-Session filesystem)", MACHINE),
-    "FileSystemCache": ("files (cachelib FileSystemCache)", MACHINE),
-    "SimpleCache": ("process memory (cachelib SimpleCache)", PROCESS),
-    "NullCache": ("nowhere (cachelib NullCache)", PROCESS),
-    "UWSGICache": ("uWSGI cache (cachelib)", MACHINE),
-    "RedisCache": ("Redis (cachelib RedisCache)", SHARED),
-    "ValkeyCache": ("Valkey (cachelib ValkeyCache)", SHARED),
-    "MemcachedCache": ("Memcached (cachelib MemcachedCache)", SHARED),
-    "MongoDbCache": ("MongoDB (cachelib MongoDbCache)", SHARED),
-    "DynamoDbCache": ("DynamoDB (cachelib DynamoDbCache)", SHARED),
-}
-
 
 def describe_store(app: Flask) -> tuple[str, str | None]:
     """What the app's session store is, and how widely it is shared
-    (:data:`PROCESS`, :data:`MACHINE`, :data:`SHARED`, or ``None`` if unknown)."""
-    interface = app.session_interface
-    found: tuple[str, str] | None = None
-    for cls in type(interface).__mro__:
-        found = _STORES.get(cls.__name__)
-        if found is not None:
-            break
-    cache = getattr(interface, "cache", None)
-    if cache is not None:
-        for cls in type(cache).__mro__:  # the embedded store is a FileSystemCache
-            if cls.__name__ in _STORES:
-                found = _STORES[cls.__name__]
-                break
-    if found is None:
-        return type(interface).__name__, None
-    label, sharing = found
-    where = _store_location(interface, cache)
-    return (f"{label} at {where}" if where else label), sharing
-
-
-def _store_location(interface: t.Any, cache: t.Any) -> str | None:
-    path = getattr(cache, "_path", None)
-    if isinstance(path, str):
-        return path
-    client = getattr(interface, "client", None)
-    pool = getattr(client, "connection_pool", None)
-    kwargs = getattr(pool, "connection_kwargs", None)
-    if isinstance(kwargs, dict) and "host" in kwargs:
-        return f"{kwargs['host']}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
-    return None
+    (:data:`~flask_oauth2login.sessions.engines.base.PROCESS`, ``MACHINE``,
+    ``SHARED``, or ``None`` if unknown): its session engine's description."""
+    state: AppState = app.extensions[EXTENSION_KEY]
+    return state.session_engine.describe()
 
 
 @dataclass(frozen=True)

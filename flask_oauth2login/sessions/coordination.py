@@ -3,9 +3,10 @@
 A :class:`Coordinator` offers a short lock per refresh and a place to leave
 its result (a "slot", keyed by a hash of the refresh token used) for the
 requests that waited, and for any request that still holds the old token
-later. The backend follows the session store: Redis sessions coordinate
-through the same Redis (across processes and machines), every other store
-within the process only. Backends are imported only when chosen.
+later. The app's session engine (:mod:`~flask_oauth2login.sessions.engines`)
+makes the coordinator that shares its store: sessions in Redis coordinate
+through the same Redis (across processes and machines); :class:`LocalCoordinator`
+coordinates the threads of one process, for every other store.
 
 The lock is never a reason to hang: a waiter gives up after the configured
 wait (``OAUTH2LOGIN_REFRESH_WAIT``) and refreshes itself, and a lock whose
@@ -16,16 +17,10 @@ it takes a refusal for the end of the login.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import typing as t
-from contextlib import contextmanager, suppress
-
-from .setup import store_errors_as_unavailable
-
-if t.TYPE_CHECKING:  # pragma: no cover
-    from flask.sessions import SessionInterface
+from contextlib import contextmanager
 
 
 class Coordinator(t.Protocol):
@@ -81,69 +76,3 @@ class LocalCoordinator:
         with self._guard:
             self._results = {k: v for k, v in self._results.items() if v[0] >= now}
             self._results[key] = (now + ttl, dict(token))
-
-
-class RedisCoordinator:
-    """Coordinates every process that shares one Redis.
-
-    The lock is redis-py's :class:`~redis.lock.Lock`; it expires by itself
-    after twice the wait, so a process that dies holding it delays the
-    others by at most that. Lock and slots live under :attr:`prefix` in the
-    session's Redis (slots hold tokens: they need the same protection as the
-    sessions). When Redis is unreachable or too slow, every method raises
-    :class:`~flask_oauth2login.errors.SessionStoreUnavailable` (answered
-    with a 503) before anything reaches the provider.
-    """
-
-    #: Prefix of the keys of locks and result slots.
-    prefix = "oauth2login:refresh:"
-
-    def __init__(self, client: t.Any, errors: tuple[type[BaseException], ...] = ()) -> None:
-        from redis.exceptions import ConnectionError, TimeoutError
-
-        self.client = client
-        #: What counts as "Redis is unavailable".
-        self.store_errors = errors or (ConnectionError, TimeoutError, OSError)
-
-    @contextmanager
-    def lock(self, key: str, wait: float) -> t.Iterator[bool]:
-        from redis.exceptions import LockError
-
-        lock = self.client.lock(
-            f"{self.prefix}lock:{key}", timeout=max(wait, 1.0) * 2, blocking_timeout=wait
-        )
-        with store_errors_as_unavailable(self):
-            acquired = bool(lock.acquire())
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                # Expired meanwhile, or Redis went away: it expires by itself.
-                with suppress(LockError, *self.store_errors):
-                    lock.release()
-
-    def get_result(self, key: str) -> dict[str, t.Any] | None:
-        with store_errors_as_unavailable(self):
-            raw = self.client.get(f"{self.prefix}result:{key}")
-        return json.loads(raw) if raw else None
-
-    def set_result(self, key: str, token: t.Mapping[str, t.Any], ttl: int) -> None:
-        with store_errors_as_unavailable(self):
-            self.client.set(f"{self.prefix}result:{key}", json.dumps(dict(token)), ex=ttl)
-
-
-#: Session interface class name to the coordinator that shares its store.
-_BACKENDS: dict[str, t.Callable[[t.Any], Coordinator]] = {
-    "RedisSessionInterface": lambda interface: RedisCoordinator(
-        interface.client, getattr(interface, "store_errors", ())
-    ),
-}
-
-
-def for_session_interface(interface: SessionInterface) -> Coordinator:
-    """Choose the coordinator that matches the app's session store."""
-    for cls in type(interface).__mro__:
-        factory = _BACKENDS.get(cls.__name__)
-        if factory is not None:
-            return factory(interface)
-    return LocalCoordinator()

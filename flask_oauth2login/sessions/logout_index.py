@@ -15,32 +15,20 @@ process sharing the sessions shares it:
 - **the logout tokens seen**: the ``jti`` of each one accepted, for as long
   as the token could be accepted again, so a replay ends nothing new.
 
-Backends, chosen by the session interface:
-
-- Redis: a sorted set per index key (each store id scored with its expiry)
-  and ``SET NX EX`` for each ``jti``;
-- a cachelib cache (the embedded file store): records read and written under
-  a lock, a file lock for a file-system cache, so processes sharing the
-  folder do not lose each other's entries;
-- any other Flask-Session backend: records written with the session
-  interface's own primitives. There a read and the write that follows are
-  not atomic: two logins filed at the same instant may lose one entry.
+Each session engine (:mod:`~flask_oauth2login.sessions.engines`) makes the
+:class:`LogoutStore` of its store: Redis keeps a sorted set per index key;
+the others keep records (:class:`RecordStore`), read and written under a
+lock as wide as their store allows.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import threading
 import time
 import typing as t
 from datetime import timedelta
 
 from .setup import KEY_PREFIX, store_errors_as_unavailable
-
-if t.TYPE_CHECKING:  # pragma: no cover
-    from .setup import GuardedSessionInterface
 
 #: Session key of what a login filed its session under: ``keys`` (index
 #: keys), ``store_id`` (the id they point to) and ``renew_at`` (a timestamp).
@@ -128,53 +116,10 @@ class LogoutStore:
         dict.__setitem__(session, FILED_KEY, renewed)
 
 
-class RedisLogoutStore(LogoutStore):
-    """The index and the tokens seen in the sessions' Redis, under :attr:`prefix`."""
-
-    def __init__(
-        self, client: t.Any, prefix: str, errors: tuple[type[BaseException], ...] = ()
-    ) -> None:
-        self.client = client
-        #: Prefix of every key: ``oauth2login:logout:`` and the sessions' own.
-        self.prefix = prefix
-        if errors:
-            self.store_errors = errors
-
-    def add(self, keys: t.Sequence[str], store_id: str, ttl: int) -> None:
-        now = time.time()
-        with store_errors_as_unavailable(self):
-            pipe = self.client.pipeline(transaction=False)
-            for key in keys:
-                name = self.prefix + key
-                pipe.zremrangebyscore(name, "-inf", now)
-                pipe.zadd(name, {store_id: now + ttl})
-                pipe.expire(name, ttl)
-            pipe.execute()
-
-    def members(self, key: str) -> list[str]:
-        with store_errors_as_unavailable(self):
-            found = self.client.zrangebyscore(self.prefix + key, time.time(), "+inf")
-        return [m.decode() if isinstance(m, bytes) else str(m) for m in found]
-
-    def discard(self, keys: t.Sequence[str], store_id: str) -> None:
-        with store_errors_as_unavailable(self):
-            pipe = self.client.pipeline(transaction=False)
-            for key in keys:
-                pipe.zrem(self.prefix + key, store_id)
-            pipe.execute()
-
-    def first_seen(self, key: str, ttl: int) -> bool:
-        with store_errors_as_unavailable(self):
-            return bool(self.client.set(self.prefix + key, b"1", nx=True, ex=ttl))
-
-    def forget_seen(self, key: str) -> None:
-        with store_errors_as_unavailable(self):
-            self.client.delete(self.prefix + key)
-
-
-class _RecordStore(LogoutStore):
+class RecordStore(LogoutStore):
     """Records (a dict of store id to expiry per index key), read and
-    written under :meth:`_locked`."""
+    written under :meth:`_locked`: for engines whose store keeps values,
+    not sets. A subclass gives the lock and the three primitives."""
 
     def add(self, keys: t.Sequence[str], store_id: str, ttl: int) -> None:
         now = time.time()
@@ -228,106 +173,6 @@ class _RecordStore(LogoutStore):
 
     def _delete(self, key: str) -> None:
         raise NotImplementedError
-
-
-class CacheLogoutStore(_RecordStore):
-    """The index and the tokens seen in a cachelib cache: the embedded file
-    store, or whatever cache the app gave Flask-Session.
-
-    Reads and the writes that follow run under a lock of this process and,
-    for a file-system cache, an exclusive lock on a file in its folder, which
-    every process using the folder takes.
-    """
-
-    def __init__(self, cache: t.Any, prefix: str) -> None:
-        self.cache = cache
-        #: Prefix of every key.
-        self.prefix = prefix
-        self._lock = threading.Lock()
-        folder = getattr(cache, "_path", None)
-        #: The lock file of a file-system cache, else ``None``.
-        self.lock_path = os.path.join(folder, ".oauth2login-logout.lock") if folder else None
-
-    @contextlib.contextmanager
-    def _locked(self) -> t.Iterator[object]:
-        with self._lock:
-            if self.lock_path is None:
-                yield None
-                return
-            import fcntl
-
-            with open(self.lock_path, "a+b") as handle:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-                try:
-                    yield handle
-                finally:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-    def _get(self, key: str) -> dict[str, t.Any] | None:
-        record = self.cache.get(self.prefix + key)
-        return record if isinstance(record, dict) else None
-
-    def _put(self, key: str, record: dict[str, t.Any], ttl: int) -> None:
-        self.cache.set(self.prefix + key, record, timeout=ttl)
-
-    def _delete(self, key: str) -> None:
-        self.cache.delete(self.prefix + key)
-
-
-class InterfaceLogoutStore(_RecordStore):
-    """The index and the tokens seen as records of any other Flask-Session
-    backend, written with the session interface's own primitives (read, then
-    write: not atomic)."""
-
-    def __init__(self, interface: GuardedSessionInterface, prefix: str) -> None:
-        self.interface = interface
-        #: Prefix of every key.
-        self.prefix = prefix
-        self.store_errors = interface.store_errors
-        self._lock = threading.Lock()
-
-    def _locked(self) -> t.ContextManager[object]:
-        return self._lock  # this process only
-
-    def _get(self, key: str) -> dict[str, t.Any] | None:
-        return self.interface.get_record(self.prefix + key)
-
-    def _put(self, key: str, record: dict[str, t.Any], ttl: int) -> None:
-        self.interface.put_record(self.prefix + key, record, timedelta(seconds=ttl))
-
-    def _delete(self, key: str) -> None:
-        self.interface._delete_session(self.prefix + key)
-
-
-def _redis(interface: t.Any, prefix: str) -> LogoutStore:
-    return RedisLogoutStore(interface.client, prefix, getattr(interface, "store_errors", ()))
-
-
-def _cache(interface: t.Any, prefix: str) -> LogoutStore:
-    return CacheLogoutStore(interface.cache, prefix)
-
-
-#: Session interface class name to the logout store that shares its backend.
-_BACKENDS: dict[str, t.Callable[[t.Any, str], LogoutStore]] = {
-    "RedisSessionInterface": _redis,
-    "CacheLibSessionInterface": _cache,
-    "FileSystemSessionInterface": _cache,
-}
-
-
-def for_session_interface(interface: GuardedSessionInterface) -> LogoutStore:
-    """The logout store in *interface*'s backend, hooked into its writes."""
-    prefix = "oauth2login:logout:" + str(getattr(interface, "key_prefix", "") or "")
-    store: LogoutStore | None = None
-    for cls in type(interface).__mro__:
-        factory = _BACKENDS.get(cls.__name__)
-        if factory is not None:
-            store = factory(interface, prefix)
-            break
-    if store is None:
-        store = InterfaceLogoutStore(interface, prefix)
-    interface.before_write = store.keep_filed
-    return store
 
 
 def store_id_of(interface: t.Any, session: t.Any) -> str | None:

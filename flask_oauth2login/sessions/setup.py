@@ -63,8 +63,10 @@ _BOOKKEEPING_KEYS = frozenset(("_permanent",))
 ENDED_MARK_TTL = 3600
 
 
-def setup_session(app: Flask, *, pending_lifetime: float) -> ServerSideSessionInterface:
-    """Make sure *app* keeps its sessions on the server; return the interface.
+def setup_session(app: Flask, *, pending_lifetime: float) -> GuardedSessionInterface:
+    """Make sure *app* keeps its sessions on the server; return the interface,
+    guarded (its session engine, :func:`~flask_oauth2login.sessions.engines.engine_for`,
+    completes it).
 
     :param pending_lifetime: seconds a session that holds only pending
         logins is kept (the login timeout).
@@ -101,11 +103,10 @@ def setup_session(app: Flask, *, pending_lifetime: float) -> ServerSideSessionIn
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     guard(interface)
-    t.cast(GuardedSessionInterface, interface).pending_lifetime = timedelta(
-        seconds=pending_lifetime
-    )
+    guarded = t.cast(GuardedSessionInterface, interface)
+    guarded.pending_lifetime = timedelta(seconds=pending_lifetime)
     app.register_error_handler(SessionStoreUnavailable, unavailable_response)
-    return interface
+    return guarded
 
 
 def regenerate() -> None:
@@ -142,7 +143,8 @@ class GuardedSessionInterface(ServerSideSessionInterface):
     with its own configuration.
     """
 
-    #: Exceptions of this store that mean "unreachable or too slow".
+    #: Exceptions of this store that mean "unreachable or too slow"; the
+    #: app's session engine sets them (see :mod:`~flask_oauth2login.sessions.engines`).
     store_errors: tuple[type[BaseException], ...] = (OSError,)
     #: How long a session holding only pending logins is kept.
     pending_lifetime: timedelta = timedelta(minutes=10)
@@ -273,31 +275,9 @@ def _guarded_class(cls: type[ServerSideSessionInterface]) -> type[GuardedSession
         guarded = _GUARDED[cls] = type(
             f"Guarded{cls.__name__}",
             (GuardedSessionInterface, cls),
-            {"__module__": __name__, "store_errors": _errors_of(cls)},
+            {"__module__": __name__},
         )
     return guarded
-
-
-def _errors_of(cls: type) -> tuple[type[BaseException], ...]:
-    for base in cls.__mro__:
-        errors = _STORE_ERRORS.get(base.__name__)
-        if errors is not None:
-            return (OSError, *errors())
-    return (OSError,)
-
-
-def _redis_errors() -> tuple[type[BaseException], ...]:
-    from redis import exceptions
-
-    # Unreachable, too slow, loading, failing over, or out of memory.
-    names = ("ConnectionError", "TimeoutError", "ReadOnlyError", "OutOfMemoryError", "ClusterError")
-    return tuple(getattr(exceptions, name) for name in names if hasattr(exceptions, name))
-
-
-#: Session interface class name to the exceptions that mean its store is down.
-_STORE_ERRORS: dict[str, t.Callable[[], tuple[type[BaseException], ...]]] = {
-    "RedisSessionInterface": _redis_errors,
-}
 
 
 @contextmanager

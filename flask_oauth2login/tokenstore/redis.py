@@ -12,8 +12,8 @@ provider refuses a refresh, or it is revoked (``flask oauth2login tokens
 survive its restart.
 
 Writes are Lua scripts, so a compare-and-swap on ``version`` is one atomic
-step. The refresh lock is redis-py's :class:`~redis.lock.Lock` (as for
-sessions in :mod:`~flask_oauth2login.sessions.coordination`), under
+step. The refresh lock is the one sessions in Redis use too
+(:func:`~flask_oauth2login.storage.redis.refresh_lock`), under
 ``oauth2login:token-lock:{...}``; it expires by itself after twice the wait,
 so a process that dies holding it delays the others by at most that. Keys
 carry a hash tag, so a login's keys share a Redis Cluster slot.
@@ -24,8 +24,8 @@ from __future__ import annotations
 import hashlib
 import time
 import typing as t
-from contextlib import contextmanager, suppress
 
+from ..storage.redis import outage_errors, refresh_lock
 from .base import StoredToken, TokenKey, TokenStore
 
 #: Lua: write one issuer's fields and bump its version, only if its version
@@ -79,7 +79,7 @@ class RedisTokenStore(TokenStore):
     def __init__(self, client: t.Any) -> None:
         #: The redis-py client.
         self.client = client
-        self.store_errors = _redis_errors()
+        self.store_errors = outage_errors()
         self._write = client.register_script(_WRITE)
         self._delete = client.register_script(_DELETE)
 
@@ -106,25 +106,9 @@ class RedisTokenStore(TokenStore):
             )
         return bool(deleted)
 
-    @contextmanager
-    def lock(self, key: TokenKey, wait: float) -> t.Iterator[bool]:
-        from redis.exceptions import LockError
-
-        lock = self.client.lock(
-            f"{self.lock_prefix}{{{_digest(key.provider, key.subject)}}}:{key.digest}",
-            timeout=max(wait, 1.0) * 2,
-            blocking_timeout=wait,
-            sleep=0.02,
-        )
-        with self.errors_as_unavailable():
-            acquired = bool(lock.acquire())
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                # Expired meanwhile, or Redis went away: it expires by itself.
-                with suppress(LockError, *self.store_errors):
-                    lock.release()
+    def lock(self, key: TokenKey, wait: float) -> t.ContextManager[bool]:
+        name = f"{self.lock_prefix}{{{_digest(key.provider, key.subject)}}}:{key.digest}"
+        return refresh_lock(self.client, name, wait, unavailable=self.errors_as_unavailable)
 
     def find(
         self, provider: str | None = None, subject: str | None = None, issuer: str | None = None
@@ -219,11 +203,3 @@ def _records(fields: t.Mapping[t.Any, t.Any]) -> list[StoredToken]:
 
 def _text(value: t.Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _redis_errors() -> tuple[type[BaseException], ...]:
-    from redis import exceptions
-
-    # Unreachable, too slow, loading, failing over, or out of memory.
-    names = ("ConnectionError", "TimeoutError", "ReadOnlyError", "OutOfMemoryError", "ClusterError")
-    return (OSError, *(getattr(exceptions, n) for n in names if hasattr(exceptions, n)))

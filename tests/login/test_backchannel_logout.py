@@ -12,19 +12,19 @@ from __future__ import annotations
 import dataclasses
 import time
 import typing as t
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from flask import Flask, current_app, session
-from flask_session.base import ServerSideSessionInterface
 
 from flask_oauth2login import OAuth2Login, logged_out
-from flask_oauth2login.sessions.logout_index import InterfaceLogoutStore, index_key
+from flask_oauth2login.sessions.engines.generic import InterfaceLogoutStore
+from flask_oauth2login.sessions.logout_index import index_key
 from tests.conftest import http_session, rogue_entry
 from tests.support.redis_server import RedisServer, serve_redis
 from tests.support.rogue_idp import RogueProvider
+from tests.support.session_interfaces import DictSessionInterface
 from tests.support.threads import serving
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -281,24 +281,6 @@ def test_with_sessions_in_redis(make_app, rogue, redis_server):
         index = store.keys("oauth2login:logout:session:index:*")
         assert min(store.ttl(k) for k in index) > session_ttl
         assert len(store.keys("oauth2login:logout:session:jti:*")) == 1
-
-
-class DictSessionInterface(ServerSideSessionInterface):
-    """A Flask-Session backend of its own: none of the known ones."""
-
-    def __init__(self, app: Flask) -> None:
-        super().__init__(app, "dict:", False, True, 32, "msgpack")
-        self.data: dict[str, bytes] = {}
-
-    def _retrieve_session_data(self, store_id: str) -> dict[str, t.Any] | None:
-        raw = self.data.get(store_id)
-        return None if raw is None else self.serializer.decode(raw)
-
-    def _delete_session(self, store_id: str) -> None:
-        self.data.pop(store_id, None)
-
-    def _upsert_session(self, session_lifetime: timedelta, session: t.Any, store_id: str) -> None:
-        self.data[store_id] = self.serializer.encode(session)
 
 
 def test_with_any_other_flask_session_backend(rogue, tmp_path):

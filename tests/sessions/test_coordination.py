@@ -13,11 +13,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from flask_oauth2login import SessionStoreUnavailable
-from flask_oauth2login.sessions.coordination import (
-    LocalCoordinator,
-    RedisCoordinator,
-    for_session_interface,
-)
+from flask_oauth2login.sessions.coordination import LocalCoordinator
+from flask_oauth2login.sessions.engines.redis import RedisCoordinator
 from flask_oauth2login.tokens.logins import TOKENS_KEY
 from tests.support.logins import log_in
 from tests.support.processes import free_port
@@ -131,7 +128,7 @@ def test_unreachable_redis_is_store_unavailable():
 
 def test_backend_follows_the_session_store(make_app, rogue, redis_server):
     files = make_app({"rogue": rogue_entry(rogue)})
-    assert isinstance(for_session_interface(files.session_interface), LocalCoordinator)
+    assert isinstance(files.extensions["oauth2login"].coordinator, LocalCoordinator)
     client = redis_server.client()
     shared = make_app({"rogue": rogue_entry(rogue)}, SESSION_TYPE="redis", SESSION_REDIS=client)
     coordinator = shared.extensions["oauth2login"].coordinator

@@ -14,12 +14,12 @@ from datetime import timedelta
 import pytest
 from cachelib import SimpleCache
 
+from flask_oauth2login.sessions.engines.cache import CacheLogoutStore
+from flask_oauth2login.sessions.engines.redis import RedisLogoutStore
 from flask_oauth2login.sessions.files import SessionFileStore
 from flask_oauth2login.sessions.logout_index import (
     FILED_KEY,
-    CacheLogoutStore,
     LogoutStore,
-    RedisLogoutStore,
     file_session,
     index_key,
     seen_key,
