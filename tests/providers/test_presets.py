@@ -175,13 +175,14 @@ def test_api_calls_carry_the_token_and_the_providers_headers(spec, make_app, fak
     assert log_in(client, spec.name).status_code == 302
     answer = client.get(f"/api/{spec.name}").get_json()
     assert answer["status"] == 200, answer
-    call = fake.requests[-1]
-    assert answer["body"] == fake.answers[call["path"]]
-    sent = headers_of(call)
-    assert sent["authorization"].startswith("Bearer ")
-    assert "access_token" not in call["args"]
+    path = fake.requests[-1]["path"]
+    assert answer["body"] == fake.answers[path]
     expected = fake.fill(spec.api_headers)
-    assert {name: sent.get(name.lower()) for name in expected} == expected
+    for call in fake.requests_to(path):  # the login's too, if it called there
+        sent = headers_of(call)
+        assert sent["authorization"].startswith("Bearer ")
+        assert "access_token" not in call["args"]
+        assert {name: sent.get(name.lower()) for name in expected} == expected
 
 
 @specs(lambda spec: get(spec.name).token_profile_params)
@@ -215,7 +216,10 @@ def test_logout_revokes_the_tokens(spec, make_app, fake):
     client = app_for(make_app, fake).test_client()
     assert log_in(client, spec.name).status_code == 302
     response = client.post("/logout")
-    assert response.status_code < 400, response.get_data(as_text=True)
+    # The fakes have no end-session endpoint: presets that log out at the provider
+    # too answer with a page saying the user may still be logged in there.
+    expected = 200 if get(spec.name).logout_at_provider else 303
+    assert response.status_code == expected, response.get_data(as_text=True)
     revocations = fake.requests_to(fake.revocation_path)
     hints = [r["form"]["token_type_hint"] for r in revocations]
     assert hints == (["refresh_token", "access_token"] if spec.refresh else ["access_token"])

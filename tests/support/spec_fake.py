@@ -177,23 +177,19 @@ class ProviderSpec:
         """Whether the provider issues ID tokens."""
         return self.claims is not None
 
-    def paths_of(self) -> dict[str, str]:
-        """The fake's path of each endpoint, by URL setting."""
-        paths = {key: urlsplit(url).path for key, url in self.urls.items() if _served(key, url)}
-        return {**paths, **self.paths}
-
     def entry_urls(self) -> dict[str, str]:
         """The path and query on the fake of each URL of :attr:`urls`."""
         found = {}
         for key, url in self.urls.items():
-            if _served(key, url):
+            if key in URL_KEYS and url is not None:
                 parts = urlsplit(url)
                 found[key] = parts.path + (f"?{parts.query}" if parts.query else "")
         return found
 
-
-def _served(key: str, url: str | None) -> t.TypeGuard[str]:
-    return key in URL_KEYS and url is not None
+    def paths_of(self) -> dict[str, str]:
+        """The fake's path of each endpoint, by URL setting."""
+        paths = {key: path.partition("?")[0] for key, path in self.entry_urls().items()}
+        return {**paths, **self.paths}
 
 
 class SpecFake(FakeProvider):
