@@ -1,4 +1,4 @@
-"""The Microsoft (Entra ID) preset, against a fake Entra ID on loopback.
+"""The Microsoft (Entra ID) preset's quirks: tenants.
 
 Tokens from the multi-tenant endpoints name the user's own tenant as their
 issuer; the tests sign them with the issuer strings Microsoft uses.
@@ -6,73 +6,30 @@ issuer; the tests sign them with the issuer strings Microsoft uses.
 
 from __future__ import annotations
 
-import typing as t
-
 import pytest
-from werkzeug.wrappers import Request, Response
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.config.settings import load_provider
 from flask_oauth2login.providers import microsoft
-from tests.support.fake_providers import FakeProvider, fake_provider, json_response, log_in
+from tests.providers.specs import MICROSOFT_TENANT_ID as TENANT_A
+from tests.providers.specs import SPECS
+from tests.providers.specs import microsoft_issuer as tenant_issuer
+from tests.support.fake_providers import log_in
 from tests.support.logins import logged_in_user, start_login
 from tests.support.oauth import query
+from tests.support.spec_fake import SpecFake, spec_fake
 
-TENANT_A = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 TENANT_B = "0b8e2a6c-1111-4222-8333-944455556666"
 
-
-def tenant_issuer(tid: str) -> str:
-    return f"https://login.microsoftonline.com/{tid}/v2.0"
+fake = spec_fake(SPECS["microsoft"])
 
 
-class FakeEntra(FakeProvider):
-    """login.microsoftonline.com's v2.0 endpoints (one fake for every tenant)
-    and Graph's ``/me``."""
-
-    client_id = "6731de76-14a6-49ae-97bc-6eba6914391e"
-    client_secret = "entra~secret"
-    authorize_path = "/oauth2/v2.0/authorize"
-    token_path = "/oauth2/v2.0/token"
-    jwks_path = "/discovery/v2.0/keys"
-    issuer = tenant_issuer(TENANT_A)
-    issues_refresh_tokens = True
-
-    def default_claims(self) -> dict[str, t.Any]:
-        return {
-            "ver": "2.0",
-            "tid": TENANT_A,
-            "oid": "00000000-0000-0000-66f3-3332eca7ea81",
-            "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
-            "name": "Megan Bowen",
-            "preferred_username": "meganb@contoso.test",
-            "email": "megan.bowen@contoso.test",
-        }
-
-    def from_tenant(self, tid: str) -> None:
-        """Issue the next ID tokens as tenant *tid* does."""
-        self.id_token_overrides = {"iss": tenant_issuer(tid), "tid": tid}
-
-    def routes(self) -> dict[str, t.Callable[[Request], Response]]:
-        return {"/v1.0/me": self.handle_me}
-
-    def token_answer(self, grant, access_token):
-        answer = super().token_answer(grant, access_token)
-        answer["ext_expires_in"] = answer["expires_in"]
-        return answer
-
-    def handle_me(self, request: Request) -> Response:
-        if self.grant_for(request) is None:
-            return json_response({"error": {"code": "InvalidAuthenticationToken"}}, 401)
-        return json_response({"id": self.claims["oid"], "displayName": self.claims["name"]})
-
-
-fake = fake_provider(FakeEntra)
+def from_tenant(fake: SpecFake, tid: str) -> None:
+    """Issue the next ID tokens as tenant *tid* does."""
+    fake.id_token_overrides = {"iss": tenant_issuer(tid), "tid": tid}
 
 
 def app_for(make_app, fake, **options):
-    # Relative API URLs keep the base's path, as with Graph's /v1.0/.
-    options.setdefault("api_base_url", fake.url("/v1.0/"))
     return make_app({"microsoft": fake.entry(**options)}, TEST_API_URLS={"microsoft": "/me"})
 
 
@@ -126,24 +83,8 @@ def test_bad_tenant_is_a_configuration_error(tenant):
     assert "tenant id" in str(info.value)
 
 
-def test_common_accepts_a_token_from_the_users_own_tenant(make_app, fake):
-    app = app_for(make_app, fake)
-    client = app.test_client()
-    assert log_in(client, "microsoft").status_code == 302
-    user = logged_in_user(client)
-    assert user["sub"] == fake.claims["sub"]
-    assert user["name"] == "Megan Bowen"
-    assert user["email"] == "megan.bowen@contoso.test"
-    assert user["email_verified"] is False  # Entra does not verify e-mail addresses
-    assert user["picture"] is None
-    assert user["raw"]["tid"] == TENANT_A
-    assert user["raw"]["iss"] == tenant_issuer(TENANT_A)
-    # The user's issuer is their tenant's, not the "{tenantid}" template.
-    assert user["issuer"] == tenant_issuer(TENANT_A)
-
-
 def test_common_accepts_another_tenant_too(make_app, fake):
-    fake.from_tenant(TENANT_B)
+    from_tenant(fake, TENANT_B)
     client = app_for(make_app, fake).test_client()
     assert log_in(client, "microsoft").status_code == 302
     user = logged_in_user(client)
@@ -152,7 +93,7 @@ def test_common_accepts_another_tenant_too(make_app, fake):
 
 
 def test_common_accepts_personal_accounts(make_app, fake):
-    fake.from_tenant(microsoft.CONSUMERS_TENANT_ID)
+    from_tenant(fake, microsoft.CONSUMERS_TENANT_ID)
     client = app_for(make_app, fake).test_client()
     assert log_in(client, "microsoft").status_code == 302
     user = logged_in_user(client)
@@ -177,7 +118,7 @@ def test_common_refuses_an_issuer_that_is_not_the_tokens_tenant(make_app, fake, 
 
 
 def test_organizations_accepts_the_users_tenant(make_app, fake):
-    fake.from_tenant(TENANT_B)
+    from_tenant(fake, TENANT_B)
     client = app_for(make_app, fake, tenant="organizations").test_client()
     assert log_in(client, "microsoft").status_code == 302
     assert logged_in_user(client)["issuer"] == tenant_issuer(TENANT_B)
@@ -190,7 +131,7 @@ def test_fixed_tenant_accepts_its_own_tokens(make_app, fake):
 
 
 def test_fixed_tenant_refuses_a_token_from_another_tenant(make_app, fake):
-    fake.from_tenant(TENANT_B)
+    from_tenant(fake, TENANT_B)
     client = app_for(make_app, fake, tenant=TENANT_A).test_client()
     response = log_in(client, "microsoft")
     assert response.status_code == 401
@@ -200,7 +141,7 @@ def test_fixed_tenant_refuses_a_token_from_another_tenant(make_app, fake):
 def test_consumers_refuses_a_work_account(make_app, fake):
     client = app_for(make_app, fake, tenant="consumers").test_client()
     assert log_in(client, "microsoft").status_code == 401
-    fake.from_tenant(microsoft.CONSUMERS_TENANT_ID)
+    from_tenant(fake, microsoft.CONSUMERS_TENANT_ID)
     assert log_in(client, "microsoft").status_code == 302
     user = logged_in_user(client)
     assert user["issuer"] == tenant_issuer(microsoft.CONSUMERS_TENANT_ID)
@@ -243,7 +184,7 @@ def test_authorization_request_goes_to_the_tenant(make_app, fake):
 
 def test_multi_tenant_refresh_keeps_the_login(make_app, fake):
     """A refreshed ID token names the user's tenant again, as the first one did."""
-    fake.from_tenant(TENANT_B)
+    from_tenant(fake, TENANT_B)
     fake.expires_in = 1  # within the refresh leeway: the first API call refreshes
     client = app_for(make_app, fake).test_client()
     assert log_in(client, "microsoft").status_code == 302

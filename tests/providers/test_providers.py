@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 from flask_oauth2login import ConfigurationError, OAuth2Login
 from flask_oauth2login.config.settings import load_provider, load_settings
 from flask_oauth2login.providers import BUILTIN, GROUP, Preset, PresetRegistry, get, names
+from tests.providers.specs import SPECS
 from tests.support.fake_providers import FakeProvider, fake_provider, json_response, log_in
 from tests.support.logins import logged_in_user
 from tests.support.requirements import require
@@ -604,24 +605,14 @@ def test_a_preset_package_installed_with_pip_logs_a_user_in(pip_installed, make_
 # -- the README's provider table -----------------------------------------------------------
 
 
-#: Options that let each preset be configured without a network, for the table check.
-SAMPLE_OPTIONS: dict[str, dict[str, t.Any]] = {
-    "okta": {"domain": "dev-1.okta.com"},
-    "auth0": {"domain": "tenant.eu.auth0.com"},
-    "keycloak": {"base_url": "https://sso.example", "realm": "staff"},
-    "amazon_cognito": {"user_pool_id": "eu-west-1_AbCdEf123", "domain": "my-app"},
-    "azure_ad_b2c": {
-        "tenant": "contoso",
-        "tenant_id": "775527ff-9a37-4307-8b3d-cc311f58d925",
-        "policy": "B2C_1_signupsignin",
-    },
-    "entra_external_id": {"tenant": "contoso", "tenant_id": "a82813af-1054-4e2d-a8ec-c6b9c2908c91"},
-    "oidc": {"server_metadata_url": "https://idp.example/.well-known/openid-configuration"},
-}
-#: Presets whose tests live in a module not named ``test_provider_<name>.py``.
+#: Presets without a row in ``specs.SPECS``, and the module that tests each.
 TEST_MODULES = {
     "oidc": "interop/test_with_oidc_provider.py",
     "devidp": "devidp/test_devidp.py",
+}
+#: Options that let them be configured without a network, for the table check.
+SAMPLE_OPTIONS: dict[str, dict[str, t.Any]] = {
+    "oidc": {"server_metadata_url": "https://idp.example/.well-known/openid-configuration"},
 }
 
 
@@ -652,11 +643,7 @@ def template(cell: str) -> re.Pattern[str]:
 
 
 def sample_config(name: str) -> t.Any:
-    options = dict(SAMPLE_OPTIONS.get(name, {}))
-    if name == "apple":
-        from tests.providers.test_provider_apple import KEY_ID, PRIVATE_KEY, TEAM_ID
-
-        options.update(team_id=TEAM_ID, key_id=KEY_ID, private_key=PRIVATE_KEY)
+    options = SPECS[name].options if name in SPECS else SAMPLE_OPTIONS.get(name, {})
     return load_provider(name, {"client_id": "cid", "client_secret": "s", **options}, {}, {})
 
 
@@ -688,5 +675,17 @@ def test_the_readme_row_matches_the_preset(name):
 
 @pytest.mark.parametrize("name", sorted(BUILTIN))
 def test_no_preset_without_a_test(name):
-    module = TEST_MODULES.get(name, f"providers/test_provider_{name}.py")
-    assert (ROOT / "tests" / module).is_file(), f"{name} has no {module}"
+    """Each preset has a row in ``specs.SPECS`` (which ``test_presets.py`` runs),
+    or is tested by a module of its own."""
+    if name in TEST_MODULES:
+        assert name not in SPECS
+        assert (ROOT / "tests" / TEST_MODULES[name]).is_file(), f"{name} has no tests"
+    else:
+        assert name in SPECS, f"{name} has no row in tests/providers/specs.py"
+
+
+def test_every_quirk_module_and_row_is_of_a_preset():
+    modules = (ROOT / "tests" / "providers").glob("test_provider_*.py")
+    quirks = {path.stem.removeprefix("test_provider_") for path in modules}
+    assert quirks <= set(SPECS), "a test_provider_<name>.py module without a row"
+    assert set(SPECS) <= set(BUILTIN)

@@ -124,7 +124,8 @@ class FakeProvider:
     client_id = "fake-client-id"
     client_secret = "fake-client-secret"
     #: How clients authenticate at the token endpoint:
-    #: ``client_secret_basic``, ``client_secret_post`` or ``any``.
+    #: ``client_secret_basic``, ``client_secret_post``, ``any`` of those two, or
+    #: ``none`` (a public client: its id in the form, no secret anywhere).
     client_auth = "any"
     authorize_path = "/authorize"
     token_path = "/token"
@@ -382,17 +383,27 @@ class FakeProvider:
         with self._lock:
             self.tokens[access_token] = grant
         answer = self.token_answer(grant, access_token)
-        if self.issues_refresh_tokens:
+        if self.gives_refresh_token(grant):
             refresh_token = secrets.token_urlsafe(32)
             with self._lock:
                 self.refresh_tokens[refresh_token] = grant
             answer["refresh_token"] = refresh_token
         return json_response(answer, 200, {"Cache-Control": "no-store"})
 
+    def gives_refresh_token(self, grant: Grant) -> bool:
+        """Whether the code exchange of *grant* also gives a refresh token."""
+        return self.issues_refresh_tokens
+
     def authenticate_client(self, request: Request) -> bool:
         """Check the client's credentials as :attr:`client_auth` says."""
         form = request.form
         basic = _basic(request)
+        if self.client_auth == "none":
+            return (
+                "Authorization" not in request.headers
+                and form.get("client_id") == self.client_id
+                and "client_secret" not in form
+            )
         if basic is not None and self.client_auth in ("client_secret_basic", "any"):
             return basic == (self.client_id, self.client_secret)
         if basic is None and self.client_auth in ("client_secret_post", "any"):
@@ -438,7 +449,7 @@ class FakeProvider:
             "aud": grant.client_id,
             "iat": now,
             "exp": now + 3600,
-            **self.claims,
+            **self.id_token_claims(grant),
         }
         if grant.nonce is not None:
             claims["nonce"] = grant.nonce
@@ -448,6 +459,10 @@ class FakeProvider:
             else:
                 claims[key] = value
         return self.sign(claims)
+
+    def id_token_claims(self, grant: Grant) -> dict[str, t.Any]:
+        """The user's claims an ID token for *grant* carries."""
+        return dict(self.claims)
 
     def sign(self, claims: dict[str, t.Any]) -> str:
         return self._key.sign(claims)
