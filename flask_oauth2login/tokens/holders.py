@@ -31,6 +31,7 @@ from .sealing import from_record, open_slot, seal_slot, to_record
 
 if t.TYPE_CHECKING:
     from .._runtime import AppState
+    from ..protocol.provider import Provider
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +278,7 @@ def stored(
 
     :raises NotLoggedInError: if none is stored.
     """
-    state.client(provider)  # a configured provider, or ConfigurationError
+    state.provider(provider)  # a configured provider, or ConfigurationError
     found = find_records(state, provider, str(subject), issuer, fresh=fresh)
     if not found:
         raise NotLoggedInError(
@@ -318,7 +319,15 @@ def revoke_stored(state: AppState, record: StoredToken) -> bool:
     except DecryptionFailed:
         token = None
     delete_record(state, record.key)
-    return token is not None and revoke_at_provider(state, record.provider, token)
+    if token is None:
+        return False
+    provider = state.providers.get(record.provider)
+    if provider is None:
+        log.warning(
+            "Could not revoke the %s token: no such provider is configured.", record.provider
+        )
+        return False
+    return revoke_at_provider(provider, token)
 
 
 def reseal_stored(state: AppState, *, delete_unreadable: bool = False) -> dict[str, int]:
@@ -349,20 +358,19 @@ def reseal_stored(state: AppState, *, delete_unreadable: bool = False) -> dict[s
     return counts
 
 
-def revoke_at_provider(state: AppState, provider: str, token: t.Mapping[str, t.Any]) -> bool:
+def revoke_at_provider(provider: Provider, token: t.Mapping[str, t.Any]) -> bool:
     """Revoke *token* at *provider* (RFC 7009), best effort: whether the
     provider confirmed it (``False`` also when it offers no revocation)."""
     try:
-        client = state.client(provider)
-        endpoints = state.endpoints(provider)
+        endpoints = provider.endpoints()
     except OAuth2LoginError:
-        log.warning("Could not revoke the %s token: the provider is unavailable.", provider)
+        log.warning("Could not revoke the %s token: the provider is unavailable.", provider.name)
         return False
     if endpoints.revocation_url is None:
         return False
     confirmed = True
     for hint in ("refresh_token", "access_token"):
-        if token.get(hint) and not client.revoke(endpoints, token[hint], hint):
-            log.warning("The %s provider did not confirm revocation of a %s.", provider, hint)
+        if token.get(hint) and not provider.revoke(token[hint], hint):
+            log.warning("The %s provider did not confirm revocation of a %s.", provider.name, hint)
             confirmed = False
     return confirmed

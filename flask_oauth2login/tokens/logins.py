@@ -31,6 +31,7 @@ from flask import g, session
 from .._runtime import AppState, get_state
 from ..crypto.cipher import DecryptionFailed
 from ..errors import SessionStoreUnavailable
+from ..protocol.provider import Provider
 from ..user import User
 from .holders import Holder as Holder
 from .holders import StoreHolder as StoreHolder
@@ -261,13 +262,13 @@ def _forget_in_session(provider: str | None) -> list[str]:
     return names
 
 
-def granted_scope(state: AppState, provider: str) -> tuple[str, ...]:
+def granted_scope(provider: Provider) -> tuple[str, ...]:
     """The scopes the session's token for *provider* was granted (none
     without a token; the configured scope for a token that does not say)."""
-    token = get_token(provider)
+    token = get_token(provider.name)
     if token is None:
         return ()
-    config = state.client(provider).config
+    config = provider.config
     return config.preset.granted_scope(token.get("scope"), config.scope)
 
 

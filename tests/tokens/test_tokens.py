@@ -89,7 +89,7 @@ def test_refreshed_id_token_must_name_same_subject(client, rogue):
 
 def test_refresh_provider_down_is_a_503_not_a_500(client, rogue, app):
     log_in(client, rogue)
-    app.extensions["oauth2login"].clients["rogue"].timeout = 0.3
+    app.extensions["oauth2login"].providers["rogue"].timeout = 0.3
     rogue.behaviour.token_delay = 2
     expire(client)
     response = client.get("/api/rogue")
