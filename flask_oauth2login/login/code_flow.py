@@ -27,7 +27,6 @@ from ..errors import (
     InvalidState,
     InvalidToken,
 )
-from ..protocol.client import TOKEN_PROFILE_KEY
 from ..providers.base import is_scope_token
 from ..user import User, apply_user_map, normalize
 from . import pending
@@ -35,6 +34,7 @@ from . import pending
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..config.settings import ProviderConfig, Settings
     from ..protocol.provider import Provider
+    from ..protocol.token_answer import Token
 
 #: Characters of a provider's ``error`` parameter shown to users at most.
 _MAX_ERROR_TEXT = 300
@@ -78,7 +78,7 @@ class Completed(t.NamedTuple):
 
     user: User
     #: The token to store; its ``scope`` is the granted scope.
-    token: dict[str, t.Any]
+    token: Token
     #: Where to go next.
     next_url: str
     #: The pending login it completes (see :func:`.flow.new_login`).
@@ -260,10 +260,9 @@ def complete(provider: Provider, settings: Settings, params: t.Mapping[str, str]
     if not code:
         raise InvalidCallback("The provider's answer carries no authorization code.", provider=name)
 
-    token = provider.exchange_code(
+    token, token_profile = provider.exchange_code(  # token_profile: e.g. Strava's athlete
         code, verifier=login["verifier"], redirect_uri=login["redirect_uri"]
     )
-    token_profile = token.pop(TOKEN_PROFILE_KEY, {})  # e.g. Strava's athlete
     claims: dict[str, t.Any] = {}
     if config.is_oidc:
         claims = provider.check_id_token(

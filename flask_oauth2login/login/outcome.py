@@ -42,6 +42,7 @@ from flask import g, has_app_context, session
 
 from .._runtime import AppState
 from ..errors import InvalidState, OAuth2LoginError
+from ..protocol.token_answer import Token
 from ..sessions.setup import regenerate
 from ..signals import current_sender, logged_in, logged_out
 from ..tokens import logins
@@ -116,7 +117,7 @@ def commit(
     name = provider.name
     before = logins.snapshot()
     ended: dict[str, t.Any] = {}
-    token = dict(token)
+    token = Token(token)
     if kind == FRESH and (logins.get_users() or session.get(logins.TOKENS_KEY)):
         ended = logins.held_tokens()
         ended_names = logins.forget()
@@ -132,7 +133,7 @@ def commit(
     session.pop(HELD_KEY, None)
     regenerate()
     logins.save_login(name, user, token)
-    _note_refused(provider, asked, token.get("scope"))
+    _note_refused(provider, asked, token.scope)
     app = current_sender()
     setattr(g, _G_COMMIT, linking)
     try:
@@ -239,10 +240,10 @@ def take_held(held_id: str | None, timeout: float) -> dict[str, t.Any]:
 # -- the loop guard of incremental authorization ------------------------------------
 
 
-def _note_refused(provider: Provider, asked: t.Sequence[str] | None, granted: t.Any) -> None:
+def _note_refused(provider: Provider, asked: t.Sequence[str] | None, granted: str | None) -> None:
     """Remember the scopes *provider* did not grant of those *asked*."""
     refused = dict(session.get(REFUSED_KEY, {}))
-    missing = provider.config.preset.missing_scopes(asked or (), str(granted or "").split())
+    missing = provider.config.preset.missing_scopes(asked or (), (granted or "").split())
     if missing:
         refused[provider.name] = {"scope": list(missing), "at": time.time()}
     else:

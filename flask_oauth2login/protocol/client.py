@@ -28,15 +28,10 @@ from ..errors import InvalidProviderResponse, ProviderError
 from .clientauth import METHODS
 from .dpop import NONCE_HEADER, DPoPKey, NonceCache, asks_for_nonce
 from .http import Transport, parse_json
-from .token_answer import check_token_response
+from .token_answer import TokenAnswer, check_token_response
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .discovery import Endpoints
-
-#: Key of :meth:`Client.token_request`'s answer under which the members
-#: of the token answer named by the preset's ``token_profile_params`` come;
-#: taken out before the token is stored.
-TOKEN_PROFILE_KEY = "_profile"
 
 
 class Client:
@@ -87,10 +82,9 @@ class Client:
         *,
         what: str,
         profile_params: t.Sequence[str] = (),
-    ) -> dict[str, t.Any]:
-        """POST a grant *data* to the token endpoint; the checked token, with
-        the members of the answer *profile_params* name under
-        :data:`TOKEN_PROFILE_KEY`.
+    ) -> TokenAnswer:
+        """POST a grant *data* to the token endpoint; the checked token, and
+        beside it the members of the answer *profile_params* name.
 
         :param what: what the grant is, for error messages ("the refresh token").
         """
@@ -109,9 +103,7 @@ class Client:
             raise self.oauth_error(response, what)
         token = check_token_response(answer, provider=self.name, dpop=self.dpop is not None)
         profile = {key: answer[key] for key in profile_params if answer.get(key) is not None}
-        if profile:
-            token[TOKEN_PROFILE_KEY] = profile
-        return token
+        return TokenAnswer(token, profile)
 
     def push_authorization_request(self, endpoints: Endpoints, params: t.Mapping[str, str]) -> str:
         """Push an authorization request's *params* (RFC 9126); the

@@ -37,6 +37,7 @@ from .discovery import Discovery, Endpoints, absolute
 from .dpop import DPoPKey
 from .http import Transport
 from .oidc import validate_id_token, validate_logout_token
+from .token_answer import Token, TokenAnswer
 
 
 class Provider:
@@ -165,13 +166,12 @@ class Provider:
         query = urlencode(params)
         return urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))
 
-    def exchange_code(self, code: str, *, verifier: str, redirect_uri: str) -> dict[str, t.Any]:
+    def exchange_code(self, code: str, *, verifier: str, redirect_uri: str) -> TokenAnswer:
         """Exchange an authorization code for a token (checked, not yet
         stored), with the PKCE *verifier* and the *redirect_uri* the login
         started with. The answer's members the preset's
-        ``token_profile_params`` name come under
-        :data:`~flask_oauth2login.protocol.client.TOKEN_PROFILE_KEY`."""
-        token = self.client.token_request(
+        ``token_profile_params`` name come beside the token."""
+        answer = self.client.token_request(
             self.endpoints(),
             {
                 "grant_type": "authorization_code",
@@ -182,14 +182,14 @@ class Provider:
             what="the authorization code",
             profile_params=self.config.preset.token_profile_params,
         )
-        if self.config.is_oidc and not token.get("id_token"):
+        if self.config.is_oidc and not answer.token.get("id_token"):
             raise InvalidProviderResponse(
                 "The provider sent no ID token although 'openid' was asked for.",
                 provider=self.name,
             )
-        return token
+        return answer
 
-    def refresh(self, refresh_token: str) -> dict[str, t.Any]:
+    def refresh(self, refresh_token: str) -> Token:
         """Use a refresh token; the answer keeps the old refresh token if it has none.
 
         :raises RefreshError: if the provider refuses the grant.
@@ -199,7 +199,7 @@ class Provider:
                 self.endpoints(),
                 {"grant_type": "refresh_token", "refresh_token": refresh_token},
                 what="the refresh token",
-            )
+            ).token
         except InvalidProviderResponse as exc:
             if getattr(exc, "oauth_error", None) in ("invalid_grant", "unauthorized_client"):
                 raise RefreshError(str(exc), provider=self.name, response=exc.response) from None
@@ -207,12 +207,13 @@ class Provider:
         token.setdefault("refresh_token", refresh_token)
         return token
 
-    def client_credentials(self, scope: t.Sequence[str] = ()) -> dict[str, t.Any]:
+    def client_credentials(self, scope: t.Sequence[str] = ()) -> Token:
         """Fetch an app-level token with the client credentials grant."""
         data = {"grant_type": "client_credentials"}
         if scope:
             data["scope"] = " ".join(scope)
-        return self.client.token_request(self.endpoints(), data, what="the client credentials")
+        answer = self.client.token_request(self.endpoints(), data, what="the client credentials")
+        return answer.token
 
     def userinfo(self, access_token: str) -> t.Any:
         """Ask the UserInfo endpoint about the user the token belongs to."""

@@ -17,6 +17,7 @@ import typing as t
 
 from ..protocol.api_session import OAuth2Session
 from ..protocol.provider import Provider
+from ..protocol.token_answer import Token
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .._runtime import AppState
@@ -37,7 +38,7 @@ class AppTokenCache:
         self._clock = clock
         self._guard = threading.Lock()
         self._locks: dict[tuple[str, ...], threading.Lock] = {}
-        self._tokens: dict[tuple[str, ...], dict[str, t.Any]] = {}
+        self._tokens: dict[tuple[str, ...], Token] = {}
 
     def access_token(self, provider: Provider, scope: tuple[str, ...] = ()) -> str:
         """A current token for *scope*, fetched first from *provider* if
@@ -46,31 +47,30 @@ class AppTokenCache:
         :raises ProviderError: if the provider refuses or cannot be reached.
         """
         token = self._tokens.get(scope)
-        if token is not None and self._fresh(token):
-            return token["access_token"]  # type: ignore[no-any-return]
+        if token is not None and not self._expired(token):
+            return token.access_token
         with self._lock(scope):
             token = self._tokens.get(scope)  # fetched meanwhile by another thread?
-            if token is None or not self._fresh(token):
+            if token is None or self._expired(token):
                 token = self._fetch(provider, scope)
-            return token["access_token"]  # type: ignore[no-any-return]
+            return token.access_token
 
     def refetch(self, provider: Provider, scope: tuple[str, ...], rejected: str) -> str:
         """Replace the token *rejected* by the API (unless another thread
         already did) and return the current one."""
         with self._lock(scope):
             token = self._tokens.get(scope)
-            if token is None or token["access_token"] == rejected:
+            if token is None or token.access_token == rejected:
                 token = self._fetch(provider, scope)
-            return token["access_token"]  # type: ignore[no-any-return]
+            return token.access_token
 
-    def _fetch(self, provider: Provider, scope: tuple[str, ...]) -> dict[str, t.Any]:
+    def _fetch(self, provider: Provider, scope: tuple[str, ...]) -> Token:
         token = provider.client_credentials(scope)
         self._tokens[scope] = token
         return token
 
-    def _fresh(self, token: t.Mapping[str, t.Any]) -> bool:
-        expires_at = token.get("expires_at")
-        return expires_at is None or expires_at - self.leeway > self._clock()
+    def _expired(self, token: Token) -> bool:
+        return token.is_expired(self.leeway, now=self._clock())
 
     def _lock(self, scope: tuple[str, ...]) -> threading.Lock:
         with self._guard:

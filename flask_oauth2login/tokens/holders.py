@@ -26,6 +26,7 @@ import typing as t
 
 from ..crypto.cipher import DecryptionFailed
 from ..errors import NotLoggedInError, OAuth2LoginError, TokenStoreUnavailable
+from ..protocol.token_answer import Token
 from ..tokenstore import StoredToken, TokenKey, TokenStore
 from .sealing import from_record, open_slot, seal_slot, to_record
 
@@ -48,13 +49,13 @@ class Holder(abc.ABC):
         self.provider = provider
 
     @abc.abstractmethod
-    def load(self, fresh: bool = False) -> dict[str, t.Any] | None:
+    def load(self, fresh: bool = False) -> Token | None:
         """The token as kept now, or ``None`` (gone, or unreadable: then
         forgotten); *fresh*: as the store has it this instant, not as this
         process read it a moment ago."""
 
     @abc.abstractmethod
-    def refreshed(self, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+    def refreshed(self, stale: t.Mapping[str, t.Any]) -> Token | None:
         """A token that a finished refresh of *stale* left, if still of use."""
 
     @abc.abstractmethod
@@ -79,9 +80,20 @@ class Holder(abc.ABC):
         refresh_token = stale.get("refresh_token") or ""
         return hashlib.sha256(f"{self.provider}\0{refresh_token}".encode()).hexdigest()
 
-    def _unsaved(self, slot: str, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+    def _unsaved(self, slot: str, stale: t.Mapping[str, t.Any]) -> Token | None:
         """A refreshed token this process could not write yet."""
-        return usable(self.state, open_slot(self.state, slot, self.state.unsaved), stale)
+        return self._usable(open_slot(self.state, slot, self.state.unsaved), stale)
+
+    def _usable(self, token: Token | None, stale: t.Mapping[str, t.Any]) -> Token | None:
+        """*token*, if it is another one than *stale* and has not expired."""
+        if (
+            token is None
+            or token.get("access_token") == stale.get("access_token")
+            # An older result: a refresh token that is not rotated is used again.
+            or token.is_expired(self.state.settings.refresh_leeway)
+        ):
+            return None
+        return token
 
     def _stash(self, slot: str, token: t.Mapping[str, t.Any]) -> None:
         """Keep *token* in this process until it can be written."""
@@ -112,7 +124,7 @@ class StoreHolder(Holder):
         #: The version of the record each token loaded came from, by access token.
         self._versions: dict[str, int] = {}
 
-    def load(self, fresh: bool = False) -> dict[str, t.Any] | None:
+    def load(self, fresh: bool = False) -> Token | None:
         record, self._record = self._record, None
         if record is None or fresh:
             record = get_record(self.state, self.key, fresh=fresh)
@@ -129,7 +141,7 @@ class StoreHolder(Holder):
         self._versions[str(token.get("access_token"))] = record.version
         return token
 
-    def refreshed(self, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+    def refreshed(self, stale: t.Mapping[str, t.Any]) -> Token | None:
         record = get_record(self.state, self.key, fresh=True)
         if record is None:
             self._gone()
@@ -139,7 +151,7 @@ class StoreHolder(Holder):
             )
         if record.version != self._version(stale):
             try:
-                token = usable(self.state, from_record(self.state, record), stale)
+                token = self._usable(from_record(self.state, record), stale)
             except DecryptionFailed:
                 token = None
             if token is not None:
@@ -236,29 +248,9 @@ def delete_record(state: AppState, key: TokenKey, expected_version: int | None =
         state.recent.forget(key)
 
 
-def usable(
-    state: AppState, token: dict[str, t.Any] | None, stale: t.Mapping[str, t.Any]
-) -> dict[str, t.Any] | None:
-    """*token*, if it is another one than *stale* and has not expired."""
-    if (
-        token is None
-        or token.get("access_token") == stale.get("access_token")
-        # An older result: a refresh token that is not rotated is used again.
-        or is_expired(token, state.settings.refresh_leeway)
-    ):
-        return None
-    return token
-
-
 def slot_ttl(token: t.Mapping[str, t.Any]) -> int:
     ttl = max(60, int((token.get("expires_at") or time.time() + 3600) - time.time()))
     return min(ttl, 3600)
-
-
-def is_expired(token: t.Mapping[str, t.Any], leeway: float) -> bool:
-    """Whether *token* expires within *leeway* seconds (never, if its expiry is unknown)."""
-    expires_at = token.get("expires_at")
-    return expires_at is not None and expires_at - leeway <= time.time()
 
 
 # -- outside a request ------------------------------------------------------------

@@ -16,8 +16,8 @@ import logging
 import typing as t
 
 from ..errors import InvalidToken, NotLoggedInError, RefreshError
+from ..protocol.token_answer import Token
 from ..signals import current_sender, token_refreshed
-from .holders import is_expired
 
 if t.TYPE_CHECKING:
     from ..protocol.provider import Provider
@@ -26,7 +26,7 @@ if t.TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def fresh_token(place: Holder) -> dict[str, t.Any]:
+def fresh_token(place: Holder) -> Token:
     """The token *place* holds, refreshed first if it has expired.
 
     :raises NotLoggedInError: if there is none, or it expired and cannot be
@@ -37,12 +37,12 @@ def fresh_token(place: Holder) -> dict[str, t.Any]:
         raise NotLoggedInError(
             f"Nobody is logged in with {place.provider!r}.", provider=place.provider
         )
-    if is_expired(token, place.state.settings.refresh_leeway):
+    if token.is_expired(place.state.settings.refresh_leeway):
         token = refresh(place, token)
     return token
 
 
-def refresh(place: Holder, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+def refresh(place: Holder, stale: t.Mapping[str, t.Any]) -> Token:
     """Refresh *stale*, once for all concurrent requests and jobs.
 
     :raises RefreshError: if the provider refused; the login is forgotten.
@@ -67,9 +67,9 @@ def refresh(place: Holder, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     return token
 
 
-def _refresh_once(place: Holder, stale: t.Mapping[str, t.Any], acquired: bool) -> dict[str, t.Any]:
+def _refresh_once(place: Holder, stale: t.Mapping[str, t.Any], acquired: bool) -> Token:
     """Refresh at the provider and keep the result for the others."""
-    token: dict[str, t.Any] | None
+    token: Token | None
     try:
         token = _refresh_at_provider(place.state.provider(place.provider), stale)
     except RefreshError:
@@ -89,7 +89,7 @@ def _refresh_once(place: Holder, stale: t.Mapping[str, t.Any], acquired: bool) -
     return token
 
 
-def _refresh_at_provider(provider: Provider, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+def _refresh_at_provider(provider: Provider, stale: t.Mapping[str, t.Any]) -> Token:
     try:
         token = provider.refresh(stale["refresh_token"])
         if token.get("id_token"):
@@ -135,7 +135,7 @@ class HeldTokenSource:
 
     def __init__(self, place: Holder, first: t.Mapping[str, t.Any] | None = None) -> None:
         self.place = place
-        self._first = dict(first) if first is not None else None
+        self._first = Token(first) if first is not None else None
 
     @property
     def provider(self) -> str:
@@ -143,17 +143,17 @@ class HeldTokenSource:
 
     def access_token(self) -> str:
         token, self._first = self._first, None
-        if token is not None and is_expired(token, self.place.state.settings.refresh_leeway):
+        if token is not None and token.is_expired(self.place.state.settings.refresh_leeway):
             token = refresh(self.place, token)
         if token is None:
             token = fresh_token(self.place)
-        return token["access_token"]  # type: ignore[no-any-return]
+        return token.access_token
 
     def refresh(self, rejected: str) -> str | None:
         self._first = None
         token = self.place.load(fresh=True)  # refreshed or revoked meanwhile?
         if token is None or not token.get("refresh_token"):
             return None
-        if token["access_token"] != rejected:  # refreshed meanwhile
-            return token["access_token"]  # type: ignore[no-any-return]
-        return refresh(self.place, token)["access_token"]  # type: ignore[no-any-return]
+        if token.access_token != rejected:  # refreshed meanwhile
+            return token.access_token
+        return refresh(self.place, token).access_token
