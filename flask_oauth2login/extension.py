@@ -240,7 +240,7 @@ class OAuth2Login:
         if token is None:
             raise NotLoggedInError(f"Nobody is logged in with {provider!r}.", provider=provider)
         logins.forget(provider)
-        return logins.revoke_at_provider(found, token)
+        return found.revoke_token(token)
 
     def stored_logins(
         self, provider: str | None = None, subject: str | None = None

@@ -209,7 +209,7 @@ def connect_answer() -> t.Any:
     next_url = pending_logins.safe_next(found.get("next"), state.settings.redirect_url)
     if action == "cancel":  # stay as before, where a login lands by default
         log.info("A held %s login was dropped by the person.", provider)
-        outcome.revoke_held(state, {provider: token})
+        logins.revoke_tokens(state, {provider: token})
         return protect(redirect(state.settings.redirect_url, 303))
     # "decline": the held login alone, the session's others end.
     kind = (
@@ -252,7 +252,7 @@ def log_out() -> t.Any:
         logged_out.send(app, provider=provider, reason="logout")
     session.clear()
     end_session()
-    outcome.revoke_held(state, held)
+    logins.revoke_tokens(state, held)
     target = request.form.get("next") or request.args.get("next")
     next_url = pending_logins.safe_next(target, state.settings.logout_redirect_url)
     # Several logins: the provider of the most recent one (the user's).

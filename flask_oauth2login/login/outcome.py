@@ -41,7 +41,7 @@ import typing as t
 from flask import g, has_app_context, session
 
 from .._runtime import AppState
-from ..errors import InvalidState, OAuth2LoginError
+from ..errors import InvalidState
 from ..protocol.token_answer import Token
 from ..sessions.setup import regenerate
 from ..signals import current_sender, logged_in, logged_out
@@ -158,7 +158,7 @@ def commit(
     if hooks:
         logged_in.send(app, provider=name, user=user, token=token)
     if revoke:
-        revoke_held(state, ended)
+        logins.revoke_tokens(state, ended)
     return response
 
 
@@ -169,24 +169,6 @@ def linking() -> bool | None:
     person's logins). ``None`` outside a commit."""
     value = getattr(g, _G_COMMIT, None) if has_app_context() else None
     return None if value is None else bool(value)
-
-
-def revoke_held(state: AppState, tokens: t.Mapping[str, t.Mapping[str, t.Any]]) -> None:
-    """Revoke *tokens* (by provider name) at their providers (RFC 7009), best
-    effort: a provider that is down, or offers no revocation, is only logged;
-    one no longer configured is skipped."""
-    for name, token in tokens.items():
-        provider = state.providers.get(name)
-        if provider is None:
-            continue
-        try:
-            provider.endpoints()
-        except OAuth2LoginError:
-            log.warning("Could not revoke the %s token: the provider is unavailable.", name)
-            continue
-        for hint in ("refresh_token", "access_token"):
-            if token.get(hint) and not provider.revoke(token[hint], hint):
-                log.warning("The %s provider did not confirm revocation of a %s.", name, hint)
 
 
 # -- a login held for the person's confirmation -------------------------------------

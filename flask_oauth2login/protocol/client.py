@@ -26,7 +26,7 @@ from ..config.settings import ProviderConfig
 from ..crypto.keys import JwtSigner
 from ..errors import InvalidProviderResponse, ProviderError
 from .clientauth import METHODS
-from .dpop import NONCE_HEADER, DPoPKey, NonceCache, asks_for_nonce
+from .dpop import DPoPKey, NonceCache, send_with_nonce
 from .http import Transport, parse_json
 from .token_answer import TokenAnswer, check_token_response
 
@@ -130,8 +130,7 @@ class Client:
     def revoke(self, endpoints: Endpoints, token: str, hint: str) -> bool:
         """Revoke one *token* of the kind *hint* names (RFC 7009); whether the
         provider confirmed it (never raises)."""
-        if endpoints.revocation_url is None:
-            return False
+        assert endpoints.revocation_url is not None
         data = {"token": token, "token_type_hint": hint}
         try:
             response = self.post(
@@ -155,23 +154,21 @@ class Client:
         (authenticated, and with a DPoP proof if *dpop* and the provider
         entry say so). A ``use_dpop_nonce`` answer gets the request once more,
         with the nonce, a new proof and a new client assertion."""
-        for attempt in range(2):
+        key = self.dpop if dpop else None
+
+        def send(nonce: str | None) -> requests.Response:
             form = dict(data)
             sent_headers = dict(headers or {})
-            nonce = None
-            if dpop and self.dpop is not None:
-                nonce = self.dpop_nonces.get(url)
-                sent_headers["DPoP"] = self.dpop.proof("POST", url, nonce=nonce)
+            if key is not None:
+                sent_headers["DPoP"] = key.proof("POST", url, nonce=nonce)
             auth = self._client_auth(form, endpoints, url)
-            response = self.transport.send(
+            return self.transport.send(
                 "POST", url, what=what, data=form, auth=auth, headers=sent_headers
             )
-            if not (dpop and self.dpop is not None):
-                break
-            self.dpop_nonces.update(url, response)
-            if attempt or not _new_nonce_asked(response, nonce):
-                break
-        return response
+
+        if key is None:
+            return send(None)
+        return send_with_nonce(self.dpop_nonces, url, send)
 
     def oauth_error(self, response: requests.Response, what: str) -> InvalidProviderResponse:
         """The error an endpoint's refusal of *what* stands for, with the
@@ -210,26 +207,21 @@ class Client:
         A DPoP-bound token goes with a proof (and the server's nonce, asked
         for once if need be), never as a Bearer token.
         """
-        params = None
-        for attempt in range(2):
+        key = self.dpop
+
+        def send(nonce: str | None) -> requests.Response:
             headers = {"Accept": "application/json", **self.api_headers()}
-            nonce = None
-            if self.dpop is not None:
-                nonce = self.dpop_nonces.get(url)
+            params = None
+            if key is not None:
                 headers["Authorization"] = f"DPoP {access_token}"
-                headers["DPoP"] = self.dpop.proof(
-                    "GET", url, nonce=nonce, access_token=access_token
-                )
+                headers["DPoP"] = key.proof("GET", url, nonce=nonce, access_token=access_token)
             elif self.config.token_placement == "query":
                 params = {self.config.preset.token_query_param: access_token}
             else:
                 headers["Authorization"] = f"Bearer {access_token}"
-            response = self.transport.send("GET", url, what=what, headers=headers, params=params)
-            if self.dpop is None:
-                break
-            self.dpop_nonces.update(url, response)
-            if attempt or not _new_nonce_asked(response, nonce):
-                break
+            return self.transport.send("GET", url, what=what, headers=headers, params=params)
+
+        response = send(None) if key is None else send_with_nonce(self.dpop_nonces, url, send)
         if response.status_code != 200:
             raise InvalidProviderResponse(
                 f"The provider's {what} answered HTTP {response.status_code}.",
@@ -257,8 +249,3 @@ class Client:
         ``use`` and ``alg``); ``None`` for other methods."""
         signer = self.client_auth.signer
         return signer.registration_jwk() if signer is not None else None
-
-
-def _new_nonce_asked(response: requests.Response, sent: str | None) -> bool:
-    """Whether *response* asks for a DPoP nonce other than the one *sent*."""
-    return asks_for_nonce(response) and response.headers.get(NONCE_HEADER, "").strip() != sent

@@ -23,6 +23,7 @@ Flask). No lock is held while waiting for a provider.
 from __future__ import annotations
 
 import copy
+import logging
 import typing as t
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -30,7 +31,7 @@ from requests.adapters import HTTPAdapter
 
 from ..config.settings import ProviderConfig
 from ..crypto.keys import HMAC_ALGORITHMS
-from ..errors import InvalidProviderResponse, InvalidToken, RefreshError
+from ..errors import InvalidProviderResponse, InvalidToken, OAuth2LoginError, RefreshError
 from .api_session import ApiOrigins, BearerAuth, DPoPAuth, OAuth2Session, TokenSource
 from .client import Client
 from .discovery import Discovery, Endpoints, absolute
@@ -38,6 +39,8 @@ from .dpop import DPoPKey
 from .http import Transport
 from .oidc import validate_id_token, validate_logout_token
 from .token_answer import Token, TokenAnswer
+
+log = logging.getLogger(__name__)
 
 
 class Provider:
@@ -233,10 +236,23 @@ class Provider:
 
         return fetch(get_json, raw, self.endpoints().userinfo_url)
 
-    def revoke(self, token: str, hint: str) -> bool:
-        """Revoke *token* (RFC 7009), of the kind *hint* names. Best effort:
-        returns whether it worked."""
-        return self.client.revoke(self.endpoints(), token, hint)
+    def revoke_token(self, token: t.Mapping[str, t.Any]) -> bool:
+        """Revoke *token*'s refresh and access tokens (RFC 7009), best effort:
+        whether the provider confirmed (``False`` also when it offers no
+        revocation). A provider that is down, or does not confirm, is logged."""
+        try:
+            endpoints = self.endpoints()
+        except OAuth2LoginError:
+            log.warning("Could not revoke the %s token: the provider is unavailable.", self.name)
+            return False
+        if endpoints.revocation_url is None:
+            return False
+        confirmed = True
+        for hint in ("refresh_token", "access_token"):
+            if token.get(hint) and not self.client.revoke(endpoints, token[hint], hint):
+                log.warning("The %s provider did not confirm revocation of a %s.", self.name, hint)
+                confirmed = False
+        return confirmed
 
     # -- its tokens --------------------------------------------------------------
 

@@ -13,7 +13,8 @@ When the place to write a new token is down, it is kept in this process
 (:attr:`AppState.unsaved <flask_oauth2login._runtime.AppState.unsaved>`) until
 it can be written. Below the holders: reading and writing the token store
 through this process's cache of recent reads, and the store's uses with no
-request (:func:`stored`, :func:`revoke_stored`, :func:`reseal_stored`).
+request (:func:`stored`, :func:`revoke_stored`, :func:`reseal_stored`), and revoking
+tokens at their providers (:func:`revoke_tokens`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from .sealing import from_record, open_slot, seal_slot, to_record
 
 if t.TYPE_CHECKING:
     from .._runtime import AppState
-    from ..protocol.provider import Provider
 
 log = logging.getLogger(__name__)
 
@@ -311,15 +311,22 @@ def revoke_stored(state: AppState, record: StoredToken) -> bool:
     except DecryptionFailed:
         token = None
     delete_record(state, record.key)
-    if token is None:
-        return False
-    provider = state.providers.get(record.provider)
-    if provider is None:
-        log.warning(
-            "Could not revoke the %s token: no such provider is configured.", record.provider
-        )
-        return False
-    return revoke_at_provider(provider, token)
+    return token is not None and revoke_tokens(state, {record.provider: token})
+
+
+def revoke_tokens(state: AppState, tokens: t.Mapping[str, t.Mapping[str, t.Any]]) -> bool:
+    """Revoke *tokens*, by provider name, at their providers (RFC 7009),
+    best effort; whether every provider confirmed. A provider that is down,
+    does not confirm, or is no longer configured is logged."""
+    confirmed = True
+    for name, token in tokens.items():
+        provider = state.providers.get(name)
+        if provider is None:
+            log.warning("Could not revoke the %s token: no such provider is configured.", name)
+            confirmed = False
+        elif not provider.revoke_token(token):
+            confirmed = False
+    return confirmed
 
 
 def reseal_stored(state: AppState, *, delete_unreadable: bool = False) -> dict[str, int]:
@@ -348,21 +355,3 @@ def reseal_stored(state: AppState, *, delete_unreadable: bool = False) -> dict[s
         state.recent.forget(record.key)
         counts["resealed" if done is not None else "skipped"] += 1
     return counts
-
-
-def revoke_at_provider(provider: Provider, token: t.Mapping[str, t.Any]) -> bool:
-    """Revoke *token* at *provider* (RFC 7009), best effort: whether the
-    provider confirmed it (``False`` also when it offers no revocation)."""
-    try:
-        endpoints = provider.endpoints()
-    except OAuth2LoginError:
-        log.warning("Could not revoke the %s token: the provider is unavailable.", provider.name)
-        return False
-    if endpoints.revocation_url is None:
-        return False
-    confirmed = True
-    for hint in ("refresh_token", "access_token"):
-        if token.get(hint) and not provider.revoke(token[hint], hint):
-            log.warning("The %s provider did not confirm revocation of a %s.", provider.name, hint)
-            confirmed = False
-    return confirmed

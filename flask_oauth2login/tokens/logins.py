@@ -39,8 +39,8 @@ from .holders import StoreHolder as StoreHolder
 from .holders import delete_record, get_record, set_record, slot_ttl
 from .holders import require_store as require_store
 from .holders import reseal_stored as reseal_stored
-from .holders import revoke_at_provider as revoke_at_provider
 from .holders import revoke_stored as revoke_stored
+from .holders import revoke_tokens as revoke_tokens
 from .holders import stored as stored
 from .refresh import HeldTokenSource as HeldTokenSource
 from .refresh import fresh_token as fresh_token
