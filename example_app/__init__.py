@@ -192,7 +192,7 @@ def _register_views(app: Flask) -> None:
         user = oauth.user
         if user is None:
             return {}
-        config = app.extensions["oauth2login"].clients[user["provider"]].config
+        config = app.extensions["oauth2login"].providers[user["provider"]].config
         # Signing out at the development provider alone: it tells this app.
         dev = config.preset.name == "devidp" and "oauth2login_devidp" in app.blueprints
         return {
@@ -202,10 +202,10 @@ def _register_views(app: Flask) -> None:
 
     @app.get("/")
     def index() -> str:
-        clients = app.extensions["oauth2login"].clients
-        providers = [(name, client.config.title) for name, client in clients.items()]
+        configured = app.extensions["oauth2login"].providers
+        providers = [(name, provider.config.title) for name, provider in configured.items()]
         accounts = [
-            (name, clients[name].config.title if name in clients else name, user)
+            (name, configured[name].config.title if name in configured else name, user)
             for name, user in reversed(oauth.users.items())
         ]
         return render_template(
@@ -225,7 +225,7 @@ def _register_views(app: Flask) -> None:
     @app.get("/more/<provider>")
     def more_permission(provider: str) -> t.Any:
         """A page that needs one more permission than signing in asked for."""
-        if provider not in guarded or provider not in app.extensions["oauth2login"].clients:
+        if provider not in guarded or provider not in app.extensions["oauth2login"].providers:
             abort(404)
         return guarded[provider]()
 
@@ -265,7 +265,7 @@ def _more_permission(provider: str) -> str:
         "more.html",
         user=oauth.user,
         provider=provider,
-        title=current_app.extensions["oauth2login"].clients[provider].config.title,
+        title=current_app.extensions["oauth2login"].providers[provider].config.title,
         scope=scope,
         granted=str(token.get("scope") or "").split(),
         api=api,
@@ -276,12 +276,12 @@ def _api_url(provider: str) -> str:
     configured = current_app.config.get("EXAMPLE_API_URLS", {}).get(provider)
     if configured:
         return configured  # type: ignore[no-any-return]
-    state = current_app.extensions["oauth2login"]
-    if state.clients[provider].config.preset.name == "devidp":
+    found = current_app.extensions["oauth2login"].provider(provider)
+    if found.config.preset.name == "devidp":
         return request.url_root.rstrip("/") + url_for("oauth2login_devidp.api_me")
     if provider in REAL_PROVIDERS:
         return REAL_PROVIDERS[provider]
-    return state.endpoints(provider).userinfo_url or ""  # type: ignore[no-any-return]
+    return found.endpoints().userinfo_url or ""  # type: ignore[no-any-return]
 
 
 def _json(response: t.Any) -> t.Any:
@@ -326,7 +326,7 @@ def refresh_profiles(app_url: str | None) -> None:
         raise click.ClickException(exc.message) from None
     for login in logins:
         who = f"{login.provider} {login.subject}"
-        if login.provider not in state.clients:
+        if login.provider not in state.providers:
             click.echo(f"{who}: skipped, the provider is not configured here")
             continue
         try:

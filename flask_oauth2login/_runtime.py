@@ -10,7 +10,7 @@ from flask import current_app, has_request_context, request
 from .config.settings import Settings
 from .crypto.cipher import Cipher, MissingKey
 from .errors import ConfigurationError
-from .protocol.client import Endpoints, ProviderClient
+from .protocol.provider import Provider
 from .sessions.coordination import Coordinator, LocalCoordinator
 from .sessions.engines import Engine
 from .sessions.logout_index import LogoutStore
@@ -35,7 +35,8 @@ class AppState:
     """Everything the extension knows about one app."""
 
     settings: Settings
-    clients: dict[str, ProviderClient]
+    #: The configured providers, by name.
+    providers: dict[str, Provider]
     #: The engine of the session store: refresh coordination, the logout
     #: index, outages and description (see :mod:`~flask_oauth2login.sessions.engines`).
     session_engine: Engine
@@ -64,33 +65,35 @@ class AppState:
         (see :mod:`~flask_oauth2login.sessions.logout_index`)."""
         return self.session_engine.logout_store
 
-    def client(self, provider: str) -> ProviderClient:
-        """The client for *provider*.
+    def provider(self, name: str) -> Provider:
+        """The provider called *name*.
 
         :raises ConfigurationError: if no provider of that name is configured
             (a mistake in the app's code, not a user who is not logged in).
         """
         try:
-            return self.clients[provider]
+            return self.providers[name]
         except KeyError:
             raise ConfigurationError(
-                f"no provider called {provider!r} is configured; "
-                f"configured: {', '.join(self.clients)}",
+                f"no provider called {name!r} is configured; "
+                f"configured: {', '.join(self.providers)}",
                 key="OAUTH2LOGIN_PROVIDERS",
             ) from None
 
     def base_url(self) -> str:
         """This app's public base URL, ending with ``/``."""
-        if self.settings.external_url:
-            return self.settings.external_url + "/"
-        if has_request_context():
-            return request.url_root
-        server_name = current_app.config.get("SERVER_NAME") or "localhost"
-        return f"{current_app.config['PREFERRED_URL_SCHEME']}://{server_name}/"
+        return app_base_url(self.settings)
 
-    def endpoints(self, provider: str) -> Endpoints:
-        """The endpoints of *provider*, discovered (and cached) if need be."""
-        return self.client(provider).endpoints(self.base_url())
+
+def app_base_url(settings: Settings) -> str:
+    """The public base URL, ending with ``/``, of the app with *settings*:
+    ``OAUTH2LOGIN_EXTERNAL_URL``, else the request's, else ``SERVER_NAME``'s."""
+    if settings.external_url:
+        return settings.external_url + "/"
+    if has_request_context():
+        return request.url_root
+    server_name = current_app.config.get("SERVER_NAME") or "localhost"
+    return f"{current_app.config['PREFERRED_URL_SCHEME']}://{server_name}/"
 
 
 def get_state() -> AppState:

@@ -92,7 +92,7 @@ def check_command(
         diagnostics.ERROR: ("FAIL", "red"),
     }
     state = _state()
-    registered = _parse_registered(redirect_uris, list(state.clients))
+    registered = _parse_registered(redirect_uris, list(state.providers))
     report = diagnostics.check_app(
         current_app._get_current_object(),  # type: ignore[attr-defined]
         registered=registered,
@@ -133,8 +133,8 @@ def providers_command() -> None:
         console = f"; register an app at {preset.console_url}" if preset.console_url else ""
         click.echo(f"  {name:<20}{preset.title} ({source.origin}{console})")
     click.echo(click.style("Configured providers", bold=True))
-    for name, client in state.clients.items():
-        config = client.config
+    for name, provider in state.providers.items():
+        config = provider.config
         if config.server_metadata_url:
             how = f"discovery at {config.server_metadata_url}"
         elif config.is_oidc:

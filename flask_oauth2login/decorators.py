@@ -102,7 +102,7 @@ def _refusal(provider: str | None, scopes: tuple[str, ...]) -> Response | None:
         if provider is None:
             user = logins.get_user()
             provider = user["provider"] if user is not None else None
-        if provider is None or provider not in get_state().clients:
+        if provider is None or provider not in get_state().providers:
             return unauthorized(None, scope=scopes)
         missing = missing_scopes(provider, scopes)
         if missing:
@@ -120,9 +120,8 @@ def is_logged_in(provider: str | None = None) -> bool:
 def missing_scopes(provider: str, scope: Scope) -> tuple[str, ...]:
     """The scopes of *scope* the session's token for *provider* was not
     granted (all of them without a token)."""
-    state = get_state()
-    preset = state.client(provider).config.preset
-    return preset.missing_scopes(_scopes(scope), logins.granted_scope(state, provider))
+    found = get_state().provider(provider)
+    return found.config.preset.missing_scopes(_scopes(scope), logins.granted_scope(found))
 
 
 def unauthorized(
@@ -149,7 +148,7 @@ def insufficient_scope(provider: str, missing: t.Sequence[str]) -> Response:
     state = get_state()
     scope = " ".join(missing)
     login_url = login_url_for(provider, next_url=request.full_path.rstrip("?"), scope=missing)
-    title = state.client(provider).config.title
+    title = state.provider(provider).config.title
     if wants_json():
         response = jsonify(
             error="insufficient_scope",
@@ -179,10 +178,10 @@ def login_url_for(provider: str | None, next_url: str | None = None, scope: Scop
     """Where to send a browser to log in: the named provider, the only one
     configured, or the page listing them (which asks for no extra scope)."""
     state = get_state()
-    if provider is None and len(state.clients) == 1:
-        provider = next(iter(state.clients))
+    if provider is None and len(state.providers) == 1:
+        provider = next(iter(state.providers))
     args: dict[str, t.Any] = {"next": next_url} if next_url else {}
-    if provider is None or provider not in state.clients:
+    if provider is None or provider not in state.providers:
         return url_for("oauth2login.choose", **args)
     scopes = _scopes(scope)
     if scopes:
@@ -194,5 +193,5 @@ def handle_not_logged_in(error: NotLoggedInError) -> Response:
     """Answer a :class:`NotLoggedInError` that escaped a view like
     ``@login_required`` does."""
     return unauthorized(
-        error.provider if error.provider in get_state().clients else None, error.message
+        error.provider if error.provider in get_state().providers else None, error.message
     )

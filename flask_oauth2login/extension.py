@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import typing as t
 
 from flask import Flask, has_request_context, url_for
 
 from . import cli
-from ._runtime import EXTENSION_KEY, AppState, LoginHook, get_state
+from ._runtime import EXTENSION_KEY, AppState, LoginHook, app_base_url, get_state
 from .config.settings import Settings, load_settings
 from .crypto.cipher import MissingKey, cipher_for
 from .decorators import handle_not_logged_in
 from .errors import ConfigurationError, LoginError, NotLoggedInError, OAuth2LoginError
 from .protocol import dpop, redaction
 from .protocol.api_session import OAuth2Session
-from .protocol.client import ProviderClient
+from .protocol.provider import Provider
 from .providers import Preset, PresetRegistry
 from .sessions.engines import engine_for
 from .sessions.setup import setup_session
@@ -53,12 +54,14 @@ class OAuth2Login:
         dpop_key = None
         if any(config.dpop for config in settings.providers.values()):
             dpop_key = dpop.app_key(settings.dpop_private_key, app.config.get("SECRET_KEY"))
-        clients = {
-            name: ProviderClient(
+        providers = {
+            name: Provider(
                 config,
+                base_url=functools.partial(app_base_url, settings),
                 timeout=settings.http_timeout,
                 metadata_ttl=settings.metadata_ttl,
                 jwks_min_refetch_interval=settings.jwks_min_refetch_interval,
+                leeway=settings.clock_skew,
                 dpop_key=dpop_key,
             )
             for name, config in settings.providers.items()
@@ -70,7 +73,7 @@ class OAuth2Login:
         )
         app.extensions[EXTENSION_KEY] = AppState(
             settings=settings,
-            clients=clients,
+            providers=providers,
             session_engine=engine_for(interface),
             login_hooks=self._login_hooks,
             token_store=_token_store(app, settings, cipher),
@@ -145,7 +148,7 @@ class OAuth2Login:
             _need_request(provider)
             return logins.get_token(provider)
         state = get_state()
-        return logins.fresh_token(state, logins.stored(state, provider, subject, issuer))
+        return logins.fresh_token(logins.stored(state, provider, subject, issuer))
 
     def login_url(
         self,
@@ -168,7 +171,7 @@ class OAuth2Login:
             provider; the login checks the ID token's ``auth_time``.
         :raises ConfigurationError: if no provider of that name is configured.
         """
-        get_state().client(provider)
+        get_state().provider(provider)
         if scope is not None and not isinstance(scope, str):
             scope = " ".join(scope)
         options: dict[str, t.Any] = {
@@ -199,7 +202,7 @@ class OAuth2Login:
         :raises TokenStoreUnavailable: if the token store is down.
         """
         state = get_state()
-        client = state.client(provider)
+        found = state.provider(provider)
         place: logins.Holder | None
         if subject is None:
             _need_request(provider)
@@ -209,9 +212,7 @@ class OAuth2Login:
         token = place.load() if place is not None else None
         if place is None or token is None:
             raise NotLoggedInError(f"Nobody is logged in with {provider!r}.", provider=provider)
-        return client.api_session(
-            logins.HeldTokenSource(state, place, first=token), state.base_url()
-        )
+        return found.api_session(logins.HeldTokenSource(place, first=token))
 
     def revoke(
         self, provider: str, subject: str | None = None, *, issuer: str | None = None
@@ -227,7 +228,7 @@ class OAuth2Login:
         :raises NotLoggedInError: if there is no token to revoke.
         """
         state = get_state()
-        state.client(provider)
+        found = state.provider(provider)
         if subject is not None:
             place = logins.stored(state, provider, subject, issuer, fresh=True)
             assert place.record is not None
@@ -237,7 +238,7 @@ class OAuth2Login:
         if token is None:
             raise NotLoggedInError(f"Nobody is logged in with {provider!r}.", provider=provider)
         logins.forget(provider)
-        return logins.revoke_at_provider(state, provider, token)
+        return found.revoke_token(token)
 
     def stored_logins(
         self, provider: str | None = None, subject: str | None = None
@@ -260,7 +261,8 @@ class OAuth2Login:
         process, refreshed before it expires), never stored in a user's
         session. For server-to-server calls.
         """
-        return app_tokens.app_session(get_state(), provider, scope)
+        state = get_state()
+        return app_tokens.app_session(state, state.provider(provider), scope)
 
     # -- hooks -------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from werkzeug.wrappers import Response
 
 from . import csrf
 from ._runtime import AppState, get_state
+from .config.settings import Settings
 from .csrf import same_origin_only
 from .errors import (
     CrossOriginRequest,
@@ -47,6 +48,7 @@ from .login import code_flow, logout, outcome
 from .login import pending as pending_logins
 from .login.hints import diagnose_missing_login
 from .pages.responses import protect, wants_json
+from .protocol.provider import Provider
 from .sessions.setup import RETRY_AFTER
 from .sessions.setup import end as end_session
 from .signals import current_sender, logged_out, login_failed
@@ -86,7 +88,7 @@ def choose() -> t.Any:
     """A page listing the configured providers."""
     state = get_state()
     next_url = pending_logins.safe_next(request.args.get("next"), state.settings.redirect_url)
-    providers = [(name, c.config.title) for name, c in state.clients.items()]
+    providers = [(name, p.config.title) for name, p in state.providers.items()]
     page = render_template("oauth2login/choose.html", providers=providers, next=next_url)
     return protect(current_app.make_response(page))
 
@@ -99,7 +101,7 @@ def start_login(provider: str) -> t.Any:
     ``login_hint`` and ``max_age``. A login started from this site may join
     the session's earlier logins (see :mod:`~flask_oauth2login.login.outcome`).
     """
-    state = _state_for(provider)
+    state, found = _state_for(provider)
     if request.method == "POST":
         if csrf.is_cross_origin():
             return _failed(provider, CrossOriginRequest(csrf.REFUSED_MESSAGE, provider=provider))
@@ -110,10 +112,10 @@ def start_login(provider: str) -> t.Any:
         started_here = csrf.is_same_origin()
     next_url = pending_logins.safe_next(params.get("next"), state.settings.redirect_url)
     try:
-        options = code_flow.read_options(state, provider, params)
-        granted = logins.granted_scope(state, provider)
+        options = code_flow.read_options(found, params)
+        granted = logins.granted_scope(found)
         url = code_flow.start(
-            state, provider, next_url, options, granted=granted, started_here=started_here
+            found, state.settings, next_url, options, granted=granted, started_here=started_here
         )
     except LoginError as exc:
         return _failed(provider, exc)
@@ -122,7 +124,7 @@ def start_login(provider: str) -> t.Any:
 
 def callback(provider: str) -> t.Any:
     """Complete a login: check the answer, exchange the code, store the token."""
-    state = _state_for(provider)
+    state, found = _state_for(provider)
     params = request.form if request.method == "POST" else request.args
     if request.method == "POST" and _cookie_missing() and RESUBMIT_FIELD not in params:
         # A cross-site form_post carries no SameSite=Lax cookie; re-send it
@@ -131,7 +133,7 @@ def callback(provider: str) -> t.Any:
         page = render_template("oauth2login/resubmit.html", fields=fields, field=RESUBMIT_FIELD)
         return protect(Response(page, 200, mimetype="text/html"))
     try:
-        user, token, next_url, pending = code_flow.complete(state, provider, params)
+        user, token, next_url, pending = code_flow.complete(found, state.settings, params)
         asked = pending.get("scope") or ()
         started_here = bool(pending.get("started_here"))
         kind = outcome.decide(provider, user, started_here=started_here)
@@ -142,7 +144,7 @@ def callback(provider: str) -> t.Any:
             went_to = url_for("oauth2login.connect")
         else:
             response = outcome.commit(
-                state, provider, user, token, kind=kind, linking=started_here, asked=asked
+                state, found, user, token, kind=kind, linking=started_here, asked=asked
             )
             went_to = next_url
         pending_logins.remember_completed(params["state"], provider=provider, next_url=went_to)
@@ -168,18 +170,18 @@ def connect_page() -> t.Any:
     """``GET /connect``: ask whether to connect a login started elsewhere."""
     state = get_state()
     found = outcome.held(state.settings.login_timeout)
-    if found is None or found["provider"] not in state.clients:
+    if found is None or found["provider"] not in state.providers:
         return error_response(InvalidState(outcome.NOTHING_HELD))
     new = User(found["user"])
     current = [
-        (state.clients[name].config.title if name in state.clients else name, user)
+        (state.providers[name].config.title if name in state.providers else name, user)
         for name, user in reversed(logins.get_users().items())
     ]
     page = render_template(
         "oauth2login/connect.html",
         held_id=found["id"],
         new=new,
-        new_title=state.clients[found["provider"]].config.title,
+        new_title=state.providers[found["provider"]].config.title,
         current=current,
     )
     response = current_app.response_class(page, mimetype="text/html")
@@ -201,13 +203,13 @@ def connect_answer() -> t.Any:
     except InvalidState as exc:
         return _failed(None, exc)
     provider = found["provider"]
-    if provider not in state.clients:
+    if provider not in state.providers:
         return _failed(None, InvalidState(outcome.NOTHING_HELD))
     user, token = User(found["user"]), found["token"]
     next_url = pending_logins.safe_next(found.get("next"), state.settings.redirect_url)
     if action == "cancel":  # stay as before, where a login lands by default
         log.info("A held %s login was dropped by the person.", provider)
-        outcome.revoke_token(state, provider, token)
+        logins.revoke_tokens(state, {provider: token})
         return protect(redirect(state.settings.redirect_url, 303))
     # "decline": the held login alone, the session's others end.
     kind = (
@@ -216,7 +218,7 @@ def connect_answer() -> t.Any:
     try:
         response = outcome.commit(
             state,
-            provider,
+            state.providers[provider],
             user,
             token,
             kind=kind,
@@ -250,29 +252,28 @@ def log_out() -> t.Any:
         logged_out.send(app, provider=provider, reason="logout")
     session.clear()
     end_session()
-    for provider, token in held.items():
-        outcome.revoke_token(state, provider, token)
+    logins.revoke_tokens(state, held)
     target = request.form.get("next") or request.args.get("next")
     next_url = pending_logins.safe_next(target, state.settings.logout_redirect_url)
     # Several logins: the provider of the most recent one (the user's).
-    latest = last["provider"] if last is not None else None
-    if latest in state.clients and state.clients[latest].config.logout_at_provider:
-        return _log_out_at_provider(state, latest, held.get(latest), next_url)
+    latest = state.providers.get(last["provider"]) if last is not None else None
+    if latest is not None and latest.config.logout_at_provider:
+        return _log_out_at_provider(latest, state.settings, held.get(latest.name), next_url)
     if wants_json():
         return protect(current_app.response_class(status=204))
     return protect(redirect(next_url, 303))
 
 
 def _log_out_at_provider(
-    state: AppState, provider: str, token: t.Mapping[str, t.Any] | None, next_url: str
+    provider: Provider, settings: Settings, token: t.Mapping[str, t.Any] | None, next_url: str
 ) -> t.Any:
     """Send the browser on to log out at *provider*, or say why it cannot."""
-    title = state.clients[provider].config.title
+    title = provider.config.title
     try:
-        url = logout.end_session_url(state, provider, token, next_url)
+        url = logout.end_session_url(provider, settings, token, next_url)
         problem = "offers no way to log out from here"
     except ProviderError as exc:
-        log.warning("Could not log out at %s: %s", provider, exc.message)
+        log.warning("Could not log out at %s: %s", provider.name, exc.message)
         url, problem = None, "could not be reached"
     message = (
         f"{title} {problem}, so you may still be logged in there. "
@@ -290,7 +291,7 @@ def logout_callback(provider: str) -> t.Any:
     """``GET /logout/callback/<provider>``: back from logging out at the
     provider; on to the logout's ``next`` when its ``state`` is this
     browser's, else to the default landing page."""
-    state = _state_for(provider)
+    state, _ = _state_for(provider)
     next_url = logout.take_logout(
         request.args.get("state"), provider=provider, timeout=state.settings.login_timeout
     )
@@ -312,12 +313,14 @@ def backchannel_logout(provider: str) -> t.Any:
     and the provider may try again).
     """
     state = get_state()
-    if provider not in state.clients:
+    if provider not in state.providers:
         return _backchannel_error(404, "invalid_request", "No provider of that name is configured.")
     tokens_given = request.form.getlist("logout_token")
     try:
         logout.backchannel_logout(
-            state, provider, tokens_given[0] if len(tokens_given) == 1 else None
+            state,
+            state.providers[provider],
+            tokens_given[0] if len(tokens_given) == 1 else None,
         )
     except InvalidToken as exc:
         log.warning("Refused a back-channel logout of %s: %s", provider, exc.message)
@@ -343,15 +346,15 @@ def frontchannel_logout(provider: str) -> t.Any:
 
     Only the provider may frame the answer; other sites may not.
     """
-    state = _state_for(provider)
+    state, found = _state_for(provider)
     ancestors = "'none'"
     try:
-        issuer = state.endpoints(provider).issuer
+        issuer = found.endpoints().issuer
         if issuer:
             parts = urlsplit(issuer)
             ancestors = f"{parts.scheme}://{parts.netloc}"
         args = request.args
-        logout.frontchannel_logout(state, provider, args.get("iss"), args.get("sid"))
+        logout.frontchannel_logout(state, found, args.get("iss"), args.get("sid"))
         status, message = 200, "You are logged out of this site."
     except LoginError as exc:
         log.warning("Refused a front-channel logout of %s: %s", provider, exc.message)
@@ -389,8 +392,8 @@ def jwks() -> t.Any:
     that fetch them (register this URL as the client's ``jwks_uri``)."""
     state = get_state()
     keys: dict[str, dict[str, str]] = {}
-    for client in state.clients.values():
-        jwk = client.registration_jwk()
+    for provider in state.providers.values():
+        jwk = provider.registration_jwk()
         if jwk is not None:
             keys.setdefault(jwk["kid"], jwk)
     response = jsonify(keys=list(keys.values()))
@@ -438,8 +441,8 @@ def error_response(error: LoginError, provider: str | None = None) -> Response:
         page = render_template(
             "oauth2login/error.html",
             error=error,
-            provider=provider if provider in state.clients else None,
-            title=state.clients[provider].config.title if provider in state.clients else None,
+            provider=provider if provider in state.providers else None,
+            title=state.providers[provider].config.title if provider in state.providers else None,
             hint=diagnose_missing_login()
             if current_app.debug and isinstance(error, InvalidState)
             else None,
@@ -449,14 +452,19 @@ def error_response(error: LoginError, provider: str | None = None) -> Response:
     return protect(response)
 
 
-def _state_for(provider: str) -> AppState:
+def _state_for(provider: str) -> tuple[AppState, Provider]:
+    """The app's state and the provider called *provider*.
+
+    :raises UnknownProvider: if there is none (answered 404).
+    """
     state = get_state()
-    if provider not in state.clients:
+    found = state.providers.get(provider)
+    if found is None:
         raise UnknownProvider(
             "There is no way to log in by that name here; pick one of the ways offered.",
             provider=provider,
         )
-    return state
+    return state, found
 
 
 def _cookie_missing() -> bool:

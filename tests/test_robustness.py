@@ -76,7 +76,7 @@ def test_exceptions_do_not_carry_the_request_with_its_secrets(client, rogue, fai
 
 def test_trusted_audiences_given_as_a_string_is_one_audience(make_app, rogue):
     app = make_app({"rogue": rogue_entry(rogue, trusted_audiences="api")})
-    assert app.extensions["oauth2login"].clients["rogue"].config.trusted_audiences == ("api",)
+    assert app.extensions["oauth2login"].providers["rogue"].config.trusted_audiences == ("api",)
     with pytest.raises(ConfigurationError, match="trusted_audiences"):
         make_app({"rogue": rogue_entry(rogue, trusted_audiences=["api", 3])})
 

@@ -46,10 +46,10 @@ def check_app(
     check_settings(app, report)
     registered = registered or {}
     for name in registered:
-        if name not in state.clients:
+        if name not in state.providers:
             report.add(ERROR, "setup", f"--redirect-uri names no configured provider: {name!r}.")
     uris = {}
-    for name in state.clients:
+    for name in state.providers:
         uris[name] = redirect_uri(app, name)
         check_provider(app, name, uris[name], registered.get(name), report, network=network)
     check_session_store(app, report, processes=processes, environ=environ)
@@ -87,13 +87,13 @@ def check_provider(
     high-security settings (the key to register for ``private_key_jwt``), and
     logout."""
     state: AppState = app.extensions[EXTENSION_KEY]
-    client = state.clients[name]
-    topic = f"provider {name!r} ({client.config.title})"
+    provider = state.providers[name]
+    topic = f"provider {name!r} ({provider.config.title})"
     check_redirect_uri(app, name, uri, registered, report, topic)
-    report_scopes(client.config, report, topic)
+    report_scopes(provider.config, report, topic)
     if network:
-        check_discovery(app, client, report, topic)
+        check_discovery(app, provider, report, topic)
     else:
         report.add(INFO, topic, "discovery and keys not checked (--offline).")
-    check_client_keys(app, client, report, topic, network=network)
-    check_logout(app, client, report, topic, network=network)
+    check_client_keys(app, provider, report, topic, network=network)
+    check_logout(app, provider, report, topic, network=network)

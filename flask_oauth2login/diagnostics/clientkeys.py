@@ -9,18 +9,18 @@ from flask import Flask
 
 from .._runtime import EXTENSION_KEY, AppState
 from ..errors import OAuth2LoginError
-from ..protocol.client import ProviderClient
+from ..protocol.provider import Provider
 from .report import ERROR, INFO, OK, WARNING, Report
 
 
 def check_client_keys(
-    app: Flask, client: ProviderClient, report: Report, topic: str, *, network: bool = True
+    app: Flask, provider: Provider, report: Report, topic: str, *, network: bool = True
 ) -> None:
     """Print the JWKS to register for ``private_key_jwt`` (and the app's
     JWKS URL, if it serves one); say which DPoP key binds the tokens; with
     *network*, check that the provider takes pushed requests if they are on."""
     state: AppState = app.extensions[EXTENSION_KEY]
-    jwk = client.registration_jwk()
+    jwk = provider.registration_jwk()
     if jwk is not None:
         jwks = json.dumps({"keys": [jwk]}, separators=(",", ":"))
         report.add(
@@ -34,7 +34,7 @@ def check_client_keys(
             with app.test_request_context():
                 url = state.base_url().rstrip("/") + path
             report.add(INFO, topic, f"private_key_jwt: or register the jwks_uri {url}")
-    key = client.dpop
+    key = provider.dpop
     if key is not None:
         if key.origin == "process":
             report.add(
@@ -51,25 +51,22 @@ def check_client_keys(
                 topic,
                 f"DPoP: tokens are bound to the app's key ({source}, jkt {key.thumbprint}).",
             )
-    if network and client.config.pushed_authorization_requests is not False:
-        _check_par(app, client, state, report, topic)
+    if network and provider.config.pushed_authorization_requests is not False:
+        _check_par(app, provider, report, topic)
 
 
-def _check_par(
-    app: Flask, client: ProviderClient, state: AppState, report: Report, topic: str
-) -> None:
-    if client.config.server_metadata_url is None:
+def _check_par(app: Flask, provider: Provider, report: Report, topic: str) -> None:
+    if provider.config.server_metadata_url is None:
         return
     with app.test_request_context():
-        base = state.base_url()
-    try:
-        endpoints = client.endpoints(base)
-    except OAuth2LoginError:
-        return  # the discovery check says why
-    try:
-        pushed = client.uses_par(endpoints)
-    except OAuth2LoginError as exc:
-        report.add(ERROR, topic, f"pushed authorization requests: {exc.message}")
-        return
+        try:
+            par_url = provider.endpoints().par_url
+        except OAuth2LoginError:
+            return  # the discovery check says why
+        try:
+            pushed = provider.uses_par()
+        except OAuth2LoginError as exc:
+            report.add(ERROR, topic, f"pushed authorization requests: {exc.message}")
+            return
     if pushed:
-        report.add(OK, topic, f"authorization requests are pushed to {endpoints.par_url}.")
+        report.add(OK, topic, f"authorization requests are pushed to {par_url}.")

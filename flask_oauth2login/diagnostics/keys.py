@@ -8,19 +8,18 @@ import typing as t
 import jwt
 from flask import Flask
 
-from .._runtime import EXTENSION_KEY, AppState
 from ..errors import OAuth2LoginError
-from ..protocol.client import ProviderClient
 from ..protocol.http import parse_json
+from ..protocol.provider import Provider
 from .report import ERROR, INFO, OK, WARNING, Report
 
 #: JWK key type each family of algorithms needs.
 _KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
 
 
-def check_discovery(app: Flask, client: ProviderClient, report: Report, topic: str) -> None:
+def check_discovery(app: Flask, provider: Provider, report: Report, topic: str) -> None:
     """Fetch the provider's discovery document and keys, as a login would."""
-    config = client.config
+    config = provider.config
     if config.server_metadata_url is None and config.jwks_uri is None:
         report.add(INFO, topic, "plain OAuth 2.0 endpoints configured by hand: nothing to fetch.")
         return
@@ -32,11 +31,9 @@ def check_discovery(app: Flask, client: ProviderClient, report: Report, topic: s
                 f"discovery is served by this app ({url}); it is checked when the app runs.",
             )
             return
-    state: AppState = app.extensions[EXTENSION_KEY]
-    with app.test_request_context():
-        base = state.base_url()
     try:
-        endpoints = client.endpoints(base)
+        with app.test_request_context():
+            endpoints = provider.endpoints()
     except OAuth2LoginError as exc:
         report.add(ERROR, topic, f"discovery failed: {exc.message}")
         return
@@ -51,17 +48,17 @@ def check_discovery(app: Flask, client: ProviderClient, report: Report, topic: s
     if endpoints.jwks_uri is None:
         report.add(ERROR, topic, "no jwks_uri: ID tokens of this provider cannot be checked.")
         return
-    check_jwks(client, endpoints.jwks_uri, endpoints.id_token_algorithms, report, topic)
+    check_jwks(provider, endpoints.jwks_uri, endpoints.id_token_algorithms, report, topic)
 
 
 def check_jwks(
-    client: ProviderClient, uri: str, algorithms: t.Sequence[str], report: Report, topic: str
+    provider: Provider, uri: str, algorithms: t.Sequence[str], report: Report, topic: str
 ) -> None:
     """Whether the key set at *uri* holds a signing key for *algorithms*."""
     try:
-        # Through the client's own plumbing: proxies, deadline and size cap
+        # Through the provider's own plumbing: proxies, deadline and size cap
         # as for a login.
-        response = client.transport.send("GET", uri, what="key set")
+        response = provider.transport.send("GET", uri, what="key set")
     except OAuth2LoginError as exc:
         report.add(ERROR, topic, f"keys (jwks_uri {uri}) unreachable: {exc}")
         return

@@ -12,7 +12,8 @@ from flask import Flask, url_for
 from .._runtime import EXTENSION_KEY, AppState
 from ..errors import OAuth2LoginError
 from ..login import logout
-from ..protocol.client import Endpoints, ProviderClient
+from ..protocol.discovery import Endpoints
+from ..protocol.provider import Provider
 from .redirects import app_root
 from .report import INFO, OK, WARNING, Report
 
@@ -50,7 +51,7 @@ def logout_uris(app: Flask, provider: str) -> LogoutURIs:
             return url_for(endpoint, provider=provider, _external=True)
 
         return LogoutURIs(
-            post_logout_redirect_uri=logout.post_logout_redirect_uri(state, provider),
+            post_logout_redirect_uri=logout.post_logout_redirect_uri(state.settings, provider),
             backchannel_logout_uri=absolute("oauth2login.backchannel_logout"),
             frontchannel_logout_uri=absolute("oauth2login.frontchannel_logout"),
             pinned_by=pinned_by,
@@ -58,11 +59,11 @@ def logout_uris(app: Flask, provider: str) -> LogoutURIs:
 
 
 def check_logout(
-    app: Flask, client: ProviderClient, report: Report, topic: str, *, network: bool = True
+    app: Flask, provider: Provider, report: Report, topic: str, *, network: bool = True
 ) -> None:
-    """What to register for logging out with *client*'s provider, and
-    whether the provider offers it."""
-    config = client.config
+    """What to register for logging out with *provider*, and whether the
+    provider offers it."""
+    config = provider.config
     if not config.is_oidc:
         if config.logout_at_provider:
             report.add(
@@ -74,7 +75,7 @@ def check_logout(
         return
     uris = logout_uris(app, config.name)
     where = f" (from {uris.pinned_by})" if uris.pinned_by else " when the app is browsed there"
-    endpoints = _endpoints(app, client) if network else None
+    endpoints = _endpoints(app, provider) if network else None
 
     if config.logout_at_provider:
         if uris.post_logout_redirect_uri is None:
@@ -134,16 +135,13 @@ def check_logout(
         )
 
 
-def _endpoints(app: Flask, client: ProviderClient) -> Endpoints | None:
+def _endpoints(app: Flask, provider: Provider) -> Endpoints | None:
     """The provider's endpoints, or ``None`` when discovery fails (reported
     by the discovery check) or is served by this app."""
-    config = client.config
-    if (config.server_metadata_url or "").startswith("/"):
+    if (provider.config.server_metadata_url or "").startswith("/"):
         return None
-    state: AppState = app.extensions[EXTENSION_KEY]
-    with app.test_request_context():
-        base = state.base_url()
     try:
-        return client.endpoints(base)
+        with app.test_request_context():
+            return provider.endpoints()
     except OAuth2LoginError:
         return None

@@ -31,7 +31,8 @@ def redirect_uri(app: Flask, provider: str) -> RedirectURI:
     for ``flask run``'s default address, ``http://127.0.0.1:5000``.
     """
     state: AppState = app.extensions[EXTENSION_KEY]
-    config = state.clients[provider].config
+    found = state.providers[provider]
+    config = found.config
     if config.redirect_uri is not None:
         pinned_by: str | None = "redirect_uri"
     elif state.settings.external_url is not None:
@@ -42,7 +43,7 @@ def redirect_uri(app: Flask, provider: str) -> RedirectURI:
         pinned_by = None
     base = None if pinned_by else "http://127.0.0.1:5000/" + app_root(app).lstrip("/")
     with app.test_request_context(base_url=base):
-        return RedirectURI(code_flow.redirect_uri(state, provider), pinned_by)
+        return RedirectURI(code_flow.redirect_uri(found, state.settings), pinned_by)
 
 
 def app_origin(app: Flask) -> str | None:

@@ -15,11 +15,10 @@ from __future__ import annotations
 import time
 import typing as t
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from flask import url_for
 
-from .._runtime import AppState
 from ..errors import (
     AuthorizationDenied,
     InvalidCallback,
@@ -28,13 +27,14 @@ from ..errors import (
     InvalidState,
     InvalidToken,
 )
-from ..protocol.client import TOKEN_PROFILE_KEY
 from ..providers.base import is_scope_token
 from ..user import User, apply_user_map, normalize
 from . import pending
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from ..config.settings import ProviderConfig
+    from ..config.settings import ProviderConfig, Settings
+    from ..protocol.provider import Provider
+    from ..protocol.token_answer import Token
 
 #: Characters of a provider's ``error`` parameter shown to users at most.
 _MAX_ERROR_TEXT = 300
@@ -78,20 +78,20 @@ class Completed(t.NamedTuple):
 
     user: User
     #: The token to store; its ``scope`` is the granted scope.
-    token: dict[str, t.Any]
+    token: Token
     #: Where to go next.
     next_url: str
     #: The pending login it completes (see :func:`.flow.new_login`).
     login: dict[str, t.Any]
 
 
-def read_options(state: AppState, provider: str, params: t.Mapping[str, str]) -> LoginOptions:
+def read_options(provider: Provider, params: t.Mapping[str, str]) -> LoginOptions:
     """The :class:`LoginOptions` a login link asks for.
 
     :raises InvalidLoginRequest: for a scope that is not in the provider's
         ``allowed_scopes`` (nor its ``scope``), or a malformed option.
     """
-    config = state.client(provider).config
+    config = provider.config
     scope = _allowed_scope(config, params.get("scope"))
     prompt = params.get("prompt") or None
     if prompt is not None:
@@ -101,7 +101,7 @@ def read_options(state: AppState, provider: str, params: t.Mapping[str, str]) ->
             raise InvalidLoginRequest(
                 f"This login link asks for prompt={prompt[:40]!r}; use one or more of "
                 f"{', '.join(sorted(PROMPTS))} ('none' alone).",
-                provider=provider,
+                provider=config.name,
             )
         prompt = " ".join(dict.fromkeys(values))
     login_hint = params.get("login_hint") or None
@@ -111,7 +111,7 @@ def read_options(state: AppState, provider: str, params: t.Mapping[str, str]) ->
         raise InvalidLoginRequest(
             f"This login link's login_hint is not printable text of at most "
             f"{MAX_LOGIN_HINT} characters.",
-            provider=provider,
+            provider=config.name,
         )
     max_age = _max_age(config, params.get("max_age"))
     return LoginOptions(scope=scope, prompt=prompt, login_hint=login_hint, max_age=max_age)
@@ -161,20 +161,20 @@ def _max_age(config: ProviderConfig, value: str | None) -> int | None:
     return int(value)
 
 
-def redirect_uri(state: AppState, provider: str) -> str:
+def redirect_uri(provider: Provider, settings: Settings) -> str:
     """The callback URL registered with the provider."""
-    pinned = state.client(provider).config.redirect_uri
+    pinned = provider.config.redirect_uri
     if pinned is not None:
         return pinned
-    if state.settings.external_url is not None:
-        path = url_for("oauth2login.callback", provider=provider)
-        return state.settings.external_url + path
-    return url_for("oauth2login.callback", provider=provider, _external=True)
+    if settings.external_url is not None:
+        path = url_for("oauth2login.callback", provider=provider.name)
+        return settings.external_url + path
+    return url_for("oauth2login.callback", provider=provider.name, _external=True)
 
 
 def start(
-    state: AppState,
-    provider: str,
+    provider: Provider,
+    settings: Settings,
     next_url: str,
     options: LoginOptions | None = None,
     *,
@@ -193,16 +193,14 @@ def start(
     :param started_here: whether the login was started from this site.
     """
     options = options or LoginOptions()
-    client = state.client(provider)
-    config = client.config
-    endpoints = state.endpoints(provider)
-    settings = state.settings
-    callback = redirect_uri(state, provider)
+    config = provider.config
+    issuer = provider.endpoints().issuer
+    callback = redirect_uri(provider, settings)
     asked = tuple(dict.fromkeys((*config.scope, *granted[:MAX_EXTRA_SCOPES], *options.scope)))
     scopes, scope_params = config.preset.request_scope(asked)
     login = pending.new_login(
-        provider=provider,
-        issuer=endpoints.issuer,
+        provider=provider.name,
+        issuer=issuer,
         redirect_uri=callback,
         next_url=next_url,
         oidc=config.is_oidc,
@@ -233,17 +231,10 @@ def start(
         params["nonce"] = login["nonce"]
     if config.preset.response_mode is not None:
         params["response_mode"] = config.preset.response_mode
-    if client.dpop is not None:  # RFC 9449 §10: the code is bound to the key too
-        params["dpop_jkt"] = client.dpop.thumbprint
-    if client.uses_par(endpoints):
-        # RFC 9126: the parameters go to the provider directly; the browser
-        # carries only a reference to them.
-        request_uri = client.push_authorization_request(endpoints, params)
-        params = {"client_id": config.client_id, "request_uri": request_uri}
-    return _with_query(endpoints.authorize_url, params)
+    return provider.authorization_url(params)
 
 
-def complete(state: AppState, provider: str, params: t.Mapping[str, str]) -> Completed:
+def complete(provider: Provider, settings: Settings, params: t.Mapping[str, str]) -> Completed:
     """Check the provider's answer and exchange its code.
 
     Returns the user, the token to store (its ``scope`` the granted scope:
@@ -253,68 +244,64 @@ def complete(state: AppState, provider: str, params: t.Mapping[str, str]) -> Com
 
     :raises LoginError: if anything is wrong.
     """
-    settings = state.settings
+    name = provider.name
+    config = provider.config
     # An error answer too must belong to a login started here: else anyone
     # could show (and log) a message of their own on this site.
-    login = pending.take_login(
-        params.get("state"), provider=provider, timeout=settings.login_timeout
-    )
+    login = pending.take_login(params.get("state"), provider=name, timeout=settings.login_timeout)
     if "error" in params:
-        raise _denied(provider, params)
-    client = state.client(provider)
-    endpoints = state.endpoints(provider)
+        raise _denied(name, params)
+    endpoints = provider.endpoints()
     if login["issuer"] != endpoints.issuer:
-        raise InvalidState("This login was started with another issuer.", provider=provider)
-    _check_iss(params.get("iss"), login["issuer"], endpoints.iss_parameter_supported, provider)
+        raise InvalidState("This login was started with another issuer.", provider=name)
+    _check_iss(params.get("iss"), login["issuer"], endpoints.iss_parameter_supported, name)
 
     code = params.get("code")
     if not code:
-        raise InvalidCallback(
-            "The provider's answer carries no authorization code.", provider=provider
-        )
+        raise InvalidCallback("The provider's answer carries no authorization code.", provider=name)
 
-    token = client.exchange_code(
-        endpoints, code=code, redirect_uri=login["redirect_uri"], code_verifier=login["verifier"]
+    token, token_profile = provider.exchange_code(  # token_profile: e.g. Strava's athlete
+        code, verifier=login["verifier"], redirect_uri=login["redirect_uri"]
     )
-    token_profile = token.pop(TOKEN_PROFILE_KEY, {})  # e.g. Strava's athlete
     claims: dict[str, t.Any] = {}
-    if client.config.is_oidc:
-        claims = client.check_id_token(
-            endpoints,
+    if config.is_oidc:
+        claims = provider.check_id_token(
             token["id_token"],
-            leeway=settings.clock_skew,
             nonce=login["nonce"],
             access_token=token["access_token"],
             issued_after=login["started"],
         )
         if login.get("max_age") is not None:
-            _check_auth_time(claims, login["max_age"], settings.clock_skew, provider)
+            _check_auth_time(claims, login["max_age"], settings.clock_skew, name)
     raw: dict[str, t.Any] = dict(claims)
-    if _wants_userinfo(client.config, endpoints.userinfo_url, claims):
-        info = client.userinfo(endpoints, token["access_token"])
+    if _wants_userinfo(config, endpoints.userinfo_url, claims):
+        info = provider.userinfo(token["access_token"])
         if not isinstance(info, dict):
             raise InvalidProviderResponse(
-                "The UserInfo answer is not a JSON object.", provider=provider
+                "The UserInfo answer is not a JSON object.", provider=name
             )
         if claims and str(info.get("sub")) != claims["sub"]:
             raise InvalidToken(
                 "The UserInfo endpoint describes another user than the ID token (sub).",
-                provider=provider,
+                provider=name,
             )
         raw = {**info, **claims}
-    for name in client.config.preset.callback_profile_params:  # e.g. Apple's "user"
-        if isinstance(params.get(name), str):
-            raw.setdefault(name, params[name])
-    for name, value in token_profile.items():
-        raw.setdefault(name, value)
-    _check_text(raw, provider)
-    user = _user(state, provider, endpoints.issuer, token["access_token"], raw)
+    for param in config.preset.callback_profile_params:  # e.g. Apple's "user"
+        if isinstance(params.get(param), str):
+            raw.setdefault(param, params[param])
+    for key, value in token_profile.items():
+        raw.setdefault(key, value)
+    _check_text(raw, name)
+    # Plain OAuth 2.0 names no issuer: the authorization server's origin stands for it.
+    parts = urlsplit(endpoints.authorize_url)
+    issuer = endpoints.issuer or f"{parts.scheme}://{parts.netloc}"
+    user = _user(provider, issuer, token["access_token"], raw)
     # The issuer the ID token names: for multi-tenant providers the user's
     # tenant, which a refreshed ID token must name again.
     token["iss"] = claims.get("iss") or user["issuer"]
     token["sub"] = user["sub"]
-    asked = login.get("scope", client.config.scope)
-    token["scope"] = " ".join(client.config.preset.granted_scope(token.get("scope"), asked))
+    asked = login.get("scope", config.scope)
+    token["scope"] = " ".join(config.preset.granted_scope(token.get("scope"), asked))
     if isinstance(claims.get("sid"), str) and claims["sid"]:
         token["sid"] = claims["sid"]  # the provider's session, for logging out by back-channel
     return Completed(user, token, login["next"], login)
@@ -363,29 +350,23 @@ def _wants_userinfo(
     )
 
 
-def _user(
-    state: AppState, provider: str, issuer: str | None, access_token: str, raw: dict[str, t.Any]
-) -> User:
-    client = state.client(provider)
-    preset = client.config.preset
+def _user(provider: Provider, issuer: str, access_token: str, raw: dict[str, t.Any]) -> User:
+    config = provider.config
     try:
-        if preset.fetch_profile is not None:
-            raw.update(client.fetch_profile(state.endpoints(provider), access_token, raw))
-        profile = preset.profile(raw)
+        if config.preset.fetch_profile is not None:
+            raw.update(provider.fetch_profile(access_token, raw))
+        profile = config.preset.profile(raw)
     except (TypeError, ValueError, KeyError, AttributeError):
         raise InvalidProviderResponse(
             "The provider described the user in a form this client does not understand.",
-            provider=provider,
+            provider=provider.name,
         ) from None
-    if client.config.user_map:
-        profile = apply_user_map(provider, client.config.user_map, raw, profile)
-    if issuer is None:  # plain OAuth 2.0: the authorization server's origin
-        parts = urlsplit(state.endpoints(provider).authorize_url)
-        issuer = f"{parts.scheme}://{parts.netloc}"
-    user = normalize(provider, issuer, profile, raw)
+    if config.user_map:
+        profile = apply_user_map(provider.name, config.user_map, raw, profile)
+    user = normalize(provider.name, issuer, profile, raw)
     if user["sub"] is None:
         raise InvalidProviderResponse(
-            "The provider did not say who the user is.", provider=provider
+            "The provider did not say who the user is.", provider=provider.name
         )
     return user
 
@@ -439,9 +420,3 @@ def _denied(provider: str, params: t.Mapping[str, str]) -> AuthorizationDenied:
     if description:
         message += f" The provider said: {description}"
     return AuthorizationDenied(message, provider=provider, error=error)
-
-
-def _with_query(url: str, params: t.Mapping[str, str]) -> str:
-    parts = urlsplit(url)
-    query = urlencode(params)
-    return urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))

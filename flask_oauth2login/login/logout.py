@@ -41,6 +41,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from flask import current_app, session, url_for
 
 from .._runtime import AppState
+from ..config.settings import Settings
 from ..errors import InvalidCallback, InvalidToken, SessionStoreUnavailable
 from ..protocol.oidc import MAX_LOGOUT_TOKEN_AGE
 from ..sessions.logout_index import (
@@ -56,6 +57,9 @@ from ..signals import current_sender, logged_out
 from ..tokens.logins import TOKENS_KEY, USER_KEY
 from . import pending as pending_logins
 
+if t.TYPE_CHECKING:  # pragma: no cover
+    from ..protocol.provider import Provider
+
 log = logging.getLogger(__name__)
 
 #: The longest logout token accepted, in characters.
@@ -65,7 +69,7 @@ MAX_LOGOUT_TOKEN_LENGTH = 16 * 1024
 # -- RP-initiated logout --------------------------------------------------------
 
 
-def post_logout_redirect_uri(state: AppState, provider: str) -> str | None:
+def post_logout_redirect_uri(settings: Settings, provider: str) -> str | None:
     """The absolute URL of ``GET /logout/callback/<provider>``, to register
     with the provider as a ``post_logout_redirect_uri``.
 
@@ -73,17 +77,15 @@ def post_logout_redirect_uri(state: AppState, provider: str) -> str | None:
     may it follow the request's host. Otherwise there is none (``None``):
     the browser then stays on the provider's page after logging out there.
     """
-    if state.settings.external_url is not None:
-        return state.settings.external_url + url_for(
-            "oauth2login.logout_callback", provider=provider
-        )
+    if settings.external_url is not None:
+        return settings.external_url + url_for("oauth2login.logout_callback", provider=provider)
     if current_app.debug or current_app.testing:
         return url_for("oauth2login.logout_callback", provider=provider, _external=True)
     return None
 
 
 def end_session_url(
-    state: AppState, provider: str, token: t.Mapping[str, t.Any] | None, next_url: str
+    provider: Provider, settings: Settings, token: t.Mapping[str, t.Any] | None, next_url: str
 ) -> str | None:
     """Where the browser logs out at *provider* (RP-Initiated Logout 1.0
     §2), or ``None`` when the provider offers no ``end_session_endpoint``.
@@ -94,23 +96,23 @@ def end_session_url(
     :param token: the login's token, whose ID token is the ``id_token_hint``.
     :raises ProviderError: if the provider's discovery cannot be fetched.
     """
-    endpoints = state.endpoints(provider)
-    if endpoints.end_session_url is None:
+    url = provider.endpoints().end_session_url
+    if url is None:
         return None
-    params = {"client_id": state.client(provider).config.client_id}
+    params = {"client_id": provider.config.client_id}
     if token and token.get("id_token"):
         params["id_token_hint"] = token["id_token"]
-    callback = post_logout_redirect_uri(state, provider)
+    callback = post_logout_redirect_uri(settings, provider.name)
     if callback is not None:
         params["post_logout_redirect_uri"] = callback
-        params["state"] = _remember_logout(provider, next_url, state.settings.login_timeout)
+        params["state"] = _remember_logout(provider.name, next_url, settings.login_timeout)
     else:
         log.warning(
             "Logging out at %s without a post_logout_redirect_uri: set OAUTH2LOGIN_EXTERNAL_URL "
             "so that the browser comes back after logging out there.",
-            provider,
+            provider.name,
         )
-    parts = urlsplit(endpoints.end_session_url)
+    parts = urlsplit(url)
     query = urlencode(params)
     return urlunsplit(parts._replace(query=f"{parts.query}&{query}" if parts.query else query))
 
@@ -170,9 +172,9 @@ def file_login(state: AppState) -> None:
     """
     keys = []
     for provider, token in session.get(TOKENS_KEY, {}).items():
-        client = state.clients.get(provider)
+        found = state.providers.get(provider)
         issuer, sub, sid = token.get("iss"), token.get("sub"), token.get("sid")
-        if client is None or not client.config.is_oidc or not issuer or not sub:
+        if found is None or not found.config.is_oidc or not issuer or not sub:
             continue
         keys.append(index_key(provider, issuer, "sub", sub))
         if sid:
@@ -206,7 +208,7 @@ def unfile_session(state: AppState) -> None:
 # -- back-channel and front-channel logout --------------------------------------
 
 
-def backchannel_logout(state: AppState, provider: str, logout_token: str | None) -> int:
+def backchannel_logout(state: AppState, provider: Provider, logout_token: str | None) -> int:
     """Carry out a logout token *provider* sent; return how many sessions ended.
 
     :raises InvalidToken: if the token is missing, does not validate, or
@@ -215,32 +217,33 @@ def backchannel_logout(state: AppState, provider: str, logout_token: str | None)
     :raises SessionStoreUnavailable: if the store is down (nothing ended then,
         and the token may be sent again).
     """
-    client = state.client(provider)
+    name = provider.name
     if not logout_token or len(logout_token) > MAX_LOGOUT_TOKEN_LENGTH:
-        raise InvalidToken("The request carries no usable logout_token.", provider=provider)
-    if not client.config.is_oidc:
+        raise InvalidToken("The request carries no usable logout_token.", provider=name)
+    if not provider.config.is_oidc:
         raise InvalidToken(
             "This provider is not configured for OpenID Connect, so it cannot log anyone "
             "out by back-channel.",
-            provider=provider,
+            provider=name,
         )
-    leeway = state.settings.clock_skew
-    claims = client.check_logout_token(state.endpoints(provider), logout_token, leeway=leeway)
+    claims = provider.check_logout_token(logout_token)
     issuer = str(claims["iss"])
-    seen = seen_key(provider, issuer, claims["jti"])
+    seen = seen_key(name, issuer, claims["jti"])
     # Remembered as long as the token could be accepted again (see oidc).
-    if not state.logout_store.first_seen(seen, MAX_LOGOUT_TOKEN_AGE + 2 * int(leeway) + 1):
-        raise InvalidToken("This logout token was used before (jti).", provider=provider)
+    if not state.logout_store.first_seen(seen, MAX_LOGOUT_TOKEN_AGE + 2 * int(provider.leeway) + 1):
+        raise InvalidToken("This logout token was used before (jti).", provider=name)
     claim = "sid" if "sid" in claims else "sub"
     try:
-        return end_sessions(state, provider, issuer, claim, claims[claim], "backchannel")
+        return end_sessions(state, name, issuer, claim, claims[claim], "backchannel")
     except SessionStoreUnavailable:
         with contextlib.suppress(SessionStoreUnavailable):  # let the provider retry
             state.logout_store.forget_seen(seen)
         raise
 
 
-def frontchannel_logout(state: AppState, provider: str, iss: str | None, sid: str | None) -> int:
+def frontchannel_logout(
+    state: AppState, provider: Provider, iss: str | None, sid: str | None
+) -> int:
     """Carry out a front-channel logout of *provider*; return how many
     sessions ended.
 
@@ -248,21 +251,19 @@ def frontchannel_logout(state: AppState, provider: str, iss: str | None, sid: st
         logout with ``sid``, and the request names its issuer and a ``sid``.
     :raises ProviderError: if the provider's discovery cannot be fetched.
     """
-    client = state.client(provider)
-    endpoints = state.endpoints(provider)
-    if not client.config.is_oidc or not endpoints.frontchannel_logout_session:
+    name = provider.name
+    endpoints = provider.endpoints()
+    if not provider.config.is_oidc or not endpoints.frontchannel_logout_session:
         raise InvalidCallback(
             "This provider does not advertise front-channel logout with a session id.",
-            provider=provider,
+            provider=name,
         )
-    matches = client.config.preset.issuer_matches
+    matches = provider.config.preset.issuer_matches
     if not iss or not sid or endpoints.issuer is None:
-        raise InvalidCallback(
-            "A front-channel logout names an issuer and a sid.", provider=provider
-        )
+        raise InvalidCallback("A front-channel logout names an issuer and a sid.", provider=name)
     if not (matches(endpoints.issuer, {"iss": iss}) if matches else iss == endpoints.issuer):
-        raise InvalidCallback("This logout names another issuer.", provider=provider)
-    return end_sessions(state, provider, iss, "sid", sid, "frontchannel")
+        raise InvalidCallback("This logout names another issuer.", provider=name)
+    return end_sessions(state, name, iss, "sid", sid, "frontchannel")
 
 
 def end_sessions(

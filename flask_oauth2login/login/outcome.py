@@ -41,12 +41,16 @@ import typing as t
 from flask import g, has_app_context, session
 
 from .._runtime import AppState
-from ..errors import InvalidState, OAuth2LoginError
+from ..errors import InvalidState
+from ..protocol.token_answer import Token
 from ..sessions.setup import regenerate
 from ..signals import current_sender, logged_in, logged_out
 from ..tokens import logins
 from ..user import User
 from . import logout, pending
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from ..protocol.provider import Provider
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +90,7 @@ def decide(provider: str, user: User, *, started_here: bool) -> str:
 
 def commit(
     state: AppState,
-    provider: str,
+    provider: Provider,
     user: User,
     token: t.Mapping[str, t.Any],
     *,
@@ -110,9 +114,10 @@ def commit(
     :raises LoginError: if a hook refused the login; the session is then as
         it was before.
     """
+    name = provider.name
     before = logins.snapshot()
     ended: dict[str, t.Any] = {}
-    token = dict(token)
+    token = Token(token)
     if kind == FRESH and (logins.get_users() or session.get(logins.TOKENS_KEY)):
         ended = logins.held_tokens()
         ended_names = logins.forget()
@@ -122,13 +127,13 @@ def commit(
         linking = False  # another person's app user must not get this identity
     else:
         ended_names = []
-        old = logins.get_token(provider) if kind == UPDATE else None
+        old = logins.get_token(name) if kind == UPDATE else None
         if old and old.get("refresh_token") and not token.get("refresh_token"):
             token["refresh_token"] = old["refresh_token"]  # still the same grant's
     session.pop(HELD_KEY, None)
     regenerate()
-    logins.save_login(provider, user, token)
-    _note_refused(state, provider, asked, token.get("scope"))
+    logins.save_login(name, user, token)
+    _note_refused(provider, asked, token.scope)
     app = current_sender()
     setattr(g, _G_COMMIT, linking)
     try:
@@ -136,25 +141,24 @@ def commit(
         if hooks:
             try:
                 for hook in state.login_hooks:
-                    result = hook(provider, user, token)
+                    result = hook(name, user, token)
                     if result is not None:
                         response = result
             except BaseException:
                 # A refused login, or a hook that failed, leaves the logins it found.
                 logins.restore(before)
                 raise
-            for name in ended_names:
-                logged_out.send(app, provider=name, reason="replaced")
+            for ended_name in ended_names:
+                logged_out.send(app, provider=ended_name, reason="replaced")
     finally:
         delattr(g, _G_COMMIT)
     # Under its new id: where a back-channel logout will look for it.
     logout.file_login(state)
-    log.info("Logged in %s:%s (%s).", provider, user["sub"], kind)
+    log.info("Logged in %s:%s (%s).", name, user["sub"], kind)
     if hooks:
-        logged_in.send(app, provider=provider, user=user, token=token)
+        logged_in.send(app, provider=name, user=user, token=token)
     if revoke:
-        for name, held in ended.items():
-            revoke_token(state, name, held)
+        logins.revoke_tokens(state, ended)
     return response
 
 
@@ -165,22 +169,6 @@ def linking() -> bool | None:
     person's logins). ``None`` outside a commit."""
     value = getattr(g, _G_COMMIT, None) if has_app_context() else None
     return None if value is None else bool(value)
-
-
-def revoke_token(state: AppState, provider: str, token: t.Mapping[str, t.Any]) -> None:
-    """Revoke *token* at *provider* (RFC 7009), best effort: a provider that
-    is down, or offers no revocation, is only logged."""
-    client = state.clients.get(provider)
-    if client is None:
-        return
-    try:
-        endpoints = state.endpoints(provider)
-    except OAuth2LoginError:
-        log.warning("Could not revoke the %s token: the provider is unavailable.", provider)
-        return
-    for hint in ("refresh_token", "access_token"):
-        if token.get(hint) and not client.revoke(endpoints, token[hint], hint):
-            log.warning("The %s provider did not confirm revocation of a %s.", provider, hint)
 
 
 # -- a login held for the person's confirmation -------------------------------------
@@ -234,17 +222,14 @@ def take_held(held_id: str | None, timeout: float) -> dict[str, t.Any]:
 # -- the loop guard of incremental authorization ------------------------------------
 
 
-def _note_refused(
-    state: AppState, provider: str, asked: t.Sequence[str] | None, granted: t.Any
-) -> None:
+def _note_refused(provider: Provider, asked: t.Sequence[str] | None, granted: str | None) -> None:
     """Remember the scopes *provider* did not grant of those *asked*."""
     refused = dict(session.get(REFUSED_KEY, {}))
-    preset = state.client(provider).config.preset
-    missing = preset.missing_scopes(asked or (), str(granted or "").split())
+    missing = provider.config.preset.missing_scopes(asked or (), (granted or "").split())
     if missing:
-        refused[provider] = {"scope": list(missing), "at": time.time()}
+        refused[provider.name] = {"scope": list(missing), "at": time.time()}
     else:
-        refused.pop(provider, None)
+        refused.pop(provider.name, None)
     if refused:
         session[REFUSED_KEY] = refused
     else:

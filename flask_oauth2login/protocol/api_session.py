@@ -10,7 +10,7 @@ import requests
 from requests.auth import AuthBase
 
 from ..errors import ForeignOriginError
-from .dpop import NONCE_HEADER, asks_for_nonce
+from .dpop import asks_for_nonce, send_with_nonce
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .dpop import DPoPKey, NonceCache
@@ -166,19 +166,19 @@ class DPoPAuth(BearerAuth):
         used = getattr(request, "_oauth2login_token", None)
         if used is None or not self.allows(url_origin(url)):
             return r
-        self.nonces.update(url, r)
-        if r.status_code != 401:
-            return r
-        if (
-            asks_for_nonce(r)
-            and not getattr(request, "_oauth2login_nonce_retried", False)
-            and r.headers.get(NONCE_HEADER, "").strip()
-            != getattr(request, "_oauth2login_nonce", None)
-        ):
-            r = self._resend(r, used, kwargs, nonce_retried=True)
+        if r.status_code != 401 or getattr(request, "_oauth2login_nonce_retried", False):
             self.nonces.update(url, r)
-            if asks_for_nonce(r):
-                return r
+        else:
+            first = r
+            r = send_with_nonce(
+                self.nonces,
+                url,
+                lambda nonce: self._resend(first, used, kwargs, nonce_retried=True),
+                answer=first,
+                sent=getattr(request, "_oauth2login_nonce", None),
+            )
+            if r is not first and asks_for_nonce(r):
+                return r  # a second challenge: not answered again
         return super().handle_401(r, **kwargs)
 
 

@@ -13,7 +13,7 @@ when given, else derived from ``SECRET_KEY`` (HKDF), so that every process of
 the app signs with the same key; only its public half is ever sent, inside
 each proof. :class:`NonceCache` remembers each server's nonce (section 8 and
 9): a server that answers ``use_dpop_nonce`` gets the request once more with
-its nonce.
+its nonce (:func:`send_with_nonce`, for every request that carries a proof).
 """
 
 from __future__ import annotations
@@ -194,3 +194,32 @@ def asks_for_nonce(response: requests.Response) -> bool:
             return False
         return isinstance(body, dict) and body.get("error") == NONCE_ERROR
     return False
+
+
+def send_with_nonce(
+    nonces: NonceCache,
+    url: str,
+    send: t.Callable[[str | None], requests.Response],
+    *,
+    answer: requests.Response | None = None,
+    sent: str | None = None,
+) -> requests.Response:
+    """Send a request whose proof carries the server's last nonce for *url*,
+    and once more (with a new proof) when the server answers
+    ``use_dpop_nonce`` with a nonce other than the one sent (sections 8 and
+    9); the nonces the answers bring are remembered in *nonces*.
+
+    :param send: sends the request with a proof carrying the nonce it is
+        given (or none).
+    :param answer: the answer to the request, when it was sent already
+        (with the nonce *sent*): then only the retry, if asked for, is sent here.
+    """
+    if answer is None:
+        sent = nonces.get(url)
+        answer = send(sent)
+    nonces.update(url, answer)
+    if not asks_for_nonce(answer) or answer.headers.get(NONCE_HEADER, "").strip() == sent:
+        return answer
+    retried = send(nonces.get(url))
+    nonces.update(url, retried)
+    return retried

@@ -1,8 +1,12 @@
-"""Checking a token endpoint's answer (RFC 6749 §5.1; RFC 9449 §5 for DPoP).
+"""A token endpoint's answer: checked, and kept as a :class:`Token`
+(RFC 6749 §5.1; RFC 9449 §5 for DPoP).
 
 :func:`check_token_response` keeps what this client stores of an answer,
 after refusing one without an access token, or with a token type other than
-the one asked for (Bearer, or DPoP when a proof was sent).
+the one asked for (Bearer, or DPoP when a proof was sent). A code exchange
+also gives the members the preset's ``token_profile_params`` name (Strava's
+``athlete``, say): they travel beside the token, in a :class:`TokenAnswer`,
+and are never stored with it.
 """
 
 from __future__ import annotations
@@ -16,9 +20,59 @@ from ..errors import InvalidProviderResponse
 MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
 
 
+class Token(dict[str, t.Any]):
+    """A token as this client keeps it: ``access_token``, ``token_type``,
+    ``expires_at`` (a timestamp, or ``None`` when unknown), and when the
+    provider gave them ``refresh_token``, ``id_token`` and ``scope``; a login
+    adds who it is for (``iss``, ``sub``, ``sid``).
+
+    A dict, so that sessions, token stores and ``on_login`` hooks keep and
+    read it as they would any mapping.
+    """
+
+    @property
+    def access_token(self) -> str:
+        """The access token."""
+        return str(self["access_token"])
+
+    @property
+    def expires_at(self) -> float | None:
+        """When the access token expires (a timestamp), if known."""
+        expires_at = self.get("expires_at")
+        return None if expires_at is None else float(expires_at)
+
+    @property
+    def scope(self) -> str | None:
+        """The granted scope, space-separated, if known."""
+        scope = self.get("scope")
+        if scope is None or isinstance(scope, str):
+            return scope
+        return " ".join(map(str, scope))
+
+    def is_expired(self, leeway: float = 0, *, now: float | None = None) -> bool:
+        """Whether the access token expires within *leeway* seconds (never,
+        if its expiry is unknown).
+
+        :param now: the time to compare with (by default, the current time).
+        """
+        expires_at = self.expires_at
+        return expires_at is not None and expires_at - leeway <= (
+            time.time() if now is None else now
+        )
+
+
+class TokenAnswer(t.NamedTuple):
+    """A code exchange's answer: the token, and beside it the members of the
+    answer the preset's ``token_profile_params`` name (about the user, not
+    the token; never stored with it)."""
+
+    token: Token
+    profile: dict[str, t.Any]
+
+
 def check_token_response(
     token: t.Mapping[str, t.Any], *, provider: str, dpop: bool = False
-) -> dict[str, t.Any]:
+) -> Token:
     """Check a token endpoint answer and return the token to keep.
 
     Refuses answers without ``access_token``, and with a ``token_type``
@@ -53,7 +107,7 @@ def check_token_response(
         else:
             message = f"The provider issued a {shown!r} token; only Bearer tokens are supported."
         raise InvalidProviderResponse(message, provider=provider)
-    kept: dict[str, t.Any] = {"access_token": access_token, "token_type": expected}
+    kept = Token(access_token=access_token, token_type=expected)
     for key in ("refresh_token", "id_token", "scope"):
         if isinstance(token.get(key), str) and token[key]:
             kept[key] = token[key]

@@ -88,7 +88,7 @@ def login_as(
         finally:
             builder.close()
         with RequestContext(app, environ, session=sess):
-            config = state.clients[provider].config
+            config = state.providers[provider].config
             user_issuer = issuer or _issuer_of(config, state.base_url())
             verified = (email is not None) if email_verified is None else email_verified
             profile = {
@@ -110,7 +110,7 @@ def login_as(
             try:
                 outcome.commit(
                     state,
-                    provider,
+                    state.providers[provider],
                     user,
                     stored,
                     kind=kind,
@@ -126,7 +126,7 @@ def login_as(
 
 
 def _pick_provider(state: AppState, provider: str | None) -> str:
-    names = list(state.clients)
+    names = list(state.providers)
     if provider is None:
         if len(names) == 1:
             return names[0]
@@ -134,7 +134,7 @@ def _pick_provider(state: AppState, provider: str | None) -> str:
             f"Several providers are configured ({', '.join(names)}); "
             "say which one, e.g. login_as(client, provider=...)."
         )
-    if provider not in state.clients:
+    if provider not in state.providers:
         raise ConfigurationError(
             f"No provider called {provider!r} is configured; "
             f"configured: {', '.join(names) or '(none)'}."

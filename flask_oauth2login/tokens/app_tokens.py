@@ -16,7 +16,8 @@ import time
 import typing as t
 
 from ..protocol.api_session import OAuth2Session
-from ..protocol.client import ProviderClient
+from ..protocol.provider import Provider
+from ..protocol.token_answer import Token
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .._runtime import AppState
@@ -26,60 +27,50 @@ Scope = str | t.Sequence[str] | None
 
 
 class AppTokenCache:
-    """The client credentials tokens of one provider client, per scope.
+    """The client credentials tokens of one provider, per scope.
 
-    :param client: the app's client for the provider.
     :param leeway: seconds before expiry at which a token is fetched anew.
     :param clock: where the time comes from (for tests).
     """
 
-    def __init__(
-        self,
-        client: ProviderClient,
-        *,
-        leeway: float,
-        clock: t.Callable[[], float] = time.time,
-    ) -> None:
-        self.client = client
+    def __init__(self, *, leeway: float, clock: t.Callable[[], float] = time.time) -> None:
         self.leeway = leeway
         self._clock = clock
         self._guard = threading.Lock()
         self._locks: dict[tuple[str, ...], threading.Lock] = {}
-        self._tokens: dict[tuple[str, ...], dict[str, t.Any]] = {}
+        self._tokens: dict[tuple[str, ...], Token] = {}
 
-    def access_token(self, base_url: str, scope: tuple[str, ...] = ()) -> str:
-        """A current token for *scope*, fetched first if there is none or it
-        is about to expire.
+    def access_token(self, provider: Provider, scope: tuple[str, ...] = ()) -> str:
+        """A current token for *scope*, fetched first from *provider* if
+        there is none or it is about to expire.
 
         :raises ProviderError: if the provider refuses or cannot be reached.
         """
         token = self._tokens.get(scope)
-        if token is not None and self._fresh(token):
-            return token["access_token"]  # type: ignore[no-any-return]
+        if token is not None and not self._expired(token):
+            return token.access_token
         with self._lock(scope):
             token = self._tokens.get(scope)  # fetched meanwhile by another thread?
-            if token is None or not self._fresh(token):
-                token = self._fetch(base_url, scope)
-            return token["access_token"]  # type: ignore[no-any-return]
+            if token is None or self._expired(token):
+                token = self._fetch(provider, scope)
+            return token.access_token
 
-    def refetch(self, base_url: str, scope: tuple[str, ...], rejected: str) -> str:
+    def refetch(self, provider: Provider, scope: tuple[str, ...], rejected: str) -> str:
         """Replace the token *rejected* by the API (unless another thread
         already did) and return the current one."""
         with self._lock(scope):
             token = self._tokens.get(scope)
-            if token is None or token["access_token"] == rejected:
-                token = self._fetch(base_url, scope)
-            return token["access_token"]  # type: ignore[no-any-return]
+            if token is None or token.access_token == rejected:
+                token = self._fetch(provider, scope)
+            return token.access_token
 
-    def _fetch(self, base_url: str, scope: tuple[str, ...]) -> dict[str, t.Any]:
-        endpoints = self.client.endpoints(base_url)
-        token = self.client.client_credentials(endpoints, scope)
+    def _fetch(self, provider: Provider, scope: tuple[str, ...]) -> Token:
+        token = provider.client_credentials(scope)
         self._tokens[scope] = token
         return token
 
-    def _fresh(self, token: t.Mapping[str, t.Any]) -> bool:
-        expires_at = token.get("expires_at")
-        return expires_at is None or expires_at - self.leeway > self._clock()
+    def _expired(self, token: Token) -> bool:
+        return token.is_expired(self.leeway, now=self._clock())
 
     def _lock(self, scope: tuple[str, ...]) -> threading.Lock:
         with self._guard:
@@ -87,35 +78,39 @@ class AppTokenCache:
 
 
 class AppTokenSource:
-    """Gives :class:`~flask_oauth2login.protocol.api_session.BearerAuth` the app's token."""
+    """Gives :class:`~flask_oauth2login.protocol.api_session.BearerAuth` the app's token.
 
-    def __init__(self, cache: AppTokenCache, base_url: str, scope: tuple[str, ...]) -> None:
+    :param provider: the provider, :meth:`pinned <.Provider.pinned>` (the
+        source outlives the request).
+    """
+
+    def __init__(self, cache: AppTokenCache, provider: Provider, scope: tuple[str, ...]) -> None:
         self.cache = cache
-        self.base_url = base_url
+        self.provider = provider
         self.scope = scope
 
     def access_token(self) -> str:
-        return self.cache.access_token(self.base_url, self.scope)
+        return self.cache.access_token(self.provider, self.scope)
 
     def refresh(self, rejected: str) -> str | None:
-        return self.cache.refetch(self.base_url, self.scope, rejected)
+        return self.cache.refetch(self.provider, self.scope, rejected)
 
 
 _caches_lock = threading.Lock()
 
 
-def token_cache(state: AppState, provider: str) -> AppTokenCache:
+def token_cache(state: AppState, provider: Provider) -> AppTokenCache:
     """The app token cache of *provider* in the app *state* belongs to: one
     per app, provider and process, kept in the app's state (and gone with it)."""
     with _caches_lock:
-        cache = state.app_token_caches.get(provider)
+        cache = state.app_token_caches.get(provider.name)
         if cache is None:
-            cache = AppTokenCache(state.client(provider), leeway=state.settings.refresh_leeway)
-            state.app_token_caches[provider] = cache
+            cache = AppTokenCache(leeway=state.settings.refresh_leeway)
+            state.app_token_caches[provider.name] = cache
         return cache
 
 
-def app_session(state: AppState, provider: str, scope: Scope = None) -> OAuth2Session:
+def app_session(state: AppState, provider: Provider, scope: Scope = None) -> OAuth2Session:
     """A :class:`requests.Session` that calls *provider*'s API as the app.
 
     It sends an app-level token from the client credentials grant, placed as
@@ -125,11 +120,9 @@ def app_session(state: AppState, provider: str, scope: Scope = None) -> OAuth2Se
 
     :param scope: the scopes to ask for (a space-separated string or a
         list); ``None`` asks for the provider's default.
-    :raises ConfigurationError: if no provider called *provider* is configured.
     :raises ProviderError: (when a request is sent) if the provider refuses
         the client credentials or cannot be reached.
     """
-    client = state.client(provider)
     scopes = tuple(scope.split()) if isinstance(scope, str) else tuple(scope or ())
-    source = AppTokenSource(token_cache(state, provider), state.base_url(), scopes)
-    return client.api_session(source, source.base_url)
+    source = AppTokenSource(token_cache(state, provider), provider.pinned(), scopes)
+    return provider.api_session(source)

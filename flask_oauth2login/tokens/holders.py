@@ -13,7 +13,8 @@ When the place to write a new token is down, it is kept in this process
 (:attr:`AppState.unsaved <flask_oauth2login._runtime.AppState.unsaved>`) until
 it can be written. Below the holders: reading and writing the token store
 through this process's cache of recent reads, and the store's uses with no
-request (:func:`stored`, :func:`revoke_stored`, :func:`reseal_stored`).
+request (:func:`stored`, :func:`revoke_stored`, :func:`reseal_stored`), and revoking
+tokens at their providers (:func:`revoke_tokens`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import typing as t
 
 from ..crypto.cipher import DecryptionFailed
 from ..errors import NotLoggedInError, OAuth2LoginError, TokenStoreUnavailable
+from ..protocol.token_answer import Token
 from ..tokenstore import StoredToken, TokenKey, TokenStore
 from .sealing import from_record, open_slot, seal_slot, to_record
 
@@ -47,13 +49,13 @@ class Holder(abc.ABC):
         self.provider = provider
 
     @abc.abstractmethod
-    def load(self, fresh: bool = False) -> dict[str, t.Any] | None:
+    def load(self, fresh: bool = False) -> Token | None:
         """The token as kept now, or ``None`` (gone, or unreadable: then
         forgotten); *fresh*: as the store has it this instant, not as this
         process read it a moment ago."""
 
     @abc.abstractmethod
-    def refreshed(self, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+    def refreshed(self, stale: t.Mapping[str, t.Any]) -> Token | None:
         """A token that a finished refresh of *stale* left, if still of use."""
 
     @abc.abstractmethod
@@ -78,9 +80,20 @@ class Holder(abc.ABC):
         refresh_token = stale.get("refresh_token") or ""
         return hashlib.sha256(f"{self.provider}\0{refresh_token}".encode()).hexdigest()
 
-    def _unsaved(self, slot: str, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+    def _unsaved(self, slot: str, stale: t.Mapping[str, t.Any]) -> Token | None:
         """A refreshed token this process could not write yet."""
-        return usable(self.state, open_slot(self.state, slot, self.state.unsaved), stale)
+        return self._usable(open_slot(self.state, slot, self.state.unsaved), stale)
+
+    def _usable(self, token: Token | None, stale: t.Mapping[str, t.Any]) -> Token | None:
+        """*token*, if it is another one than *stale* and has not expired."""
+        if (
+            token is None
+            or token.get("access_token") == stale.get("access_token")
+            # An older result: a refresh token that is not rotated is used again.
+            or token.is_expired(self.state.settings.refresh_leeway)
+        ):
+            return None
+        return token
 
     def _stash(self, slot: str, token: t.Mapping[str, t.Any]) -> None:
         """Keep *token* in this process until it can be written."""
@@ -111,7 +124,7 @@ class StoreHolder(Holder):
         #: The version of the record each token loaded came from, by access token.
         self._versions: dict[str, int] = {}
 
-    def load(self, fresh: bool = False) -> dict[str, t.Any] | None:
+    def load(self, fresh: bool = False) -> Token | None:
         record, self._record = self._record, None
         if record is None or fresh:
             record = get_record(self.state, self.key, fresh=fresh)
@@ -128,7 +141,7 @@ class StoreHolder(Holder):
         self._versions[str(token.get("access_token"))] = record.version
         return token
 
-    def refreshed(self, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+    def refreshed(self, stale: t.Mapping[str, t.Any]) -> Token | None:
         record = get_record(self.state, self.key, fresh=True)
         if record is None:
             self._gone()
@@ -138,7 +151,7 @@ class StoreHolder(Holder):
             )
         if record.version != self._version(stale):
             try:
-                token = usable(self.state, from_record(self.state, record), stale)
+                token = self._usable(from_record(self.state, record), stale)
             except DecryptionFailed:
                 token = None
             if token is not None:
@@ -235,29 +248,9 @@ def delete_record(state: AppState, key: TokenKey, expected_version: int | None =
         state.recent.forget(key)
 
 
-def usable(
-    state: AppState, token: dict[str, t.Any] | None, stale: t.Mapping[str, t.Any]
-) -> dict[str, t.Any] | None:
-    """*token*, if it is another one than *stale* and has not expired."""
-    if (
-        token is None
-        or token.get("access_token") == stale.get("access_token")
-        # An older result: a refresh token that is not rotated is used again.
-        or is_expired(token, state.settings.refresh_leeway)
-    ):
-        return None
-    return token
-
-
 def slot_ttl(token: t.Mapping[str, t.Any]) -> int:
     ttl = max(60, int((token.get("expires_at") or time.time() + 3600) - time.time()))
     return min(ttl, 3600)
-
-
-def is_expired(token: t.Mapping[str, t.Any], leeway: float) -> bool:
-    """Whether *token* expires within *leeway* seconds (never, if its expiry is unknown)."""
-    expires_at = token.get("expires_at")
-    return expires_at is not None and expires_at - leeway <= time.time()
 
 
 # -- outside a request ------------------------------------------------------------
@@ -277,7 +270,7 @@ def stored(
 
     :raises NotLoggedInError: if none is stored.
     """
-    state.client(provider)  # a configured provider, or ConfigurationError
+    state.provider(provider)  # a configured provider, or ConfigurationError
     found = find_records(state, provider, str(subject), issuer, fresh=fresh)
     if not found:
         raise NotLoggedInError(
@@ -318,7 +311,22 @@ def revoke_stored(state: AppState, record: StoredToken) -> bool:
     except DecryptionFailed:
         token = None
     delete_record(state, record.key)
-    return token is not None and revoke_at_provider(state, record.provider, token)
+    return token is not None and revoke_tokens(state, {record.provider: token})
+
+
+def revoke_tokens(state: AppState, tokens: t.Mapping[str, t.Mapping[str, t.Any]]) -> bool:
+    """Revoke *tokens*, by provider name, at their providers (RFC 7009),
+    best effort; whether every provider confirmed. A provider that is down,
+    does not confirm, or is no longer configured is logged."""
+    confirmed = True
+    for name, token in tokens.items():
+        provider = state.providers.get(name)
+        if provider is None:
+            log.warning("Could not revoke the %s token: no such provider is configured.", name)
+            confirmed = False
+        elif not provider.revoke_token(token):
+            confirmed = False
+    return confirmed
 
 
 def reseal_stored(state: AppState, *, delete_unreadable: bool = False) -> dict[str, int]:
@@ -347,22 +355,3 @@ def reseal_stored(state: AppState, *, delete_unreadable: bool = False) -> dict[s
         state.recent.forget(record.key)
         counts["resealed" if done is not None else "skipped"] += 1
     return counts
-
-
-def revoke_at_provider(state: AppState, provider: str, token: t.Mapping[str, t.Any]) -> bool:
-    """Revoke *token* at *provider* (RFC 7009), best effort: whether the
-    provider confirmed it (``False`` also when it offers no revocation)."""
-    try:
-        client = state.client(provider)
-        endpoints = state.endpoints(provider)
-    except OAuth2LoginError:
-        log.warning("Could not revoke the %s token: the provider is unavailable.", provider)
-        return False
-    if endpoints.revocation_url is None:
-        return False
-    confirmed = True
-    for hint in ("refresh_token", "access_token"):
-        if token.get(hint) and not client.revoke(endpoints, token[hint], hint):
-            log.warning("The %s provider did not confirm revocation of a %s.", provider, hint)
-            confirmed = False
-    return confirmed

@@ -31,15 +31,16 @@ from flask import g, session
 from .._runtime import AppState, get_state
 from ..crypto.cipher import DecryptionFailed
 from ..errors import SessionStoreUnavailable
+from ..protocol.provider import Provider
+from ..protocol.token_answer import Token
 from ..user import User
 from .holders import Holder as Holder
 from .holders import StoreHolder as StoreHolder
-from .holders import delete_record, get_record, set_record, slot_ttl, usable
-from .holders import is_expired as is_expired
+from .holders import delete_record, get_record, set_record, slot_ttl
 from .holders import require_store as require_store
 from .holders import reseal_stored as reseal_stored
-from .holders import revoke_at_provider as revoke_at_provider
 from .holders import revoke_stored as revoke_stored
+from .holders import revoke_tokens as revoke_tokens
 from .holders import stored as stored
 from .refresh import HeldTokenSource as HeldTokenSource
 from .refresh import fresh_token as fresh_token
@@ -75,14 +76,21 @@ class SessionHolder(Holder):
     result slot per refresh token used, so any request (in any process
     sharing the store) holding the old token finds the new one, also one
     that loaded the session before the refresh was saved.
+
+    Loading puts the token where it belongs now: sealed with the key that
+    encrypts now, in the token store if one was configured since the login;
+    and a reference to a token store that was configured away ends the login.
     """
 
-    def load(self, fresh: bool = False) -> dict[str, t.Any] | None:
+    def load(self, fresh: bool = False) -> Token | None:
         entry = session.get(TOKENS_KEY, {}).get(self.provider)
         if not entry:
             return None
+        if entry.get(STORED):  # in a token store, configured away since
+            _forget_in_session(self.provider)
+            return None
         if SEALED not in entry:  # kept in plain text by an earlier version
-            token = dict(entry)
+            token = Token(entry)
             self.save(token)
             return token
         key = key_of(self.provider, entry)
@@ -92,13 +100,13 @@ class SessionHolder(Holder):
             log.info("The %s token in the session does not open (%s); log in again.", key, exc)
             _forget_in_session(self.provider)
             return None
-        if not self.state.cipher.is_current(entry[SEALED]):
-            self.save(token)  # sealed anew with the key that encrypts now
+        if self.state.token_store is not None or not self.state.cipher.is_current(entry[SEALED]):
+            self.save(token)  # into the store, or sealed anew with the key that encrypts now
         return token
 
-    def refreshed(self, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+    def refreshed(self, stale: t.Mapping[str, t.Any]) -> Token | None:
         slot = self._slot(stale)
-        found = usable(self.state, open_slot(self.state, slot, self.state.coordinator), stale)
+        found = self._usable(open_slot(self.state, slot, self.state.coordinator), stale)
         return found or self._unsaved(slot, stale)
 
     def lock(self, stale: t.Mapping[str, t.Any], wait: float) -> t.ContextManager[bool]:
@@ -133,26 +141,18 @@ class SessionStoreHolder(StoreHolder):
 
 
 def holder(provider: str, state: AppState | None = None) -> Holder | None:
-    """Where the current session's token for *provider* is, or ``None``."""
+    """Where the current session's token for *provider* is, or ``None``
+    (nothing is written here; see :meth:`SessionHolder.load`)."""
     state = state or get_state()
     entry = session.get(TOKENS_KEY, {}).get(provider)
     if not entry:
         return None
-    if not entry.get(STORED):
-        if state.token_store is not None and SEALED in entry:
-            # Logged in before the store was configured: move it there.
-            token = SessionHolder(state, provider).load()
-            if token is not None:
-                save_token(provider, token)
-            return holder(provider, state) if token is not None else None
-        return SessionHolder(state, provider)
-    if state.token_store is None:  # the store was configured away
-        _forget_in_session(provider)
-        return None
-    return SessionStoreHolder(state, key_of(provider, entry))
+    if entry.get(STORED) and state.token_store is not None:
+        return SessionStoreHolder(state, key_of(provider, entry))
+    return SessionHolder(state, provider)
 
 
-def get_token(provider: str) -> dict[str, t.Any] | None:
+def get_token(provider: str) -> Token | None:
     """The token for *provider* of the current session, or ``None``.
 
     :raises TokenStoreUnavailable: if it is in a token store that is down.
@@ -161,7 +161,7 @@ def get_token(provider: str) -> dict[str, t.Any] | None:
     return None if place is None else place.load()
 
 
-def held_tokens() -> dict[str, dict[str, t.Any]]:
+def held_tokens() -> dict[str, Token]:
     """Every token of the current session, by provider (for revocation)."""
     held = {}
     for provider in list(session.get(TOKENS_KEY, {})):
@@ -261,13 +261,13 @@ def _forget_in_session(provider: str | None) -> list[str]:
     return names
 
 
-def granted_scope(state: AppState, provider: str) -> tuple[str, ...]:
+def granted_scope(provider: Provider) -> tuple[str, ...]:
     """The scopes the session's token for *provider* was granted (none
     without a token; the configured scope for a token that does not say)."""
-    token = get_token(provider)
+    token = get_token(provider.name)
     if token is None:
         return ()
-    config = state.client(provider).config
+    config = provider.config
     return config.preset.granted_scope(token.get("scope"), config.scope)
 
 

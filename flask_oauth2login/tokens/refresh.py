@@ -16,17 +16,17 @@ import logging
 import typing as t
 
 from ..errors import InvalidToken, NotLoggedInError, RefreshError
+from ..protocol.token_answer import Token
 from ..signals import current_sender, token_refreshed
-from .holders import is_expired
 
 if t.TYPE_CHECKING:
-    from .._runtime import AppState
+    from ..protocol.provider import Provider
     from .holders import Holder
 
 log = logging.getLogger(__name__)
 
 
-def fresh_token(state: AppState, place: Holder) -> dict[str, t.Any]:
+def fresh_token(place: Holder) -> Token:
     """The token *place* holds, refreshed first if it has expired.
 
     :raises NotLoggedInError: if there is none, or it expired and cannot be
@@ -37,12 +37,12 @@ def fresh_token(state: AppState, place: Holder) -> dict[str, t.Any]:
         raise NotLoggedInError(
             f"Nobody is logged in with {place.provider!r}.", provider=place.provider
         )
-    if is_expired(token, state.settings.refresh_leeway):
-        token = refresh(state, place, token)
+    if token.is_expired(place.state.settings.refresh_leeway):
+        token = refresh(place, token)
     return token
 
 
-def refresh(state: AppState, place: Holder, stale: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+def refresh(place: Holder, stale: t.Mapping[str, t.Any]) -> Token:
     """Refresh *stale*, once for all concurrent requests and jobs.
 
     :raises RefreshError: if the provider refused; the login is forgotten.
@@ -59,28 +59,26 @@ def refresh(state: AppState, place: Holder, stale: t.Mapping[str, t.Any]) -> dic
         )
     token = place.refreshed(stale)
     if token is None:
-        with place.lock(stale, state.settings.refresh_wait) as acquired:
+        with place.lock(stale, place.state.settings.refresh_wait) as acquired:
             token = place.refreshed(stale)  # another one did it meanwhile
             if token is None:
-                token = _refresh_once(state, place, stale, acquired)
+                token = _refresh_once(place, stale, acquired)
     place.save(token)
     return token
 
 
-def _refresh_once(
-    state: AppState, place: Holder, stale: t.Mapping[str, t.Any], acquired: bool
-) -> dict[str, t.Any]:
+def _refresh_once(place: Holder, stale: t.Mapping[str, t.Any], acquired: bool) -> Token:
     """Refresh at the provider and keep the result for the others."""
-    token: dict[str, t.Any] | None
+    token: Token | None
     try:
-        token = _refresh_at_provider(state, place.provider, stale)
+        token = _refresh_at_provider(place.state.provider(place.provider), stale)
     except RefreshError:
         # A provider that rotates refresh tokens refuses the second use of
         # one: if a concurrent refresh that did not wait for this lock (or
         # whose lock expired) won, its token is the answer, not a logout.
         token = place.refreshed(stale)
         if token is None and not acquired:
-            with place.lock(stale, state.settings.refresh_wait):
+            with place.lock(stale, place.state.settings.refresh_wait):
                 token = place.refreshed(stale)
         if token is None:
             place.forget(stale)
@@ -91,45 +89,38 @@ def _refresh_once(
     return token
 
 
-def _refresh_at_provider(state: AppState, provider: str, stale: t.Mapping[str, t.Any]) -> dict:
-    client = state.client(provider)
-    endpoints = state.endpoints(provider)
+def _refresh_at_provider(provider: Provider, stale: t.Mapping[str, t.Any]) -> Token:
     try:
-        token = client.refresh(endpoints, stale["refresh_token"])
+        token = provider.refresh(stale["refresh_token"])
         if token.get("id_token"):
-            _check_same_identity(state, provider, stale, token)
+            _check_same_identity(provider, stale, token)
         elif stale.get("id_token"):  # still the hint for logging out at the provider
             token["id_token"] = stale["id_token"]
         for key in ("iss", "sub", "sid"):  # the identity (and session) it was issued for
             if key in stale:
                 token[key] = stale[key]
         # The granted scope: as the provider says, else as it was (RFC 6749 §5.1).
-        config = state.client(provider).config
+        config = provider.config
         asked = str(stale["scope"]).split() if stale.get("scope") else config.scope
         token["scope"] = " ".join(config.preset.granted_scope(token.get("scope"), asked))
     except (RefreshError, InvalidToken) as exc:
-        log.info("Refresh of the %s login refused; the login ends: %s", provider, exc)
+        log.info("Refresh of the %s login refused; the login ends: %s", provider.name, exc)
         raise RefreshError(
-            f"The provider {provider!r} refused to refresh the login; please log in again.",
-            provider=provider,
+            f"The provider {provider.name!r} refused to refresh the login; please log in again.",
+            provider=provider.name,
         ) from None
-    log.debug("Refreshed the %s token.", provider)
+    log.debug("Refreshed the %s token.", provider.name)
     return token
 
 
 def _check_same_identity(
-    state: AppState, provider: str, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]
+    provider: Provider, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]
 ) -> None:
     """OpenID Connect Core §12.2: a refreshed ID token names the same iss and sub."""
-    claims = state.client(provider).check_id_token(
-        state.endpoints(provider),
-        token["id_token"],
-        leeway=state.settings.clock_skew,
-        access_token=token["access_token"],
-    )
+    claims = provider.check_id_token(token["id_token"], access_token=token["access_token"])
     if claims.get("iss") != stale.get("iss") or claims.get("sub") != stale.get("sub"):
         raise InvalidToken(
-            "The refreshed ID token names another issuer or subject.", provider=provider
+            "The refreshed ID token names another issuer or subject.", provider=provider.name
         )
 
 
@@ -142,12 +133,9 @@ class HeldTokenSource:
         making the API session and its first call read the token once).
     """
 
-    def __init__(
-        self, state: AppState, place: Holder, first: t.Mapping[str, t.Any] | None = None
-    ) -> None:
-        self.state = state
+    def __init__(self, place: Holder, first: t.Mapping[str, t.Any] | None = None) -> None:
         self.place = place
-        self._first = dict(first) if first is not None else None
+        self._first = Token(first) if first is not None else None
 
     @property
     def provider(self) -> str:
@@ -155,17 +143,17 @@ class HeldTokenSource:
 
     def access_token(self) -> str:
         token, self._first = self._first, None
-        if token is not None and is_expired(token, self.state.settings.refresh_leeway):
-            token = refresh(self.state, self.place, token)
+        if token is not None and token.is_expired(self.place.state.settings.refresh_leeway):
+            token = refresh(self.place, token)
         if token is None:
-            token = fresh_token(self.state, self.place)
-        return token["access_token"]  # type: ignore[no-any-return]
+            token = fresh_token(self.place)
+        return token.access_token
 
     def refresh(self, rejected: str) -> str | None:
         self._first = None
         token = self.place.load(fresh=True)  # refreshed or revoked meanwhile?
         if token is None or not token.get("refresh_token"):
             return None
-        if token["access_token"] != rejected:  # refreshed meanwhile
-            return token["access_token"]  # type: ignore[no-any-return]
-        return refresh(self.state, self.place, token)["access_token"]  # type: ignore[no-any-return]
+        if token.access_token != rejected:  # refreshed meanwhile
+            return token.access_token
+        return refresh(self.place, token).access_token

@@ -14,6 +14,7 @@ from __future__ import annotations
 import typing as t
 
 from ..crypto.cipher import DecryptionFailed
+from ..protocol.token_answer import Token
 from ..tokenstore import StoredToken, TokenKey
 
 if t.TYPE_CHECKING:
@@ -42,7 +43,7 @@ def seal(
     return {**public, SEALED: state.cipher.seal(secret, key.context)}
 
 
-def unseal(state: AppState, key: TokenKey, entry: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+def unseal(state: AppState, key: TokenKey, entry: t.Mapping[str, t.Any]) -> Token:
     """The token a :func:`seal` result holds.
 
     :raises DecryptionFailed: if no configured key opens it.
@@ -50,7 +51,7 @@ def unseal(state: AppState, key: TokenKey, entry: t.Mapping[str, t.Any]) -> dict
     secret = state.cipher.open(entry[SEALED], key.context)
     if not isinstance(secret, dict):
         raise DecryptionFailed("not a token")
-    return {**secret, **{name: entry[name] for name in PUBLIC_FIELDS if name in entry}}
+    return Token({**secret, **{name: entry[name] for name in PUBLIC_FIELDS if name in entry}})
 
 
 def is_plain(value: t.Any) -> bool:
@@ -81,7 +82,7 @@ def to_record(state: AppState, key: TokenKey, token: t.Mapping[str, t.Any]) -> S
     )
 
 
-def from_record(state: AppState, record: StoredToken) -> dict[str, t.Any]:
+def from_record(state: AppState, record: StoredToken) -> Token:
     entry: dict[str, t.Any] = {
         "iss": record.issuer,
         "sub": record.subject,
@@ -98,7 +99,8 @@ def seal_slot(state: AppState, slot: str, token: t.Mapping[str, t.Any]) -> dict[
     return {SEALED: state.cipher.seal(dict(token), f"refresh\0{slot}")}
 
 
-def open_slot(state: AppState, slot: str, slots: t.Any) -> dict[str, t.Any] | None:
+def open_slot(state: AppState, slot: str, slots: t.Any) -> Token | None:
+    """The token a result slot holds (see :func:`seal_slot`), if it opens."""
     found = slots.get_result(slot)
     if not found or SEALED not in found:
         return None
@@ -106,4 +108,4 @@ def open_slot(state: AppState, slot: str, slots: t.Any) -> dict[str, t.Any] | No
         token = state.cipher.open(found[SEALED], f"refresh\0{slot}")
     except DecryptionFailed:
         return None
-    return token if isinstance(token, dict) else None
+    return Token(token) if isinstance(token, dict) else None

@@ -75,7 +75,7 @@ def test_plain_oauth2_with_endpoints_by_hand(tmp_path):
             }
         },
     )
-    config = app.extensions["oauth2login"].clients["legacy"].config
+    config = app.extensions["oauth2login"].providers["legacy"].config
     assert config.scope == ("read", "write")
     assert not config.is_oidc
 
@@ -84,7 +84,7 @@ def test_client_credentials_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("OAUTH2LOGIN_CORP_CLIENT_ID", "from-env")
     monkeypatch.setenv("OAUTH2LOGIN_CORP_CLIENT_SECRET", "secret-from-env")
     app = init(tmp_path, {"corp": {"server_metadata_url": OIDC["server_metadata_url"]}})
-    config = app.extensions["oauth2login"].clients["corp"].config
+    config = app.extensions["oauth2login"].providers["corp"].config
     assert (config.client_id, config.client_secret) == ("from-env", "secret-from-env")
 
 
@@ -93,7 +93,7 @@ def test_issuer_alone_implies_discovery(tmp_path):
         tmp_path,
         {"corp": {"client_id": "i", "client_secret": "s", "issuer": "https://idp.example/realm"}},
     )  # noqa: E501
-    config = app.extensions["oauth2login"].clients["corp"].config
+    config = app.extensions["oauth2login"].providers["corp"].config
     assert (
         config.server_metadata_url == "https://idp.example/realm/.well-known/openid-configuration"
     )

@@ -234,7 +234,7 @@ def test_dpop_bound_tokens_need_a_valid_proof(provider, tmp_path):
     token = client.get("/token/dpop").get_json()
     assert token["token_type"] == "DPoP"
     with app.app_context():
-        key = get_state().client("dpop").dpop
+        key = get_state().provider("dpop").dpop
     assert key is not None
     assert _introspect(provider, token["access_token"])["cnf"] == {"jkt": key.thumbprint}
 
@@ -280,7 +280,7 @@ def test_a_refresh_keeps_the_binding(provider, tmp_path):
     assert after["access_token"] != before["access_token"]
     assert after["token_type"] == "DPoP"
     with app.app_context():
-        key = get_state().client("dpop").dpop
+        key = get_state().provider("dpop").dpop
     assert key is not None
     assert _introspect(provider, after["access_token"])["cnf"] == {"jkt": key.thumbprint}
 
@@ -288,9 +288,9 @@ def test_a_refresh_keeps_the_binding(provider, tmp_path):
 def test_every_process_of_the_app_has_the_same_dpop_key(provider, tmp_path):
     one, two = _dpop_app(provider, tmp_path), _dpop_app(provider, tmp_path)
     with one.app_context():
-        first = get_state().client("dpop").dpop
+        first = get_state().provider("dpop").dpop
     with two.app_context():
-        second = get_state().client("dpop").dpop
+        second = get_state().provider("dpop").dpop
     assert first is not None and second is not None
     assert first.thumbprint == second.thumbprint  # derived from SECRET_KEY
 
@@ -303,7 +303,7 @@ def test_dpop_nonce_challenges_are_answered(tmp_path):
         client = do_login(app, "dpop")  # the token endpoint asks for a nonce first
         assert op.fapi_stats()["dpopNonceChallenges"] == 1
         with app.app_context():
-            get_state().client("dpop").dpop_nonces = NonceCache()  # forgotten
+            get_state().provider("dpop").client.dpop_nonces = NonceCache()  # forgotten
         assert client.get("/me").get_json()["api_status"] == 200
         assert op.fapi_stats()["dpopNonceChallenges"] == 2  # UserInfo asked too
         client.post("/expire/dpop")

@@ -63,7 +63,7 @@ def test_a_request_without_the_providers_iss_and_a_sid_ends_nothing(app, rogue, 
 
 def test_a_provider_that_does_not_advertise_it_cannot_use_it(app, rogue, browsers):
     rogue.behaviour.metadata_overrides = {}
-    app.extensions["oauth2login"].clients["rogue"].discovery._endpoints.clear()  # discovered anew
+    app.extensions["oauth2login"].providers["rogue"].discovery._endpoints.clear()  # discovered anew
     assert frame(app, iss=rogue.issuer, sid="sid-a").status_code == 400
     assert all(user_of(b) is not None for b in browsers)
 

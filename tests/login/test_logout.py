@@ -45,7 +45,7 @@ def test_logout_clears_the_session_when_revocation_fails(client, rogue):
 
 def test_logout_clears_the_session_when_the_provider_hangs(app, client, rogue):
     assert log_in(client, rogue).status_code == 302
-    app.extensions["oauth2login"].clients["rogue"].timeout = 0.3
+    app.extensions["oauth2login"].providers["rogue"].timeout = 0.3
     rogue.behaviour.revoke_delay = 3
     assert client.post("/logout").status_code == 303
     assert client.get("/").get_json()["user"] is None
@@ -183,7 +183,7 @@ def test_a_provider_that_is_down_still_leaves_the_user_logged_out_and_told(rp_ap
     client = rp_app.test_client()
     log_in(client, rogue)
     # As after a restart.
-    rp_app.extensions["oauth2login"].clients["rogue"].discovery._endpoints.clear()
+    rp_app.extensions["oauth2login"].providers["rogue"].discovery._endpoints.clear()
     rogue.behaviour.discovery_status = 503
     response = client.post("/logout", data={"next": "/bye"})
     assert response.status_code == 200
@@ -234,7 +234,7 @@ def test_with_several_logins_the_browser_goes_to_the_latest_ones_provider(make_a
 
 def test_logout_at_provider_is_off_by_default_but_on_for_presets_that_want_it(make_app, rogue):
     app = make_app({"rogue": rogue_entry(rogue)})
-    assert app.extensions["oauth2login"].clients["rogue"].config.logout_at_provider is False
+    assert app.extensions["oauth2login"].providers["rogue"].config.logout_at_provider is False
     client = app.test_client()
     log_in(client, rogue)
     assert client.post("/logout").headers["Location"] == "/"

@@ -1,4 +1,4 @@
-"""Calls to the provider: :mod:`flask_oauth2login.protocol.client`.
+"""Calls to the provider: :mod:`flask_oauth2login.protocol.provider` and its client.
 
 Discovery and the token endpoint, against the rogue provider over HTTP:
 client authentication, no redirects, one deadline per exchange, no waiting
@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
 import pytest
 import requests
 
-from flask_oauth2login.protocol.client import MAX_ANSWER_BYTES
+from flask_oauth2login.protocol.http import MAX_ANSWER_BYTES
 from tests.support.logins import assert_refused, log_in, start_login
 from tests.support.rogue_idp import KeepAliveProvider, RogueProvider, rogue_entry
 from tests.support.threads import in_parallel, wait_for

@@ -129,7 +129,7 @@ def test_the_dpop_key_may_be_configured(make_app, fapi):
         {"fapi": fapi_entry(fapi, dpop=True)}, OAUTH2LOGIN_DPOP_PRIVATE_KEY=pem(rsa_key())
     )
     with app.app_context():
-        key = get_state().client("fapi").dpop
+        key = get_state().provider("fapi").dpop
     assert key is not None and key.thumbprint == thumbprint(public_jwk(rsa_key()))
     with pytest.raises(ConfigurationError, match="OAUTH2LOGIN_DPOP_PRIVATE_KEY"):
         make_app({"fapi": fapi_entry(fapi, dpop=True)}, OAUTH2LOGIN_DPOP_PRIVATE_KEY="/no/key")
@@ -138,7 +138,7 @@ def test_the_dpop_key_may_be_configured(make_app, fapi):
 def test_providers_without_dpop_have_no_key(make_app, fapi):
     app = make_app({"fapi": fapi_entry(fapi)})
     with app.app_context():
-        assert get_state().client("fapi").dpop is None
+        assert get_state().provider("fapi").dpop is None
 
 
 # -- against a strict provider ---------------------------------------------------------
@@ -161,7 +161,7 @@ def login(app: t.Any, fapi: t.Any) -> t.Any:
 
 def _key(app: t.Any) -> DPoPKey:
     with app.app_context():
-        key = get_state().client("fapi").dpop
+        key = get_state().provider("fapi").dpop
     assert key is not None
     return key
 

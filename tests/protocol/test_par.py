@@ -68,7 +68,7 @@ def test_pushed_requests_carry_the_dpop_thumbprint(make_app, fapi):
     client = app.test_client()
     url = start_login(client, "fapi")
     with app.app_context():
-        key = get_state().client("fapi").dpop
+        key = get_state().provider("fapi").dpop
     assert key is not None
     assert fapi.pushed[0]["dpop_jkt"] == key.thumbprint
     assert follow_callback(client, fapi.authorize(url)).status_code == 302

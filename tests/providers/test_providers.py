@@ -214,7 +214,7 @@ def test_login_starts_at_each_big_providers_real_endpoint(make_app):
     app = make_app(providers)
     client = app.test_client()
     for name in providers:
-        config = app.extensions["oauth2login"].clients[name].config
+        config = app.extensions["oauth2login"].providers[name].config
         response = client.get(f"/login/{name}")
         assert response.status_code == 302, name
         assert response.headers["Location"].startswith(config.authorize_url + "?"), name
@@ -299,7 +299,7 @@ def test_an_installed_preset_is_used_by_name(installed, make_app):
     installed.add("acme-presets", {"acme": "acme_presets:preset"}, {"acme_presets": ACME})
     app = make_app({"acme": acme_entry(), "work": acme_entry(preset="acme")})
     for name in ("acme", "work"):
-        config = app.extensions["oauth2login"].clients[name].config
+        config = app.extensions["oauth2login"].providers[name].config
         assert config.preset.title == "Acme ID"
         assert config.authorize_url == "https://id.acme.example/authorize"
         assert config.user_map == {"sub": "uid", "name": "full_name"}
@@ -365,7 +365,7 @@ def test_the_app_settles_a_clash_in_code(installed, make_app):
     app = Flask("clash")
     app.config.update(SECRET_KEY="k", TESTING=True, OAUTH2LOGIN_PROVIDERS={"github": acme_entry()})
     oauth.init_app(app)
-    assert app.extensions["oauth2login"].clients["github"].config.preset is github.preset
+    assert app.extensions["oauth2login"].providers["github"].config.preset is github.preset
 
 
 def test_two_packages_may_not_declare_the_same_name(installed, make_app):
@@ -401,7 +401,7 @@ def test_a_preset_registered_in_code():
     assert oauth.register_preset(CORP) is CORP
     app = new_app({"corp": acme_entry()})
     oauth.init_app(app)
-    config = app.extensions["oauth2login"].clients["corp"].config
+    config = app.extensions["oauth2login"].providers["corp"].config
     assert config.preset is CORP and config.title == "Corp SSO"
     result = run_providers_command(app)
     assert "corp" in result.output and "Corp SSO (registered in code)" in result.output
@@ -426,7 +426,7 @@ def test_a_built_in_name_needs_replace():
     oauth.register_preset(mine, replace=True)
     app = new_app({"github": acme_entry()})
     oauth.init_app(app)
-    assert app.extensions["oauth2login"].clients["github"].config.title == "My GitHub"
+    assert app.extensions["oauth2login"].providers["github"].config.title == "My GitHub"
 
 
 @pytest.mark.parametrize(
@@ -591,7 +591,7 @@ def test_a_preset_package_installed_with_pip_logs_a_user_in(pip_installed, make_
     assert user["email"] == "wile@acme.example"
     assert user["email_verified"] is True
     assert user["name"] == "Wile E. Coyote"
-    config = app.extensions["oauth2login"].clients["acme"].config
+    config = app.extensions["oauth2login"].providers["acme"].config
     assert config.preset.title == "Acme ID"
     assert config.api_base_url == "https://api.acme.example/v1/"
     assert fake.requests_to(fake.token_path)[0]["form"]["client_secret"] == fake.client_secret

@@ -70,7 +70,7 @@ def main() -> int:
         token_refreshed.connect(die, app, weak=False)
 
     with app.app_context():
-        get_state().endpoints("rogue")  # discovery now, not in the race
+        get_state().provider("rogue").endpoints()  # discovery now, not in the race
     results: list[t.Any] = [None] * threads
     barrier = threading.Barrier(threads + 1)
 

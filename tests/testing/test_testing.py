@@ -240,7 +240,7 @@ def _validate(token: str, key: SigningKey, corp_config: t.Any, **checks: t.Any) 
 
 
 def test_make_id_token_passes_the_extensions_own_checks(corp_app):
-    config = corp_app.extensions["oauth2login"].clients["corp"].config
+    config = corp_app.extensions["oauth2login"].providers["corp"].config
     key = SigningKey()
     token = make_id_token(
         {"email": "ada@example.com"},
@@ -268,7 +268,7 @@ def test_make_id_token_passes_the_extensions_own_checks(corp_app):
     ],
 )
 def test_make_id_token_makes_broken_tokens_too(corp_app, kwargs):
-    config = corp_app.extensions["oauth2login"].clients["corp"].config
+    config = corp_app.extensions["oauth2login"].providers["corp"].config
     key = SigningKey()
     kwargs = {"audience": "test-client", "nonce": "n", **kwargs}
     if kwargs.get("key") == "other":

@@ -17,8 +17,14 @@ from tests.support.logins import log_in
 GRANT = "token:client_credentials"
 
 
+def app_session_of(name, scope=None):
+    """:func:`app_session` for the provider called *name* of the current app."""
+    state = get_state()
+    return app_session(state, state.provider(name), scope)
+
+
 def api_me(app, rogue, scope=None):
-    with app.app_context(), app_session(get_state(), "rogue", scope) as api:
+    with app.app_context(), app_session_of("rogue", scope) as api:
         return api.get(rogue.issuer + "/api/me", timeout=5)
 
 
@@ -69,14 +75,13 @@ class Clock:
 def test_cache_refetches_before_expiry_by_its_clock(app, rogue):
     clock = Clock()
     with app.app_context():
-        client = get_state().client("rogue")
-        base_url = get_state().base_url()
-    cache = AppTokenCache(client, leeway=30, clock=clock)
-    first = cache.access_token(base_url)
+        provider = get_state().provider("rogue").pinned()
+    cache = AppTokenCache(leeway=30, clock=clock)
+    first = cache.access_token(provider)
     clock.now += 3000
-    assert cache.access_token(base_url) == first
+    assert cache.access_token(provider) == first
     clock.now += 580  # 20 seconds before the 3600 s expiry: within the leeway
-    second = cache.access_token(base_url)
+    second = cache.access_token(provider)
     assert second != first
     assert rogue.calls[GRANT] == 2
 
@@ -88,7 +93,7 @@ def test_concurrent_first_use_fetches_once(app, rogue):
 
     def worker() -> None:
         with app.app_context():
-            api = app_session(get_state(), "rogue")
+            api = app_session_of("rogue")
         barrier.wait()
         statuses.append(api.get(rogue.issuer + "/api/me", timeout=10).status_code)
 
@@ -120,15 +125,15 @@ def test_each_app_has_its_own_tokens(make_app, rogue):
     api_me(first, rogue)
     assert rogue.calls[GRANT] == 2
     with first.app_context():
-        one = token_cache(get_state(), "rogue")
+        one = token_cache(get_state(), get_state().provider("rogue"))
     with second.app_context():
-        assert token_cache(get_state(), "rogue") is not one
+        assert token_cache(get_state(), get_state().provider("rogue")) is not one
 
 
 def test_the_app_token_never_enters_a_users_session(app, rogue):
     @app.get("/app-call")
     def app_call():
-        with app_session(get_state(), "rogue") as api:
+        with app_session_of("rogue") as api:
             answer = api.get(rogue.issuer + "/api/me", timeout=5).json()
         return jsonify(answer=answer, session=json.dumps(dict(session), default=str))
 
@@ -153,4 +158,4 @@ def test_a_refusal_raises_provider_error_without_secrets(app, rogue):
 
 def test_unknown_provider(app):
     with app.app_context(), pytest.raises(ConfigurationError, match="no provider called .nobody."):
-        app_session(get_state(), "nobody")
+        app_session_of("nobody")

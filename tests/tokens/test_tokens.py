@@ -8,8 +8,9 @@ import typing as t
 import pytest
 
 from flask_oauth2login import token_refreshed
-from flask_oauth2login.tokens.logins import TOKENS_KEY
+from flask_oauth2login.tokens.logins import STORED, TOKENS_KEY
 from tests.conftest import http_session, log_in, serve_with_expire_view
+from tests.support.rogue_idp import rogue_entry
 from tests.support.sealed import session_token
 
 
@@ -89,7 +90,7 @@ def test_refreshed_id_token_must_name_same_subject(client, rogue):
 
 def test_refresh_provider_down_is_a_503_not_a_500(client, rogue, app):
     log_in(client, rogue)
-    app.extensions["oauth2login"].clients["rogue"].timeout = 0.3
+    app.extensions["oauth2login"].providers["rogue"].timeout = 0.3
     rogue.behaviour.token_delay = 2
     expire(client)
     response = client.get("/api/rogue")
@@ -153,3 +154,41 @@ def test_concurrent_requests_refresh_once(served_app, rogue, app):
         thread.join()
     assert results == [200] * 6
     assert rogue.calls["token:refresh_token"] == 1
+
+
+# -- a token store configured, or configured away, after the login ---------------------
+
+
+def with_session_of(client: t.Any, app: t.Any) -> t.Any:
+    """A test client of *app* (sharing the session store) with *client*'s session."""
+    other = app.test_client()
+    other.set_cookie("session", client.get_cookie("session").value)
+    return other
+
+
+def test_a_login_from_before_the_token_store_moves_there(make_app, rogue, tmp_path):
+    providers = {"rogue": rogue_entry(rogue)}
+    urls = {"rogue": rogue.issuer + "/api/me"}
+    client = make_app(providers, TEST_API_URLS=urls).test_client()
+    assert log_in(client, rogue).status_code == 302
+    store = f"sqlite:///{tmp_path / 'tokens.db'}"
+    later = make_app(providers, TEST_API_URLS=urls, OAUTH2LOGIN_TOKEN_STORE=store)
+    browser = with_session_of(client, later)
+    assert browser.get("/api/rogue").get_json()["status"] == 200
+    with later.app_context():
+        stored = later.extensions["test_oauth"].stored_logins("rogue")
+    assert [login.subject for login in stored] == ["user-123"]
+    with browser.session_transaction() as sess:
+        assert sess[TOKENS_KEY]["rogue"][STORED] is True
+    assert browser.get("/api/rogue").get_json()["status"] == 200
+
+
+def test_a_login_in_a_token_store_configured_away_ends(make_app, rogue, tmp_path):
+    providers = {"rogue": rogue_entry(rogue)}
+    urls = {"rogue": rogue.issuer + "/api/me"}
+    store = f"sqlite:///{tmp_path / 'tokens.db'}"
+    client = make_app(providers, TEST_API_URLS=urls, OAUTH2LOGIN_TOKEN_STORE=store).test_client()
+    assert log_in(client, rogue).status_code == 302
+    browser = with_session_of(client, make_app(providers, TEST_API_URLS=urls))
+    assert browser.get("/api/rogue").status_code == 302  # to log in again
+    assert browser.get("/").get_json()["user"] is None
