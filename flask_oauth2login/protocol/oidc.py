@@ -16,6 +16,7 @@ import math
 import threading
 import time
 import typing as t
+from dataclasses import dataclass, field
 
 import jwt
 
@@ -147,54 +148,74 @@ _KEY_TYPES: dict[str, frozenset[tuple[str, str | None]]] = {
 }
 
 
+@dataclass(frozen=True)
+class TokenRules:
+    """What the tokens one provider signs are checked against: ID tokens and
+    logout tokens alike."""
+
+    #: This client's id, which ``aud`` must name (and ``azp``, if present or
+    #: if there are several audiences).
+    client_id: str
+    #: The issuer the token must name exactly.
+    issuer: str
+    #: The allowed signature algorithms.
+    algorithms: t.Sequence[str]
+    #: The issuer's signing keys (not needed for HMAC algorithms).
+    keys: KeyCache | None
+    #: Seconds of clock skew allowed.
+    leeway: float
+    #: Audiences besides :attr:`client_id` ``aud`` may name.
+    trusted_audiences: t.Collection[str] = ()
+    #: The key of HMAC algorithms, if :attr:`algorithms` has any.
+    client_secret: str | None = field(default=None, repr=False)
+    #: The provider's name, for error messages.
+    provider: str | None = None
+    #: For providers whose tokens name a per-tenant issuer: decides whether
+    #: the claims' ``iss`` is acceptable.
+    issuer_matches: t.Callable[[str, t.Mapping[str, t.Any]], bool] | None = None
+
+    def signed_claims(
+        self,
+        token: str,
+        *,
+        what: str,
+        required: t.Sequence[str],
+        azp: bool,
+        issued_after: float | None = None,
+    ) -> tuple[dict[str, t.Any], str]:
+        """The claims of *token* once its signature, ``iss``, ``aud`` and
+        ``iat`` are checked, and the algorithm it was signed with."""
+        claims, alg = _verified_claims(token, self, what=what, required=required)
+        _check_issuer(claims, self, what)
+        _check_audience(claims, self, what, azp=azp)
+        _check_times(claims, self, issued_after, what)
+        return claims, alg
+
+
 def validate_id_token(
     id_token: str,
+    rules: TokenRules,
     *,
-    client_id: str,
-    issuer: str,
-    algorithms: t.Sequence[str],
-    keys: KeyCache | None,
-    leeway: float,
-    trusted_audiences: t.Collection[str] = (),
-    client_secret: str | None = None,
-    provider: str | None = None,
     nonce: str | None = None,
     access_token: str | None = None,
     issued_after: float | None = None,
-    issuer_matches: t.Callable[[str, t.Mapping[str, t.Any]], bool] | None = None,
 ) -> dict[str, t.Any]:
-    """Check an ID token and return its claims.
+    """Check an ID token of the provider *rules* describe and return its claims.
 
-    :param client_id: this client's id, which ``aud`` must name (and
-        ``azp``, if present or if there are several audiences).
-    :param issuer: the issuer the token must name exactly.
-    :param algorithms: the allowed signature algorithms.
-    :param keys: the issuer's signing keys (not needed for HMAC algorithms).
-    :param trusted_audiences: audiences besides *client_id* ``aud`` may name.
-    :param client_secret: the key of HMAC algorithms, if *algorithms* has any.
-    :param provider: the provider's name, for error messages.
     :param nonce: the nonce sent with the authorization request, if any.
     :param access_token: the access token issued with it, for ``at_hash``.
     :param issued_after: a timestamp ``iat`` may not be earlier than (less
-        *leeway*): the start of the login or refresh.
-    :param issuer_matches: for providers whose tokens name a per-tenant
-        issuer; decides whether the claims' ``iss`` is acceptable.
+        the leeway): the start of the login or refresh.
     :raises InvalidToken: if any check fails.
     """
-    what = "ID token"
-    claims, alg = _verified_claims(
+    provider = rules.provider
+    claims, alg = rules.signed_claims(
         id_token,
-        what=what,
+        what="ID token",
         required=("iss", "sub", "aud", "exp", "iat"),
-        algorithms=algorithms,
-        keys=keys,
-        leeway=leeway,
-        client_secret=client_secret,
-        provider=provider,
+        azp=True,
+        issued_after=issued_after,
     )
-    _check_issuer(claims, issuer, provider, issuer_matches, what)
-    _check_audience(claims, client_id, trusted_audiences, provider, what, azp=True)
-    _check_times(claims, leeway, issued_after, provider, what)
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise InvalidToken("The ID token names no subject (sub).", provider=provider)
     if nonce is not None and not hmac.compare_digest(str(claims.get("nonce", "")), nonce):
@@ -222,21 +243,9 @@ LOGOUT_TOKEN_TYPES = ("logout+jwt", "application/logout+jwt", "jwt")
 MAX_LOGOUT_TOKEN_AGE = 600
 
 
-def validate_logout_token(
-    logout_token: str,
-    *,
-    client_id: str,
-    issuer: str,
-    algorithms: t.Sequence[str],
-    keys: KeyCache | None,
-    leeway: float,
-    trusted_audiences: t.Collection[str] = (),
-    client_secret: str | None = None,
-    provider: str | None = None,
-    issuer_matches: t.Callable[[str, t.Mapping[str, t.Any]], bool] | None = None,
-) -> dict[str, t.Any]:
-    """Check a logout token (OpenID Connect Back-Channel Logout 1.0 §2.6)
-    and return its claims.
+def validate_logout_token(logout_token: str, rules: TokenRules) -> dict[str, t.Any]:
+    """Check a logout token (OpenID Connect Back-Channel Logout 1.0 §2.6) of
+    the provider *rules* describe and return its claims.
 
     The signature follows the ID token rules (algorithm from the allow-list,
     a key of the issuer, no ``none``, no unknown ``crit``); ``iss`` exact,
@@ -246,26 +255,16 @@ def validate_logout_token(
     and no ``nonce`` (so an ID token never passes for a logout token). A
     ``typ`` header, when present, is ``logout+jwt`` (or ``JWT``, which some
     providers send). The ``jti`` is checked against replays by the caller,
-    which has the store. The parameters are those of :func:`validate_id_token`.
+    which has the store.
 
     :raises InvalidToken: if any check fails.
     """
-    what = "logout token"
+    provider = rules.provider
     _check_typ(logout_token, provider)
-    claims, _ = _verified_claims(
-        logout_token,
-        what=what,
-        required=("iss", "aud", "iat", "jti"),
-        algorithms=algorithms,
-        keys=keys,
-        leeway=leeway,
-        client_secret=client_secret,
-        provider=provider,
+    claims, _ = rules.signed_claims(
+        logout_token, what="logout token", required=("iss", "aud", "iat", "jti"), azp=False
     )
-    _check_issuer(claims, issuer, provider, issuer_matches, what)
-    _check_audience(claims, client_id, trusted_audiences, provider, what, azp=False)
-    _check_times(claims, leeway, None, provider, what)
-    if claims["iat"] < time.time() - MAX_LOGOUT_TOKEN_AGE - leeway:
+    if claims["iat"] < time.time() - MAX_LOGOUT_TOKEN_AGE - rules.leeway:
         raise InvalidToken("The logout token is too old (iat).", provider=provider)
     if "nonce" in claims:
         raise InvalidToken(
@@ -302,15 +301,7 @@ def _check_typ(token: str, provider: str | None) -> None:
 
 
 def _verified_claims(
-    token: str,
-    *,
-    what: str,
-    required: t.Sequence[str],
-    algorithms: t.Sequence[str],
-    keys: KeyCache | None,
-    leeway: float,
-    client_secret: str | None,
-    provider: str | None,
+    token: str, rules: TokenRules, *, what: str, required: t.Sequence[str]
 ) -> tuple[dict[str, t.Any], str]:
     """The claims of *token* once its signature is checked, and its algorithm.
 
@@ -318,6 +309,7 @@ def _verified_claims(
     trust), HMAC is keyed with the client secret only, the key comes from
     the issuer's key set, and unknown critical headers are refused.
     """
+    provider, algorithms, keys = rules.provider, rules.algorithms, rules.keys
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -337,7 +329,7 @@ def _verified_claims(
         )
 
     if alg in HMAC_ALGORITHMS:
-        key: t.Any = (client_secret or "").encode()
+        key: t.Any = (rules.client_secret or "").encode()
     elif keys is not None:
         kid = header.get("kid")
         key = keys.get(kid if isinstance(kid, str) else None, alg).key
@@ -349,7 +341,7 @@ def _verified_claims(
             token,
             key,
             algorithms=[alg],
-            leeway=leeway,
+            leeway=rules.leeway,
             options={"require": list(required), "verify_aud": False, "verify_iss": False},
         )
     except jwt.PyJWTError as exc:
@@ -373,30 +365,21 @@ def token_hash(value: str, alg: str) -> str:
     return base64.urlsafe_b64encode(half).rstrip(b"=").decode("ascii")
 
 
-def _check_issuer(
-    claims: t.Mapping[str, t.Any],
-    issuer: str,
-    provider: str | None,
-    issuer_matches: t.Callable[[str, t.Mapping[str, t.Any]], bool] | None,
-    what: str = "ID token",
-) -> None:
-    ok = issuer_matches(issuer, claims) if issuer_matches else claims.get("iss") == issuer
+def _check_issuer(claims: t.Mapping[str, t.Any], rules: TokenRules, what: str) -> None:
+    issuer = rules.issuer
+    matches = rules.issuer_matches
+    ok = matches(issuer, claims) if matches else claims.get("iss") == issuer
     if not ok:
         raise InvalidToken(
             f"The {what} was issued by {claims.get('iss')!r}, not by {issuer!r}.",
-            provider=provider,
+            provider=rules.provider,
         )
 
 
 def _check_audience(
-    claims: t.Mapping[str, t.Any],
-    client_id: str,
-    trusted_audiences: t.Collection[str],
-    provider: str | None,
-    what: str = "ID token",
-    *,
-    azp: bool = True,
+    claims: t.Mapping[str, t.Any], rules: TokenRules, what: str, *, azp: bool
 ) -> None:
+    client_id, provider = rules.client_id, rules.provider
     aud = claims.get("aud")
     audiences = [aud] if isinstance(aud, str) else aud
     if (
@@ -405,7 +388,7 @@ def _check_audience(
         or client_id not in audiences
     ):
         raise InvalidToken(f"The {what} is not meant for this client (aud).", provider=provider)
-    trusted = {client_id, *trusted_audiences}
+    trusted = {client_id, *rules.trusted_audiences}
     if any(a not in trusted for a in audiences):
         raise InvalidToken(
             f"The {what} is also meant for audiences this client does not trust (aud).",
@@ -419,12 +402,9 @@ def _check_audience(
 
 
 def _check_times(
-    claims: t.Mapping[str, t.Any],
-    leeway: float,
-    issued_after: float | None,
-    provider: str | None,
-    what: str = "ID token",
+    claims: t.Mapping[str, t.Any], rules: TokenRules, issued_after: float | None, what: str
 ) -> None:
+    leeway, provider = rules.leeway, rules.provider
     iat = claims.get("iat")
     if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
         raise InvalidToken(f"The {what}'s issue time (iat) is not a number.", provider=provider)

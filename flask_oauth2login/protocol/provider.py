@@ -37,7 +37,7 @@ from .client import Client
 from .discovery import Discovery, Endpoints, absolute
 from .dpop import DPoPKey
 from .http import Transport
-from .oidc import validate_id_token, validate_logout_token
+from .oidc import TokenRules, validate_id_token, validate_logout_token
 from .token_answer import Token, TokenAnswer
 
 log = logging.getLogger(__name__)
@@ -256,17 +256,30 @@ class Provider:
 
     # -- its tokens --------------------------------------------------------------
 
-    def check_id_token(self, id_token: str, **checks: t.Any) -> dict[str, t.Any]:
+    def check_id_token(
+        self,
+        id_token: str,
+        *,
+        nonce: str | None = None,
+        access_token: str | None = None,
+        issued_after: float | None = None,
+    ) -> dict[str, t.Any]:
         """Validate an ID token of this provider; its claims.
-        See :func:`.oidc.validate_id_token` for *checks*."""
-        return validate_id_token(id_token, **self._token_checks(), **checks)
+        See :func:`.oidc.validate_id_token`."""
+        return validate_id_token(
+            id_token,
+            self.token_rules(),
+            nonce=nonce,
+            access_token=access_token,
+            issued_after=issued_after,
+        )
 
     def check_logout_token(self, logout_token: str) -> dict[str, t.Any]:
         """Validate a logout token of this provider, with the rules of its ID
         tokens; its claims. See :func:`.oidc.validate_logout_token`."""
-        return validate_logout_token(logout_token, **self._token_checks())
+        return validate_logout_token(logout_token, self.token_rules())
 
-    def _token_checks(self) -> dict[str, t.Any]:
+    def token_rules(self) -> TokenRules:
         """What the tokens this provider signs are checked against."""
         endpoints = self.endpoints()
         if endpoints.issuer is None:
@@ -274,17 +287,17 @@ class Provider:
                 "No issuer is known to check the provider's tokens against.", provider=self.name
             )
         needs_keys = any(a not in HMAC_ALGORITHMS for a in endpoints.id_token_algorithms)
-        return {
-            "client_id": self.config.client_id,
-            "trusted_audiences": self.config.trusted_audiences,
-            "client_secret": self.config.client_secret,
-            "provider": self.name,
-            "issuer": endpoints.issuer,
-            "algorithms": endpoints.id_token_algorithms,
-            "keys": self.discovery.keys(endpoints) if needs_keys else None,
-            "leeway": self.leeway,
-            "issuer_matches": getattr(self.config.preset, "issuer_matches", None),
-        }
+        return TokenRules(
+            client_id=self.config.client_id,
+            issuer=endpoints.issuer,
+            algorithms=endpoints.id_token_algorithms,
+            keys=self.discovery.keys(endpoints) if needs_keys else None,
+            leeway=self.leeway,
+            trusted_audiences=self.config.trusted_audiences,
+            client_secret=self.config.client_secret,
+            provider=self.name,
+            issuer_matches=getattr(self.config.preset, "issuer_matches", None),
+        )
 
     # -- its API -------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from flask import Flask, request
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.devidp import DevIdentityProvider
-from flask_oauth2login.protocol.oidc import KeyCache, validate_logout_token
+from flask_oauth2login.protocol.oidc import KeyCache, TokenRules, validate_logout_token
 from tests.devidp.test_devidp import REDIRECT_URI, auth_params, form_fields, pkce_pair, query
 from tests.support.threads import serving
 
@@ -90,11 +90,13 @@ def claims_of(app: Flask, token: str, client_id: str = "dev-client") -> dict[str
     keys = KeyCache(lambda: state.key.jwks, ttl=60, min_refetch_interval=60)
     return validate_logout_token(
         token,
-        client_id=client_id,
-        issuer="http://localhost/_devidp",
-        algorithms=["RS256"],
-        keys=keys,
-        leeway=5,
+        TokenRules(
+            client_id=client_id,
+            issuer="http://localhost/_devidp",
+            algorithms=["RS256"],
+            keys=keys,
+            leeway=5,
+        ),
     )
 
 

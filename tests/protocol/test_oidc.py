@@ -11,6 +11,7 @@ import typing as t
 
 import pytest
 
+from flask_oauth2login.protocol.oidc import TokenRules
 from tests.support.logins import assert_refused, follow_callback, log_in, start_login
 from tests.support.rogue_idp import rogue_entry
 from tests.support.threads import in_parallel
@@ -266,3 +267,16 @@ def test_logins_during_a_key_refetch_wait_for_it(make_app, rogue):
     responses = in_parallel([lambda c=c, u=u: follow_callback(c, u) for c, u in logins])
     assert [r.status_code for r in responses] == [302] * 4
     assert rogue.calls["jwks"] == 2  # one refetch for all of them
+
+
+def test_the_rules_of_a_providers_tokens_never_show_the_client_secret():
+    rules = TokenRules(
+        client_id="cid",
+        issuer="https://idp.example",
+        algorithms=("HS256",),
+        keys=None,
+        leeway=30,
+        client_secret="not-for-logs-0123456789abcdef0123",
+    )
+    assert "not-for-logs" not in repr(rules)
+    assert "https://idp.example" in repr(rules)

@@ -11,7 +11,7 @@ import pytest
 from flask import session
 
 from flask_oauth2login import ConfigurationError, InvalidToken, LoginError, logged_in
-from flask_oauth2login.protocol.oidc import KeyCache, validate_id_token
+from flask_oauth2login.protocol.oidc import KeyCache, TokenRules, validate_id_token
 from flask_oauth2login.testing import (
     DevIdPServer,
     SigningKey,
@@ -227,16 +227,15 @@ def test_signing_key_and_jwks():
 
 
 def _validate(token: str, key: SigningKey, corp_config: t.Any, **checks: t.Any) -> dict:
-    return validate_id_token(
-        token,
+    rules = TokenRules(
         client_id=corp_config.client_id,
         provider=corp_config.name,
         issuer="https://idp.example",
         algorithms=("RS256",),
         keys=KeyCache(lambda: key.jwks, ttl=60, min_refetch_interval=60),
         leeway=30,
-        **checks,
     )
+    return validate_id_token(token, rules, **checks)
 
 
 def test_make_id_token_passes_the_extensions_own_checks(corp_app):
