@@ -14,7 +14,7 @@ from ..errors import OAuth2LoginError
 from ..login import logout
 from ..protocol.discovery import Endpoints
 from ..protocol.provider import Provider
-from .redirects import app_root
+from .redirects import app_pinned_by, shown_request
 from .report import INFO, OK, WARNING, Report
 
 
@@ -36,14 +36,8 @@ def logout_uris(app: Flask, provider: str) -> LogoutURIs:
     """The logout URIs of *provider*; without a pinned address, shown for
     ``flask run``'s default, ``http://127.0.0.1:5000``."""
     state: AppState = app.extensions[EXTENSION_KEY]
-    if state.settings.external_url is not None:
-        pinned_by: str | None = "OAUTH2LOGIN_EXTERNAL_URL"
-    elif app.config.get("SERVER_NAME"):
-        pinned_by = "SERVER_NAME"
-    else:
-        pinned_by = None
-    base = None if pinned_by else "http://127.0.0.1:5000/" + app_root(app).lstrip("/")
-    with app.test_request_context(base_url=base):
+    pinned_by = app_pinned_by(app)
+    with shown_request(app, pinned_by):
 
         def absolute(endpoint: str) -> str:
             if state.settings.external_url is not None:

@@ -4,6 +4,8 @@ pins it, and whether it brings the browser back to where the login started."""
 from __future__ import annotations
 
 import ipaddress
+import typing as t
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -12,6 +14,9 @@ from flask import Flask, url_for
 from .._runtime import EXTENSION_KEY, AppState
 from ..login import code_flow
 from .report import ERROR, INFO, OK, WARNING, Report
+
+#: Where URLs of an app that pins no address are shown: ``flask run``'s default.
+UNPINNED_BASE = "http://127.0.0.1:5000/"
 
 
 @dataclass(frozen=True)
@@ -32,18 +37,29 @@ def redirect_uri(app: Flask, provider: str) -> RedirectURI:
     """
     state: AppState = app.extensions[EXTENSION_KEY]
     found = state.providers[provider]
-    config = found.config
-    if config.redirect_uri is not None:
-        pinned_by: str | None = "redirect_uri"
-    elif state.settings.external_url is not None:
-        pinned_by = "OAUTH2LOGIN_EXTERNAL_URL"
-    elif app.config.get("SERVER_NAME"):
-        pinned_by = "SERVER_NAME"
-    else:
-        pinned_by = None
-    base = None if pinned_by else "http://127.0.0.1:5000/" + app_root(app).lstrip("/")
-    with app.test_request_context(base_url=base):
+    pinned_by = "redirect_uri" if found.config.redirect_uri is not None else app_pinned_by(app)
+    with shown_request(app, pinned_by):
         return RedirectURI(code_flow.redirect_uri(found, state.settings), pinned_by)
+
+
+def app_pinned_by(app: Flask) -> str | None:
+    """What pins the app's own public address: ``"OAUTH2LOGIN_EXTERNAL_URL"``,
+    ``"SERVER_NAME"``, or ``None`` when it follows the host of each request."""
+    state: AppState = app.extensions[EXTENSION_KEY]
+    if state.settings.external_url is not None:
+        return "OAUTH2LOGIN_EXTERNAL_URL"
+    if app.config.get("SERVER_NAME"):
+        return "SERVER_NAME"
+    return None
+
+
+@contextmanager
+def shown_request(app: Flask, pinned_by: str | None) -> t.Iterator[None]:
+    """A request context in which URLs come out as the app sends them: at its
+    pinned address, or else at ``flask run``'s default, :data:`UNPINNED_BASE`."""
+    base = None if pinned_by else UNPINNED_BASE + app_root(app).lstrip("/")
+    with app.test_request_context(base_url=base):
+        yield
 
 
 def app_origin(app: Flask) -> str | None:
