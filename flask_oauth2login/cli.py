@@ -40,11 +40,11 @@ oauth2login_group = AppGroup(
 )
 
 
-def _state() -> AppState:
-    state: AppState | None = current_app.extensions.get(EXTENSION_KEY)
-    if state is None:
+def _app_state() -> AppState:
+    app_state: AppState | None = current_app.extensions.get(EXTENSION_KEY)
+    if app_state is None:
         raise click.ClickException("flask-oauth2login is not set up for this app.")
-    return state
+    return app_state
 
 
 def _parse_registered(values: t.Sequence[str], names: t.Sequence[str]) -> dict[str, str]:
@@ -91,8 +91,8 @@ def check_command(
         diagnostics.WARNING: ("WARN", "yellow"),
         diagnostics.ERROR: ("FAIL", "red"),
     }
-    state = _state()
-    registered = _parse_registered(redirect_uris, list(state.providers))
+    app_state = _app_state()
+    registered = _parse_registered(redirect_uris, list(app_state.providers))
     report = diagnostics.check_app(
         current_app._get_current_object(),  # type: ignore[attr-defined]
         registered=registered,
@@ -117,8 +117,8 @@ def providers_command() -> None:
 
     Exits with status 1 when a preset cannot be loaded (a broken plug-in).
     """
-    state = _state()
-    presets = state.settings.presets
+    app_state = _app_state()
+    presets = app_state.settings.presets
     broken = 0
     click.echo(click.style("Presets", bold=True))
     for name in presets.names():
@@ -133,7 +133,7 @@ def providers_command() -> None:
         console = f"; register an app at {preset.console_url}" if preset.console_url else ""
         click.echo(f"  {name:<20}{preset.title} ({source.origin}{console})")
     click.echo(click.style("Configured providers", bold=True))
-    for name, provider in state.providers.items():
+    for name, provider in app_state.providers.items():
         config = provider.config
         if config.server_metadata_url:
             how = f"discovery at {config.server_metadata_url}"
@@ -154,10 +154,10 @@ def providers_command() -> None:
 
 @contextmanager
 def _token_store() -> t.Iterator[tuple[AppState, TokenStore]]:
-    """The app's state and token store; their errors as messages, not tracebacks."""
-    state = _state()
+    """The app's extension state and token store; their errors as messages, not tracebacks."""
+    app_state = _app_state()
     try:
-        yield state, logins.require_store(state)
+        yield app_state, logins.require_store(app_state)
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
     except TokenStoreUnavailable:
@@ -188,11 +188,11 @@ def tokens_command(
     """List the logins in the token store (never a token), or revoke them."""
     if revoke and subject is None:
         raise click.UsageError("--revoke needs --subject: whose logins to revoke.")
-    with _token_store() as (state, store):
+    with _token_store() as (app_state, store):
         found = store.find(provider, subject, issuer)
         if revoke:
             for record in found:
-                confirmed = logins.revoke_stored(state, record)
+                confirmed = logins.revoke_stored(app_state, record)
                 how = "revoked at the provider" if confirmed else "the provider did not confirm"
                 click.echo(f"Deleted {record.provider} {record.issuer} {record.subject} ({how}).")
             click.echo(f"{len(found)} login{'' if len(found) == 1 else 's'} revoked.")
@@ -229,8 +229,8 @@ def rotate_keys_command(delete_unreadable: bool) -> None:
     Run it after putting a new key first; once it is done (and sessions
     sealed with the old key have ended), the old key can go.
     """
-    with _token_store() as (state, store):
-        counts = logins.reseal_stored(state, delete_unreadable=delete_unreadable)
+    with _token_store() as (app_state, store):
+        counts = logins.reseal_stored(app_state, delete_unreadable=delete_unreadable)
     click.echo(
         f"Re-encrypted {counts['resealed']} stored token(s) with the first key; "
         f"{counts['current']} already were; {counts['skipped']} changed meanwhile "

@@ -89,9 +89,9 @@ def is_same_origin() -> bool:
 def this_site() -> set[str]:
     """The origins of this site: the request's own, and the external URL's."""
     origins = {_origin(request.host_url)}
-    state = current_app.extensions.get(EXTENSION_KEY)  # views of an app without it too
-    if state is not None and state.settings.external_url:
-        origins.add(_origin(state.settings.external_url))
+    app_state = current_app.extensions.get(EXTENSION_KEY)  # views of an app without it too
+    if app_state is not None and app_state.settings.external_url:
+        origins.add(_origin(app_state.settings.external_url))
     return origins
 
 

@@ -145,10 +145,10 @@ def insufficient_scope(provider: str, missing: t.Sequence[str]) -> Response:
     """The answer to a request whose token lacks the scopes *missing*: a
     redirect to log in asking for them, a 401 for JSON, or (when the provider
     just did not grant them) a 403 page that says so."""
-    state = get_state()
+    app_state = get_state()
     scope = " ".join(missing)
     login_url = login_url_for(provider, next_url=request.full_path.rstrip("?"), scope=missing)
-    title = state.provider(provider).config.title
+    title = app_state.provider(provider).config.title
     if wants_json():
         response = jsonify(
             error="insufficient_scope",
@@ -161,14 +161,14 @@ def insufficient_scope(provider: str, missing: t.Sequence[str]) -> Response:
             f'Bearer realm="login", error="insufficient_scope", scope="{scope}"'
         )
         return response
-    if outcome.lately_refused(provider, missing, state.settings.login_timeout):
+    if outcome.lately_refused(provider, missing, app_state.settings.login_timeout):
         # Asked moments ago and not granted: another redirect would loop.
         page = render_template(
             "oauth2login/scope.html",
             title=title,
             missing=missing,
             login_url=login_url,
-            home=state.settings.redirect_url,
+            home=app_state.settings.redirect_url,
         )
         return protect(current_app.response_class(page, 403, mimetype="text/html"))  # type: ignore[no-any-return]
     return redirect(login_url, 302)
@@ -177,11 +177,11 @@ def insufficient_scope(provider: str, missing: t.Sequence[str]) -> Response:
 def login_url_for(provider: str | None, next_url: str | None = None, scope: Scope = None) -> str:
     """Where to send a browser to log in: the named provider, the only one
     configured, or the page listing them (which asks for no extra scope)."""
-    state = get_state()
-    if provider is None and len(state.providers) == 1:
-        provider = next(iter(state.providers))
+    app_state = get_state()
+    if provider is None and len(app_state.providers) == 1:
+        provider = next(iter(app_state.providers))
     args: dict[str, t.Any] = {"next": next_url} if next_url else {}
-    if provider is None or provider not in state.providers:
+    if provider is None or provider not in app_state.providers:
         return url_for("oauth2login.choose", **args)
     scopes = _scopes(scope)
     if scopes:

@@ -147,8 +147,8 @@ class OAuth2Login:
         if subject is None:
             _need_request(provider)
             return logins.get_token(provider)
-        state = get_state()
-        return logins.fresh_token(logins.stored(state, provider, subject, issuer))
+        app_state = get_state()
+        return logins.fresh_token(logins.stored(app_state, provider, subject, issuer))
 
     def login_url(
         self,
@@ -201,14 +201,14 @@ class OAuth2Login:
         :raises NotLoggedInError: if there is no token for *provider*.
         :raises TokenStoreUnavailable: if the token store is down.
         """
-        state = get_state()
-        found = state.provider(provider)
+        app_state = get_state()
+        found = app_state.provider(provider)
         place: logins.Holder | None
         if subject is None:
             _need_request(provider)
-            place = logins.holder(provider, state)
+            place = logins.holder(provider, app_state)
         else:
-            place = logins.stored(state, provider, subject, issuer)
+            place = logins.stored(app_state, provider, subject, issuer)
         token = place.load() if place is not None else None
         if place is None or token is None:
             raise NotLoggedInError(f"Nobody is logged in with {provider!r}.", provider=provider)
@@ -227,12 +227,12 @@ class OAuth2Login:
 
         :raises NotLoggedInError: if there is no token to revoke.
         """
-        state = get_state()
-        found = state.provider(provider)
+        app_state = get_state()
+        found = app_state.provider(provider)
         if subject is not None:
-            place = logins.stored(state, provider, subject, issuer, fresh=True)
+            place = logins.stored(app_state, provider, subject, issuer, fresh=True)
             assert place.record is not None
-            return logins.revoke_stored(state, place.record)
+            return logins.revoke_stored(app_state, place.record)
         _need_request(provider)
         token = logins.get_token(provider)
         if token is None:
@@ -261,8 +261,8 @@ class OAuth2Login:
         process, refreshed before it expires), never stored in a user's
         session. For server-to-server calls.
         """
-        state = get_state()
-        return app_tokens.app_session(state, state.provider(provider), scope)
+        app_state = get_state()
+        return app_tokens.app_session(app_state, app_state.provider(provider), scope)
 
     # -- hooks -------------------------------------------------------------
 

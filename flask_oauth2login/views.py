@@ -86,9 +86,9 @@ def create_blueprint(url_prefix: str) -> Blueprint:
 
 def choose() -> t.Any:
     """A page listing the configured providers."""
-    state = get_state()
-    next_url = pending_logins.safe_next(request.args.get("next"), state.settings.redirect_url)
-    providers = [(name, p.config.title) for name, p in state.providers.items()]
+    app_state = get_state()
+    next_url = pending_logins.safe_next(request.args.get("next"), app_state.settings.redirect_url)
+    providers = [(name, p.config.title) for name, p in app_state.providers.items()]
     page = render_template("oauth2login/choose.html", providers=providers, next=next_url)
     return protect(current_app.make_response(page))
 
@@ -101,7 +101,7 @@ def start_login(provider: str) -> t.Any:
     ``login_hint`` and ``max_age``. A login started from this site may join
     the session's earlier logins (see :mod:`~flask_oauth2login.login.outcome`).
     """
-    state, found = _state_for(provider)
+    app_state, found = _state_for(provider)
     if request.method == "POST":
         if csrf.is_cross_origin():
             return _failed(provider, CrossOriginRequest(csrf.REFUSED_MESSAGE, provider=provider))
@@ -110,12 +110,12 @@ def start_login(provider: str) -> t.Any:
     else:
         params = request.args
         started_here = csrf.is_same_origin()
-    next_url = pending_logins.safe_next(params.get("next"), state.settings.redirect_url)
+    next_url = pending_logins.safe_next(params.get("next"), app_state.settings.redirect_url)
     try:
         options = code_flow.read_options(found, params)
         granted = logins.granted_scope(found)
         url = code_flow.start(
-            found, state.settings, next_url, options, granted=granted, started_here=started_here
+            found, app_state.settings, next_url, options, granted=granted, started_here=started_here
         )
     except LoginError as exc:
         return _failed(provider, exc)
@@ -124,7 +124,7 @@ def start_login(provider: str) -> t.Any:
 
 def callback(provider: str) -> t.Any:
     """Complete a login: check the answer, exchange the code, store the token."""
-    state, found = _state_for(provider)
+    app_state, found = _state_for(provider)
     params = request.form if request.method == "POST" else request.args
     if request.method == "POST" and _cookie_missing() and RESUBMIT_FIELD not in params:
         # A cross-site form_post carries no SameSite=Lax cookie; re-send it
@@ -133,7 +133,7 @@ def callback(provider: str) -> t.Any:
         page = render_template("oauth2login/resubmit.html", fields=fields, field=RESUBMIT_FIELD)
         return protect(Response(page, 200, mimetype="text/html"))
     try:
-        user, token, next_url, pending = code_flow.complete(found, state.settings, params)
+        user, token, next_url, pending = code_flow.complete(found, app_state.settings, params)
         asked = pending.get("scope") or ()
         started_here = bool(pending.get("started_here"))
         kind = outcome.decide(provider, user, started_here=started_here)
@@ -144,12 +144,12 @@ def callback(provider: str) -> t.Any:
             went_to = url_for("oauth2login.connect")
         else:
             response = outcome.commit(
-                state, found, user, token, kind=kind, linking=started_here, asked=asked
+                app_state, found, user, token, kind=kind, linking=started_here, asked=asked
             )
             went_to = next_url
         pending_logins.remember_completed(params["state"], provider=provider, next_url=went_to)
     except InvalidState as exc:
-        replayed = _replayed_to(state, provider, params.get("state"))
+        replayed = _replayed_to(app_state, provider, params.get("state"))
         if replayed is not None:  # Back or reload after this very login
             return protect(redirect(replayed, 303))
         return _failed(provider, exc)
@@ -168,20 +168,20 @@ CONNECT_ACTIONS = ("connect", "decline", "cancel")
 
 def connect_page() -> t.Any:
     """``GET /connect``: ask whether to connect a login started elsewhere."""
-    state = get_state()
-    found = outcome.held(state.settings.login_timeout)
-    if found is None or found["provider"] not in state.providers:
+    app_state = get_state()
+    found = outcome.held(app_state.settings.login_timeout)
+    if found is None or found["provider"] not in app_state.providers:
         return error_response(InvalidState(outcome.NOTHING_HELD))
     new = User(found["user"])
     current = [
-        (state.providers[name].config.title if name in state.providers else name, user)
+        (app_state.providers[name].config.title if name in app_state.providers else name, user)
         for name, user in reversed(logins.get_users().items())
     ]
     page = render_template(
         "oauth2login/connect.html",
         held_id=found["id"],
         new=new,
-        new_title=state.providers[found["provider"]].config.title,
+        new_title=app_state.providers[found["provider"]].config.title,
         current=current,
     )
     response = current_app.response_class(page, mimetype="text/html")
@@ -192,33 +192,33 @@ def connect_page() -> t.Any:
 
 def connect_answer() -> t.Any:
     """``POST /connect``: the person's answer (refused from another origin)."""
-    state = get_state()
+    app_state = get_state()
     if csrf.is_cross_origin():
         return _failed(None, CrossOriginRequest(csrf.REFUSED_MESSAGE))
     action = request.form.get("action")
     if action not in CONNECT_ACTIONS:
         return _failed(None, InvalidLoginRequest("Answer with one of the page's buttons."))
     try:
-        found = outcome.take_held(request.form.get("id"), state.settings.login_timeout)
+        found = outcome.take_held(request.form.get("id"), app_state.settings.login_timeout)
     except InvalidState as exc:
         return _failed(None, exc)
     provider = found["provider"]
-    if provider not in state.providers:
+    if provider not in app_state.providers:
         return _failed(None, InvalidState(outcome.NOTHING_HELD))
     user, token = User(found["user"]), found["token"]
-    next_url = pending_logins.safe_next(found.get("next"), state.settings.redirect_url)
+    next_url = pending_logins.safe_next(found.get("next"), app_state.settings.redirect_url)
     if action == "cancel":  # stay as before, where a login lands by default
         log.info("A held %s login was dropped by the person.", provider)
-        logins.revoke_tokens(state, {provider: token})
-        return protect(redirect(state.settings.redirect_url, 303))
+        logins.revoke_tokens(app_state, {provider: token})
+        return protect(redirect(app_state.settings.redirect_url, 303))
     # "decline": the held login alone, the session's others end.
     kind = (
         outcome.decide(provider, user, started_here=True) if action == "connect" else outcome.FRESH
     )
     try:
         response = outcome.commit(
-            state,
-            state.providers[provider],
+            app_state,
+            app_state.providers[provider],
             user,
             token,
             kind=kind,
@@ -242,23 +242,23 @@ def log_out() -> t.Any:
     never keeps anyone logged in. With several logins in the session, the
     browser goes on to the provider of the most recent one.
     """
-    state = get_state()
+    app_state = get_state()
     held = logins.held_tokens()  # decrypted, from the session or the token store
     last = logins.get_user()
-    logout.unfile_session(state)
+    logout.unfile_session(app_state)
     forgotten = logins.forget()
     app = current_sender()
     for provider in forgotten:
         logged_out.send(app, provider=provider, reason="logout")
     session.clear()
     end_session()
-    logins.revoke_tokens(state, held)
+    logins.revoke_tokens(app_state, held)
     target = request.form.get("next") or request.args.get("next")
-    next_url = pending_logins.safe_next(target, state.settings.logout_redirect_url)
+    next_url = pending_logins.safe_next(target, app_state.settings.logout_redirect_url)
     # Several logins: the provider of the most recent one (the user's).
-    latest = state.providers.get(last["provider"]) if last is not None else None
+    latest = app_state.providers.get(last["provider"]) if last is not None else None
     if latest is not None and latest.config.logout_at_provider:
-        return _log_out_at_provider(latest, state.settings, held.get(latest.name), next_url)
+        return _log_out_at_provider(latest, app_state.settings, held.get(latest.name), next_url)
     if wants_json():
         return protect(current_app.response_class(status=204))
     return protect(redirect(next_url, 303))
@@ -291,13 +291,13 @@ def logout_callback(provider: str) -> t.Any:
     """``GET /logout/callback/<provider>``: back from logging out at the
     provider; on to the logout's ``next`` when its ``state`` is this
     browser's, else to the default landing page."""
-    state, _ = _state_for(provider)
+    app_state, _ = _state_for(provider)
     next_url = logout.take_logout(
-        request.args.get("state"), provider=provider, timeout=state.settings.login_timeout
+        request.args.get("state"), provider=provider, timeout=app_state.settings.login_timeout
     )
     if next_url is None:
         log.info("Back from logging out at %s with an unknown state.", provider)
-        next_url = state.settings.logout_redirect_url
+        next_url = app_state.settings.logout_redirect_url
     response = redirect(next_url, 303)
     response.headers["Referrer-Policy"] = "no-referrer"
     return protect(response)
@@ -312,14 +312,14 @@ def backchannel_logout(provider: str) -> t.Any:
     provider's keys or the session store cannot be reached (nothing ends,
     and the provider may try again).
     """
-    state = get_state()
-    if provider not in state.providers:
+    app_state = get_state()
+    if provider not in app_state.providers:
         return _backchannel_error(404, "invalid_request", "No provider of that name is configured.")
     tokens_given = request.form.getlist("logout_token")
     try:
         logout.backchannel_logout(
-            state,
-            state.providers[provider],
+            app_state,
+            app_state.providers[provider],
             tokens_given[0] if len(tokens_given) == 1 else None,
         )
     except InvalidToken as exc:
@@ -346,7 +346,7 @@ def frontchannel_logout(provider: str) -> t.Any:
 
     Only the provider may frame the answer; other sites may not.
     """
-    state, found = _state_for(provider)
+    app_state, found = _state_for(provider)
     ancestors = "'none'"
     try:
         issuer = found.endpoints().issuer
@@ -354,7 +354,7 @@ def frontchannel_logout(provider: str) -> t.Any:
             parts = urlsplit(issuer)
             ancestors = f"{parts.scheme}://{parts.netloc}"
         args = request.args
-        logout.frontchannel_logout(state, found, args.get("iss"), args.get("sid"))
+        logout.frontchannel_logout(app_state, found, args.get("iss"), args.get("sid"))
         status, message = 200, "You are logged out of this site."
     except LoginError as exc:
         log.warning("Refused a front-channel logout of %s: %s", provider, exc.message)
@@ -370,9 +370,9 @@ def frontchannel_logout(provider: str) -> t.Any:
 def logout_page() -> t.Any:
     """``GET /logout``: logging out takes a POST (a link elsewhere must not log
     anyone out); this page offers the button."""
-    state = get_state()
+    app_state = get_state()
     next_url = pending_logins.safe_next(
-        request.args.get("next"), state.settings.logout_redirect_url
+        request.args.get("next"), app_state.settings.logout_redirect_url
     )
     if wants_json():
         response = jsonify(
@@ -390,9 +390,9 @@ def jwks() -> t.Any:
     """``OAUTH2LOGIN_JWKS_URL_PATH``: the public keys this app signs its
     ``private_key_jwt`` client assertions with, as a JWK Set, for providers
     that fetch them (register this URL as the client's ``jwks_uri``)."""
-    state = get_state()
+    app_state = get_state()
     keys: dict[str, dict[str, str]] = {}
-    for provider in state.providers.values():
+    for provider in app_state.providers.values():
         jwk = provider.registration_jwk()
         if jwk is not None:
             keys.setdefault(jwk["kid"], jwk)
@@ -401,14 +401,14 @@ def jwks() -> t.Any:
     return response
 
 
-def _replayed_to(state: AppState, provider: str, state_value: str | None) -> str | None:
+def _replayed_to(app_state: AppState, provider: str, state_value: str | None) -> str | None:
     """Where a callback this session already completed went, if the user is
     still logged in with *provider* (or its login still waits on the connect page)."""
-    held = outcome.held(state.settings.login_timeout)
+    held = outcome.held(app_state.settings.login_timeout)
     if logins.get_token(provider) is None and (held is None or held["provider"] != provider):
         return None
     return pending_logins.completed_next(
-        state_value, provider=provider, timeout=state.settings.login_timeout
+        state_value, provider=provider, timeout=app_state.settings.login_timeout
     )
 
 
@@ -437,12 +437,14 @@ def error_response(error: LoginError, provider: str | None = None) -> Response:
         response = jsonify(body)
         response.status_code = error.status_code
     else:
-        state = get_state()
+        app_state = get_state()
         page = render_template(
             "oauth2login/error.html",
             error=error,
-            provider=provider if provider in state.providers else None,
-            title=state.providers[provider].config.title if provider in state.providers else None,
+            provider=provider if provider in app_state.providers else None,
+            title=app_state.providers[provider].config.title
+            if provider in app_state.providers
+            else None,
             hint=diagnose_missing_login()
             if current_app.debug and isinstance(error, InvalidState)
             else None,
@@ -457,14 +459,14 @@ def _state_for(provider: str) -> tuple[AppState, Provider]:
 
     :raises UnknownProvider: if there is none (answered 404).
     """
-    state = get_state()
-    found = state.providers.get(provider)
+    app_state = get_state()
+    found = app_state.providers.get(provider)
     if found is None:
         raise UnknownProvider(
             "There is no way to log in by that name here; pick one of the ways offered.",
             provider=provider,
         )
-    return state, found
+    return app_state, found
 
 
 def _cookie_missing() -> bool:

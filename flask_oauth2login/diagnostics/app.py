@@ -38,18 +38,18 @@ def check_app(
     :param network: fetch each provider's discovery document and keys.
     :param environ: the environment to guess *processes* from.
     """
-    state: AppState | None = app.extensions.get(EXTENSION_KEY)
+    app_state: AppState | None = app.extensions.get(EXTENSION_KEY)
     report = Report()
-    if state is None:
+    if app_state is None:
         report.add(ERROR, "setup", "flask-oauth2login is not set up: call OAuth2Login(app).")
         return report
     check_settings(app, report)
     registered = registered or {}
     for name in registered:
-        if name not in state.providers:
+        if name not in app_state.providers:
             report.add(ERROR, "setup", f"--redirect-uri names no configured provider: {name!r}.")
     uris = {}
-    for name in state.providers:
+    for name in app_state.providers:
         uris[name] = redirect_uri(app, name)
         check_provider(app, name, uris[name], registered.get(name), report, network=network)
     check_session_store(app, report, processes=processes, environ=environ)
@@ -86,8 +86,8 @@ def check_provider(
     """Check one provider: its redirect URI, discovery and keys, its
     high-security settings (the key to register for ``private_key_jwt``), and
     logout."""
-    state: AppState = app.extensions[EXTENSION_KEY]
-    provider = state.providers[name]
+    app_state: AppState = app.extensions[EXTENSION_KEY]
+    provider = app_state.providers[name]
     topic = f"provider {name!r} ({provider.config.title})"
     check_redirect_uri(app, name, uri, registered, report, topic)
     report_scopes(provider.config, report, topic)

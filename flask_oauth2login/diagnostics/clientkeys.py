@@ -19,7 +19,7 @@ def check_client_keys(
     """Print the JWKS to register for ``private_key_jwt`` (and the app's
     JWKS URL, if it serves one); say which DPoP key binds the tokens; with
     *network*, check that the provider takes pushed requests if they are on."""
-    state: AppState = app.extensions[EXTENSION_KEY]
+    app_state: AppState = app.extensions[EXTENSION_KEY]
     jwk = provider.registration_jwk()
     if jwk is not None:
         jwks = json.dumps({"keys": [jwk]}, separators=(",", ":"))
@@ -29,10 +29,10 @@ def check_client_keys(
             f"private_key_jwt: register this public key with the provider (the client's "
             f"jwks): {jwks}",
         )
-        path = state.settings.jwks_url_path
+        path = app_state.settings.jwks_url_path
         if path is not None:
             with app.test_request_context():
-                url = state.base_url().rstrip("/") + path
+                url = app_state.base_url().rstrip("/") + path
             report.add(INFO, topic, f"private_key_jwt: or register the jwks_uri {url}")
     key = provider.dpop
     if key is not None:

@@ -49,14 +49,14 @@ def check_cookies(app: Flask, uris: t.Sequence[RedirectURI], report: Report) -> 
     for uri in uris:
         _check_callback(cookie, uri, report, topic)
 
-    state: AppState = app.extensions[EXTENSION_KEY]
+    app_state: AppState = app.extensions[EXTENSION_KEY]
     lifetime = app.permanent_session_lifetime.total_seconds()
-    if lifetime < state.settings.login_timeout:
+    if lifetime < app_state.settings.login_timeout:
         report.add(
             WARNING,
             topic,
             f"PERMANENT_SESSION_LIFETIME ({lifetime:g} s) is shorter than "
-            f"OAUTH2LOGIN_LOGIN_TIMEOUT ({state.settings.login_timeout} s): slow logins "
+            f"OAUTH2LOGIN_LOGIN_TIMEOUT ({app_state.settings.login_timeout} s): slow logins "
             "outlive their session.",
         )
     if len(report.errors) + len(report.warnings) == problems:

@@ -35,17 +35,17 @@ class LogoutURIs:
 def logout_uris(app: Flask, provider: str) -> LogoutURIs:
     """The logout URIs of *provider*; without a pinned address, shown for
     ``flask run``'s default, ``http://127.0.0.1:5000``."""
-    state: AppState = app.extensions[EXTENSION_KEY]
+    app_state: AppState = app.extensions[EXTENSION_KEY]
     pinned_by = app_pinned_by(app)
     with shown_request(app, pinned_by):
 
         def absolute(endpoint: str) -> str:
-            if state.settings.external_url is not None:
-                return state.settings.external_url + url_for(endpoint, provider=provider)
+            if app_state.settings.external_url is not None:
+                return app_state.settings.external_url + url_for(endpoint, provider=provider)
             return url_for(endpoint, provider=provider, _external=True)
 
         return LogoutURIs(
-            post_logout_redirect_uri=logout.post_logout_redirect_uri(state.settings, provider),
+            post_logout_redirect_uri=logout.post_logout_redirect_uri(app_state.settings, provider),
             backchannel_logout_uri=absolute("oauth2login.backchannel_logout"),
             frontchannel_logout_uri=absolute("oauth2login.frontchannel_logout"),
             pinned_by=pinned_by,

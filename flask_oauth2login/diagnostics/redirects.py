@@ -35,18 +35,18 @@ def redirect_uri(app: Flask, provider: str) -> RedirectURI:
     Without a pinned URI it follows each request's host; it is then shown
     for ``flask run``'s default address, ``http://127.0.0.1:5000``.
     """
-    state: AppState = app.extensions[EXTENSION_KEY]
-    found = state.providers[provider]
+    app_state: AppState = app.extensions[EXTENSION_KEY]
+    found = app_state.providers[provider]
     pinned_by = "redirect_uri" if found.config.redirect_uri is not None else app_pinned_by(app)
     with shown_request(app, pinned_by):
-        return RedirectURI(code_flow.redirect_uri(found, state.settings), pinned_by)
+        return RedirectURI(code_flow.redirect_uri(found, app_state.settings), pinned_by)
 
 
 def app_pinned_by(app: Flask) -> str | None:
     """What pins the app's own public address: ``"OAUTH2LOGIN_EXTERNAL_URL"``,
     ``"SERVER_NAME"``, or ``None`` when it follows the host of each request."""
-    state: AppState = app.extensions[EXTENSION_KEY]
-    if state.settings.external_url is not None:
+    app_state: AppState = app.extensions[EXTENSION_KEY]
+    if app_state.settings.external_url is not None:
         return "OAUTH2LOGIN_EXTERNAL_URL"
     if app.config.get("SERVER_NAME"):
         return "SERVER_NAME"
@@ -64,9 +64,9 @@ def shown_request(app: Flask, pinned_by: str | None) -> t.Iterator[None]:
 
 def app_origin(app: Flask) -> str | None:
     """Where the app says it lives (external URL or ``SERVER_NAME``), if it says."""
-    state: AppState = app.extensions[EXTENSION_KEY]
-    if state.settings.external_url is not None:
-        return origin_of(state.settings.external_url)
+    app_state: AppState = app.extensions[EXTENSION_KEY]
+    if app_state.settings.external_url is not None:
+        return origin_of(app_state.settings.external_url)
     if app.config.get("SERVER_NAME"):
         return f"{app.config['PREFERRED_URL_SCHEME']}://{app.config['SERVER_NAME']}"
     return None

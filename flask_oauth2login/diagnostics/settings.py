@@ -19,8 +19,8 @@ TOPIC = "configuration"
 
 def check_settings(app: Flask, report: Report) -> None:
     """Warn about each ``OAUTH2LOGIN_*`` key of the app's config that no setting reads."""
-    state: AppState = app.extensions[EXTENSION_KEY]
-    known = known_keys(state.settings)
+    app_state: AppState = app.extensions[EXTENSION_KEY]
+    known = known_keys(app_state.settings)
     for key, meant in unknown_keys(app.config, known).items():
         hint = f" Did you mean {meant} ({known[meant]})?" if meant else ""
         report.add(

@@ -30,8 +30,8 @@ def describe_store(app: Flask) -> tuple[str, str | None]:
     """What the app's session store is, and how widely it is shared
     (:data:`~flask_oauth2login.sessions.engines.base.PROCESS`, ``MACHINE``,
     ``SHARED``, or ``None`` if unknown): its session engine's description."""
-    state: AppState = app.extensions[EXTENSION_KEY]
-    return state.session_engine.describe()
+    app_state: AppState = app.extensions[EXTENSION_KEY]
+    return app_state.session_engine.describe()
 
 
 @dataclass(frozen=True)
@@ -129,16 +129,16 @@ def diagnose_missing_login() -> str:
             "lost the session (a restart of an in-memory store, or the session expired), "
             "or SECRET_KEY differs between processes (with SESSION_USE_SIGNER)."
         )
-    state: AppState = app.extensions[EXTENSION_KEY]
+    app_state: AppState = app.extensions[EXTENSION_KEY]
     pending = session.get(pending_logins.SESSION_KEY) or {}
     others = "" if not pending else f" ({len(pending)} other login(s) are in progress)"
     return (
         f"Your session is known, but it holds no login this answer belongs to{others}. "
         "Likely: the answer was already used (reloading the callback or going back "
         "replays it), the login took longer than OAUTH2LOGIN_LOGIN_TIMEOUT "
-        f"({state.settings.login_timeout} s), it was started in another browser, or "
+        f"({app_state.settings.login_timeout} s), it was started in another browser, or "
         f"newer logins in other tabs pushed it out (at most "
-        f"{state.settings.max_pending_logins} are kept)."
+        f"{app_state.settings.max_pending_logins} are kept)."
     )
 
 

@@ -164,7 +164,7 @@ def _pending_key(value: str) -> str:
 # -- the index ------------------------------------------------------------------
 
 
-def file_login(state: AppState) -> None:
+def file_login(app_state: AppState) -> None:
     """File the current session in the logout index, under each of its
     OpenID Connect logins' (issuer, ``sid``) and (issuer, ``sub``).
 
@@ -172,7 +172,7 @@ def file_login(state: AppState) -> None:
     """
     keys = []
     for provider, token in session.get(TOKENS_KEY, {}).items():
-        found = state.providers.get(provider)
+        found = app_state.providers.get(provider)
         issuer, sub, sid = token.get("iss"), token.get("sub"), token.get("sid")
         if found is None or not found.config.is_oidc or not issuer or not sub:
             continue
@@ -185,10 +185,10 @@ def file_login(state: AppState) -> None:
     file_session(current, keys)
     interface = t.cast(t.Any, current_app.session_interface)
     store_id = str(interface._get_store_id(current.sid))
-    state.logout_store.keep_filed(current, store_id, current_app.permanent_session_lifetime)
+    app_state.logout_store.keep_filed(current, store_id, current_app.permanent_session_lifetime)
 
 
-def unfile_session(state: AppState) -> None:
+def unfile_session(app_state: AppState) -> None:
     """Take the current session out of the logout index (it is ending).
 
     Best effort: an entry left behind points to a session that no longer
@@ -200,7 +200,7 @@ def unfile_session(state: AppState) -> None:
     if not keys or not store_id:
         return
     try:
-        state.logout_store.discard(keys, store_id)
+        app_state.logout_store.discard(keys, store_id)
     except SessionStoreUnavailable:
         log.warning("Could not take an ending session out of the logout index.")
 
@@ -208,7 +208,7 @@ def unfile_session(state: AppState) -> None:
 # -- back-channel and front-channel logout --------------------------------------
 
 
-def backchannel_logout(state: AppState, provider: Provider, logout_token: str | None) -> int:
+def backchannel_logout(app_state: AppState, provider: Provider, logout_token: str | None) -> int:
     """Carry out a logout token *provider* sent; return how many sessions ended.
 
     :raises InvalidToken: if the token is missing, does not validate, or
@@ -230,19 +230,21 @@ def backchannel_logout(state: AppState, provider: Provider, logout_token: str | 
     issuer = str(claims["iss"])
     seen = seen_key(name, issuer, claims["jti"])
     # Remembered as long as the token could be accepted again (see oidc).
-    if not state.logout_store.first_seen(seen, MAX_LOGOUT_TOKEN_AGE + 2 * int(provider.leeway) + 1):
+    if not app_state.logout_store.first_seen(
+        seen, MAX_LOGOUT_TOKEN_AGE + 2 * int(provider.leeway) + 1
+    ):
         raise InvalidToken("This logout token was used before (jti).", provider=name)
     claim = "sid" if "sid" in claims else "sub"
     try:
-        return end_sessions(state, name, issuer, claim, claims[claim], "backchannel")
+        return end_sessions(app_state, name, issuer, claim, claims[claim], "backchannel")
     except SessionStoreUnavailable:
         with contextlib.suppress(SessionStoreUnavailable):  # let the provider retry
-            state.logout_store.forget_seen(seen)
+            app_state.logout_store.forget_seen(seen)
         raise
 
 
 def frontchannel_logout(
-    state: AppState, provider: Provider, iss: str | None, sid: str | None
+    app_state: AppState, provider: Provider, iss: str | None, sid: str | None
 ) -> int:
     """Carry out a front-channel logout of *provider*; return how many
     sessions ended.
@@ -263,16 +265,16 @@ def frontchannel_logout(
         raise InvalidCallback("A front-channel logout names an issuer and a sid.", provider=name)
     if not (matches(endpoints.issuer, {"iss": iss}) if matches else iss == endpoints.issuer):
         raise InvalidCallback("This logout names another issuer.", provider=name)
-    return end_sessions(state, name, iss, "sid", sid, "frontchannel")
+    return end_sessions(app_state, name, iss, "sid", sid, "frontchannel")
 
 
 def end_sessions(
-    state: AppState, provider: str, issuer: str, claim: str, value: str, reason: str
+    app_state: AppState, provider: str, issuer: str, claim: str, value: str, reason: str
 ) -> int:
     """End every session whose login at *provider* by *issuer* has *claim*
     equal to *value*; send ``logged_out`` for each login it held. Returns
     how many sessions ended."""
-    store = state.logout_store
+    store = app_state.logout_store
     interface = t.cast(t.Any, current_app.session_interface)
     key = index_key(provider, issuer, claim, value)
     ended = 0

@@ -89,7 +89,7 @@ def decide(provider: str, user: User, *, started_here: bool) -> str:
 
 
 def commit(
-    state: AppState,
+    app_state: AppState,
     provider: Provider,
     user: User,
     token: t.Mapping[str, t.Any],
@@ -140,7 +140,7 @@ def commit(
         response = None
         if hooks:
             try:
-                for hook in state.login_hooks:
+                for hook in app_state.login_hooks:
                     result = hook(name, user, token)
                     if result is not None:
                         response = result
@@ -153,12 +153,12 @@ def commit(
     finally:
         delattr(g, _G_COMMIT)
     # Under its new id: where a back-channel logout will look for it.
-    logout.file_login(state)
+    logout.file_login(app_state)
     log.info("Logged in %s:%s (%s).", name, user["sub"], kind)
     if hooks:
         logged_in.send(app, provider=name, user=user, token=token)
     if revoke:
-        logins.revoke_tokens(state, ended)
+        logins.revoke_tokens(app_state, ended)
     return response
 
 

@@ -75,10 +75,10 @@ def login_as(
         is then left as a refused real login leaves it.
     """
     app = t.cast(Flask, client.application)
-    state: AppState | None = app.extensions.get(EXTENSION_KEY)
-    if state is None:
+    app_state: AppState | None = app.extensions.get(EXTENSION_KEY)
+    if app_state is None:
         raise ConfigurationError("login_as needs an app set up with OAuth2Login(app).")
-    provider = _pick_provider(state, provider)
+    provider = _pick_provider(app_state, provider)
     refused: LoginError | None = None
 
     with client.session_transaction() as sess:
@@ -88,8 +88,8 @@ def login_as(
         finally:
             builder.close()
         with RequestContext(app, environ, session=sess):
-            config = state.providers[provider].config
-            user_issuer = issuer or _issuer_of(config, state.base_url())
+            config = app_state.providers[provider].config
+            user_issuer = issuer or _issuer_of(config, app_state.base_url())
             verified = (email is not None) if email_verified is None else email_verified
             profile = {
                 "sub": str(sub),
@@ -109,8 +109,8 @@ def login_as(
             kind = outcome.decide(provider, user, started_here=True)
             try:
                 outcome.commit(
-                    state,
-                    state.providers[provider],
+                    app_state,
+                    app_state.providers[provider],
                     user,
                     stored,
                     kind=kind,
@@ -125,8 +125,8 @@ def login_as(
     return user
 
 
-def _pick_provider(state: AppState, provider: str | None) -> str:
-    names = list(state.providers)
+def _pick_provider(app_state: AppState, provider: str | None) -> str:
+    names = list(app_state.providers)
     if provider is None:
         if len(names) == 1:
             return names[0]
@@ -134,7 +134,7 @@ def _pick_provider(state: AppState, provider: str | None) -> str:
             f"Several providers are configured ({', '.join(names)}); "
             "say which one, e.g. login_as(client, provider=...)."
         )
-    if provider not in state.providers:
+    if provider not in app_state.providers:
         raise ConfigurationError(
             f"No provider called {provider!r} is configured; "
             f"configured: {', '.join(names) or '(none)'}."

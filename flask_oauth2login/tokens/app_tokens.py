@@ -99,18 +99,18 @@ class AppTokenSource:
 _caches_lock = threading.Lock()
 
 
-def token_cache(state: AppState, provider: Provider) -> AppTokenCache:
-    """The app token cache of *provider* in the app *state* belongs to: one
+def token_cache(app_state: AppState, provider: Provider) -> AppTokenCache:
+    """The app token cache of *provider* in the app *app_state* belongs to: one
     per app, provider and process, kept in the app's state (and gone with it)."""
     with _caches_lock:
-        cache = state.app_token_caches.get(provider.name)
+        cache = app_state.app_token_caches.get(provider.name)
         if cache is None:
-            cache = AppTokenCache(leeway=state.settings.refresh_leeway)
-            state.app_token_caches[provider.name] = cache
+            cache = AppTokenCache(leeway=app_state.settings.refresh_leeway)
+            app_state.app_token_caches[provider.name] = cache
         return cache
 
 
-def app_session(state: AppState, provider: Provider, scope: Scope = None) -> OAuth2Session:
+def app_session(app_state: AppState, provider: Provider, scope: Scope = None) -> OAuth2Session:
     """A :class:`requests.Session` that calls *provider*'s API as the app.
 
     It sends an app-level token from the client credentials grant, placed as
@@ -124,5 +124,5 @@ def app_session(state: AppState, provider: Provider, scope: Scope = None) -> OAu
         the client credentials or cannot be reached.
     """
     scopes = tuple(scope.split()) if isinstance(scope, str) else tuple(scope or ())
-    source = AppTokenSource(token_cache(state, provider), provider.pinned(), scopes)
+    source = AppTokenSource(token_cache(app_state, provider), provider.pinned(), scopes)
     return provider.api_session(source)

@@ -44,8 +44,8 @@ class Holder(abc.ABC):
     #: The provider the token is for.
     provider: str
 
-    def __init__(self, state: AppState, provider: str) -> None:
-        self.state = state
+    def __init__(self, app_state: AppState, provider: str) -> None:
+        self.app_state = app_state
         self.provider = provider
 
     @abc.abstractmethod
@@ -82,7 +82,7 @@ class Holder(abc.ABC):
 
     def _unsaved(self, slot: str, stale: t.Mapping[str, t.Any]) -> Token | None:
         """A refreshed token this process could not write yet."""
-        return self._usable(open_slot(self.state, slot, self.state.unsaved), stale)
+        return self._usable(open_slot(self.app_state, slot, self.app_state.unsaved), stale)
 
     def _usable(self, token: Token | None, stale: t.Mapping[str, t.Any]) -> Token | None:
         """*token*, if it is another one than *stale* and has not expired."""
@@ -90,14 +90,16 @@ class Holder(abc.ABC):
             token is None
             or token.get("access_token") == stale.get("access_token")
             # An older result: a refresh token that is not rotated is used again.
-            or token.is_expired(self.state.settings.refresh_leeway)
+            or token.is_expired(self.app_state.settings.refresh_leeway)
         ):
             return None
         return token
 
     def _stash(self, slot: str, token: t.Mapping[str, t.Any]) -> None:
         """Keep *token* in this process until it can be written."""
-        self.state.unsaved.set_result(slot, seal_slot(self.state, slot, token), slot_ttl(token))
+        self.app_state.unsaved.set_result(
+            slot, seal_slot(self.app_state, slot, token), slot_ttl(token)
+        )
 
 
 class StoreHolder(Holder):
@@ -109,14 +111,14 @@ class StoreHolder(Holder):
 
     def __init__(
         self,
-        state: AppState,
+        app_state: AppState,
         key: TokenKey,
         *,
         record: StoredToken | None = None,
     ) -> None:
-        super().__init__(state, key.provider)
-        assert state.token_store is not None
-        self.store: TokenStore = state.token_store
+        super().__init__(app_state, key.provider)
+        assert app_state.token_store is not None
+        self.store: TokenStore = app_state.token_store
         self.key = key
         #: The record as first read, if it was read already.
         self.record = record
@@ -127,12 +129,12 @@ class StoreHolder(Holder):
     def load(self, fresh: bool = False) -> Token | None:
         record, self._record = self._record, None
         if record is None or fresh:
-            record = get_record(self.state, self.key, fresh=fresh)
+            record = get_record(self.app_state, self.key, fresh=fresh)
         if record is None:
             self._gone()
             return None
         try:
-            token = from_record(self.state, record)
+            token = from_record(self.app_state, record)
         except DecryptionFailed as exc:
             # The record stays: a process missing a key must not destroy it.
             log.info("The stored %s token does not open (%s); log in again.", self.key, exc)
@@ -142,7 +144,7 @@ class StoreHolder(Holder):
         return token
 
     def refreshed(self, stale: t.Mapping[str, t.Any]) -> Token | None:
-        record = get_record(self.state, self.key, fresh=True)
+        record = get_record(self.app_state, self.key, fresh=True)
         if record is None:
             self._gone()
             raise NotLoggedInError(
@@ -151,7 +153,7 @@ class StoreHolder(Holder):
             )
         if record.version != self._version(stale):
             try:
-                token = self._usable(from_record(self.state, record), stale)
+                token = self._usable(from_record(self.app_state, record), stale)
             except DecryptionFailed:
                 token = None
             if token is not None:
@@ -177,22 +179,22 @@ class StoreHolder(Holder):
 
     def forget(self, stale: t.Mapping[str, t.Any]) -> None:
         # Only if it still holds *stale*: a new login meanwhile stays.
-        delete_record(self.state, self.key, expected_version=self._version(stale))
+        delete_record(self.app_state, self.key, expected_version=self._version(stale))
         self._gone()
 
     def _write(self, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]) -> None:
-        record = to_record(self.state, self.key, token)
+        record = to_record(self.app_state, self.key, token)
         try:
             version = self.store.replace(record, self._version(stale))
         finally:
-            self.state.recent.forget(self.key)
+            self.app_state.recent.forget(self.key)
         if version is None:
             # Written over by a login meanwhile, or deleted by a logout: that
             # wins; this token serves the call that asked for it, no more.
             log.info("The stored %s token changed during its refresh; kept the newer.", self.key)
             return
         self._versions[str(token["access_token"])] = version
-        self.state.unsaved.set_result(self._stash_slot(stale), {}, 1)  # written: drop it
+        self.app_state.unsaved.set_result(self._stash_slot(stale), {}, 1)  # written: drop it
 
     def _version(self, stale: t.Mapping[str, t.Any]) -> int:
         return self._versions.get(str(stale.get("access_token")), -1)
@@ -207,45 +209,45 @@ class StoreHolder(Holder):
 # -- the token store, through this process's recent reads ----------------------
 
 
-def get_record(state: AppState, key: TokenKey, *, fresh: bool) -> StoredToken | None:
+def get_record(app_state: AppState, key: TokenKey, *, fresh: bool) -> StoredToken | None:
     """The record of *key*: as read lately by this process, unless *fresh*."""
-    found = find_records(state, key.provider, key.subject, key.issuer, fresh=fresh)
+    found = find_records(app_state, key.provider, key.subject, key.issuer, fresh=fresh)
     return found[0] if found else None
 
 
 def find_records(
-    state: AppState, provider: str, subject: str, issuer: str | None, *, fresh: bool
+    app_state: AppState, provider: str, subject: str, issuer: str | None, *, fresh: bool
 ) -> list[StoredToken]:
     """The records of *subject*'s logins at *provider* (at *issuer*, if
     given): as read lately by this process, unless *fresh*."""
     if not fresh:
-        found = state.recent.get(provider, subject, issuer)
+        found = app_state.recent.get(provider, subject, issuer)
         if found is not None:
             return found
     else:  # what was read before, with or without the issuer, is outdated
-        state.recent.forget(TokenKey(provider, issuer or "", subject))
-    store = require_store(state)
+        app_state.recent.forget(TokenKey(provider, issuer or "", subject))
+    store = require_store(app_state)
     if issuer is not None:
         record = store.get(TokenKey(provider, issuer, subject))
         found = [record] if record is not None else []
     else:
         found = store.find(provider=provider, subject=subject)
-    state.recent.put(provider, subject, issuer, found)
+    app_state.recent.put(provider, subject, issuer, found)
     return found
 
 
-def set_record(state: AppState, record: StoredToken) -> None:
+def set_record(app_state: AppState, record: StoredToken) -> None:
     try:
-        require_store(state).set(record)
+        require_store(app_state).set(record)
     finally:
-        state.recent.forget(record.key)
+        app_state.recent.forget(record.key)
 
 
-def delete_record(state: AppState, key: TokenKey, expected_version: int | None = None) -> bool:
+def delete_record(app_state: AppState, key: TokenKey, expected_version: int | None = None) -> bool:
     try:
-        return require_store(state).delete(key, expected_version=expected_version)
+        return require_store(app_state).delete(key, expected_version=expected_version)
     finally:
-        state.recent.forget(key)
+        app_state.recent.forget(key)
 
 
 def slot_ttl(token: t.Mapping[str, t.Any]) -> int:
@@ -257,7 +259,7 @@ def slot_ttl(token: t.Mapping[str, t.Any]) -> int:
 
 
 def stored(
-    state: AppState,
+    app_state: AppState,
     provider: str,
     subject: str,
     issuer: str | None = None,
@@ -270,8 +272,8 @@ def stored(
 
     :raises NotLoggedInError: if none is stored.
     """
-    state.provider(provider)  # a configured provider, or ConfigurationError
-    found = find_records(state, provider, str(subject), issuer, fresh=fresh)
+    app_state.provider(provider)  # a configured provider, or ConfigurationError
+    found = find_records(app_state, provider, str(subject), issuer, fresh=fresh)
     if not found:
         raise NotLoggedInError(
             f"No token of {subject!r} at {provider!r} is stored; they must log in first.",
@@ -284,15 +286,15 @@ def stored(
             "say which one with issuer=...",
             provider=provider,
         )
-    return StoreHolder(state, found[0].key, record=found[0])
+    return StoreHolder(app_state, found[0].key, record=found[0])
 
 
-def require_store(state: AppState) -> TokenStore:
+def require_store(app_state: AppState) -> TokenStore:
     """The app's token store.
 
     :raises ConfigurationError: if it has none.
     """
-    if state.token_store is None:
+    if app_state.token_store is None:
         from ..errors import ConfigurationError
 
         raise ConfigurationError(
@@ -300,27 +302,27 @@ def require_store(state: AppState) -> TokenStore:
             "(e.g. 'sqlite:///tokens.db') or a redis.Redis client",
             key="OAUTH2LOGIN_TOKEN_STORE",
         )
-    return state.token_store
+    return app_state.token_store
 
 
-def revoke_stored(state: AppState, record: StoredToken) -> bool:
+def revoke_stored(app_state: AppState, record: StoredToken) -> bool:
     """Delete *record*'s login from the store, then revoke its token at the
     provider (best effort); whether the provider confirmed."""
     try:
-        token = from_record(state, record)
+        token = from_record(app_state, record)
     except DecryptionFailed:
         token = None
-    delete_record(state, record.key)
-    return token is not None and revoke_tokens(state, {record.provider: token})
+    delete_record(app_state, record.key)
+    return token is not None and revoke_tokens(app_state, {record.provider: token})
 
 
-def revoke_tokens(state: AppState, tokens: t.Mapping[str, t.Mapping[str, t.Any]]) -> bool:
+def revoke_tokens(app_state: AppState, tokens: t.Mapping[str, t.Mapping[str, t.Any]]) -> bool:
     """Revoke *tokens*, by provider name, at their providers (RFC 7009),
     best effort; whether every provider confirmed. A provider that is down,
     does not confirm, or is no longer configured is logged."""
     confirmed = True
     for name, token in tokens.items():
-        provider = state.providers.get(name)
+        provider = app_state.providers.get(name)
         if provider is None:
             log.warning("Could not revoke the %s token: no such provider is configured.", name)
             confirmed = False
@@ -329,7 +331,7 @@ def revoke_tokens(state: AppState, tokens: t.Mapping[str, t.Mapping[str, t.Any]]
     return confirmed
 
 
-def reseal_stored(state: AppState, *, delete_unreadable: bool = False) -> dict[str, int]:
+def reseal_stored(app_state: AppState, *, delete_unreadable: bool = False) -> dict[str, int]:
     """Seal every stored token that is not sealed with the first key anew
     with it (``flask oauth2login rotate-keys``).
 
@@ -338,20 +340,20 @@ def reseal_stored(state: AppState, *, delete_unreadable: bool = False) -> dict[s
     anyway) and could not be opened (``unreadable``; ``deleted`` with
     *delete_unreadable*).
     """
-    store = require_store(state)
+    store = require_store(app_state)
     counts = dict.fromkeys(("resealed", "current", "skipped", "unreadable", "deleted"), 0)
     for record in store.find():
-        if state.cipher.is_current(record.sealed):
+        if app_state.cipher.is_current(record.sealed):
             counts["current"] += 1
             continue
         try:
-            token = from_record(state, record)
+            token = from_record(app_state, record)
         except DecryptionFailed:
             counts["unreadable"] += 1
-            if delete_unreadable and delete_record(state, record.key, record.version):
+            if delete_unreadable and delete_record(app_state, record.key, record.version):
                 counts["deleted"] += 1
             continue
-        done = store.replace(to_record(state, record.key, token), record.version)
-        state.recent.forget(record.key)
+        done = store.replace(to_record(app_state, record.key, token), record.version)
+        app_state.recent.forget(record.key)
         counts["resealed" if done is not None else "skipped"] += 1
     return counts

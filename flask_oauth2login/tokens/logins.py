@@ -95,28 +95,30 @@ class SessionHolder(Holder):
             return token
         key = key_of(self.provider, entry)
         try:
-            token = unseal(self.state, key, entry)
+            token = unseal(self.app_state, key, entry)
         except DecryptionFailed as exc:
             log.info("The %s token in the session does not open (%s); log in again.", key, exc)
             _forget_in_session(self.provider)
             return None
-        if self.state.token_store is not None or not self.state.cipher.is_current(entry[SEALED]):
+        if self.app_state.token_store is not None or not self.app_state.cipher.is_current(
+            entry[SEALED]
+        ):
             self.save(token)  # into the store, or sealed anew with the key that encrypts now
         return token
 
     def refreshed(self, stale: t.Mapping[str, t.Any]) -> Token | None:
         slot = self._slot(stale)
-        found = self._usable(open_slot(self.state, slot, self.state.coordinator), stale)
+        found = self._usable(open_slot(self.app_state, slot, self.app_state.coordinator), stale)
         return found or self._unsaved(slot, stale)
 
     def lock(self, stale: t.Mapping[str, t.Any], wait: float) -> t.ContextManager[bool]:
-        return self.state.coordinator.lock(self._slot(stale), wait)
+        return self.app_state.coordinator.lock(self._slot(stale), wait)
 
     def keep(self, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]) -> None:
         slot = self._slot(stale)
         try:
-            self.state.coordinator.set_result(
-                slot, seal_slot(self.state, slot, token), slot_ttl(token)
+            self.app_state.coordinator.set_result(
+                slot, seal_slot(self.app_state, slot, token), slot_ttl(token)
             )
         except SessionStoreUnavailable:
             self._stash(slot, token)  # the next request of this session takes it
@@ -140,16 +142,16 @@ class SessionStoreHolder(StoreHolder):
 # -- the session ------------------------------------------------------------------
 
 
-def holder(provider: str, state: AppState | None = None) -> Holder | None:
+def holder(provider: str, app_state: AppState | None = None) -> Holder | None:
     """Where the current session's token for *provider* is, or ``None``
     (nothing is written here; see :meth:`SessionHolder.load`)."""
-    state = state or get_state()
+    app_state = app_state or get_state()
     entry = session.get(TOKENS_KEY, {}).get(provider)
     if not entry:
         return None
-    if entry.get(STORED) and state.token_store is not None:
-        return SessionStoreHolder(state, key_of(provider, entry))
-    return SessionHolder(state, provider)
+    if entry.get(STORED) and app_state.token_store is not None:
+        return SessionStoreHolder(app_state, key_of(provider, entry))
+    return SessionHolder(app_state, provider)
 
 
 def get_token(provider: str) -> Token | None:
@@ -177,14 +179,14 @@ def save_token(provider: str, token: t.Mapping[str, t.Any]) -> None:
 
     :raises TokenStoreUnavailable: if the store is down; nothing changed then.
     """
-    state = get_state()
+    app_state = get_state()
     key = key_of(provider, token)
-    if state.token_store is not None and key.issuer and key.subject:
-        set_record(state, to_record(state, key, token))
+    if app_state.token_store is not None and key.issuer and key.subject:
+        set_record(app_state, to_record(app_state, key, token))
         entry = {name: token[name] for name in REFERENCE_FIELDS if is_plain(token.get(name, ()))}
         entry[STORED] = True
     else:
-        entry = seal(state, key, token)
+        entry = seal(app_state, key, token)
     tokens = dict(session.get(TOKENS_KEY, {}))
     tokens[provider] = entry
     session[TOKENS_KEY] = tokens
@@ -213,12 +215,12 @@ def save_login(provider: str, user: User, token: t.Mapping[str, t.Any]) -> None:
     """Store a completed login, as the session's most recent one, in place of
     any earlier login with *provider* (the token store first: if it is down,
     the session is left as it was)."""
-    state = get_state()
-    if state.token_store is not None:
+    app_state = get_state()
+    if app_state.token_store is not None:
         key = key_of(provider, token)
         # What the login writes over, put back if a hook refuses it (restore).
         undo = g.setdefault(_UNDO, [])
-        undo.append((key, get_record(state, key, fresh=True)))
+        undo.append((key, get_record(app_state, key, fresh=True)))
     save_token(provider, token)
     users = {name: data for name, data in _users().items() if name != provider}
     users[provider] = user.to_dict()
@@ -231,11 +233,11 @@ def forget(provider: str | None = None) -> list[str]:
     user; stored tokens are deleted from the token store. The most recent
     login left, if any, gives :func:`get_user`. Returns the providers
     forgotten."""
-    state = get_state()
-    if state.token_store is not None:  # first: if the store is down, nothing changes
+    app_state = get_state()
+    if app_state.token_store is not None:  # first: if the store is down, nothing changes
         for name, entry in session.get(TOKENS_KEY, {}).items():
             if entry.get(STORED) and provider in (None, name):
-                delete_record(state, key_of(name, entry))
+                delete_record(app_state, key_of(name, entry))
     return _forget_in_session(provider)
 
 
@@ -283,12 +285,12 @@ def restore(saved: t.Mapping[str, t.Any]) -> None:
     are put back as they were."""
     session.clear()
     session.update(copy.deepcopy(dict(saved)))
-    state = get_state()
+    app_state = get_state()
     undo = g.pop(_UNDO, [])
-    if state.token_store is None:
+    if app_state.token_store is None:
         return
     for key, before in reversed(undo):
         if before is None:
-            delete_record(state, key)
+            delete_record(app_state, key)
         else:
-            set_record(state, before)
+            set_record(app_state, before)

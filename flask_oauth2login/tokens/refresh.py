@@ -37,7 +37,7 @@ def fresh_token(place: Holder) -> Token:
         raise NotLoggedInError(
             f"Nobody is logged in with {place.provider!r}.", provider=place.provider
         )
-    if token.is_expired(place.state.settings.refresh_leeway):
+    if token.is_expired(place.app_state.settings.refresh_leeway):
         token = refresh(place, token)
     return token
 
@@ -59,7 +59,7 @@ def refresh(place: Holder, stale: t.Mapping[str, t.Any]) -> Token:
         )
     token = place.refreshed(stale)
     if token is None:
-        with place.lock(stale, place.state.settings.refresh_wait) as acquired:
+        with place.lock(stale, place.app_state.settings.refresh_wait) as acquired:
             token = place.refreshed(stale)  # another one did it meanwhile
             if token is None:
                 token = _refresh_once(place, stale, acquired)
@@ -71,14 +71,14 @@ def _refresh_once(place: Holder, stale: t.Mapping[str, t.Any], acquired: bool) -
     """Refresh at the provider and keep the result for the others."""
     token: Token | None
     try:
-        token = _refresh_at_provider(place.state.provider(place.provider), stale)
+        token = _refresh_at_provider(place.app_state.provider(place.provider), stale)
     except RefreshError:
         # A provider that rotates refresh tokens refuses the second use of
         # one: if a concurrent refresh that did not wait for this lock (or
         # whose lock expired) won, its token is the answer, not a logout.
         token = place.refreshed(stale)
         if token is None and not acquired:
-            with place.lock(stale, place.state.settings.refresh_wait):
+            with place.lock(stale, place.app_state.settings.refresh_wait):
                 token = place.refreshed(stale)
         if token is None:
             place.forget(stale)
@@ -143,7 +143,7 @@ class HeldTokenSource:
 
     def access_token(self) -> str:
         token, self._first = self._first, None
-        if token is not None and token.is_expired(self.place.state.settings.refresh_leeway):
+        if token is not None and token.is_expired(self.place.app_state.settings.refresh_leeway):
             token = refresh(self.place, token)
         if token is None:
             token = fresh_token(self.place)

@@ -31,7 +31,7 @@ SEALED = "sealed"
 
 
 def seal(
-    state: AppState,
+    app_state: AppState,
     key: TokenKey,
     token: t.Mapping[str, t.Any],
     public_fields: t.Sequence[str] = PUBLIC_FIELDS,
@@ -40,15 +40,15 @@ def seal(
     rest sealed for *key*'s login under :data:`SEALED`."""
     public = {name: token[name] for name in public_fields if is_plain(token.get(name, ()))}
     secret = {name: value for name, value in token.items() if name not in public}
-    return {**public, SEALED: state.cipher.seal(secret, key.context)}
+    return {**public, SEALED: app_state.cipher.seal(secret, key.context)}
 
 
-def unseal(state: AppState, key: TokenKey, entry: t.Mapping[str, t.Any]) -> Token:
+def unseal(app_state: AppState, key: TokenKey, entry: t.Mapping[str, t.Any]) -> Token:
     """The token a :func:`seal` result holds.
 
     :raises DecryptionFailed: if no configured key opens it.
     """
-    secret = state.cipher.open(entry[SEALED], key.context)
+    secret = app_state.cipher.open(entry[SEALED], key.context)
     if not isinstance(secret, dict):
         raise DecryptionFailed("not a token")
     return Token({**secret, **{name: entry[name] for name in PUBLIC_FIELDS if name in entry}})
@@ -64,14 +64,14 @@ def key_of(provider: str, token: t.Mapping[str, t.Any]) -> TokenKey:
     return TokenKey(provider, str(token.get("iss") or ""), str(token.get("sub") or ""))
 
 
-def to_record(state: AppState, key: TokenKey, token: t.Mapping[str, t.Any]) -> StoredToken:
+def to_record(app_state: AppState, key: TokenKey, token: t.Mapping[str, t.Any]) -> StoredToken:
     expires_at = token.get("expires_at")
     if isinstance(expires_at, float):
         token = {**token, "expires_at": int(expires_at)}
     scope = token.get("scope")
     if scope is not None and not isinstance(scope, str):
         token = {**token, "scope": " ".join(map(str, scope))}
-    entry = seal(state, key, token, STORE_FIELDS)
+    entry = seal(app_state, key, token, STORE_FIELDS)
     return StoredToken(
         provider=key.provider,
         issuer=key.issuer,
@@ -82,7 +82,7 @@ def to_record(state: AppState, key: TokenKey, token: t.Mapping[str, t.Any]) -> S
     )
 
 
-def from_record(state: AppState, record: StoredToken) -> Token:
+def from_record(app_state: AppState, record: StoredToken) -> Token:
     entry: dict[str, t.Any] = {
         "iss": record.issuer,
         "sub": record.subject,
@@ -91,21 +91,21 @@ def from_record(state: AppState, record: StoredToken) -> Token:
     }
     if record.scope is not None:
         entry["scope"] = record.scope
-    return unseal(state, record.key, entry)
+    return unseal(app_state, record.key, entry)
 
 
-def seal_slot(state: AppState, slot: str, token: t.Mapping[str, t.Any]) -> dict[str, str]:
+def seal_slot(app_state: AppState, slot: str, token: t.Mapping[str, t.Any]) -> dict[str, str]:
     """What a result slot holds: the token sealed for that slot only."""
-    return {SEALED: state.cipher.seal(dict(token), f"refresh\0{slot}")}
+    return {SEALED: app_state.cipher.seal(dict(token), f"refresh\0{slot}")}
 
 
-def open_slot(state: AppState, slot: str, slots: t.Any) -> Token | None:
+def open_slot(app_state: AppState, slot: str, slots: t.Any) -> Token | None:
     """The token a result slot holds (see :func:`seal_slot`), if it opens."""
     found = slots.get_result(slot)
     if not found or SEALED not in found:
         return None
     try:
-        token = state.cipher.open(found[SEALED], f"refresh\0{slot}")
+        token = app_state.cipher.open(found[SEALED], f"refresh\0{slot}")
     except DecryptionFailed:
         return None
     return Token(token) if isinstance(token, dict) else None
