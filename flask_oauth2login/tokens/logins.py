@@ -70,24 +70,26 @@ _UNDO = "_oauth2login_store_undo"
 
 
 class SessionHolder(Holder):
-    """The token in the current session (no token store).
+    """The token in the current session (no token store, or a login the
+    store cannot hold: one with no issuer or subject).
 
     Refreshes are coordinated through the app's coordinator: a lock and a
     result slot per refresh token used, so any request (in any process
     sharing the store) holding the old token finds the new one, also one
     that loaded the session before the refresh was saved.
 
-    Loading puts the token where it belongs now: sealed with the key that
-    encrypts now, in the token store if one was configured since the login;
-    and a reference to a token store that was configured away ends the login.
+    Loading seals the token anew when the key that encrypts has changed; a
+    reference to a token store that was configured away ends the login.
     """
 
     def load(self, fresh: bool = False) -> Token | None:
         entry = session.get(TOKENS_KEY, {}).get(self.provider)
         if not entry:
             return None
-        if entry.get(STORED):  # in a token store, configured away since
-            _forget_in_session(self.provider)
+        if entry.get(STORED):
+            if self.app_state.token_store is not None:  # moved there by this request
+                return SessionStoreHolder(self.app_state, key_of(self.provider, entry)).load(fresh)
+            _forget_in_session(self.provider)  # in a token store, configured away since
             return None
         if SEALED not in entry:  # kept in plain text by an earlier version
             token = Token(entry)
@@ -100,10 +102,8 @@ class SessionHolder(Holder):
             log.info("The %s token in the session does not open (%s); log in again.", key, exc)
             _forget_in_session(self.provider)
             return None
-        if self.app_state.token_store is not None or not self.app_state.cipher.is_current(
-            entry[SEALED]
-        ):
-            self.save(token)  # into the store, or sealed anew with the key that encrypts now
+        if not self.app_state.cipher.is_current(entry[SEALED]):
+            self.save(token)  # sealed anew with the key that encrypts now
         return token
 
     def refreshed(self, stale: t.Mapping[str, t.Any]) -> Token | None:
@@ -133,7 +133,21 @@ class SessionHolder(Holder):
 
 class SessionStoreHolder(StoreHolder):
     """The token store's holder of the current session's login: when the
-    login ends there, the session forgets it too."""
+    login ends there, the session forgets it too.
+
+    A login from before the store was configured still has its token in the
+    session: the first load moves it into the store, and from then on every
+    load, lock and write goes to the store, as for any other stored login.
+    """
+
+    def load(self, fresh: bool = False) -> Token | None:
+        entry = session.get(TOKENS_KEY, {}).get(self.provider)
+        if entry and not entry.get(STORED):
+            token = SessionHolder(self.app_state, self.provider).load()
+            if token is None:
+                return None
+            save_token(self.provider, token)  # the session now refers to the store
+        return super().load(fresh)
 
     def _gone(self) -> None:
         _forget_in_session(self.provider)
@@ -149,8 +163,10 @@ def holder(provider: str, app_state: AppState | None = None) -> Holder | None:
     entry = session.get(TOKENS_KEY, {}).get(provider)
     if not entry:
         return None
-    if entry.get(STORED) and app_state.token_store is not None:
-        return SessionStoreHolder(app_state, key_of(provider, entry))
+    if app_state.token_store is not None:
+        key = key_of(provider, entry)
+        if entry.get(STORED) or (SEALED in entry and key.issuer and key.subject):
+            return SessionStoreHolder(app_state, key)
     return SessionHolder(app_state, provider)
 
 

@@ -183,6 +183,33 @@ def test_a_login_from_before_the_token_store_moves_there(make_app, rogue, tmp_pa
     assert browser.get("/api/rogue").get_json()["status"] == 200
 
 
+def test_the_request_that_moves_a_login_into_the_store_keeps_it(make_app, rogue, tmp_path):
+    # The first request after the store was configured moves the session's
+    # token there; its API session then calls twice (the second load reads the
+    # store), and after a refused call refreshes: the login stays throughout.
+    providers = {"rogue": rogue_entry(rogue)}
+    client = make_app(providers).test_client()
+    assert log_in(client, rogue).status_code == 302
+    store = f"sqlite:///{tmp_path / 'tokens.db'}"
+    later = make_app(providers, OAUTH2LOGIN_TOKEN_STORE=store)
+
+    @later.get("/calls")
+    def calls() -> t.Any:
+        api = later.extensions["test_oauth"].session("rogue")
+        statuses = [api.get(rogue.issuer + "/api/me", timeout=5).status_code for _ in range(2)]
+        rogue.expire_access_tokens()
+        statuses.append(api.get(rogue.issuer + "/api/me", timeout=5).status_code)
+        return {"statuses": statuses}
+
+    browser = with_session_of(client, later)
+    assert browser.get("/calls").get_json()["statuses"] == [200, 200, 200]
+    assert rogue.calls["token:refresh_token"] == 1
+    assert browser.get("/").get_json()["user"]["sub"] == "user-123"
+    with later.app_context():
+        stored = later.extensions["test_oauth"].stored_logins("rogue")
+    assert [login.subject for login in stored] == ["user-123"]
+
+
 def test_a_login_in_a_token_store_configured_away_ends(make_app, rogue, tmp_path):
     providers = {"rogue": rogue_entry(rogue)}
     urls = {"rogue": rogue.issuer + "/api/me"}
