@@ -44,15 +44,14 @@ def _instrument(ours: t.Any, theirs: t.Any, browser: requests.Session) -> None:
     from authlib.integrations.base_client import sync_app, sync_openid
     from authlib.integrations.flask_client import apps
 
-    from flask_oauth2login import views
-    from flask_oauth2login.login import code_flow
+    from flask_oauth2login.login import code_flow, outcome
     from flask_oauth2login.protocol import provider
 
     _timed(browser, "get", "the browser at /authorize")
     _timed(code_flow, "start", "ours: start (authorization URL)")
     _timed(provider.Provider, "exchange_code", "ours: token request")
     _timed(provider.Provider, "check_id_token", "ours: ID token validation")
-    _timed(views, "regenerate", "ours: new session id")
+    _timed(outcome, "regenerate", "ours: new session id")
     _timed(ours.session_interface, "open_session", "ours: session load (x2)")
     _timed(ours.session_interface, "save_session", "ours: session save (x2)")
     _timed(apps.FlaskOAuth2App, "authorize_redirect", "Authlib: start (authorization URL)")

@@ -49,7 +49,8 @@ class AppState:
     #: Seals tokens at rest (``OAUTH2LOGIN_ENCRYPTION_KEYS``).
     cipher: Cipher | MissingKey = field(default_factory=MissingKey)
     #: Refreshed tokens this process could not write yet (the store was
-    #: down), by the refresh they came from (see :mod:`~flask_oauth2login.tokens.logins`).
+    #: down), by the refresh they came from (see
+    #: :class:`~flask_oauth2login.tokens.holders.Holder`).
     unsaved: LocalCoordinator = field(default_factory=LocalCoordinator)
     #: Stored tokens read lately (``OAUTH2LOGIN_TOKEN_CACHE_TTL``).
     recent: RecentTokens = field(default_factory=lambda: RecentTokens(0))

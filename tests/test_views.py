@@ -1,4 +1,4 @@
-"""The routes: :mod:`flask_oauth2login.views` (and the callback checks of :mod:`.login`).
+"""The routes: :mod:`flask_oauth2login.views` (and the callback checks of ``login.code_flow``).
 
 Callback answers, the session cookie, what reaches the browser and the logs,
 and the contract that a failed login is a clean 4xx/5xx page (or JSON) that

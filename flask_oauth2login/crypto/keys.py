@@ -1,4 +1,4 @@
-"""Private keys and JWT signing: the one signer of the package.
+"""The app's private keys, and the signer of the JWTs the app sends.
 
 :class:`JwtSigner` signs client assertions (:mod:`~flask_oauth2login.protocol.clientauth`),
 Apple's client secret (itself a JWT signed with the app's key) and DPoP proofs

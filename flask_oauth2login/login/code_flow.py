@@ -81,7 +81,7 @@ class Completed(t.NamedTuple):
     token: Token
     #: Where to go next.
     next_url: str
-    #: The pending login it completes (see :func:`.flow.new_login`).
+    #: The pending login it completes (see :func:`~flask_oauth2login.login.pending.new_login`).
     login: dict[str, t.Any]
 
 

@@ -52,7 +52,7 @@ class DPoPKey:
     """The app's DPoP key pair, and the proofs it signs.
 
     :param key: the private key (EC or RSA); see
-        :func:`~flask_oauth2login.protocol.clientauth.load_private_key`.
+        :func:`~flask_oauth2login.crypto.keys.load_private_key`.
     :param clock: where the time comes from (for tests).
     """
 

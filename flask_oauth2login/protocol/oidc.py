@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 
 import jwt
 
-from ..crypto.keys import ASYMMETRIC_ALGORITHMS as ASYMMETRIC_ALGORITHMS
-from ..crypto.keys import HMAC_ALGORITHMS as HMAC_ALGORITHMS
+from ..crypto.keys import HMAC_ALGORITHMS
 from ..errors import InvalidToken, ProviderError
 
 _Keys = list[tuple[t.Mapping[str, t.Any], jwt.PyJWK]]

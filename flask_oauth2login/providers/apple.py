@@ -72,7 +72,7 @@ def _load_key(value: t.Any) -> ec.EllipticCurvePrivateKey:
 class ClientSecret:
     """Apple's client secret for one app: an ES256 JWT with ``iss`` the team
     id, ``sub`` the client id and ``aud`` Apple, signed by the package's
-    :class:`~flask_oauth2login.protocol.clientauth.JwtSigner`, built on first use and
+    :class:`~flask_oauth2login.crypto.keys.JwtSigner`, built on first use and
     rebuilt :data:`RENEW_BEFORE` seconds before it expires. Thread-safe.
 
     :param client_id: the Services ID.

@@ -11,7 +11,7 @@ coordinates the threads of one process, for every other store.
 The lock is never a reason to hang: a waiter gives up after the configured
 wait (``OAUTH2LOGIN_REFRESH_WAIT``) and refreshes itself, and a lock whose
 holder died expires. Such a second refresh of the same refresh token is
-harmless: :func:`flask_oauth2login.tokens.logins.refresh` looks in the slot before
+harmless: :func:`flask_oauth2login.tokens.refresh.refresh` looks in the slot before
 it takes a refusal for the end of the login.
 """
 

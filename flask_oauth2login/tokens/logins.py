@@ -35,8 +35,7 @@ from ..protocol.provider import Provider
 from ..protocol.token_answer import Token
 from ..user import User
 from .holders import Holder as Holder
-from .holders import StoreHolder as StoreHolder
-from .holders import delete_record, get_record, set_record, slot_ttl
+from .holders import StoreHolder, delete_record, get_record, set_record, slot_ttl
 from .holders import require_store as require_store
 from .holders import reseal_stored as reseal_stored
 from .holders import revoke_stored as revoke_stored
@@ -44,8 +43,6 @@ from .holders import revoke_tokens as revoke_tokens
 from .holders import stored as stored
 from .refresh import HeldTokenSource as HeldTokenSource
 from .refresh import fresh_token as fresh_token
-from .refresh import refresh as refresh
-from .sealing import PUBLIC_FIELDS as PUBLIC_FIELDS
 from .sealing import SEALED as SEALED
 from .sealing import is_plain, key_of, open_slot, seal_slot, to_record
 from .sealing import seal as seal
@@ -60,8 +57,9 @@ USER_KEY = "_oauth2login_user"
 #: Session key of the users of the session's logins, a dict of provider name
 #: to user (plain dicts), the oldest login first and the most recent last.
 USERS_KEY = "_oauth2login_users"
-#: Of :data:`PUBLIC_FIELDS`, the fields a session entry that refers to the
-#: token store keeps; the rest is the store's to say.
+#: Of :data:`~flask_oauth2login.tokens.sealing.PUBLIC_FIELDS`, the fields a
+#: session entry that refers to the token store keeps; the rest is the store's
+#: to say.
 REFERENCE_FIELDS = ("iss", "sub", "sid")
 #: Field of a session entry whose token is in the token store.
 STORED = "stored"

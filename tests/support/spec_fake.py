@@ -1,8 +1,9 @@
 """One fake for every provider, built from a row of data: a :class:`ProviderSpec`.
 
 A spec says three things about a preset. What its configuration is, as data:
-the URLs and issuer :func:`load_provider` makes of the spec's options. How the
-real provider answers: the token answer's shape, the ID token's claims or the
+the URLs and issuer that
+:func:`~flask_oauth2login.config.provider.load_provider` makes of the spec's
+options. How the real provider answers: the token answer's shape, the ID token's claims or the
 JSON of its user endpoint and API (:class:`Resource`), its refusals. And what
 the app should make of a login there: the authorization request, the calls,
 the normalized user.
