@@ -60,9 +60,10 @@ def _check_par(app: Flask, provider: Provider, report: Report, topic: str) -> No
         return
     with app.test_request_context():
         try:
-            par_url = provider.endpoints().par_url
+            provider = provider.snapshot()
         except OAuth2LoginError:
             return  # the discovery check says why
+        par_url = provider.endpoints().par_url
         try:
             pushed = provider.uses_par()
         except OAuth2LoginError as exc:

@@ -194,6 +194,7 @@ def start(
     """
     options = options or LoginOptions()
     config = provider.config
+    provider = provider.snapshot()  # one discovery document for the whole request
     issuer = provider.endpoints().issuer
     callback = redirect_uri(provider, settings)
     asked = tuple(dict.fromkeys((*config.scope, *granted[:MAX_EXTRA_SCOPES], *options.scope)))
@@ -251,6 +252,7 @@ def complete(provider: Provider, settings: Settings, params: t.Mapping[str, str]
     login = pending.take_login(params.get("state"), provider=name, timeout=settings.login_timeout)
     if "error" in params:
         raise _denied(name, params)
+    provider = provider.snapshot()  # one discovery document for every check below
     endpoints = provider.endpoints()
     if login["issuer"] != endpoints.issuer:
         raise InvalidState("This login was started with another issuer.", provider=name)

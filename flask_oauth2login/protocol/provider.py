@@ -70,6 +70,8 @@ class Provider:
     ) -> None:
         self.config = config
         self._base_url = base_url
+        #: The endpoints of a :meth:`snapshot`; ``None``: as discovery has them now.
+        self._endpoints: Endpoints | None = None
         #: Seconds of clock skew allowed when checking this provider's tokens.
         self.leeway = leeway
         #: Sends the requests to the provider (:mod:`~flask_oauth2login.protocol.http`).
@@ -117,6 +119,8 @@ class Provider:
 
         :raises ProviderError: if discovery fails.
         """
+        if self._endpoints is not None:
+            return self._endpoints
         return self.discovery.endpoints(self.base_url())
 
     def pinned(self) -> Provider:
@@ -126,6 +130,18 @@ class Provider:
         pinned = copy.copy(self)
         pinned._base_url = lambda: base_url
         return pinned
+
+    def snapshot(self) -> Provider:
+        """This provider with the app's base URL and its endpoints as they are
+        now: every step of one login then works from one discovery document,
+        even when the cached one expires on the way.
+
+        :raises ProviderError: if discovery fails.
+        """
+        endpoints = self.endpoints()
+        snapshot = self.pinned()
+        snapshot._endpoints = endpoints
+        return snapshot
 
     # -- the login -------------------------------------------------------------
 
