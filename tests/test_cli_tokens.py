@@ -173,6 +173,26 @@ def test_a_wrong_token_store_fails_at_start_up(build, value, message):
     assert caught.value.key == "OAUTH2LOGIN_TOKEN_STORE"
 
 
+class Redis:
+    """Not redis-py's client, whatever its name says."""
+
+
+def test_a_token_store_is_chosen_by_what_the_value_is_not_by_its_class_name(build, tmp_path):
+    with pytest.raises(ConfigurationError, match="must be a database URL"):
+        build(OAUTH2LOGIN_TOKEN_STORE=Redis())
+    import redis
+    import sqlalchemy
+
+    class LoggingRedis(redis.Redis):  # a subclass is still a Redis client
+        pass
+
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'tokens.db'}")
+    app = build(OAUTH2LOGIN_TOKEN_STORE=engine)
+    assert type(app.extensions["oauth2login"].token_store).__name__ == "SQLTokenStore"
+    app = build(OAUTH2LOGIN_TOKEN_STORE=LoggingRedis(port=1, socket_connect_timeout=0.1))
+    assert type(app.extensions["oauth2login"].token_store).__name__ == "RedisTokenStore"
+
+
 class MemoryStore(TokenStore):
     """A store of one's own: any TokenStore is used as it is."""
 

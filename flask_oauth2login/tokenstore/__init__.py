@@ -1,7 +1,7 @@
 """Token stores: tokens kept outside the session, for use with no request.
 
-``OAUTH2LOGIN_TOKEN_STORE`` chooses one; the backend is looked up in a
-registry by what the setting holds, and imported only when chosen:
+``OAUTH2LOGIN_TOKEN_STORE`` chooses one; each backend says whether it serves
+what the setting holds, and is imported only when chosen:
 
 - a SQLAlchemy database URL (``"sqlite:///tokens.db"``, a path relative to
   the instance folder; ``"postgresql://..."``) or a SQLAlchemy ``Engine``:
@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import importlib
 import typing as t
+from dataclasses import dataclass
 
 from ..errors import ConfigurationError
+from ..storage.imports import is_instance
 from .base import RecentTokens as RecentTokens
 from .base import StoredLogin as StoredLogin
 from .base import StoredToken as StoredToken
@@ -25,26 +27,39 @@ from .base import TokenStore as TokenStore
 
 __all__ = ["RecentTokens", "StoredLogin", "StoredToken", "TokenKey", "TokenStore", "open_store"]
 
-#: Backend name to ``module:class``, imported on first use.
-_BACKENDS: dict[str, str] = {
-    "sql": "sql:SQLTokenStore",
-    "redis": "redis:RedisTokenStore",
-}
 
-#: The name of a configured value's class (or of one of its bases) to its backend.
-_KINDS: dict[str, str] = {
-    "str": "sql",  # a database URL
-    "URL": "sql",
-    "Engine": "sql",
-    "Redis": "redis",
-    "RedisCluster": "redis",
-}
+@dataclass(frozen=True)
+class _Backend:
+    """A token store of this package, imported only when a configured value asks for it."""
 
-#: What to install when a backend's package is missing.
-_INSTALL: dict[str, str] = {
-    "sql": "pip install 'flask-oauth2login[sql]' (SQLAlchemy 2), plus your database's driver",
-    "redis": "pip install 'flask-oauth2login[redis]'",
-}
+    #: Its name, in messages.
+    name: str
+    #: ``module:class`` under this package.
+    where: str
+    #: Whether a configured value is for this backend (asked without importing it).
+    serves: t.Callable[[t.Any], bool]
+    #: What to install when its package is missing.
+    install: str
+
+
+#: The backends, asked in this order.
+_BACKENDS = (
+    _Backend(
+        "sql",
+        "sql:SQLTokenStore",
+        lambda value: (
+            isinstance(value, str)  # a database URL
+            or is_instance(value, ("sqlalchemy.engine", "URL"), ("sqlalchemy.engine", "Engine"))
+        ),
+        "pip install 'flask-oauth2login[sql]' (SQLAlchemy 2), plus your database's driver",
+    ),
+    _Backend(
+        "redis",
+        "redis:RedisTokenStore",
+        lambda value: is_instance(value, ("redis", "Redis"), ("redis.cluster", "RedisCluster")),
+        "pip install 'flask-oauth2login[redis]'",
+    ),
+)
 
 _SETTING = "OAUTH2LOGIN_TOKEN_STORE"
 
@@ -57,19 +72,19 @@ def open_store(value: t.Any, *, instance_path: str) -> TokenStore:
     """
     if isinstance(value, TokenStore):
         return value
-    kind = next((_KINDS[c.__name__] for c in type(value).__mro__ if c.__name__ in _KINDS), None)
-    if kind is None:
+    backend = next((backend for backend in _BACKENDS if backend.serves(value)), None)
+    if backend is None:
         raise ConfigurationError(
             f"must be a database URL such as 'sqlite:///tokens.db', a redis.Redis client, "
             f"or a TokenStore, not {type(value).__name__}",
             key=_SETTING,
         )
-    module_name, _, class_name = _BACKENDS[kind].partition(":")
+    module_name, _, class_name = backend.where.partition(":")
     try:
         module = importlib.import_module(f"{__name__}.{module_name}")
     except ImportError as exc:
         raise ConfigurationError(
-            f"the {kind} token store needs {exc.name or 'a package'}: {_INSTALL[kind]}",
+            f"the {backend.name} token store needs {exc.name or 'a package'}: {backend.install}",
             key=_SETTING,
         ) from None
     store: TokenStore = getattr(module, class_name).from_config(value, instance_path=instance_path)

@@ -19,7 +19,6 @@ A new backend is one module with one subclass, listed in
 
 from __future__ import annotations
 
-import sys
 import typing as t
 from abc import ABC, abstractmethod
 
@@ -80,14 +79,3 @@ class Engine(ABC):
     def describe(self) -> tuple[str, str | None]:
         """What the store is (and where), and how widely it is shared:
         :data:`PROCESS`, :data:`MACHINE`, :data:`SHARED`, or ``None`` if unknown."""
-
-
-def loaded_class(module: str, name: str) -> type | None:
-    """The class *name* of *module* if that module is imported already, else ``None``.
-
-    An engine for a backend whose package is optional tests ``isinstance``
-    with it without importing it: an interface of that class exists only
-    once its module is imported.
-    """
-    found = getattr(sys.modules.get(module), name, None)
-    return found if isinstance(found, type) else None

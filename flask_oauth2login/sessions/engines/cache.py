@@ -32,9 +32,10 @@ from cachelib import (
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.filesystem import FileSystemSessionInterface
 
+from ...storage.imports import loaded_class
 from ..coordination import Coordinator, LocalCoordinator
 from ..logout_index import LogoutStore, RecordStore
-from .base import MACHINE, PROCESS, SHARED, Engine, loaded_class
+from .base import MACHINE, PROCESS, SHARED, Engine
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from flask_session.base import ServerSideSessionInterface

@@ -18,9 +18,10 @@ from datetime import timedelta
 
 from flask_session.base import ServerSideSessionInterface
 
+from ...storage.imports import loaded_class
 from ..coordination import Coordinator, LocalCoordinator
 from ..logout_index import LogoutStore, RecordStore
-from .base import SHARED, Engine, loaded_class
+from .base import SHARED, Engine
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..setup import GuardedSessionInterface

@@ -22,11 +22,12 @@ import json
 import time
 import typing as t
 
+from ...storage.imports import loaded_class
 from ...storage.redis import outage_errors, refresh_lock
 from ..coordination import Coordinator
 from ..logout_index import LogoutStore
 from ..setup import store_errors_as_unavailable
-from .base import SHARED, Engine, loaded_class
+from .base import SHARED, Engine
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from flask_session.base import ServerSideSessionInterface
