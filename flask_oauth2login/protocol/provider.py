@@ -72,6 +72,8 @@ class Provider:
         self._base_url = base_url
         #: The endpoints of a :meth:`snapshot`; ``None``: as discovery has them now.
         self._endpoints: Endpoints | None = None
+        #: The last :meth:`pinned` copy made.
+        self._last_pinned: Provider | None = None
         #: Seconds of clock skew allowed when checking this provider's tokens.
         self.leeway = leeway
         #: Sends the requests to the provider (:mod:`~flask_oauth2login.protocol.http`).
@@ -125,10 +127,17 @@ class Provider:
 
     def pinned(self) -> Provider:
         """This provider with this app's base URL as it is now, for what
-        outlives the request (and the app context): an API session."""
+        outlives the request (and the app context): an API session.
+
+        The last one made is kept for the next request at the same base URL
+        (only the last: the base URL can follow a request's ``Host``).
+        """
         base_url = self.base_url()
-        pinned = copy.copy(self)
-        pinned._base_url = lambda: base_url
+        last = self._last_pinned
+        if last is not None and last._base_url() == base_url:
+            return last
+        pinned = self._at(base_url)
+        self._last_pinned = pinned
         return pinned
 
     def snapshot(self) -> Provider:
@@ -139,9 +148,17 @@ class Provider:
         :raises ProviderError: if discovery fails.
         """
         endpoints = self.endpoints()
-        snapshot = self.pinned()
+        snapshot = self._at(self.base_url())
         snapshot._endpoints = endpoints
         return snapshot
+
+    def _at(self, base_url: str) -> Provider:
+        """A copy of this provider (sharing its client, transport and caches)
+        whose base URL is *base_url*."""
+        copied = copy.copy(self)
+        copied._base_url = lambda: base_url
+        copied._last_pinned = None
+        return copied
 
     # -- the login -------------------------------------------------------------
 

@@ -46,3 +46,17 @@ def test_a_providers_repr_names_it_and_nothing_secret(rogue):
     provider = provider_of(rogue, metadata_ttl=3600)
     assert repr(provider) == "<Provider 'rogue'>"
     assert rogue.client_secret not in repr(provider.snapshot())
+
+
+def test_a_pinned_provider_is_made_once_per_base_url_and_snapshots_stay_apart(rogue):
+    base = ["http://app.test/"]
+    provider = provider_of(rogue, metadata_ttl=3600)
+    provider._base_url = lambda: base[0]  # the base URL a request gives
+    pinned = provider.pinned()
+    assert provider.pinned() is pinned
+    snapshot = provider.snapshot()
+    assert snapshot is not pinned and provider.pinned() is pinned  # a snapshot is its own copy
+    base[0] = "http://other.test/"  # a request to another host
+    other = provider.pinned()
+    assert other is not pinned and other.base_url() == "http://other.test/"
+    assert pinned.base_url() == "http://app.test/"
