@@ -18,6 +18,8 @@ from ..errors import InvalidProviderResponse
 
 #: The longest token lifetime believed (ten years); longer ones count as unknown.
 MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
+#: What a token's ``repr`` shows: nothing that opens anything.
+_SHOWN = ("token_type", "expires_at", "scope", "iss", "sub")
 
 
 class Token(dict[str, t.Any]):
@@ -27,8 +29,13 @@ class Token(dict[str, t.Any]):
     adds who it is for (``iss``, ``sub``, ``sid``).
 
     A dict, so that sessions, token stores and ``on_login`` hooks keep and
-    read it as they would any mapping.
+    read it as they would any mapping; its ``repr`` shows no token.
     """
+
+    def __repr__(self) -> str:
+        shown = {key: self[key] for key in _SHOWN if key in self}
+        held = sorted(key for key in self if key.endswith("_token"))
+        return f"<Token {shown} holding {', '.join(held) or 'nothing'}>"
 
     @property
     def access_token(self) -> str:
