@@ -17,7 +17,7 @@ from flask import Flask, request
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.devidp import DevIdentityProvider
 from flask_oauth2login.protocol.oidc import KeyCache, TokenRules, validate_logout_token
-from tests.devidp.test_devidp import REDIRECT_URI, auth_params, form_fields, pkce_pair, query
+from tests.support.devidp import REDIRECT_URI, auth_params, form_fields, pkce_pair, query
 from tests.support.threads import serving
 
 SECRETS = {"dev-client": "dev-secret", "quiet-client": "quiet-secret"}

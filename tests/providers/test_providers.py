@@ -608,7 +608,7 @@ def test_a_preset_package_installed_with_pip_logs_a_user_in(pip_installed, make_
 #: Presets without a row in ``specs.SPECS``, and the module that tests each.
 TEST_MODULES = {
     "oidc": "interop/test_with_oidc_provider.py",
-    "devidp": "devidp/test_devidp.py",
+    "devidp": "devidp/test_standalone.py",
 }
 #: Options that let them be configured without a network, for the table check.
 SAMPLE_OPTIONS: dict[str, dict[str, t.Any]] = {
