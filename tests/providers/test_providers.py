@@ -681,7 +681,7 @@ def test_no_preset_without_a_test(name):
         assert name not in SPECS
         assert (ROOT / "tests" / TEST_MODULES[name]).is_file(), f"{name} has no tests"
     else:
-        assert name in SPECS, f"{name} has no row in tests/providers/specs.py"
+        assert name in SPECS, f"{name} has no row in tests/providers/specs/"
 
 
 def test_every_quirk_module_and_row_is_of_a_preset():
