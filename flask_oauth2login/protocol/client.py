@@ -222,18 +222,7 @@ class Client:
             return self.transport.send("GET", url, what=what, headers=headers, params=params)
 
         response = send(None) if key is None else send_with_nonce(self.dpop_nonces, url, send)
-        if response.status_code != 200:
-            raise InvalidProviderResponse(
-                f"The provider's {what} answered HTTP {response.status_code}.",
-                provider=self.name,
-                response=response,
-            )
-        body = parse_json(response)
-        if body is None:
-            raise InvalidProviderResponse(
-                f"The provider's {what} answer is not JSON.", provider=self.name
-            )
-        return body
+        return self.transport.json_answer(response, what)
 
     def api_headers(self) -> dict[str, str]:
         """Headers the provider wants on API calls, e.g. Twitch's ``Client-Id``."""

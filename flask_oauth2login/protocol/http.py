@@ -3,8 +3,9 @@
 Every request this client sends to a provider (discovery, key sets, the
 token endpoint, UserInfo, revocation, ...) goes through a
 :class:`Transport`. One deadline covers the whole exchange (connect,
-status line, headers and body): a process-wide watchdog thread shuts the
-exchange's sockets down when it passes, so a provider that trickles its
+status line, headers and body): a process-wide watchdog thread
+(:mod:`~flask_oauth2login.protocol.deadline`) shuts the exchange's sockets
+down when it passes, so a provider that trickles its
 answer a byte at a time cannot hold a worker. Redirects are never followed,
 ``~/.netrc`` is never read, and at most :data:`MAX_ANSWER_BYTES` are read
 (before and after undoing the content codings of :rfc:`9110#section-8.4`,
@@ -15,24 +16,16 @@ subclasses whose messages name no secret.
 
 from __future__ import annotations
 
-import contextvars
-import heapq
-import itertools
 import os
-import socket
-import threading
 import time
 import typing as t
 import zlib
-from contextlib import contextmanager, suppress
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from ..errors import InvalidProviderResponse, ProviderUnavailable
+from .deadline import DeadlineAdapter, Exchange, deadline
 
 #: The largest answer read from a provider, before and after decompression.
 MAX_ANSWER_BYTES = 1024 * 1024
@@ -69,8 +62,8 @@ class Transport:
         # Only the codings decoded here, under the size cap (not brotli or
         # zstd, which requests asks for when their packages are installed).
         self.session.headers["Accept-Encoding"] = "gzip, deflate"
-        self.session.mount("https://", _DeadlineAdapter())
-        self.session.mount("http://", _DeadlineAdapter())
+        self.session.mount("https://", DeadlineAdapter())
+        self.session.mount("http://", DeadlineAdapter())
         if user_agent is not None:
             self.session.headers["User-Agent"] = user_agent
 
@@ -80,7 +73,7 @@ class Transport:
         ``timeout`` alone bounds each socket operation, so a provider sending
         its headers or body a byte at a time could hold a worker for ever;
         here one deadline covers connect, status line, headers and body (see
-        :class:`_Exchange`), and the body is refused past
+        :class:`~flask_oauth2login.protocol.deadline.Exchange`), and the body is refused past
         :data:`MAX_ANSWER_BYTES`, before and after decompression.
 
         :param what: what is asked, for error messages (``"token endpoint"``).
@@ -90,9 +83,9 @@ class Transport:
         :raises InvalidProviderResponse: if it answers with a redirect, or an
             answer too large or with an unknown content coding.
         """
-        exchange = _Exchange(time.monotonic() + self.timeout)
+        exchange = Exchange(time.monotonic() + self.timeout)
         try:
-            with _deadline(exchange):
+            with deadline(exchange):
                 response = self.session.request(
                     method,
                     url,
@@ -136,19 +129,32 @@ class Transport:
             )
         return response
 
+    def json_answer(self, response: requests.Response, what: str) -> t.Any:
+        """The JSON document *response* (an answer of :meth:`send`) carries.
+
+        :raises InvalidProviderResponse: if the answer is not HTTP 200 or
+            not JSON.
+        """
+        if response.status_code != 200:
+            raise InvalidProviderResponse(
+                f"The provider's {what} answered HTTP {response.status_code}.",
+                provider=self.provider,
+                response=response,
+            )
+        body = parse_json(response)
+        if body is None:
+            raise InvalidProviderResponse(
+                f"The provider's {what} answer is not JSON.", provider=self.provider
+            )
+        return body
+
     def json_object(self, response: requests.Response, what: str) -> dict[str, t.Any]:
         """The JSON object *response* (an answer of :meth:`send`) carries.
 
         :raises InvalidProviderResponse: if the answer is not HTTP 200 or
             not a JSON object.
         """
-        if response.status_code != 200:
-            raise InvalidProviderResponse(
-                f"The provider's {what} answer was HTTP {response.status_code}.",
-                provider=self.provider,
-                response=response,
-            )
-        body = parse_json(response)
+        body = self.json_answer(response, what)
         if not isinstance(body, dict):
             raise InvalidProviderResponse(
                 f"The provider's {what} answer is not a JSON object.", provider=self.provider
@@ -304,185 +310,3 @@ class _Layer:
         if self._produced > MAX_ANSWER_BYTES:
             raise _TooLarge()
         return rest
-
-
-# -- one deadline per exchange ---------------------------------------------
-
-
-class _Exchange:
-    """One call to a provider and its deadline.
-
-    The sockets it uses are watched (through a duplicate of their file
-    descriptor, so a socket closed and reused meanwhile is never touched);
-    when the deadline passes, :class:`_Watchdog` shuts them down, and
-    whatever read was waiting for the provider returns at once.
-    """
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        #: The deadline passed before the exchange ended.
-        self.expired = False
-        #: The exchange ended; nothing of it is watched any more.
-        self.finished = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-
-    def watch(self, sock: socket.socket) -> None:
-        """Shut *sock* down when the deadline passes (at once if it has)."""
-        try:
-            watched = socket.fromfd(sock.fileno(), sock.family, sock.type, sock.proto)
-        except (OSError, ValueError):
-            return  # already closed: nothing to wait for
-        with self._lock:
-            if not self.finished and not self.expired:
-                self._sockets.append(watched)
-                return
-            if self.expired:
-                _shut_down(watched)
-        watched.close()
-
-    def expire(self) -> None:
-        """The deadline has passed: end the exchange's reads."""
-        with self._lock:
-            if self.finished:
-                return
-            self.expired = True
-            for sock in self._sockets:
-                _shut_down(sock)
-
-    def finish(self) -> None:
-        """The exchange is over: stop watching its sockets."""
-        with self._lock:
-            self.finished = True
-            sockets, self._sockets = self._sockets, []
-        for sock in sockets:
-            sock.close()
-
-
-def _shut_down(sock: socket.socket) -> None:
-    with suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-
-
-class _Watchdog:
-    """One thread for the whole process that expires exchanges past their
-    deadline, in deadline order. Started on first use (again in a forked
-    child)."""
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._queue: list[tuple[float, int, _Exchange]] = []
-        self._order = itertools.count()
-        self._thread: threading.Thread | None = None
-
-    def watch(self, exchange: _Exchange) -> None:
-        """Expire *exchange* at its deadline, unless it finishes first."""
-        with self._condition:
-            entry = (exchange.deadline, next(self._order), exchange)
-            heapq.heappush(self._queue, entry)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="oauth2login-deadlines", daemon=True
-                )
-                self._thread.start()
-            elif self._queue[0] is entry:
-                self._condition.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._condition:
-                while True:
-                    while self._queue and self._queue[0][2].finished:
-                        heapq.heappop(self._queue)
-                    if not self._queue:
-                        self._condition.wait()
-                        continue
-                    delay = self._queue[0][0] - time.monotonic()
-                    if delay <= 0:
-                        exchange = heapq.heappop(self._queue)[2]
-                        break
-                    self._condition.wait(delay)
-            exchange.expire()
-
-    def after_fork(self) -> None:
-        """In a forked child: the parent's thread and waiters are gone."""
-        self.__init__()  # type: ignore[misc]
-
-
-_WATCHDOG = _Watchdog()
-os.register_at_fork(after_in_child=_WATCHDOG.after_fork)
-_CURRENT: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar(
-    "oauth2login_exchange", default=None
-)
-
-
-@contextmanager
-def _deadline(exchange: _Exchange) -> t.Iterator[None]:
-    """Run a request as *exchange*: the sockets its connections use are
-    watched until it ends."""
-    _WATCHDOG.watch(exchange)
-    token = _CURRENT.set(exchange)
-    try:
-        yield
-    finally:
-        _CURRENT.reset(token)
-        exchange.finish()
-
-
-def _watch(sock: socket.socket | None) -> None:
-    exchange = _CURRENT.get()
-    if exchange is not None and sock is not None:
-        exchange.watch(sock)
-
-
-class _Watched:
-    """A connection whose sockets the current exchange watches: a new one
-    as soon as it is connected (before TLS and any proxy tunnel), a pooled
-    one when it is reused."""
-
-    sock: socket.socket | None
-
-    def _new_conn(self) -> socket.socket:
-        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
-        _watch(sock)
-        return sock
-
-    def request(self, *args: t.Any, **kwargs: t.Any) -> None:
-        _watch(self.sock)
-        super().request(*args, **kwargs)  # type: ignore[misc]
-
-
-class _WatchedConnection(_Watched, HTTPConnection):  # type: ignore[misc]
-    """An HTTP connection watched by the current exchange."""
-
-
-class _WatchedHTTPSConnection(_Watched, HTTPSConnection):  # type: ignore[misc]
-    """An HTTPS connection watched by the current exchange."""
-
-
-class _WatchedPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedConnection
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-class _DeadlineAdapter(HTTPAdapter):
-    """An adapter whose connections (direct or through an HTTP proxy) are
-    watched by the current exchange."""
-
-    _pools: t.ClassVar[dict[str, type[HTTPConnectionPool]]] = {
-        "http": _WatchedPool,
-        "https": _WatchedHTTPSPool,
-    }
-
-    def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = self._pools
-
-    def proxy_manager_for(self, proxy: str, **kwargs: t.Any) -> t.Any:
-        manager = super().proxy_manager_for(proxy, **kwargs)
-        if type(manager) is urllib3.ProxyManager:  # SOCKS keeps its own connections
-            manager.pool_classes_by_scheme = self._pools
-        return manager
