@@ -135,12 +135,7 @@ class Transport:
         :raises InvalidProviderResponse: if the answer is not HTTP 200 or
             not JSON.
         """
-        if response.status_code != 200:
-            raise InvalidProviderResponse(
-                f"The provider's {what} answered HTTP {response.status_code}.",
-                provider=self.provider,
-                response=response,
-            )
+        self._check_ok(response, what)
         body = parse_json(response)
         if body is None:
             raise InvalidProviderResponse(
@@ -154,12 +149,21 @@ class Transport:
         :raises InvalidProviderResponse: if the answer is not HTTP 200 or
             not a JSON object.
         """
-        body = self.json_answer(response, what)
+        self._check_ok(response, what)
+        body = parse_json(response)
         if not isinstance(body, dict):
             raise InvalidProviderResponse(
                 f"The provider's {what} answer is not a JSON object.", provider=self.provider
             )
         return body
+
+    def _check_ok(self, response: requests.Response, what: str) -> None:
+        if response.status_code != 200:
+            raise InvalidProviderResponse(
+                f"The provider's {what} answer was HTTP {response.status_code}.",
+                provider=self.provider,
+                response=response,
+            )
 
 
 def parse_json(response: requests.Response) -> t.Any:

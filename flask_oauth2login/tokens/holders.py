@@ -319,12 +319,13 @@ def revoke_stored(app_state: AppState, record: StoredToken) -> bool:
 def revoke_tokens(app_state: AppState, tokens: t.Mapping[str, t.Mapping[str, t.Any]]) -> bool:
     """Revoke *tokens*, by provider name, at their providers (RFC 7009),
     best effort; whether every provider confirmed. A provider that is down
-    or does not confirm is logged; one no longer configured is passed over."""
+    or does not confirm is logged; one no longer configured cannot be asked,
+    which is logged too."""
     confirmed = True
     for name, token in tokens.items():
         provider = app_state.providers.get(name)
         if provider is None:
-            log.debug("Not revoking the %s token: no such provider is configured.", name)
+            log.warning("Could not revoke the %s token: no such provider is configured.", name)
             confirmed = False
         elif not provider.revoke_token(token):
             confirmed = False

@@ -33,6 +33,7 @@ from ..crypto.cipher import DecryptionFailed
 from ..errors import SessionStoreUnavailable
 from ..protocol.provider import Provider
 from ..protocol.token_answer import Token
+from ..tokenstore import TokenKey
 from ..user import User
 from .holders import Holder as Holder
 from .holders import StoreHolder, delete_record, get_record, set_record, slot_ttl
@@ -68,40 +69,29 @@ _UNDO = "_oauth2login_store_undo"
 
 
 class SessionHolder(Holder):
-    """The token in the current session (no token store, or a login the
-    store cannot hold: one with no issuer or subject).
+    """The token in the current session, when there is no token store (or the
+    login is one a store cannot hold: one with no issuer or subject).
 
     Refreshes are coordinated through the app's coordinator: a lock and a
     result slot per refresh token used, so any request (in any process
     sharing the store) holding the old token finds the new one, also one
     that loaded the session before the refresh was saved.
 
-    Loading seals the token anew when the key that encrypts has changed; a
-    reference to a token store that was configured away ends the login.
+    Loading seals the token anew when it was kept in plain text by an
+    earlier version or sealed with a key that no longer encrypts; a reference
+    to a token store that was configured away ends the login.
     """
 
     def load(self, fresh: bool = False) -> Token | None:
         entry = session.get(TOKENS_KEY, {}).get(self.provider)
         if not entry:
             return None
-        if entry.get(STORED):
-            if self.app_state.token_store is not None:  # moved there by this request
-                return SessionStoreHolder(self.app_state, key_of(self.provider, entry)).load(fresh)
-            _forget_in_session(self.provider)  # in a token store, configured away since
-            return None
-        if SEALED not in entry:  # kept in plain text by an earlier version
-            token = Token(entry)
-            self.save(token)
-            return token
-        key = key_of(self.provider, entry)
-        try:
-            token = unseal(self.app_state, key, entry)
-        except DecryptionFailed as exc:
-            log.info("The %s token in the session does not open (%s); log in again.", key, exc)
+        if entry.get(STORED):  # in a token store, configured away since
             _forget_in_session(self.provider)
             return None
-        if not self.app_state.cipher.is_current(entry[SEALED]):
-            self.save(token)  # sealed anew with the key that encrypts now
+        token = _open_entry(self.app_state, self.provider, entry)
+        if token is not None and not _sealed_now(self.app_state, entry):
+            self.save(token)
         return token
 
     def refreshed(self, stale: t.Mapping[str, t.Any]) -> Token | None:
@@ -133,38 +123,67 @@ class SessionStoreHolder(StoreHolder):
     """The token store's holder of the current session's login: when the
     login ends there, the session forgets it too.
 
-    A login from before the store was configured still has its token in the
-    session: the first load moves it into the store, and from then on every
-    load, lock and write goes to the store, as for any other stored login.
+    :param move: the session still holds the token itself (a login from
+        before the store was configured): the first load, in the request,
+        moves it into the store; from then on every load, lock and write
+        goes to the store, also after the request.
     """
 
+    def __init__(self, app_state: AppState, key: TokenKey, *, move: bool = False) -> None:
+        super().__init__(app_state, key)
+        self._move = move
+
     def load(self, fresh: bool = False) -> Token | None:
-        entry = session.get(TOKENS_KEY, {}).get(self.provider)
-        if entry and not entry.get(STORED):
-            token = SessionHolder(self.app_state, self.provider).load()
-            if token is None:
-                return None
-            save_token(self.provider, token)  # the session now refers to the store
+        if self._move:
+            self._move = False
+            entry = session.get(TOKENS_KEY, {}).get(self.provider)
+            if entry and not entry.get(STORED):
+                token = _open_entry(self.app_state, self.provider, entry)
+                if token is None:
+                    return None
+                save_token(self.provider, token)  # the session now refers to the store
         return super().load(fresh)
 
     def _gone(self) -> None:
         _forget_in_session(self.provider)
 
 
+def _open_entry(app_state: AppState, provider: str, entry: t.Mapping[str, t.Any]) -> Token | None:
+    """The token a session entry holds itself: sealed, or in plain text from an
+    earlier version. ``None``, and the login forgotten, if it does not open."""
+    if SEALED not in entry:
+        return Token(entry)
+    key = key_of(provider, entry)
+    try:
+        return unseal(app_state, key, entry)
+    except DecryptionFailed as exc:
+        log.info("The %s token in the session does not open (%s); log in again.", key, exc)
+        _forget_in_session(provider)
+        return None
+
+
+def _sealed_now(app_state: AppState, entry: t.Mapping[str, t.Any]) -> bool:
+    """Whether *entry* is sealed with the key that encrypts now."""
+    return SEALED in entry and app_state.cipher.is_current(entry[SEALED])
+
+
 # -- the session ------------------------------------------------------------------
 
 
 def holder(provider: str, app_state: AppState | None = None) -> Holder | None:
-    """Where the current session's token for *provider* is, or ``None``
-    (nothing is written here; see :meth:`SessionHolder.load`)."""
+    """Where the current session's token for *provider* is, or ``None``.
+    Nothing is written here: a token that belongs in the token store but is
+    still in the session moves there on its holder's first load."""
     app_state = app_state or get_state()
     entry = session.get(TOKENS_KEY, {}).get(provider)
     if not entry:
         return None
     if app_state.token_store is not None:
         key = key_of(provider, entry)
-        if entry.get(STORED) or (SEALED in entry and key.issuer and key.subject):
+        if entry.get(STORED):
             return SessionStoreHolder(app_state, key)
+        if key.issuer and key.subject:
+            return SessionStoreHolder(app_state, key, move=True)
     return SessionHolder(app_state, provider)
 
 

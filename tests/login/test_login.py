@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from urllib.parse import parse_qs, urlsplit
 
 from tests.support.logins import follow_callback, log_in, start_login
+from tests.support.rogue_idp import rogue_entry
 
 
 def test_login_redirects_to_provider_with_state_pkce_and_nonce(client, rogue):
@@ -74,3 +77,30 @@ def test_login_can_be_started_with_a_post(client, rogue):
         follow_callback(client, rogue.authorize(response.headers["Location"])).headers["Location"]
         == "/private"
     )
+
+
+def test_a_callback_works_from_one_discovery_document_even_when_it_expires_meanwhile(
+    make_app, rogue
+):
+    # The cached discovery document (kept 1 s) expires while the token request
+    # is slow (1.2 s); the provider meanwhile names another issuer. The ID
+    # token is checked against the issuer the login started and was called
+    # back with, not against a document fetched halfway through the callback.
+    app = make_app({"rogue": rogue_entry(rogue)}, OAUTH2LOGIN_METADATA_TTL=1)
+    client = app.test_client()
+    rogue.behaviour.token_delay = 1.2
+    location = rogue.authorize(start_login(client))
+
+    def change_the_document_during_the_token_request() -> None:
+        deadline = time.monotonic() + 30
+        while not rogue.calls["token:authorization_code"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        rogue.behaviour.metadata_overrides = {"issuer": "https://elsewhere.example"}
+
+    changer = threading.Thread(target=change_the_document_during_the_token_request)
+    changer.start()
+    response = follow_callback(client, location)
+    changer.join(timeout=30)
+    assert rogue.behaviour.metadata_overrides  # changed while the callback ran
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert client.get("/").get_json()["user"]["issuer"] == rogue.issuer

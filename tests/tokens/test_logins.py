@@ -219,3 +219,27 @@ def test_a_login_in_a_token_store_configured_away_ends(make_app, rogue, tmp_path
     browser = with_session_of(client, make_app(providers, TEST_API_URLS=urls))
     assert browser.get("/api/rogue").status_code == 302  # to log in again
     assert browser.get("/").get_json()["user"] is None
+
+
+def test_an_api_session_of_a_stored_login_works_after_its_request(make_app, rogue, tmp_path):
+    # An oauth.session() kept past its request (a thread, a job it started)
+    # reads and refreshes its login in the token store, not in the session.
+    store = f"sqlite:///{tmp_path / 'tokens.db'}"
+    app = make_app({"rogue": rogue_entry(rogue)}, OAUTH2LOGIN_TOKEN_STORE=store)
+    kept: dict[str, t.Any] = {}
+
+    @app.get("/keep")
+    def keep() -> t.Any:
+        kept["api"] = app.extensions["test_oauth"].session("rogue")
+        return "kept"
+
+    client = app.test_client()
+    assert log_in(client, rogue).status_code == 302
+    assert client.get("/keep").status_code == 200
+    api = kept["api"]
+    statuses = [api.get(rogue.issuer + "/api/me", timeout=5).status_code for _ in range(2)]
+    rogue.expire_access_tokens()
+    with app.app_context():  # as a job would call it
+        statuses.append(api.get(rogue.issuer + "/api/me", timeout=5).status_code)
+    assert statuses == [200, 200, 200]
+    assert rogue.calls["token:refresh_token"] == 1
