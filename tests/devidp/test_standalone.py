@@ -5,20 +5,19 @@ ID token checked against the JWKS, UserInfo, refresh and revocation)."""
 from __future__ import annotations
 
 import sys
-import threading
 import typing as t
 from pathlib import Path
 
 import jwt
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from flask_oauth2login import ConfigurationError
 from flask_oauth2login.devidp import create_app
 from flask_oauth2login.devidp.__main__ import main as devidp_main
 from tests.support.devidp import auth_params, bearer, form_fields, pkce_pair, query
 from tests.support.processes import Child, Gunicorn, free_port, wait_until
+from tests.support.threads import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,15 +62,8 @@ def test_create_app_mounts_at_root() -> None:
 
 @pytest.fixture
 def live_idp() -> t.Iterator[str]:
-    server = make_server("127.0.0.1", 0, create_app(TESTING=True), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
+    with serving(create_app(TESTING=True)) as url:
+        yield url
 
 
 def test_full_flow_over_http(live_idp: str) -> None:
