@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import typing as t
 
 import pytest
 
 from flask_oauth2login import token_refreshed
+from flask_oauth2login.tokens.holders import revoke_tokens
 from flask_oauth2login.tokens.logins import STORED, TOKENS_KEY
 from tests.conftest import http_session, log_in, serve_with_expire_view
 from tests.support.rogue_idp import rogue_entry
@@ -243,3 +245,13 @@ def test_an_api_session_of_a_stored_login_works_after_its_request(make_app, rogu
         statuses.append(api.get(rogue.issuer + "/api/me", timeout=5).status_code)
     assert statuses == [200, 200, 200]
     assert rogue.calls["token:refresh_token"] == 1
+
+
+def test_a_token_of_a_provider_no_longer_configured_is_not_revoked_and_that_is_logged(app, caplog):
+    # A session can still hold the token of a provider since removed from the
+    # configuration: logging out cannot ask that provider, and says so.
+    with caplog.at_level(logging.WARNING, logger="flask_oauth2login.tokens.holders"):
+        assert (
+            revoke_tokens(app.extensions["oauth2login"], {"gone": {"access_token": "at"}}) is False
+        )
+    assert "Could not revoke the gone token: no such provider is configured." in caplog.text
