@@ -4,6 +4,7 @@ and what it gives the app (coordinator, logout store, outage errors, description
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import typing as t
@@ -24,14 +25,35 @@ from flask_oauth2login.sessions.engines.redis import (
     RedisEngine,
     RedisLogoutStore,
 )
+from flask_oauth2login.sessions.engines.sql import SQLEngine, SQLLogoutStore
+from flask_oauth2login.storage.sql import SQLCoordinator
 from tests.support.redis_server import RedisServer, serve_redis
 from tests.support.rogue_idp import rogue_entry
 from tests.support.session_interfaces import DictSessionInterface
+
+#: The apps' SECRET_KEY: 32 random bytes.
+SECRET_KEY = secrets.token_bytes(32)
 
 
 @pytest.fixture(scope="module")
 def redis_server() -> t.Iterator[RedisServer]:
     yield from serve_redis()
+
+
+def sql_app(url: str, providers: dict[str, t.Any], tmp_path: t.Any) -> Flask:
+    """An app whose sessions are in the database at *url* (Flask-SQLAlchemy)."""
+    from flask_sqlalchemy import SQLAlchemy
+
+    app = Flask("sql", instance_path=str(tmp_path / "sql"))
+    app.config.update(
+        SECRET_KEY=SECRET_KEY,
+        SQLALCHEMY_DATABASE_URI=url,
+        SESSION_TYPE="sqlalchemy",
+        OAUTH2LOGIN_PROVIDERS=providers,
+    )
+    app.config["SESSION_SQLALCHEMY"] = SQLAlchemy(app)
+    OAuth2Login(app)
+    return app
 
 
 def engine_of(app: Flask) -> Engine:
@@ -54,6 +76,8 @@ def app_with(store: str, request: pytest.FixtureRequest, tmp_path: t.Any) -> Fla
     if store == "redis":
         client = request.getfixturevalue("redis_server").client()
         return make_app(providers, SESSION_TYPE="redis", SESSION_REDIS=client)
+    if store == "sqlite":
+        return sql_app(f"sqlite:///{tmp_path / 'sessions.db'}", providers, tmp_path)
     app = Flask("own", instance_path=str(tmp_path / "own"))
     app.session_interface = DictSessionInterface(app)
     app.config.update(SECRET_KEY="k", OAUTH2LOGIN_PROVIDERS=providers)
@@ -68,6 +92,7 @@ EXPECTED: dict[str, tuple[type[Engine], type, type]] = {
     "filesystem": (CacheEngine, LocalCoordinator, CacheLogoutStore),
     "redis": (RedisEngine, RedisCoordinator, RedisLogoutStore),
     "own": (GenericEngine, LocalCoordinator, InterfaceLogoutStore),
+    "sqlite": (SQLEngine, SQLCoordinator, SQLLogoutStore),
 }
 
 
