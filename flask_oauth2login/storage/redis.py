@@ -1,5 +1,6 @@
-"""Redis, as the session engine and the token store use it: the refresh lock,
-and the errors that mean "Redis is down".
+"""Redis, as the session engine and the token store use it: the refresh lock
+and result slot, what a client is connected to, and the errors that mean
+"Redis is down".
 
 redis-py is imported only when called: only apps that keep something in
 Redis need it.
@@ -7,6 +8,7 @@ Redis need it.
 
 from __future__ import annotations
 
+import json
 import typing as t
 from contextlib import contextmanager, suppress
 
@@ -97,3 +99,39 @@ def refresh_lock(
 def _address(client: t.Any) -> str:
     kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", None) or {}
     return f"{kwargs.get('host')}:{kwargs.get('port')}"
+
+
+class RedisCoordinator:
+    """The lock (:func:`refresh_lock`) and result slot of single-flight
+    refreshes, under :attr:`prefix` in one Redis; a lock and its slot share
+    the hash tag ``{<key>}`` (one Redis Cluster slot). Slots hold tokens:
+    they need the same protection as the sessions.
+
+    :param unavailable: makes the context that turns an outage into the
+        caller's own "store unavailable" error.
+    """
+
+    #: Prefix of the keys of locks and result slots.
+    prefix = "oauth2login:refresh:"
+
+    def __init__(
+        self, client: t.Any, *, unavailable: t.Callable[[], t.ContextManager[object]]
+    ) -> None:
+        #: The redis-py client.
+        self.client = client
+        #: What counts as "Redis is unavailable".
+        self.store_errors = outage_errors()
+        self.unavailable = unavailable
+
+    def lock(self, key: str, wait: float) -> t.ContextManager[bool]:
+        name = f"{self.prefix}lock:{{{key}}}"
+        return refresh_lock(self.client, name, wait, unavailable=self.unavailable)
+
+    def get_result(self, key: str) -> dict[str, t.Any] | None:
+        with self.unavailable():
+            raw = self.client.get(f"{self.prefix}result:{{{key}}}")
+        return t.cast(dict[str, t.Any], json.loads(raw)) if raw else None
+
+    def set_result(self, key: str, token: t.Mapping[str, t.Any], ttl: int) -> None:
+        with self.unavailable():
+            self.client.set(f"{self.prefix}result:{{{key}}}", json.dumps(dict(token)), ex=ttl)

@@ -40,6 +40,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.schema import CreateTable
 
 from ..errors import ConfigurationError, TokenStoreUnavailable
+from ..storage.sql import SQLCoordinator
 from .base import OUTAGE_MESSAGE, StoredToken, TokenKey, TokenStore, log
 
 #: The table's name.
@@ -101,6 +102,7 @@ class SQLTokenStore(TokenStore):
         self._create = engine.dialect.name == "sqlite" if create is None else create
         self._ready = not self._create
         self._ready_lock = threading.Lock()
+        self._coordinator: SQLCoordinator | None = None
         self._statements()
 
     @classmethod
@@ -270,6 +272,11 @@ class SQLTokenStore(TokenStore):
     def schema_sql(self) -> str:
         """The ``CREATE TABLE`` statement for this database."""
         return str(CreateTable(self.table).compile(dialect=self.engine.dialect)).strip() + ";"
+
+    def coordinator(self) -> SQLCoordinator:
+        if self._coordinator is None:
+            self._coordinator = SQLCoordinator(self.engine, unavailable=self.errors_as_unavailable)
+        return self._coordinator
 
     def describe(self) -> str:
         return f"the table {self.table.name} at {self.engine.url.render_as_string()}"

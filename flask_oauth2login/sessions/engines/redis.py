@@ -24,12 +24,12 @@ redis-py is imported only by the apps that keep their sessions in Redis.
 from __future__ import annotations
 
 import functools
-import json
 import time
 import typing as t
 
 from ...storage.imports import loaded_class
-from ...storage.redis import describe, is_cluster, outage_errors, refresh_lock
+from ...storage.redis import RedisCoordinator as SharedRedisCoordinator
+from ...storage.redis import describe, is_cluster, outage_errors
 from ..coordination import Coordinator
 from ..logout_index import LogoutStore
 from ..setup import store_errors_as_unavailable
@@ -68,41 +68,16 @@ class RedisEngine(Engine):
         return describe(self.client), SHARED
 
 
-class RedisCoordinator:
-    """Coordinates every process that shares one Redis.
-
-    The lock is :func:`~flask_oauth2login.storage.redis.refresh_lock`. Lock
-    and slots live under :attr:`prefix` in the session's Redis (slots hold
-    tokens: they need the same protection as the sessions); a lock and its
-    slot share the hash tag ``{<key>}``. When Redis is
-    unreachable or too slow, every method raises
+class RedisCoordinator(SharedRedisCoordinator):
+    """Coordinates every process that shares one Redis (see
+    :class:`~flask_oauth2login.storage.redis.RedisCoordinator`). When Redis
+    is unreachable or too slow, every method raises
     :class:`~flask_oauth2login.errors.SessionStoreUnavailable` (answered
     with a 503) before anything reaches the provider.
     """
 
-    #: Prefix of the keys of locks and result slots.
-    prefix = "oauth2login:refresh:"
-
     def __init__(self, client: t.Any) -> None:
-        #: The redis-py client.
-        self.client = client
-        #: What counts as "Redis is unavailable".
-        self.store_errors = outage_errors()
-
-    def lock(self, key: str, wait: float) -> t.ContextManager[bool]:
-        unavailable = functools.partial(store_errors_as_unavailable, self)
-        return refresh_lock(
-            self.client, f"{self.prefix}lock:{{{key}}}", wait, unavailable=unavailable
-        )
-
-    def get_result(self, key: str) -> dict[str, t.Any] | None:
-        with store_errors_as_unavailable(self):
-            raw = self.client.get(f"{self.prefix}result:{{{key}}}")
-        return json.loads(raw) if raw else None
-
-    def set_result(self, key: str, token: t.Mapping[str, t.Any], ttl: int) -> None:
-        with store_errors_as_unavailable(self):
-            self.client.set(f"{self.prefix}result:{{{key}}}", json.dumps(dict(token)), ex=ttl)
+        super().__init__(client, unavailable=functools.partial(store_errors_as_unavailable, self))
 
 
 class RedisLogoutStore(LogoutStore):
