@@ -65,6 +65,16 @@ def refresh_table(metadata: sa.MetaData, name: str = REFRESH_TABLE) -> sa.Table:
     )
 
 
+def create_table(table: sa.Table, engine: t.Any) -> None:
+    """Create *table* unless it is there, also when another process creates
+    it at the same moment."""
+    try:
+        table.create(engine, checkfirst=True)
+    except (sa_exc.ProgrammingError, sa_exc.IntegrityError):
+        if not sa.inspect(engine).has_table(table.name):
+            raise
+
+
 def insert_new(conn: sa.Connection, table: sa.Table, values: dict[str, t.Any]) -> bool:
     """Insert *values* into *table* unless a row with the same primary key is
     there (one atomic step); return whether the row was inserted."""
@@ -99,7 +109,7 @@ class SQLCoordinator:
 
     def create_schema(self) -> None:
         """Create the table if it is not there."""
-        self.table.create(self.engine, checkfirst=True)
+        create_table(self.table, self.engine)
         self._ready = True
 
     @contextmanager

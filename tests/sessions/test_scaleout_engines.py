@@ -108,10 +108,13 @@ def deployment(request, _rogue_server: RogueProvider) -> t.Iterator[Deployment]:
             "SCALEOUT_EXTERNAL_URL": EXTERNAL_URL,
             "SCALEOUT_API_URL": _rogue_server.issuer + "/api/me",
         }
-        with Gunicorn(APP, env=env, cwd=str(ROOT)) as a, Gunicorn(APP, env=env, cwd=str(ROOT)) as b:
+        # One after the other: Flask-Session creates its table at start-up,
+        # and two processes doing so at once may both try.
+        with Gunicorn(APP, env=env, cwd=str(ROOT)) as a:
             a.wait_ready("/public")
-            b.wait_ready("/public")
-            yield Deployment(kind, a.url, b.url, servers)
+            with Gunicorn(APP, env=env, cwd=str(ROOT)) as b:
+                b.wait_ready("/public")
+                yield Deployment(kind, a.url, b.url, servers)
 
 
 @pytest.fixture

@@ -53,11 +53,17 @@ class SQLEngine(Engine):
 
     @functools.cached_property
     def engine(self) -> t.Any:
-        """The SQLAlchemy engine of the sessions' table."""
+        """A SQLAlchemy engine on the sessions' database, with a connection
+        pool of its own (and the same settings): a request holds a
+        connection of the sessions' pool while it runs, so taking a second
+        one from that pool could wait for ever once every thread holds one."""
+        import sqlalchemy as sa
+
         interface = t.cast(t.Any, self.interface)
         bind_key = getattr(interface.sql_session_model, "__bind_key__", None)
         with interface.app.app_context():
-            return interface.client.engines[bind_key]
+            sessions = interface.client.engines[bind_key]
+        return sa.create_engine(sessions.url, pool=sessions.pool.recreate())
 
     def outage_errors(self) -> tuple[type[BaseException], ...]:
         from sqlalchemy import exc as sa_exc
@@ -138,7 +144,9 @@ class SQLLogoutStore(LogoutStore):
 
     def create_schema(self) -> None:
         """Create the table if it is not there."""
-        self.table.create(self.engine, checkfirst=True)
+        from ...storage.sql import create_table
+
+        create_table(self.table, self.engine)
         self._ready = True
 
     def add(self, keys: t.Sequence[str], store_id: str, ttl: int) -> None:
