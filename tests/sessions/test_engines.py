@@ -40,7 +40,7 @@ def redis_server() -> t.Iterator[RedisServer]:
     yield from serve_redis()
 
 
-def sql_app(url: str, providers: dict[str, t.Any], tmp_path: t.Any) -> Flask:
+def sql_app(url: str, providers: dict[str, t.Any], tmp_path: t.Any, **config: t.Any) -> Flask:
     """An app whose sessions are in the database at *url* (Flask-SQLAlchemy)."""
     from flask_sqlalchemy import SQLAlchemy
 
@@ -50,6 +50,7 @@ def sql_app(url: str, providers: dict[str, t.Any], tmp_path: t.Any) -> Flask:
         SQLALCHEMY_DATABASE_URI=url,
         SESSION_TYPE="sqlalchemy",
         OAUTH2LOGIN_PROVIDERS=providers,
+        **config,
     )
     app.config["SESSION_SQLALCHEMY"] = SQLAlchemy(app)
     OAuth2Login(app)
@@ -172,3 +173,26 @@ def test_choosing_an_engine_imports_no_backend_the_app_does_not_use(tmp_path):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["CacheEngine", "False", "False"]
+
+
+def test_sql_coordination_never_waits_for_a_connection_the_request_holds(rogue, tmp_path):
+    """A request holds a connection of the sessions' pool while it runs: the
+    lock, the result slot and the logout index use a pool of their own."""
+    from sqlalchemy import text
+
+    app = sql_app(
+        f"sqlite:///{tmp_path / 'sessions.db'}",
+        {"rogue": rogue_entry(rogue)},
+        tmp_path,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.5},
+    )
+    engine = engine_of(app)
+    with app.app_context():
+        db = app.config["SESSION_SQLALCHEMY"]
+        db.session.execute(text("SELECT 1"))  # the one connection of the sessions' pool
+        with engine.coordinator.lock("k", wait=1) as acquired:
+            assert acquired
+            engine.coordinator.set_result("k", {"access_token": "new"}, ttl=60)
+        assert engine.coordinator.get_result("k") == {"access_token": "new"}
+        assert engine.logout_store.first_seen("jti:1", 60) is True
+        db.session.rollback()
