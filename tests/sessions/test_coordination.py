@@ -194,6 +194,35 @@ def test_backend_follows_the_session_store(make_app, rogue, redis_server):
     assert coordinator.client is client
 
 
+def test_a_token_store_coordinates_when_the_session_store_cannot(make_app, rogue, redis_server):
+    """Sessions in files coordinate one process; a token store, every process using it."""
+    stored = make_app(
+        {"rogue": rogue_entry(rogue)},
+        OAUTH2LOGIN_TOKEN_STORE="sqlite:///tokens.db",
+    )
+    state = stored.extensions["oauth2login"]
+    assert isinstance(state.session_engine.coordinator, LocalCoordinator)
+    coordinator = state.coordinator
+    assert isinstance(coordinator, SQLCoordinator)
+    assert coordinator.engine is state.token_store.engine
+    assert state.coordinator is coordinator  # made once
+    with coordinator.lock("k-store", wait=1) as acquired:
+        assert acquired
+        other = sql_coordinator(str(coordinator.engine.url))  # another process
+        with other.lock("k-store", wait=0.1) as also:
+            assert not also
+
+    # Sessions in Redis coordinate every process already: they keep doing so.
+    client = redis_server.client()
+    both = make_app(
+        {"rogue": rogue_entry(rogue)},
+        SESSION_TYPE="redis",
+        SESSION_REDIS=client,
+        OAUTH2LOGIN_TOKEN_STORE="sqlite:///both-tokens.db",
+    )
+    assert isinstance(both.extensions["oauth2login"].coordinator, RedisCoordinator)
+
+
 # -- refreshes -------------------------------------------------------------------
 
 
