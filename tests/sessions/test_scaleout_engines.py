@@ -217,3 +217,29 @@ def test_an_outage_is_a_503_and_the_login_survives(servers, rogue):
     assert user_on(browser, servers.a)["sub"] == "user-123"
     assert user_on(browser, servers.b)["sub"] == "user-123"
     assert api_status(browser, servers.a) == 200
+
+
+def test_check_tells_the_truth_about_the_store(servers, rogue, tmp_path):
+    from tests.support.scaleout_app import create_app
+
+    env = {
+        **_env(servers.kind, servers.servers),
+        "SCALEOUT_METADATA_URL": rogue.metadata_url,
+        "SCALEOUT_CLIENT_ID": rogue.client_id,
+        "SCALEOUT_CLIENT_SECRET": rogue.client_secret,
+        "SCALEOUT_SECRET_KEY": secrets.token_hex(32),
+        "SCALEOUT_EXTERNAL_URL": EXTERNAL_URL,
+    }
+    app = create_app(env)
+    result = app.test_cli_runner().invoke(
+        args=["oauth2login", "check", "--offline", "--processes", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    where = {
+        "postgresql": "sessions are kept in PostgreSQL (SQLAlchemy) at postgresql+psycopg2://",
+        "cluster": "sessions are kept in Redis Cluster at 127.0.0.1:",
+        "sentinel": "sessions are kept in Redis master 'mymaster' through Sentinel at 127.0.0.1:",
+    }[servers.kind]
+    assert where in result.output
+    assert "refresh is single-flight across processes and machines" in result.output
+    assert "probe: a session was written, read back and deleted." in result.output
