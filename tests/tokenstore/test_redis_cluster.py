@@ -70,6 +70,9 @@ def test_a_login_on_the_cluster_and_every_command(app, rogue, cluster):
     assert "user-123" in listed.output
     assert "Redis Cluster at 127.0.0.1:" in listed.output
     assert token["access_token"] not in listed.output
+    rotated = run(app, "rotate-keys")
+    assert rotated.exit_code == 0, rotated.output
+    assert "already were" in rotated.output
     created = run(app, "init-db")
     assert created.exit_code == 0, created.output
     checked = run(app, "check", "--offline", "--processes", "4")
