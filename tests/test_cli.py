@@ -233,7 +233,7 @@ def test_check_warns_when_processes_share_a_file_store(build, env, source):
     coordinated = run(stored, "check", "--offline", env=env)
     assert coordinated.exit_code == 0, coordinated.output
     assert any(
-        "refresh is single-flight across processes and machines, through the token store" in o
+        "refresh is single-flight across the processes that share the token store" in o
         for o in lines(coordinated, "ok")
     )
     strict = run(stored, "check", "--offline", "--strict", env=env)

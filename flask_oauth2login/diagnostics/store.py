@@ -90,8 +90,8 @@ def check_coordination(app: Flask, report: Report, *, processes: int | None) -> 
         report.add(
             OK,
             topic,
-            "refresh is single-flight across processes and machines, through the token "
-            f"store ({store.describe()}).",
+            "refresh is single-flight across the processes that share the token store "
+            f"({store.describe()}).",
         )
     elif scope == SHARED:
         report.add(
