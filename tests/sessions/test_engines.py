@@ -196,3 +196,18 @@ def test_sql_coordination_never_waits_for_a_connection_the_request_holds(rogue, 
         assert engine.coordinator.get_result("k") == {"access_token": "new"}
         assert engine.logout_store.first_seen("jti:1", 60) is True
         db.session.rollback()
+
+
+def test_a_session_redis_that_is_no_client_is_refused(make_app, rogue):
+    """Flask-Session would quietly use a Redis on localhost instead."""
+    from flask_oauth2login import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as refused:
+        make_app(
+            {"rogue": rogue_entry(rogue)},
+            SESSION_TYPE="redis",
+            SESSION_REDIS="redis://sessions.internal:6379/0",
+        )
+    assert refused.value.key == "SESSION_REDIS"
+    assert "must be a redis.Redis client" in str(refused.value)
+    assert "not str" in str(refused.value)
