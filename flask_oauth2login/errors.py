@@ -15,6 +15,7 @@ response::
         ├── UnknownProvider
         ├── InvalidLoginRequest
         ├── CrossOriginRequest
+        ├── DisconnectRefused
         ├── AuthorizationDenied
         ├── InvalidState
         ├── InvalidCallback
@@ -132,6 +133,15 @@ class CrossOriginRequest(LoginError):
 
     status_code = 403
     error_code = "cross_origin_request"
+
+
+class DisconnectRefused(LoginError):
+    """Disconnecting this login would leave the session with none, and the
+    app refuses that (``OAUTH2LOGIN_DISCONNECT_LAST = "refuse"``, the
+    default): the person logs out instead."""
+
+    status_code = 409
+    error_code = "last_login"
 
 
 class AuthorizationDenied(LoginError):

@@ -11,8 +11,10 @@ from . import cli
 from ._runtime import EXTENSION_KEY, AppState, LoginHook, app_base_url, get_state
 from .config.settings import Settings, load_settings
 from .crypto.cipher import MissingKey, cipher_for
-from .decorators import handle_not_logged_in
+from .decorators import handle_not_logged_in, login_required
 from .errors import ConfigurationError, LoginError, NotLoggedInError, OAuth2LoginError
+from .login import accounts
+from .login import disconnect as disconnecting
 from .protocol import dpop, redaction
 from .protocol.api_session import OAuth2Session
 from .protocol.provider import Provider
@@ -80,7 +82,10 @@ class OAuth2Login:
             cipher=cipher,
             recent=RecentTokens(settings.token_cache_ttl),
         )
-        app.register_blueprint(create_blueprint(settings.url_prefix))
+        blueprint = create_blueprint(settings.url_prefix)
+        if settings.accounts_page:
+            blueprint.add_url_rule("/accounts", "accounts", login_required(accounts.page))
+        app.register_blueprint(blueprint)
         if settings.jwks_url_path is not None:
             app.add_url_rule(settings.jwks_url_path, "oauth2login_jwks", jwks)
         app.register_error_handler(NotLoggedInError, handle_not_logged_in)
@@ -239,6 +244,27 @@ class OAuth2Login:
             raise NotLoggedInError(f"Nobody is logged in with {provider!r}.", provider=provider)
         logins.forget(provider)
         return found.revoke_token(token)
+
+    def disconnect(self, provider: str) -> bool:
+        """Disconnect this session's login with *provider*, as ``POST
+        /disconnect/<provider>`` does: revoke its tokens at the provider
+        (best effort), forget it in the session and the token store, send
+        :data:`~flask_oauth2login.signals.disconnected`; the session's other
+        logins stay. Returns whether the provider confirmed the revocation.
+
+        The session's only login is refused, unless
+        ``OAUTH2LOGIN_DISCONNECT_LAST = "logout"``: then the whole session
+        ends, as with ``POST /logout`` (``logged_out`` is sent instead).
+
+        :raises NotLoggedInError: if the session holds no login with *provider*.
+        :raises DisconnectRefused: if it is the session's only login.
+        :raises ConfigurationError: if no provider of that name is configured.
+        :raises TokenStoreUnavailable: if the token store is down (nothing changed).
+        """
+        app_state = get_state()
+        found = app_state.provider(provider)
+        _need_request(provider)
+        return disconnecting.disconnect(app_state, found)
 
     def stored_logins(
         self, provider: str | None = None, subject: str | None = None

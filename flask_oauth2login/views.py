@@ -1,7 +1,7 @@
 """The blueprint: ``/login``, ``/login/<provider>``, ``/callback/<provider>``,
-``/connect``, ``/logout``, and the logout routes the provider calls back:
-``/logout/callback/<provider>``, ``/backchannel-logout/<provider>`` and
-``/frontchannel-logout/<provider>``.
+``/connect``, ``/logout``, ``/disconnect/<provider>``, and the logout routes
+the provider calls back: ``/logout/callback/<provider>``,
+``/backchannel-logout/<provider>`` and ``/frontchannel-logout/<provider>``.
 
 The views are thin: the flow is in :mod:`~flask_oauth2login.login.code_flow`
 and :mod:`~flask_oauth2login.login.logout`, where a login goes (fresh, update,
@@ -14,6 +14,7 @@ exception. Routes that change something refuse cross-origin requests
 
 from __future__ import annotations
 
+import functools
 import logging
 import typing as t
 from urllib.parse import urlsplit
@@ -44,7 +45,7 @@ from .errors import (
     SessionStoreUnavailable,
     UnknownProvider,
 )
-from .login import code_flow, logout, outcome
+from .login import code_flow, disconnect, logout, outcome
 from .login import pending as pending_logins
 from .login.hints import diagnose_missing_login
 from .pages.responses import protect, wants_json
@@ -73,6 +74,10 @@ def create_blueprint(url_prefix: str) -> Blueprint:
     bp.add_url_rule("/connect", "connect_answer", connect_answer, methods=["POST"])
     bp.add_url_rule("/logout", "logout", same_origin_only(log_out), methods=["POST"])
     bp.add_url_rule("/logout", "logout_page", logout_page, methods=["GET"])
+    ending = functools.partial(disconnect.view, log_out_view=log_out)
+    bp.add_url_rule(
+        "/disconnect/<provider>", "disconnect", same_origin_only(ending), methods=["POST"]
+    )
     bp.add_url_rule("/logout/callback/<provider>", "logout_callback", logout_callback)
     bp.add_url_rule(
         "/backchannel-logout/<provider>",

@@ -142,6 +142,20 @@ APP_SETTINGS: dict[str, Setting] = table(
         parsers.optional(parsers.private_key),
         shown="derived from `SECRET_KEY`",
     ),
+    Setting(
+        "ACCOUNTS_PAGE",
+        "serve `/accounts`, a page listing the session's connected accounts with Connect "
+        "and Disconnect buttons (`False`: no such route)",
+        parsers.flag,
+        default=False,
+    ),
+    Setting(
+        "DISCONNECT_LAST",
+        'what disconnecting the session\'s only login does: `"refuse"` (answered 409) or '
+        '`"logout"` (a logout)',
+        parsers.disconnect_last,
+        default="refuse",
+    ),
 )
 
 
@@ -176,6 +190,8 @@ class Settings:
     jwks_url_path: str | None
     #: Loaded (and never shown).
     dpop_private_key: PrivateKey | None = field(repr=False)
+    accounts_page: bool
+    disconnect_last: str
     #: The presets the providers were resolved against.
     presets: PresetRegistry
 
