@@ -10,62 +10,24 @@ endpoint refuses the refresh token).
 
 from __future__ import annotations
 
-import re
-import secrets
+import importlib.util
 import typing as t
-from urllib.parse import urlsplit
 
 import pytest
-import requests
 from flask import Flask, jsonify
 
-from flask_oauth2login import (
-    DisconnectRefused,
-    NotLoggedInError,
-    OAuth2Login,
-    disconnected,
-    logged_out,
+from flask_oauth2login import disconnected, logged_out
+from tests.support.accounts import (
+    CROSS_SITE,
+    SAME_ORIGIN,
+    Browser,
+    api_status,
+    assert_revoked,
+    both,
+    make_app,
 )
-from flask_oauth2login.devidp import DevIdentityProvider
+from tests.support.requirements import require
 from tests.support.threads import serving
-
-ENTRY = {"preset": "devidp", "client_id": "dev-client", "client_secret": "dev-secret"}
-PROVIDERS = {"dev": {**ENTRY, "title": "Dev"}, "work": {**ENTRY, "title": "Work"}}
-CROSS_SITE = {"Sec-Fetch-Site": "cross-site"}
-SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
-
-
-def make_app(tmp_path: t.Any, **config: t.Any) -> Flask:
-    """The app, with ``/state`` (the session's logins and their tokens) and
-    ``POST /drop/<provider>`` (``oauth.disconnect`` in a view of the app's)."""
-    app = Flask("disconnect_app", instance_path=str(tmp_path / "instance"))
-    app.config.update(
-        SECRET_KEY=secrets.token_urlsafe(32),
-        TESTING=True,
-        OAUTH2LOGIN_PROVIDERS=PROVIDERS,
-    )
-    app.config.update(config)
-    DevIdentityProvider(app)
-    oauth = OAuth2Login(app)
-    app.extensions["test_oauth"] = oauth
-
-    @app.get("/state")
-    def state() -> t.Any:
-        return jsonify(
-            users={name: user["sub"] for name, user in oauth.users.items()},
-            tokens={name: oauth.token(name) for name in oauth.users},
-        )
-
-    @app.post("/drop/<provider>")
-    def drop(provider: str) -> t.Any:
-        try:
-            return jsonify(revoked=oauth.disconnect(provider))
-        except DisconnectRefused as exc:
-            return jsonify(error=exc.error_code), 409
-        except NotLoggedInError:
-            return jsonify(error="not_logged_in"), 400
-
-    return app
 
 
 @pytest.fixture
@@ -73,84 +35,6 @@ def served(tmp_path: t.Any) -> t.Iterator[tuple[Flask, str]]:
     app = make_app(tmp_path)
     with serving(app) as url:
         yield app, url
-
-
-class Browser:
-    """A browser (a :class:`requests.Session`) on the served app."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.http = requests.Session()
-        self.http.trust_env = False
-
-    def log_in(self, provider: str, sub: str) -> requests.Response:
-        """Log in with *provider* as *sub*, from a form of this site (so a
-        second provider connects)."""
-        started = self.http.post(
-            f"{self.url}/login/{provider}", headers=SAME_ORIGIN, allow_redirects=False, timeout=10
-        )
-        assert started.status_code == 303, started.text
-        page = self.http.get(started.headers["Location"], timeout=10).text
-        fields = {
-            name: re.search(rf'name="{name}" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-            for name in ("request_id", "csrf_token")
-        }
-        answer = self.http.post(
-            self.url + "/_devidp/authorize",
-            data={**fields, "action": "login", "sub": sub},
-            allow_redirects=False,
-            timeout=10,
-        )
-        callback = urlsplit(answer.headers["Location"])
-        done = self.http.get(
-            f"{self.url}{callback.path}?{callback.query}", allow_redirects=False, timeout=10
-        )
-        assert done.status_code == 302, done.text
-        return done
-
-    def state(self) -> dict[str, t.Any]:
-        return self.http.get(self.url + "/state", timeout=10).json()  # type: ignore[no-any-return]
-
-    def post(self, path: str, **kwargs: t.Any) -> requests.Response:
-        kwargs.setdefault("headers", SAME_ORIGIN)
-        return self.http.post(self.url + path, allow_redirects=False, timeout=10, **kwargs)
-
-
-def both(url: str) -> tuple[Browser, dict[str, t.Any]]:
-    """A browser logged in with ``dev`` as Ada and ``work`` as Grace; the tokens."""
-    browser = Browser(url)
-    browser.log_in("dev", "ada")
-    browser.log_in("work", "grace")
-    state = browser.state()
-    assert state["users"] == {"dev": "ada", "work": "grace"}
-    return browser, state["tokens"]
-
-
-def api_status(url: str, token: t.Mapping[str, t.Any]) -> int:
-    """What the provider's API answers the login's access token."""
-    response = requests.get(
-        url + "/_devidp/api/me",
-        headers={"Authorization": f"Bearer {token['access_token']}"},
-        timeout=10,
-    )
-    return response.status_code
-
-
-def refresh_status(url: str, token: t.Mapping[str, t.Any]) -> int:
-    """What the provider's token endpoint answers the login's refresh token."""
-    response = requests.post(
-        url + "/_devidp/token",
-        data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
-        auth=("dev-client", "dev-secret"),
-        timeout=10,
-    )
-    return response.status_code
-
-
-def assert_revoked(url: str, token: t.Mapping[str, t.Any]) -> None:
-    assert api_status(url, token) == 401
-    if token.get("refresh_token"):
-        assert refresh_status(url, token) == 400
 
 
 def test_disconnect_revokes_one_login_at_the_provider_and_keeps_the_other(served):
@@ -291,3 +175,96 @@ def test_the_setting_is_checked(tmp_path):
 
     with pytest.raises(ConfigurationError, match="OAUTH2LOGIN_DISCONNECT_LAST"):
         make_app(tmp_path, OAUTH2LOGIN_DISCONNECT_LAST="maybe")
+
+
+# -- the token store ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> t.Iterator[t.Any]:
+    from tests.support.redis_server import serve_redis
+
+    yield from serve_redis()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def token_store(request: pytest.FixtureRequest, tmp_path: t.Any) -> t.Any:
+    """``OAUTH2LOGIN_TOKEN_STORE``: a SQLite file, or a Redis server."""
+    if request.param == "sqlite":
+        require(importlib.util.find_spec("sqlalchemy") is not None, "SQLAlchemy is not installed")
+        return f"sqlite:///{tmp_path / 'tokens.db'}"
+    return request.getfixturevalue("redis_server").client()
+
+
+def stored_subjects(app: Flask) -> set[tuple[str, str]]:
+    with app.app_context():
+        store = app.extensions["oauth2login"].token_store
+        return {(record.provider, record.subject) for record in store.find()}
+
+
+def test_disconnect_removes_the_login_from_the_token_store(tmp_path, token_store):
+    app = make_app(tmp_path, OAUTH2LOGIN_TOKEN_STORE=token_store)
+    with serving(app) as url:
+        browser, tokens = both(url)
+        other = Browser(url)
+        other.log_in("work", "ada")  # another session's login at the same provider
+        assert stored_subjects(app) >= {("dev", "ada"), ("work", "grace"), ("work", "ada")}
+        assert browser.post("/disconnect/work").status_code == 303
+        left = stored_subjects(app)
+        assert ("work", "grace") not in left
+        assert {("dev", "ada"), ("work", "ada")} <= left
+        assert browser.state()["users"] == {"dev": "ada"}
+        assert_revoked(url, tokens["work"])
+        assert api_status(url, tokens["dev"]) == 200
+        assert other.state()["users"] == {"work": "ada"}
+
+
+# -- the Flask-Login bridge -----------------------------------------------------------
+
+
+def test_the_flask_login_bridge_links_and_unlinks(tmp_path):
+    require(importlib.util.find_spec("flask_login") is not None, "Flask-Login is not installed")
+    import flask_login
+
+    from flask_oauth2login.contrib.flask_login import FlaskLoginBridge
+
+    app = make_app(tmp_path)
+    accounts: dict[str, int] = {}
+    identities: dict[tuple[str, str], str] = {}
+    unlinked: list[tuple[str, str, str, t.Any]] = []
+
+    class Account(flask_login.UserMixin):  # type: ignore[misc]
+        def __init__(self, name: str) -> None:
+            self.id = name
+
+    manager = flask_login.LoginManager(app)
+    manager.user_loader(lambda name: Account(name) if name in accounts else None)
+    bridge = FlaskLoginBridge(app.extensions["test_oauth"], app)
+
+    @bridge.account_loader
+    def account_for(issuer: str, subject: str, user: t.Any, current: t.Any) -> t.Any:
+        name = identities.get((issuer, subject)) or (current.id if current else subject)
+        identities[(issuer, subject)] = name
+        accounts[name] = accounts.get(name, 0) + 1
+        return Account(name)
+
+    @bridge.on_disconnect
+    def unlink(issuer: str, subject: str, user: t.Any, current: t.Any) -> None:
+        unlinked.append((issuer, subject, user["sub"], current.id if current else None))
+        del identities[(issuer, subject)]
+
+    @app.get("/me")
+    def me() -> t.Any:
+        user = flask_login.current_user
+        return jsonify(account=user.id if user.is_authenticated else None)
+
+    with serving(app) as url:
+        browser, _ = both(url)
+        issuer = next(iter({key[0] for key in identities}))
+        # Connecting linked Grace's identity to Ada's account.
+        assert identities == {(issuer, "ada"): "ada", (issuer, "grace"): "ada"}
+        assert browser.post("/disconnect/work").status_code == 303
+        assert unlinked == [(issuer, "grace", "grace", "ada")]
+        assert identities == {(issuer, "ada"): "ada"}
+        # The app's user is still logged in.
+        assert browser.http.get(url + "/me", timeout=10).json() == {"account": "ada"}
