@@ -17,6 +17,7 @@ import pytest
 from flask import Flask, jsonify
 
 from flask_oauth2login import disconnected, logged_out
+from flask_oauth2login.sessions.logout_index import index_key
 from tests.support.accounts import (
     CROSS_SITE,
     SAME_ORIGIN,
@@ -228,7 +229,7 @@ def test_the_flask_login_bridge_links_and_unlinks(tmp_path):
 
     from flask_oauth2login.contrib.flask_login import FlaskLoginBridge
 
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, OAUTH2LOGIN_DISCONNECT_LAST="logout")
     accounts: dict[str, int] = {}
     identities: dict[tuple[str, str], str] = {}
     unlinked: list[tuple[str, str, str, t.Any]] = []
@@ -268,3 +269,46 @@ def test_the_flask_login_bridge_links_and_unlinks(tmp_path):
         assert identities == {(issuer, "ada"): "ada"}
         # The app's user is still logged in.
         assert browser.http.get(url + "/me", timeout=10).json() == {"account": "ada"}
+        # The only login left, with the logout setting: a logout, of the app's user too.
+        assert browser.post("/disconnect/dev").status_code == 303
+        assert browser.http.get(url + "/me", timeout=10).json() == {"account": None}
+        assert unlinked == [(issuer, "grace", "grace", "ada")]  # a logout unlinks nothing
+
+
+# -- the logout index -----------------------------------------------------------------
+
+
+def test_the_session_stays_filed_for_logout_under_the_logins_left_only(tmp_path):
+    clients = {
+        "dev-client": {
+            "client_secret": "dev-secret",
+            "redirect_uris": None,
+            "backchannel_logout_uri": "/backchannel-logout/work",
+        }
+    }
+    app = make_app(tmp_path, OAUTH2LOGIN_DEVIDP_CLIENTS=clients)
+    with serving(app) as url:
+
+        def sign_out_at_provider(browser: Browser, token: t.Mapping[str, t.Any]) -> None:
+            answer = browser.http.get(
+                url + "/_devidp/logout", params={"id_token_hint": token["id_token"]}, timeout=10
+            )
+            assert answer.status_code == 200
+
+        # Without disconnecting first, Grace signing out at the provider ends the session.
+        control, tokens = both(url)
+        sign_out_at_provider(control, tokens["work"])
+        assert control.state()["users"] == {}
+
+        browser, tokens = both(url)
+        issuer = tokens["work"]["iss"]
+        index = app.extensions["oauth2login"].logout_store
+        with app.app_context():
+            assert index.members(index_key("work", issuer, "sub", "grace"))
+            assert index.members(index_key("dev", issuer, "sub", "ada"))
+        assert browser.post("/disconnect/work").status_code == 303
+        with app.app_context():  # filed under the logins left only
+            assert not index.members(index_key("work", issuer, "sub", "grace"))
+            assert index.members(index_key("dev", issuer, "sub", "ada"))
+        sign_out_at_provider(browser, tokens["work"])
+        assert browser.state()["users"] == {"dev": "ada"}
