@@ -9,6 +9,7 @@ from .errors import CrossOriginRequest as CrossOriginRequest
 from .errors import DisconnectRefused as DisconnectRefused
 from .errors import ForeignOriginError as ForeignOriginError
 from .errors import InvalidCallback as InvalidCallback
+from .errors import InvalidClient as InvalidClient
 from .errors import InvalidLoginRequest as InvalidLoginRequest
 from .errors import InvalidProviderResponse as InvalidProviderResponse
 from .errors import InvalidState as InvalidState
@@ -36,6 +37,7 @@ __all__ = [
     "DisconnectRefused",
     "ForeignOriginError",
     "InvalidCallback",
+    "InvalidClient",
     "InvalidLoginRequest",
     "InvalidProviderResponse",
     "InvalidState",
