@@ -16,7 +16,13 @@ from ._runtime import EXTENSION_KEY, AppState, LoginHook, app_base_url, get_stat
 from .config.settings import Settings, load_settings, refuse_unknown_keys
 from .crypto.cipher import MissingKey, cipher_for
 from .decorators import handle_not_logged_in, login_required
-from .errors import ConfigurationError, LoginError, NotLoggedInError, OAuth2LoginError
+from .errors import (
+    ConfigurationError,
+    LoginError,
+    NotLoggedInError,
+    OAuth2LoginError,
+    docs_url_for,
+)
 from .login import accounts
 from .login import disconnect as disconnecting
 from .login.hints import SessionCookie
@@ -54,9 +60,17 @@ class OAuth2Login:
     def init_app(self, app: Flask) -> None:
         """Validate the configuration and set the extension up for *app*.
 
-        :raises ConfigurationError: naming the provider and key at fault.
+        :raises ConfigurationError: naming the provider and key at fault
+            (and logged, with a link to the error reference).
         """
         self._initialized = True
+        try:
+            self._set_up(app)
+        except ConfigurationError as exc:
+            _log_refusal(app, exc)
+            raise
+
+    def _set_up(self, app: Flask) -> None:
         _require_secret_key(app)
         settings = load_settings(app.config, presets=self._presets)
         refuse_unknown_keys(app.config, settings)
@@ -343,6 +357,13 @@ def _token_store(app: Flask, settings: Settings, cipher: t.Any) -> TokenStore | 
     return open_store(settings.token_store, instance_path=app.instance_path)
 
 
+def _log_refusal(app: Flask, error: ConfigurationError) -> None:
+    """Log *error*, with a link to its entry in the documentation."""
+    base = app.config.get("OAUTH2LOGIN_DOCS_URL")
+    url = docs_url_for(error, base if isinstance(base, str) else None)
+    log.error("flask-oauth2login refused the configuration: %s See %s", error, url)
+
+
 def _require_secret_key(app: Flask) -> None:
     """Refuse an app without ``SECRET_KEY``: the login's state, the sealed
     tokens and the signed session all derive from it."""
@@ -462,6 +483,6 @@ class _ClashGuard:
         try:
             _refuse_route_clashes(self.app)
         except ConfigurationError as exc:
-            log.error("%s", exc)
+            _log_refusal(self.app, exc)
             raise
         self.checked = True

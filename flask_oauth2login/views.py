@@ -44,10 +44,11 @@ from .errors import (
     ProviderError,
     SessionStoreUnavailable,
     UnknownProvider,
+    docs_url_for,
 )
 from .login import code_flow, disconnect, logout, outcome
 from .login import pending as pending_logins
-from .login.hints import diagnose_missing_login
+from .login.hints import debug_hint, operator_detail
 from .pages.responses import protect, wants_json
 from .protocol.provider import Provider
 from .sessions.setup import RETRY_AFTER
@@ -429,8 +430,21 @@ def _after_login(response: t.Any, next_url: str, status: int) -> t.Any:
 
 
 def _failed(provider: str | None, error: LoginError) -> t.Any:
-    """Answer a failed login: signal, log, and an error page or JSON."""
-    log.warning("Login with %s failed: %s", provider, error.message)
+    """Answer a failed login: signal, log, and an error page or JSON.
+
+    The log line says what the operator should know (the error's
+    :attr:`~flask_oauth2login.errors.OAuth2LoginError.detail`) and links to
+    the error's entry in the documentation.
+    """
+    settings = get_state().settings
+    detail = operator_detail(error, provider)
+    log.warning(
+        "Login with %s failed: %s%s See %s",
+        provider,
+        error.message,
+        f" {detail}" if detail else "",
+        docs_url_for(error, settings.docs_url),
+    )
     login_failed.send(current_sender(), provider=provider, error=error)
     return error_response(error, provider)
 
@@ -450,8 +464,9 @@ def error_response(error: LoginError, provider: str | None = None) -> Response:
             title=app_state.providers[provider].config.title
             if provider in app_state.providers
             else None,
-            hint=diagnose_missing_login()
-            if current_app.debug and isinstance(error, InvalidState)
+            hint=debug_hint(error, provider) if current_app.debug else None,
+            docs_url=docs_url_for(error, app_state.settings.docs_url)
+            if current_app.debug
             else None,
         )
         response = current_app.response_class(page, error.status_code, mimetype="text/html")

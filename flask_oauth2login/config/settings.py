@@ -21,7 +21,7 @@ from ..errors import DEFAULT_DOCS_URL, ConfigurationError
 from ..providers.registry import PresetRegistry
 from . import parsers
 from .provider import ProviderConfig as ProviderConfig
-from .provider import environ_keys
+from .provider import environ_key, environ_keys
 from .provider import load_provider as load_provider
 from .table import Setting, nearest, table
 
@@ -280,6 +280,25 @@ def check_preset_name(name: t.Any, entry: t.Any, presets: PresetRegistry) -> Non
         provider=name,
         key="authorize_url",
     )
+
+
+def credential_origin(
+    provider: str, key: str, config: t.Mapping[str, t.Any], environ: t.Mapping[str, str]
+) -> str | None:
+    """Where *key* (``client_id``, ``client_secret``) of *provider*'s entry
+    came from when the entry itself lacks it: ``"the environment variable
+    OAUTH2LOGIN_<NAME>_<KEY>"``, or the app's config key of that name;
+    ``None`` when the entry gives it (or nothing does)."""
+    providers = config.get(PREFIX + "PROVIDERS")
+    entry = providers.get(provider) if isinstance(providers, t.Mapping) else None
+    if isinstance(entry, t.Mapping) and entry.get(key):
+        return None
+    name = environ_key(provider, key)
+    if config.get(name):
+        return f"the app's config key {name}"
+    if environ.get(name):
+        return f"the environment variable {name}"
+    return None
 
 
 def refuse_unknown_keys(config: t.Mapping[str, t.Any], settings: Settings) -> None:

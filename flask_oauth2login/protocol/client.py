@@ -24,7 +24,7 @@ import requests
 
 from ..config.settings import ProviderConfig
 from ..crypto.keys import JwtSigner
-from ..errors import InvalidProviderResponse, ProviderError
+from ..errors import InvalidClient, InvalidProviderResponse, ProviderError
 from .clientauth import METHODS
 from .dpop import DPoPKey, NonceCache, send_with_nonce
 from .http import Transport, parse_json
@@ -183,6 +183,16 @@ class Client:
             code = None
             message = f"The provider's token endpoint answered HTTP {response.status_code}."
         error = InvalidProviderResponse(message[:500], provider=self.name, response=response)
+        if code == "invalid_client":
+            error = InvalidClient(
+                "Sorry: this site cannot complete logins with this provider at the moment, "
+                "because of a problem on the site's side. Please try again later.",
+                provider=self.name,
+                response=response,
+                detail=f"{message[:500]} The code was fine: the provider refused this app's "
+                f"client credentials. Check client_id and client_secret (or the client's key) "
+                f"of OAUTH2LOGIN_PROVIDERS[{self.name!r}] against the provider's registration.",
+            )
         error.oauth_error = code  # type: ignore[attr-defined]
         return error
 
