@@ -191,11 +191,7 @@ def tokens_command(
     with _token_store() as (app_state, store):
         found = store.find(provider, subject, issuer)
         if revoke:
-            for record in found:
-                confirmed = logins.revoke_stored(app_state, record)
-                how = "revoked at the provider" if confirmed else "the provider did not confirm"
-                click.echo(f"Deleted {record.provider} {record.issuer} {record.subject} ({how}).")
-            click.echo(f"{len(found)} login{'' if len(found) == 1 else 's'} revoked.")
+            _revoke(app_state, found)
             return
         rows = [
             (
@@ -215,6 +211,53 @@ def tokens_command(
                 "  ".join([*(v.ljust(w) for v, w in zip(row, widths, strict=False)), row[-1]])
             )
         click.echo(f"{len(rows)} login{'' if len(rows) == 1 else 's'} in {store.describe()}.")
+
+
+def _revoke(app_state: AppState, found: t.Sequence[t.Any]) -> None:
+    """Delete and revoke the logins *found*, saying for each what happened;
+    exits with status 1 when a revocation failed."""
+    revoked = failed = 0
+    for record in found:
+        problems: list[str] = []
+        confirmed = logins.revoke_stored(app_state, record, problems)
+        who = f"{record.provider} {record.issuer} {record.subject}"
+        if confirmed:
+            revoked += 1
+            click.echo(f"Deleted {who} from the store, and revoked at the provider.")
+        elif problems:
+            failed += 1
+            hint = _relative_urls_hint(app_state, record.provider)
+            click.echo(
+                f"Deleted {who} from the store, but NOT revoked at the provider: "
+                f"{'; '.join(p.rstrip('.') for p in problems)}{hint}. The token stays valid "
+                "at the provider until it expires.",
+                err=True,
+            )
+        else:
+            click.echo(
+                f"Deleted {who} from the store; the provider offers no revocation, so the "
+                "token stays valid there until it expires."
+            )
+    plural = "" if len(found) == 1 else "s"
+    click.echo(
+        f"{len(found)} login{plural} deleted: {revoked} revoked at the provider, "
+        f"{failed} failed, {len(found) - revoked - failed} not revocable."
+    )
+    if failed:
+        click.get_current_context().exit(1)
+
+
+def _relative_urls_hint(app_state: AppState, name: str) -> str:
+    """Why a provider at a path of this app may not be reached from a
+    command: with no request, its address comes from the configuration."""
+    provider = app_state.providers.get(name)
+    if provider is None or not provider.config.relative_urls:
+        return ""
+    return (
+        f" (the provider's URLs are paths of this app, here resolved against "
+        f"{app_state.base_url()}: set OAUTH2LOGIN_EXTERNAL_URL or SERVER_NAME to the app's "
+        "address)"
+    )
 
 
 @oauth2login_group.command("rotate-keys")
