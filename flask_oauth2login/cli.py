@@ -3,7 +3,8 @@
 ``OAuth2Login.init_app`` adds :data:`oauth2login_group` to ``app.cli``, so
 every app using the extension has::
 
-    flask oauth2login check [--redirect-uri [PROVIDER=]URI] [--processes N] [--offline] [--strict]
+    flask oauth2login check [--redirect-uri [PROVIDER=]URI] [--url URL] [--processes N]
+                            [--offline] [--strict]
     flask oauth2login providers
     flask oauth2login tokens [--provider P] [--subject S] [--issuer I] [--revoke]
     flask oauth2login rotate-keys [--delete-unreadable]
@@ -78,8 +79,19 @@ def _parse_registered(values: t.Sequence[str], names: t.Sequence[str]) -> dict[s
 )
 @click.option("--offline", is_flag=True, help="Do not fetch discovery documents and keys.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 on warnings too.")
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Where the app is served, e.g. http://127.0.0.1:5001, for the URIs of an app that "
+    "pins no address (default: from FLASK_RUN_HOST and FLASK_RUN_PORT, else "
+    "http://127.0.0.1:5000).",
+)
 def check_command(
-    redirect_uris: tuple[str, ...], processes: int | None, offline: bool, strict: bool
+    redirect_uris: tuple[str, ...],
+    processes: int | None,
+    offline: bool,
+    strict: bool,
+    url: str | None,
 ) -> None:
     """Check providers, redirect and logout URIs, the session store and cookie settings."""
     # Imported here, not with the module: serving requests never loads the checks.
@@ -98,6 +110,7 @@ def check_command(
         registered=registered,
         processes=processes,
         network=not offline,
+        url=url,
     )
     for topic, findings in report.topics().items():
         click.echo(click.style(topic[:1].upper() + topic[1:], bold=True))

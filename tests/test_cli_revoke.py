@@ -89,8 +89,9 @@ def test_the_mounted_providers_urls_outside_a_request_come_from_the_configured_a
         assert "POST http://localhost/_devidp/" in unknown.stderr or (
             "GET http://localhost/_devidp/.well-known/openid-configuration" in unknown.stderr
         ), unknown.stderr
-        assert "resolved against http://localhost/: set OAUTH2LOGIN_EXTERNAL_URL or SERVER_NAME" in (
-            unknown.stderr
+        assert (
+            "resolved against http://localhost/: set OAUTH2LOGIN_EXTERNAL_URL or SERVER_NAME"
+            in (unknown.stderr)
         )
 
         browser_login(url)
