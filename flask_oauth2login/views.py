@@ -279,7 +279,7 @@ def _log_out_at_provider(
         url = logout.end_session_url(provider, settings, token, next_url)
         problem = "offers no way to log out from here"
     except ProviderError as exc:
-        log.warning("Could not log out at %s: %s", provider.name, exc.message)
+        log.warning("Could not log out at %s: %s %s", provider.name, exc.message, exc.detail or "")
         url, problem = None, "could not be reached"
     message = (
         f"{title} {problem}, so you may still be logged in there. "
@@ -332,7 +332,12 @@ def backchannel_logout(provider: str) -> t.Any:
         log.warning("Refused a back-channel logout of %s: %s", provider, exc.message)
         return _backchannel_error(400, "invalid_request", exc.message)
     except (ProviderError, SessionStoreUnavailable) as exc:
-        log.warning("Could not carry out a back-channel logout of %s: %s", provider, exc.message)
+        log.warning(
+            "Could not carry out a back-channel logout of %s: %s %s",
+            provider,
+            exc.message,
+            exc.detail or "",
+        )
         response = _backchannel_error(503, "temporarily_unavailable", exc.message)
         response.headers["Retry-After"] = str(RETRY_AFTER)
         return response

@@ -191,3 +191,14 @@ def test_a_wrong_client_secret_from_the_environment_names_the_variable(
     assert message in caplog.text
     assert message in response.get_data(as_text=True)
     assert "not-the-secret" not in caplog.text + response.get_data(as_text=True)
+
+
+def test_check_names_the_host_and_cause_of_an_unreachable_discovery(tmp_path):
+    with closed_port() as port:
+        app = make_app(tmp_path, f"http://127.0.0.1:{port}{DISCOVERY}")
+        result = app.test_cli_runner().invoke(args=["oauth2login", "check", "--processes", "1"])
+    assert result.exit_code == 1
+    assert (
+        "discovery failed: The provider's discovery document could not be reached. "
+        f"GET http://127.0.0.1:{port}{DISCOVERY}: 127.0.0.1:{port}: connection refused"
+    ) in " ".join(result.output.split())
