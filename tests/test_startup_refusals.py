@@ -104,6 +104,7 @@ def test_samesite_strict_is_refused(tmp_path):
         ("/callback/<int:n>", ["GET"], "/callback/<provider> (oauth2login.callback)"),
         ("/login/corp", ["POST"], "/login/<provider> (oauth2login.login)"),
         ("/connect", ["GET"], "/connect (oauth2login.connect)"),
+        ("/disconnect/<p>", ["POST"], "/disconnect/<provider> (oauth2login.disconnect)"),
     ],
 )
 def test_a_route_of_the_app_that_clashes_is_refused(tmp_path, path, methods, ours):
