@@ -135,12 +135,24 @@ def presets_rst() -> list[str]:
         authorize = preset.authorize_url or preset.server_metadata_url or preset.issuer
         host = urlsplit(authorize).netloc if authorize else ""
         fields = [
-            ("Register the app", f"`{preset.console_url} <{preset.console_url}>`__"
-             if preset.console_url else "at your provider"),
-            ("Callback URL", f"``/callback/{name}``"
-             if name != "oidc" else "``/callback/<name>`` (the entry's name)"),
-            ("Scope", f"``{_literal(preset.scope)}``" if preset.scope
-             else "none by default (set on the provider's side, or give ``scope``)"),
+            (
+                "Register the app",
+                f"`{preset.console_url} <{preset.console_url}>`__"
+                if preset.console_url
+                else "at your provider",
+            ),
+            (
+                "Callback URL",
+                f"``/callback/{name}``"
+                if name != "oidc"
+                else "``/callback/<name>`` (the entry's name)",
+            ),
+            (
+                "Scope",
+                f"``{_literal(preset.scope)}``"
+                if preset.scope
+                else "none by default (set on the provider's side, or give ``scope``)",
+            ),
             ("Options", ", ".join(f"``{o}``" for o in preset.options) or "none"),
             ("Where the login goes", f"``{host}``" if host else "from the options given"),
             ("Client authentication", f"``{preset.token_endpoint_auth_method}``"),
