@@ -164,11 +164,18 @@ def presets_rst() -> list[str]:
         lines.append("")
         doc = inspect.getdoc(module) or ""
         lines += ["**Quirks.** " + doc.strip() if doc else "", ""]
+        secret = [] if preset.client_secret_builder else ["client_secret"]
+        found_by = ["server_metadata_url"] if name == "oidc" else []
+        entry = ["client_id", *secret, *found_by, *preset.options]
+        example = [f'           "{key}": "...",' for key in entry]
         lines += [
             ".. code-block:: python",
             "",
-            f'   app.config["OAUTH2LOGIN_PROVIDERS"] = {{"{name}": {{"client_id": "...", '
-            '"client_secret": "..."}}',
+            '   app.config["OAUTH2LOGIN_PROVIDERS"] = {',
+            f'       "{name if name != "oidc" else "corp"}": {{',
+            *example,
+            "       },",
+            "   }",
             "",
         ]
     return lines
