@@ -1,6 +1,6 @@
 """The documentation's reference pages cover what the package has: every public
 name in the API reference, every setting, preset and error in the pages generated
-from the package (docs/_ext/oauth2login_docs.py)."""
+from the package (docs/_ext/oauth2login_pages.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from flask_oauth2login.providers.registry import BUILTIN
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 sys.path.insert(0, str(DOCS / "_ext"))
-import oauth2login_docs  # noqa: E402
+import oauth2login_pages as oauth2login_docs  # noqa: E402
 
 
 def documented_objects() -> dict[str, object]:
