@@ -142,3 +142,14 @@ def test_the_package_exports_what_all_lists():
 @pytest.mark.parametrize("member", EXTENSION_MEMBERS)
 def test_the_extension_offers_what_the_contract_names(member):
     assert hasattr(flask_oauth2login.OAuth2Login, member), member
+
+
+def test_the_version_is_the_distributions():
+    import importlib.metadata
+    import tomllib
+
+    assert flask_oauth2login.__version__ == importlib.metadata.version("flask-oauth2login")
+    assert "__version__" in flask_oauth2login.__all__
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    # The installed metadata is this checkout's (an editable install of it).
+    assert flask_oauth2login.__version__ == project["version"]
