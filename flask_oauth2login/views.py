@@ -352,10 +352,6 @@ def frontchannel_logout(provider: str) -> t.Any:
     app_state, found = _state_for(provider)
     ancestors = "'none'"
     try:
-        issuer = found.endpoints().issuer
-        if issuer:
-            parts = urlsplit(issuer)
-            ancestors = f"{parts.scheme}://{parts.netloc}"
         if request.headers.get("Sec-Fetch-Dest") != "iframe":
             status = 403
             message = (
@@ -364,6 +360,11 @@ def frontchannel_logout(provider: str) -> t.Any:
             )
             log.warning("Refused a front-channel logout of %s: not an iframe.", provider)
         else:
+            if found.config.frontchannel_logout:  # else refused without asking the provider
+                issuer = found.endpoints().issuer
+                if issuer:
+                    parts = urlsplit(issuer)
+                    ancestors = f"{parts.scheme}://{parts.netloc}"
             args = request.args
             logout.frontchannel_logout(app_state, found, args.get("iss"), args.get("sid"))
             status, message = 200, "You are logged out of this site."

@@ -34,6 +34,7 @@ def findings(app: t.Any, topic: str) -> list[tuple[str, str]]:
         ("ab" * 32, "low entropy (about 64 bits"),
         ("passwordpasswordpasswordpassword", "low entropy"),
     ],
+    ids=["31 bytes", "one character", "two characters", "a repeated word"],
 )
 def test_check_fails_on_a_weak_secret_key(make_app, rogue, key, expected):
     app = make_app({"rogue": rogue_entry(rogue)}, SECRET_KEY=key)
