@@ -3,8 +3,9 @@ gives the app another subject than the ID token's ``sub`` changes what the
 app sees (``oauth.user``, the token store's key), never what the provider's
 answers are checked against: a refreshed ID token, a logout token's ``sub``.
 
-Against the rogue provider on loopback; back-channel logout with the app on
-a real HTTP server, with and without a token store.
+Against the rogue provider on loopback (back-channel logout with the app on
+a real HTTP server, with and without a token store), the development
+identity provider served on loopback, and the Azure AD B2C preset's fake.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import pytest
 import requests
 
 from flask_oauth2login import logged_out
+from flask_oauth2login.testing import DevIdPServer
 from tests.conftest import http_session, log_in, rogue_entry
 from tests.providers.specs import B2C_OID, SPECS
 from tests.support.fake_providers import log_in as fake_log_in
 from tests.support.logins import logged_in_user
-from tests.support.sealed import session_token
+from tests.support.sealed import change_session_token, session_token
 from tests.support.spec_fake import spec_fake
 from tests.support.threads import serving
 
@@ -116,12 +118,7 @@ def test_the_b2c_preset_keeps_its_login_through_a_refresh(make_app, b2c):
     app = make_app(
         {"b2c": {"preset": "azure_ad_b2c", **b2c.entry()}}, SECRET_KEY=secrets.token_hex(32)
     )
-
-    @app.get("/fresh/<provider>")
-    def fresh(provider: str) -> t.Any:
-        token = app.extensions["test_oauth"].session(provider).auth.source.access_token()
-        return {"refreshed": bool(token)}
-
+    add_refresh_view(app)
     client = app.test_client()
     assert fake_log_in(client, "b2c").status_code == 302
     assert logged_in_user(client)["sub"] == B2C_OID
@@ -133,3 +130,35 @@ def test_the_b2c_preset_keeps_its_login_through_a_refresh(make_app, b2c):
     assert refreshed is not None
     assert refreshed["access_token"] != first["access_token"]
     assert logged_in_user(client)["sub"] == B2C_OID
+
+
+def add_refresh_view(app: t.Any) -> None:
+    """``GET /fresh/<provider>``: the session's access token, refreshed first
+    if it has expired (as ``oauth.session()`` does before each call)."""
+
+    @app.get("/fresh/<provider>")
+    def fresh(provider: str) -> t.Any:
+        source = app.extensions["test_oauth"].session(provider).auth.source
+        return {"refreshed": bool(source.access_token())}
+
+
+def test_a_devidp_refresh_with_an_id_token_keeps_a_login_mapped_by_email(make_app):
+    with DevIdPServer() as idp:
+        app = make_app(
+            {"devidp": idp.provider_entry(user_map={"sub": "email"})},
+            SECRET_KEY=secrets.token_hex(32),
+        )
+        add_refresh_view(app)
+        client = app.test_client()
+        assert idp.login(client, "devidp").status_code == 302
+        assert logged_in_user(client)["sub"] == "ada@example.com"
+        first = session_token(client, "devidp")
+        assert first is not None and first["id_token_sub"] == "ada"
+        change_session_token(client, "devidp", expires_at=0)  # expired: the next use refreshes
+        answer = client.get("/fresh/devidp")
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        refreshed = session_token(client, "devidp")
+        assert refreshed is not None
+        assert refreshed["access_token"] != first["access_token"]
+        assert refreshed["id_token"] != first["id_token"]  # the refresh gave a new ID token
+        assert logged_in_user(client)["sub"] == "ada@example.com"
