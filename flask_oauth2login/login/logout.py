@@ -43,7 +43,7 @@ from flask import current_app, session, url_for
 
 from .._runtime import AppState
 from ..config.settings import Settings
-from ..errors import InvalidCallback, InvalidToken, SessionStoreUnavailable
+from ..errors import CrossOriginRequest, InvalidCallback, InvalidToken, SessionStoreUnavailable
 from ..protocol.oidc import MAX_LOGOUT_TOKEN_AGE
 from ..protocol.token_answer import protocol_subject
 from ..sessions.logout_index import (
@@ -246,11 +246,15 @@ def backchannel_logout(app_state: AppState, provider: Provider, logout_token: st
 
 
 def frontchannel_logout(
-    app_state: AppState, provider: Provider, iss: str | None, sid: str | None
-) -> int:
-    """Carry out a front-channel logout of *provider*; return how many
-    sessions ended.
+    app_state: AppState, provider: Provider, dest: str | None, iss: str | None, sid: str | None
+) -> str:
+    """Carry out a front-channel logout of *provider*; return the origin that
+    may frame the answer (the provider's).
 
+    :param dest: the request's ``Sec-Fetch-Dest``: only an iframe navigation
+        is carried out (not an image, a link or a script of another site, nor
+        a request from outside a browser).
+    :raises CrossOriginRequest: if the request is not an iframe navigation.
     :raises InvalidCallback: unless the provider entry switches it on
         (``frontchannel_logout``), the provider advertises front-channel
         logout with ``sid`` and not back-channel logout, and the request names
@@ -258,6 +262,12 @@ def frontchannel_logout(
     :raises ProviderError: if the provider's discovery cannot be fetched.
     """
     name = provider.name
+    if dest != "iframe":
+        raise CrossOriginRequest(
+            "This address logs people out when the provider's logout page frames it; "
+            "it was not framed, so nothing happened.",
+            provider=name,
+        )
     if not provider.config.frontchannel_logout:
         raise InvalidCallback(
             "Front-channel logout is not switched on for this provider.", provider=name
@@ -278,7 +288,9 @@ def frontchannel_logout(
         raise InvalidCallback("A front-channel logout names an issuer and a sid.", provider=name)
     if not (matches(endpoints.issuer, {"iss": iss}) if matches else iss == endpoints.issuer):
         raise InvalidCallback("This logout names another issuer.", provider=name)
-    return end_sessions(app_state, name, iss, "sid", sid, "frontchannel")
+    end_sessions(app_state, name, iss, "sid", sid, "frontchannel")
+    parts = urlsplit(endpoints.issuer)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def end_sessions(
