@@ -19,8 +19,8 @@ is the rogue provider of ``tests/support``, in this process (so that the
 bench can expire its tokens); everything runs on 127.0.0.1.
 
 Run with ``python bench/run.py --scaleout`` (``--quick`` for a smoke test).
-It needs redis-server and redis-cli, PostgreSQL's ``initdb``, and the test
-extras.
+It needs redis-server and redis-cli, PostgreSQL's ``initdb``, and the
+``bench`` dependency group (``pip install -e . --group bench``).
 """
 
 from __future__ import annotations
