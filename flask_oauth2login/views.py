@@ -240,13 +240,17 @@ def log_out() -> t.Any:
     The session ends first, for every request and process (a request still
     running cannot bring the login back), so a slow or failing provider
     never keeps anyone logged in. With several logins in the session, the
-    browser goes on to the provider of the most recent one.
+    browser goes on to the provider of the most recent one. A token store
+    that is down does not keep anyone logged in either: the stored logins
+    are ended (and revoked) when it answers again.
     """
     app_state = get_state()
-    held = logins.held_tokens()  # decrypted, from the session or the token store
+    # Decrypted, from the session or the token store (where it answers).
+    held = logins.held_tokens(reachable_only=True)
     last = logins.get_user()
     logout.unfile_session(app_state)
-    forgotten = logins.forget()
+    outcome.drop_held(app_state)
+    forgotten = logins.forget(later=True)
     app = current_sender()
     for provider in forgotten:
         logged_out.send(app, provider=provider, reason="logout")
