@@ -46,6 +46,7 @@ from .._runtime import AppState, get_state
 from ..crypto.cipher import DecryptionFailed
 from ..errors import InvalidState
 from ..protocol.token_answer import Token
+from ..sessions.logout_index import FILED_KEY
 from ..sessions.setup import regenerate
 from ..signals import current_sender, logged_in, logged_out
 from ..tokens import logins
@@ -67,8 +68,10 @@ HELD_KEY = "_oauth2login_held"
 #: ``{"scope": [...], "at": <time>}`` (the loop guard of incremental
 #: authorization).
 REFUSED_KEY = "_oauth2login_refused_scopes"
-#: Session keys a fresh login keeps: the browser's own logins in flight.
-_KEPT_BY_FRESH = (pending.SESSION_KEY, pending.COMPLETED_KEY)
+#: Session keys a fresh login keeps: the browser's own logins in flight, and
+#: what the session was filed under in the logout index (taken out of it
+#: when the new login is filed).
+_KEPT_BY_FRESH = (pending.SESSION_KEY, pending.COMPLETED_KEY, FILED_KEY)
 #: Why a held login cannot be answered.
 NOTHING_HELD = (
     "There is no login waiting here to be connected: it was already answered, or it took "
