@@ -83,6 +83,8 @@ class ProviderConfig:
     user_agent: str | None
     fetch_userinfo: bool | str
     logout_at_provider: bool
+    #: ``None`` when the provider's metadata decides.
+    backchannel_logout: bool | None
     options: t.Mapping[str, t.Any]
 
     @property

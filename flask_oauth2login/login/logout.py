@@ -166,13 +166,19 @@ def _pending_key(value: str) -> str:
 
 def sends_logout(provider: Provider) -> bool:
     """Whether *provider* may log its users out of this app without their
-    browser: it advertises back-channel logout, or front-channel logout with
-    ``sid``. Only the logins of such providers are filed in the index."""
+    browser: back-channel logout (as its entry's ``backchannel_logout`` says,
+    else as it advertises), or front-channel logout with ``sid``. Only the
+    logins of such providers are filed in the index."""
+    configured = provider.config.backchannel_logout
+    if configured:
+        return True
     try:
         endpoints = provider.endpoints()
     except ProviderError:
         return True  # cannot tell: filed, so that a logout it sends is not lost
-    return endpoints.backchannel_logout or endpoints.frontchannel_logout_session
+    if configured is None and endpoints.backchannel_logout:
+        return True
+    return endpoints.frontchannel_logout_session
 
 
 def file_login(app_state: AppState) -> None:

@@ -38,6 +38,7 @@ from ..crypto.cipher import DecryptionFailed
 from ..errors import SessionStoreUnavailable, TokenStoreUnavailable
 from ..protocol.provider import Provider
 from ..protocol.token_answer import Token
+from ..signals import current_sender, logged_out
 from ..tokenstore import TokenKey
 from ..user import User
 from .holders import Holder as Holder
@@ -279,8 +280,9 @@ def get_users() -> dict[str, User]:
 def check_logins() -> None:
     """With a token store, once per request: forget the session's logins
     that ended elsewhere (logged out in another session, by a job, or
-    replaced by a newer login of the same person). While the store is down
-    the session stays as it is (its tokens cannot be used meanwhile)."""
+    replaced by a newer login of the same person), and send ``logged_out``
+    (``reason="ended"``) for each. While the store is down the session stays
+    as it is (its tokens cannot be used meanwhile)."""
     if not has_request_context() or g.get(_CHECKED):
         return
     app_state = get_state()
@@ -293,10 +295,13 @@ def check_logins() -> None:
             continue
         place = SessionStoreHolder(app_state, key_of(provider, entry), login=entry.get(LOGIN))
         try:
-            if place.load() is None:  # forgotten in the session by the load
-                log.info("The %s login of this session ended elsewhere.", provider)
+            ended = place.load() is None  # then forgotten in the session by the load
         except TokenStoreUnavailable:
             log.warning("Could not check the %s login: the token store is unavailable.", provider)
+            continue
+        if ended:
+            log.info("The %s login of this session ended elsewhere.", provider)
+            logged_out.send(current_sender(), provider=provider, reason="ended")
 
 
 def _users() -> dict[str, dict[str, t.Any]]:

@@ -107,6 +107,20 @@ def test_a_login_at_a_provider_without_logout_tokens_unfiles_the_session(
         assert FILED_KEY not in sess
 
 
+@pytest.mark.parametrize(
+    ("advertised", "configured", "filed"),
+    [(False, True, 1), (True, False, 0), (True, None, 1), (False, None, 0)],
+)
+def test_the_entry_says_whether_the_provider_sends_logout_tokens(
+    make_app, rogue, advertised, configured, filed
+):
+    rogue.behaviour.metadata_overrides = {"backchannel_logout_supported": advertised}
+    entry = rogue_entry(rogue, backchannel_logout=configured)
+    app = make_app({"rogue": entry}, SECRET_KEY=SECRET_KEY)
+    assert log_in(app.test_client(), rogue).status_code == 302
+    assert len(members(app, "sub", "user-123", rogue)) == filed
+
+
 # -- each key is capped ----------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ import typing as t
 import pytest
 from flask import Flask
 
-from flask_oauth2login import LoginError
+from flask_oauth2login import LoginError, logged_out
 from flask_oauth2login.crypto.cipher import DecryptionFailed
 from flask_oauth2login.tokens.sealing import from_record
 from flask_oauth2login.tokenstore import TokenKey
@@ -43,6 +43,17 @@ def test_a_newer_login_of_the_same_person_logs_the_older_session_out(app, rogue)
     assert rogue.calls["api"] == calls
     assert logged_in(newer)
     assert newer.get("/api/rogue").get_json()["status"] == 200
+
+
+def test_the_older_session_is_told_its_login_ended(app, rogue):
+    older, newer = app.test_client(), app.test_client()
+    assert log_in(older, rogue).status_code == 302
+    assert log_in(newer, rogue).status_code == 302
+    seen: list[dict[str, t.Any]] = []
+    with logged_out.connected_to(lambda sender, **kw: seen.append(kw), app):
+        assert not logged_in(older)
+        assert not logged_in(older)  # told once
+    assert seen == [{"provider": "rogue", "reason": "ended"}]
 
 
 def test_a_session_never_takes_up_a_later_login_of_the_same_person(app, rogue):
