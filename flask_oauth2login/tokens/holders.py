@@ -375,9 +375,12 @@ def end_later(app_state: AppState, key: TokenKey, login: str | None) -> None:
     """Note that the stored login *key* ended while the token store was down:
     :func:`retry_ended` deletes and revokes it once the store answers."""
     log.warning(
-        "Could not end the stored %s login (the token store is unavailable); "
-        "this process retries when the store answers again.",
+        "Could not end the stored %s login (the token store is unavailable); this process "
+        "retries when the store answers again (else: flask oauth2login tokens --provider %s "
+        "--subject %s --revoke).",
         key,
+        key.provider,
+        key.subject,
     )
     with _ENDED_LOCK:
         _ENDED_LATER.setdefault(require_store(app_state), {})[key] = login
