@@ -249,7 +249,7 @@ def log_out() -> t.Any:
     held = logins.held_tokens(reachable_only=True)
     last = logins.get_user()
     logout.unfile_session(app_state)
-    outcome.drop_held(app_state)
+    waiting = outcome.take_any_held(app_state)  # revoked with the others, once ended
     forgotten = logins.forget(later=True)
     app = current_sender()
     for provider in forgotten:
@@ -257,6 +257,8 @@ def log_out() -> t.Any:
     session.clear()
     end_session()
     logins.revoke_tokens(app_state, held)
+    if waiting is not None:
+        logins.revoke_tokens(app_state, {waiting[0]: waiting[1]})
     target = request.form.get("next") or request.args.get("next")
     next_url = pending_logins.safe_next(target, app_state.settings.logout_redirect_url)
     # Several logins: the provider of the most recent one (the user's).

@@ -241,7 +241,18 @@ def take_held(held_id: str | None, timeout: float) -> dict[str, t.Any]:
     return {**found, "token": token}
 
 
-def drop_held(app_state: AppState, why: str = "the session ended") -> None:
+def take_any_held(app_state: AppState) -> tuple[str, Token] | None:
+    """Take the login held for confirmation, if any, out of the session; its
+    provider and token, for the caller to revoke."""
+    found = session.pop(HELD_KEY, None)
+    token = open_held(app_state, found) if found else None
+    if found is None or token is None:
+        return None
+    log.info("A held %s login was dropped (the session ended).", found.get("provider"))
+    return str(found.get("provider")), token
+
+
+def drop_held(app_state: AppState, why: str) -> None:
     """Drop the login held for confirmation, if any, and revoke its token."""
     found = session.pop(HELD_KEY, None)
     if found:
