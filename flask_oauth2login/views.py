@@ -1,7 +1,7 @@
 """The blueprint: ``/login``, ``/login/<provider>``, ``/callback/<provider>``,
-``/connect``, ``/logout``, and the logout routes the provider calls back:
-``/logout/callback/<provider>``, ``/backchannel-logout/<provider>`` and
-``/frontchannel-logout/<provider>``.
+``/connect``, ``/logout``, ``/disconnect/<provider>``, and the logout routes
+the provider calls back: ``/logout/callback/<provider>``,
+``/backchannel-logout/<provider>`` and ``/frontchannel-logout/<provider>``.
 
 The views are thin: the flow is in :mod:`~flask_oauth2login.login.code_flow`
 and :mod:`~flask_oauth2login.login.logout`, where a login goes (fresh, update,
@@ -14,6 +14,7 @@ exception. Routes that change something refuse cross-origin requests
 
 from __future__ import annotations
 
+import functools
 import logging
 import typing as t
 from urllib.parse import urlsplit
@@ -25,7 +26,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from werkzeug.wrappers import Response
@@ -43,15 +43,15 @@ from .errors import (
     ProviderError,
     SessionStoreUnavailable,
     UnknownProvider,
+    docs_url_for,
 )
-from .login import code_flow, logout, outcome
+from .login import code_flow, disconnect, logout, outcome
 from .login import pending as pending_logins
-from .login.hints import diagnose_missing_login
+from .login.hints import debug_hint, operator_detail
 from .pages.responses import protect, wants_json
 from .protocol.provider import Provider
 from .sessions.setup import RETRY_AFTER
-from .sessions.setup import end as end_session
-from .signals import current_sender, logged_out, login_failed
+from .signals import current_sender, login_failed
 from .tokens import logins
 from .user import User
 
@@ -73,6 +73,10 @@ def create_blueprint(url_prefix: str) -> Blueprint:
     bp.add_url_rule("/connect", "connect_answer", connect_answer, methods=["POST"])
     bp.add_url_rule("/logout", "logout", same_origin_only(log_out), methods=["POST"])
     bp.add_url_rule("/logout", "logout_page", logout_page, methods=["GET"])
+    ending = functools.partial(disconnect.view, log_out_view=log_out)
+    bp.add_url_rule(
+        "/disconnect/<provider>", "disconnect", same_origin_only(ending), methods=["POST"]
+    )
     bp.add_url_rule("/logout/callback/<provider>", "logout_callback", logout_callback)
     bp.add_url_rule(
         "/backchannel-logout/<provider>",
@@ -245,20 +249,7 @@ def log_out() -> t.Any:
     are ended (and revoked) when it answers again.
     """
     app_state = get_state()
-    # Decrypted, from the session or the token store (where it answers).
-    held = logins.held_tokens(reachable_only=True)
-    last = logins.get_user()
-    logout.unfile_session(app_state)
-    waiting = outcome.take_any_held(app_state)  # revoked with the others, once ended
-    forgotten = logins.forget(later=True)
-    app = current_sender()
-    for provider in forgotten:
-        logged_out.send(app, provider=provider, reason="logout")
-    session.clear()
-    end_session()
-    logins.revoke_tokens(app_state, held)
-    if waiting is not None:
-        logins.revoke_tokens(app_state, {waiting[0]: waiting[1]})
+    held, last, _ = disconnect.end_whole_session(app_state)
     target = request.form.get("next") or request.args.get("next")
     next_url = pending_logins.safe_next(target, app_state.settings.logout_redirect_url)
     # Several logins: the provider of the most recent one (the user's).
@@ -279,7 +270,7 @@ def _log_out_at_provider(
         url = logout.end_session_url(provider, settings, token, next_url)
         problem = "offers no way to log out from here"
     except ProviderError as exc:
-        log.warning("Could not log out at %s: %s", provider.name, exc.message)
+        log.warning("Could not log out at %s: %s %s", provider.name, exc.message, exc.detail or "")
         url, problem = None, "could not be reached"
     message = (
         f"{title} {problem}, so you may still be logged in there. "
@@ -332,7 +323,12 @@ def backchannel_logout(provider: str) -> t.Any:
         log.warning("Refused a back-channel logout of %s: %s", provider, exc.message)
         return _backchannel_error(400, "invalid_request", exc.message)
     except (ProviderError, SessionStoreUnavailable) as exc:
-        log.warning("Could not carry out a back-channel logout of %s: %s", provider, exc.message)
+        log.warning(
+            "Could not carry out a back-channel logout of %s: %s %s",
+            provider,
+            exc.message,
+            exc.detail or "",
+        )
         response = _backchannel_error(503, "temporarily_unavailable", exc.message)
         response.headers["Retry-After"] = str(RETRY_AFTER)
         return response
@@ -430,8 +426,21 @@ def _after_login(response: t.Any, next_url: str, status: int) -> t.Any:
 
 
 def _failed(provider: str | None, error: LoginError) -> t.Any:
-    """Answer a failed login: signal, log, and an error page or JSON."""
-    log.warning("Login with %s failed: %s", provider, error.message)
+    """Answer a failed login: signal, log, and an error page or JSON.
+
+    The log line says what the operator should know (the error's
+    :attr:`~flask_oauth2login.errors.OAuth2LoginError.detail`) and links to
+    the error's entry in the documentation.
+    """
+    settings = get_state().settings
+    detail = operator_detail(error, provider)
+    log.warning(
+        "Login with %s failed: %s%s See %s",
+        provider,
+        error.message,
+        f" {detail}" if detail else "",
+        docs_url_for(error, settings.docs_url),
+    )
     login_failed.send(current_sender(), provider=provider, error=error)
     return error_response(error, provider)
 
@@ -451,8 +460,9 @@ def error_response(error: LoginError, provider: str | None = None) -> Response:
             title=app_state.providers[provider].config.title
             if provider in app_state.providers
             else None,
-            hint=diagnose_missing_login()
-            if current_app.debug and isinstance(error, InvalidState)
+            hint=debug_hint(error, provider) if current_app.debug else None,
+            docs_url=docs_url_for(error, app_state.settings.docs_url)
+            if current_app.debug
             else None,
         )
         response = current_app.response_class(page, error.status_code, mimetype="text/html")
