@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import logging
 import typing as t
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -346,22 +345,24 @@ def frontchannel_logout(provider: str) -> t.Any:
     provider's logout page, framing this one, ends the sessions of ``sid``
     (OpenID Connect Front-Channel Logout 1.0).
 
-    Only the provider may frame the answer; other sites may not.
+    Only the provider may frame the answer; other sites may not. Only an
+    iframe navigation (``Sec-Fetch-Dest: iframe``) is carried out: an image,
+    a link or a script elsewhere, or a request without a browser, is
+    refused with 403 and ends nothing.
     """
     app_state, found = _state_for(provider)
     ancestors = "'none'"
     try:
-        issuer = found.endpoints().issuer
-        if issuer:
-            parts = urlsplit(issuer)
-            ancestors = f"{parts.scheme}://{parts.netloc}"
-        args = request.args
-        logout.frontchannel_logout(app_state, found, args.get("iss"), args.get("sid"))
+        args, dest = request.args, request.headers.get("Sec-Fetch-Dest")
+        ancestors = logout.frontchannel_logout(
+            app_state, found, dest, args.get("iss"), args.get("sid")
+        )
         status, message = 200, "You are logged out of this site."
     except LoginError as exc:
         log.warning("Refused a front-channel logout of %s: %s", provider, exc.message)
         status, message = exc.status_code, exc.message
-    page = render_template("oauth2login/frontchannel.html", message=message)
+    title = "Logged out" if status == 200 else "Not logged out"
+    page = render_template("oauth2login/frontchannel.html", message=message, title=title)
     response = current_app.response_class(page, status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
