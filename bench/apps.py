@@ -8,6 +8,7 @@ the extensions and nothing else.
 from __future__ import annotations
 
 import collections
+import json
 import typing as t
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask, redirect, session
 
-from bench.provider import CALLS_PATH, ISSUER_VARIABLE
+from bench.provider import CALLS_PATH, ISSUER_VARIABLE, METADATA_VARIABLE
 from flask_oauth2login import OAuth2Login, login_required
 from tests.support.processes import Gunicorn
 
@@ -29,14 +30,18 @@ CLIENT_SECRET = "rogue-secret"
 
 
 class Provider(Gunicorn):
-    """The rogue provider (see :mod:`bench.provider`)."""
+    """The rogue provider (see :mod:`bench.provider`).
 
-    def __init__(self) -> None:
+    :param metadata: changes to its discovery document.
+    """
+
+    def __init__(self, metadata: t.Mapping[str, t.Any] | None = None) -> None:
         super().__init__(
             "bench.provider:create_app()",
             threads=16,
             cwd=str(ROOT),
             url_variable=ISSUER_VARIABLE,
+            env={METADATA_VARIABLE: json.dumps(dict(metadata or {}))},
         )
         self.wait_ready("/.well-known/openid-configuration")
         self.issuer = self.url
@@ -47,14 +52,22 @@ class Provider(Gunicorn):
         return collections.Counter(requests.get(self.url + CALLS_PATH, timeout=10).json())
 
 
+def session_store(store: t.Any, prefix: str) -> dict[str, t.Any]:
+    """Flask-Session's configuration for sessions in *store*: a redis-py
+    client, or a cachelib cache (a ``FileSystemCache``, say)."""
+    from cachelib import BaseCache
+
+    if isinstance(store, BaseCache):
+        return {"SESSION_TYPE": "cachelib", "SESSION_CACHELIB": store, "SESSION_KEY_PREFIX": prefix}
+    return {"SESSION_TYPE": "redis", "SESSION_REDIS": store, "SESSION_KEY_PREFIX": prefix}
+
+
 def our_app(provider: Provider, redis_client: t.Any, fetch_userinfo: bool | str = "auto") -> Flask:
     """Our login, with ``fetch_userinfo`` as given (the default: ``"auto"``)."""
     app = Flask("bench_ours")
     app.config.update(
         SECRET_KEY="bench",
-        SESSION_TYPE="redis",
-        SESSION_REDIS=redis_client,
-        SESSION_KEY_PREFIX="ours:",
+        **session_store(redis_client, "ours:"),
         OAUTH2LOGIN_PROVIDERS={
             "rogue": {
                 "client_id": CLIENT_ID,
@@ -94,9 +107,7 @@ def authlib_app(provider: Provider, redis_client: t.Any, userinfo: bool = False)
     app = Flask("bench_authlib")
     app.config.update(
         SECRET_KEY="bench",
-        SESSION_TYPE="redis",
-        SESSION_REDIS=redis_client,
-        SESSION_KEY_PREFIX="authlib:",
+        **session_store(redis_client, "authlib:"),
     )
     Session(app)
     oauth = OAuth(app)

@@ -9,6 +9,9 @@ counts below.
 ``GET /_bench/calls`` answers how many requests each path has served so far
 (itself not included), so that a benchmark can count the provider calls of
 a login: read the counts before and after, and subtract.
+
+``BENCH_PROVIDER_METADATA``, if set, is a JSON object of changes to the
+provider's discovery document (say, no back-channel logout).
 """
 
 from __future__ import annotations
@@ -25,11 +28,14 @@ from tests.support.rogue_idp import RogueProvider
 ISSUER_VARIABLE = "BENCH_PROVIDER_ISSUER"
 #: Where the request counts are read.
 CALLS_PATH = "/_bench/calls"
+#: The environment variable of changes to the discovery document (JSON).
+METADATA_VARIABLE = "BENCH_PROVIDER_METADATA"
 
 
 def create_app() -> t.Callable[..., t.Any]:
     provider = RogueProvider()
     provider.issuer = os.environ[ISSUER_VARIABLE]
+    provider.behaviour.metadata_overrides = json.loads(os.environ.get(METADATA_VARIABLE) or "{}")
     calls: collections.Counter[str] = collections.Counter()
     lock = threading.Lock()
 

@@ -8,6 +8,7 @@ gunicorn and authlib: ``pip install -e . --group bench``; and a
     python bench/run.py --quick    # fewer rounds, for a smoke test
     python bench/run.py --steps    # only where a login's time goes (see bench.steps)
     python bench/run.py --scaleout # Redis, Redis Cluster, PostgreSQL (see bench.scaleout)
+    python bench/run.py --login    # only the cost of a login (see bench.login_cost)
 
 Everything runs on 127.0.0.1 against one local provider, the rogue provider
 of ``tests/support`` (well behaved; RS256 ID tokens, a UserInfo endpoint and
@@ -45,7 +46,13 @@ for each:
    login without it, and an API call with a DPoP proof vs the same call with
    a Bearer token, against a provider that verifies every proof. Aim: ratio
    <= 1.2 for the login, <= 1.3 for the API call.
-6. **Logins per second and p50/p99 latency** at 1, 8 and 32 concurrent
+6. **The cost of a login** (:mod:`bench.login_cost`): ours against Authlib's
+   Flask client, both on a Flask-Session file store (cachelib
+   ``FileSystemCache``), at a provider without back-channel logout, in 5
+   alternating rounds (the median of the rounds' ratios), with the session
+   store writes per login of each side. Aim: ratio <= 0.85, and two writes
+   per login (at start and at callback).
+7. **Logins per second and p50/p99 latency** at 1, 8 and 32 concurrent
    clients against two gunicorn processes sharing Redis; each login starts on
    one process and completes on the other.
 

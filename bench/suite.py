@@ -27,6 +27,7 @@ from bench.apps import (
 )
 from bench.dpop import bench_dpop
 from bench.filestore import bench_file_store
+from bench.login_cost import bench_login_cost, report_login_cost
 from bench.stored import bench_stored_tokens
 from flask_oauth2login import OAuth2Login
 from tests.support.processes import Gunicorn
@@ -296,7 +297,15 @@ def main(argv: t.Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--steps", action="store_true", help="only time the steps of a login, ours and Authlib's"
     )
+    parser.add_argument(
+        "--login",
+        action="store_true",
+        help="only the cost of a login against Authlib's, with store writes per login",
+    )
     args = parser.parse_args(argv)
+    if args.login:
+        report_login_cost(bench_login_cost(args.quick))
+        return 0
     if REDIS_SERVER is None:
         print("redis-server is not installed (apt install redis-server)", file=sys.stderr)
         return 2
@@ -312,6 +321,8 @@ def main(argv: t.Sequence[str] | None = None) -> int:
         probe = redis_server.client()
         redis_version = probe.info("server")["redis_version"]
         probe.close()
+        print("measuring the cost of a login on a file store ...", flush=True)
+        login_cost = bench_login_cost(args.quick)
         print("counting provider calls per login ...", flush=True)
         calls = bench_calls(provider, redis_server)
         print("measuring side by side ...", flush=True)
@@ -328,4 +339,5 @@ def main(argv: t.Sequence[str] | None = None) -> int:
         print("measuring load on two gunicorn processes ...", flush=True)
         loads = bench_load(provider, redis_server, args.quick)
     report(calls, side, loads, redis_version, time.perf_counter() - began, sweep)
+    report_login_cost(login_cost)
     return 0

@@ -62,8 +62,11 @@ login_failed = _signals.signal("oauth2login.login-failed")
 #: with ``provider`` and ``reason``: ``"logout"`` (``POST /logout``, or the
 #: app's own Flask-Login ``logout_user()`` with the bridge), ``"backchannel"``
 #: (the provider sent a logout token), ``"frontchannel"`` (the provider's
-#: logout page called this app) or ``"replaced"`` (another person's login
-#: in the same browser ended the earlier logins of the session). A
+#: logout page called this app), ``"replaced"`` (another person's login
+#: in the same browser ended the earlier logins of the session) or
+#: ``"ended"`` (with a token store: the login was logged out in another
+#: session or by a job, or a newer login of the same person took its
+#: place; sent when the session next looks at its logins). A
 #: back-channel or front-channel logout arrives without the user's browser:
 #: ``flask.session`` is not theirs then.
 #: Receivers written without ``reason`` (and without ``**kwargs``) are

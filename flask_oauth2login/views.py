@@ -25,7 +25,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from werkzeug.wrappers import Response
@@ -51,8 +50,7 @@ from .login.hints import debug_hint, operator_detail
 from .pages.responses import protect, wants_json
 from .protocol.provider import Provider
 from .sessions.setup import RETRY_AFTER
-from .sessions.setup import end as end_session
-from .signals import current_sender, logged_out, login_failed
+from .signals import current_sender, login_failed
 from .tokens import logins
 from .user import User
 
@@ -245,19 +243,12 @@ def log_out() -> t.Any:
     The session ends first, for every request and process (a request still
     running cannot bring the login back), so a slow or failing provider
     never keeps anyone logged in. With several logins in the session, the
-    browser goes on to the provider of the most recent one.
+    browser goes on to the provider of the most recent one. A token store
+    that is down does not keep anyone logged in either: the stored logins
+    are ended (and revoked) when it answers again.
     """
     app_state = get_state()
-    held = logins.held_tokens()  # decrypted, from the session or the token store
-    last = logins.get_user()
-    logout.unfile_session(app_state)
-    forgotten = logins.forget()
-    app = current_sender()
-    for provider in forgotten:
-        logged_out.send(app, provider=provider, reason="logout")
-    session.clear()
-    end_session()
-    logins.revoke_tokens(app_state, held)
+    held, last, _ = disconnect.end_whole_session(app_state)
     target = request.form.get("next") or request.args.get("next")
     next_url = pending_logins.safe_next(target, app_state.settings.logout_redirect_url)
     # Several logins: the provider of the most recent one (the user's).

@@ -85,6 +85,8 @@ class ProviderConfig:
     user_agent: str | None
     fetch_userinfo: bool | str
     logout_at_provider: bool
+    #: ``None`` when the provider's metadata decides.
+    backchannel_logout: bool | None
     frontchannel_logout: bool
     options: t.Mapping[str, t.Any]
 

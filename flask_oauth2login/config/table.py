@@ -309,6 +309,14 @@ PROVIDER_SETTINGS: dict[str, Setting] = table(
         parsers.flag,
         preset_field="logout_at_provider",
     ),
+    Setting(
+        "backchannel_logout",
+        "whether the provider sends logout tokens to `/backchannel-logout/<name>`, so that "
+        "its logins are filed in the logout index (see [Logout](#logout)): `True` for a "
+        "provider that sends them without advertising it, `False` for one that never does",
+        parsers.optional(parsers.flag),
+        shown="as discovery advertises (`backchannel_logout_supported`)",
+    ),
 )
 
 #: The settings ``OAUTH2LOGIN_<NAME>_<KEY>`` may give (besides the preset's options).

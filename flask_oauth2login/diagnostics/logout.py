@@ -103,7 +103,8 @@ def check_logout(
             f"{uris.backchannel_logout_uri}{where}, with backchannel_logout_session_required.",
         )
         return
-    if endpoints.backchannel_logout:
+    configured = provider.config.backchannel_logout
+    if configured or (configured is None and endpoints.backchannel_logout):
         session = (
             ", with backchannel_logout_session_required: true (logout tokens then name the session)"
             if endpoints.backchannel_logout_session
@@ -114,12 +115,19 @@ def check_logout(
             topic,
             f"backchannel_logout_uri to register: {uris.backchannel_logout_uri}{where}{session}.",
         )
+    elif configured is False:
+        report.add(
+            INFO,
+            topic,
+            "backchannel_logout is False: logging out there does not end sessions here.",
+        )
     else:
         report.add(
             INFO,
             topic,
             "the provider does not advertise back-channel logout (backchannel_logout_supported): "
-            "logging out there does not end sessions here.",
+            "logging out there does not end sessions here (set backchannel_logout: True if it "
+            "sends logout tokens all the same).",
         )
     _check_frontchannel(config, endpoints, uris.frontchannel_logout_uri + where, report, topic)
 

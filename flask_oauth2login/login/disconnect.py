@@ -35,7 +35,8 @@ from ..protocol.provider import Provider
 from ..sessions.setup import end as end_session
 from ..signals import current_sender, disconnected, logged_out
 from ..tokens import logins
-from . import logout, pending
+from ..user import User
+from . import logout, outcome, pending
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +93,33 @@ def disconnect(app_state: AppState, provider: Provider) -> bool:
 def log_out(app_state: AppState) -> bool:
     """End the whole session as ``POST /logout`` does (without logging out
     at the provider); whether every provider confirmed the revocation."""
-    held = logins.held_tokens()
+    return end_whole_session(app_state)[2]
+
+
+def end_whole_session(app_state: AppState) -> tuple[dict[str, t.Any], User | None, bool]:
+    """End the whole session: every login (``logged_out`` is sent), a login
+    held for the connect question, and the session itself, for every request
+    and process; then revoke their tokens (best effort). A token store that
+    is down does not keep anyone logged in: the stored logins are ended, and
+    revoked, when it answers again.
+
+    Returns the tokens the session held (by provider), its user, and whether
+    every provider confirmed the revocation.
+    """
+    held = logins.held_tokens(reachable_only=True)  # decrypted, where the store answers
+    last = logins.get_user()
     logout.unfile_session(app_state)
-    forgotten = logins.forget()
+    waiting = outcome.take_any_held(app_state)
+    forgotten = logins.forget(later=True)
     app = current_sender()
     for name in forgotten:
         logged_out.send(app, provider=name, reason="logout")
     session.clear()
     end_session()
-    return logins.revoke_tokens(app_state, held)
+    confirmed = logins.revoke_tokens(app_state, held)
+    if waiting is not None:
+        confirmed = logins.revoke_tokens(app_state, {waiting[0]: waiting[1]}) and confirmed
+    return held, last, confirmed
 
 
 def view(provider: str, *, log_out_view: t.Callable[[], t.Any]) -> t.Any:

@@ -43,7 +43,13 @@ from flask import current_app, session, url_for
 
 from .._runtime import AppState
 from ..config.settings import Settings
-from ..errors import CrossOriginRequest, InvalidCallback, InvalidToken, SessionStoreUnavailable
+from ..errors import (
+    CrossOriginRequest,
+    InvalidCallback,
+    InvalidToken,
+    ProviderError,
+    SessionStoreUnavailable,
+)
 from ..protocol.oidc import MAX_LOGOUT_TOKEN_AGE
 from ..protocol.token_answer import protocol_subject
 from ..sessions.logout_index import (
@@ -166,11 +172,34 @@ def _pending_key(value: str) -> str:
 # -- the index ------------------------------------------------------------------
 
 
+def sends_logout(provider: Provider) -> bool:
+    """Whether *provider* may log its users out of this app without their
+    browser: back-channel logout (as its entry's ``backchannel_logout`` says,
+    else as it advertises), or front-channel logout with ``sid`` where its
+    entry switches that on (``frontchannel_logout``). Only the logins of such
+    providers are filed in the index."""
+    configured = provider.config.backchannel_logout
+    if configured:
+        return True
+    if configured is None or provider.config.frontchannel_logout:
+        try:
+            endpoints = provider.endpoints()
+        except ProviderError:
+            return True  # cannot tell: filed, so that a logout it sends is not lost
+        if configured is None and endpoints.backchannel_logout:
+            return True
+        return provider.config.frontchannel_logout and endpoints.frontchannel_logout_session
+    return False
+
+
 def file_login(app_state: AppState) -> None:
     """File the current session in the logout index, under each of its
-    OpenID Connect logins' (issuer, ``sid``) and (issuer, ``sub``).
+    OpenID Connect logins' (issuer, ``sid``) and (issuer, ``sub``), for the
+    providers that can send logout tokens (:func:`sends_logout`); out of what
+    it was filed under before.
 
-    Call it after a login, once the session has its new id.
+    Call it after a login, once the session has its new id. Nothing is
+    written for a session that is and was filed under nothing.
     """
     keys = []
     for provider, token in session.get(TOKENS_KEY, {}).items():
@@ -178,10 +207,12 @@ def file_login(app_state: AppState) -> None:
         issuer, sub, sid = token.get("iss"), protocol_subject(token), token.get("sid")
         if found is None or not found.config.is_oidc or not issuer or not sub:
             continue
+        if not sends_logout(found):
+            continue
         keys.append(index_key(provider, issuer, "sub", sub))
         if sid:
             keys.append(index_key(provider, issuer, "sid", sid))
-    if not keys:
+    if not keys and FILED_KEY not in session:
         return
     current = session._get_current_object()  # type: ignore[attr-defined]
     file_session(current, keys)
@@ -303,26 +334,39 @@ def end_sessions(
     interface = t.cast(t.Any, current_app.session_interface)
     key = index_key(provider, issuer, claim, value)
     ended = 0
-    for store_id in store.members(key):
-        with store_errors_as_unavailable(interface):
-            data = interface.get_record(store_id)
-        token = ((data or {}).get(TOKENS_KEY) or {}).get(provider) or {}
-        held = protocol_subject(token) if claim == "sub" else token.get(claim)
-        if token.get("iss") != issuer or held != value:
-            # Gone, or holding another login now: not this one's to end.
-            store.discard([key], store_id)
-            continue
-        with store_errors_as_unavailable(interface):
-            interface.end_stored(store_id)
-        assert data is not None
-        store.discard(sorted({key, *((data.get(FILED_KEY) or {}).get("keys") or ())}), store_id)
-        ended += 1
-        names = list(data.get(TOKENS_KEY) or {})
-        user = data.get(USER_KEY) or {}
-        if user.get("provider") and user["provider"] not in names:
-            names.append(user["provider"])
-        app = current_sender()
-        for name in names:
-            logged_out.send(app, provider=name, reason=reason)
+    # What leaves the index: every entry of *key*, and the other entries of
+    # the sessions ended; taken out at the end, in one go.
+    gone: dict[str, set[str]] = {key: set()}
+    try:
+        for store_id in store.members(key):
+            with store_errors_as_unavailable(interface):
+                data = interface.get_record(store_id)
+            token = ((data or {}).get(TOKENS_KEY) or {}).get(provider) or {}
+            held = protocol_subject(token) if claim == "sub" else token.get(claim)
+            if token.get("iss") != issuer or held != value:
+                gone[key].add(store_id)  # gone, or holding another login now: not to end
+                continue
+            with store_errors_as_unavailable(interface):
+                interface.end_stored(store_id)
+            assert data is not None
+            gone[key].add(store_id)
+            for other in (data.get(FILED_KEY) or {}).get("keys") or ():
+                gone.setdefault(other, set()).add(store_id)
+            ended += 1
+            _ended_signals(data, reason)
+    finally:
+        if any(gone.values()):
+            store.discard_many(gone)
     log.info("%s logout of %s: %d session(s) ended.", reason.capitalize(), provider, ended)
     return ended
+
+
+def _ended_signals(data: t.Mapping[str, t.Any], reason: str) -> None:
+    """Send ``logged_out`` for each login the ended session *data* held."""
+    names = list(data.get(TOKENS_KEY) or {})
+    user = data.get(USER_KEY) or {}
+    if user.get("provider") and user["provider"] not in names:
+        names.append(user["provider"])
+    app = current_sender()
+    for name in names:
+        logged_out.send(app, provider=name, reason=reason)

@@ -12,6 +12,10 @@ process sharing the sessions shares it:
   its session (:func:`file_session`); the entries are written when the
   session is, again whenever its id changes, and renewed while it lives, so
   they expire after the session does, never before (:meth:`LogoutStore.keep_filed`).
+  It holds live sessions only: an entry leaves when its session's id
+  changes (a new login, a regenerated id) or the session ends, and each key
+  keeps at most :attr:`LogoutStore.cap` entries (the oldest give way). A
+  logout token costs time in proportion to the sessions it ends.
 - **the logout tokens seen**: the ``jti`` of each one accepted, for as long
   as the token could be accepted again, so a replay ends nothing new.
 
@@ -51,8 +55,15 @@ def seen_key(provider: str, issuer: str, jti: str) -> str:
 
 def file_session(session: t.Any, keys: t.Iterable[str]) -> None:
     """File *session* under *keys* (its login's :func:`index_key`\\ s) when it
-    is next written."""
-    session[FILED_KEY] = {"keys": sorted(set(keys)), "store_id": None, "renew_at": 0.0}
+    is next written; what it was filed under before is taken out then."""
+    before = session.get(FILED_KEY) or {}
+    session[FILED_KEY] = {
+        "keys": sorted(set(keys)),
+        "store_id": before.get("store_id"),
+        # Filed under these before: taken out of them at the next write.
+        "old_keys": sorted({*(before.get("keys") or ()), *(before.get("old_keys") or ())}),
+        "renew_at": 0.0,
+    }
 
 
 def filed_keys(session: t.Any) -> list[str]:
@@ -74,6 +85,9 @@ class LogoutStore:
 
     #: What counts as "the store is unavailable".
     store_errors: tuple[type[BaseException], ...] = (OSError,)
+    #: The most entries one index key keeps: adding more drops those that
+    #: expire first (one person's sessions, or one provider session's).
+    cap: int = 64
 
     def add(self, keys: t.Sequence[str], store_id: str, ttl: int) -> None:
         """Point each of *keys* to *store_id* for *ttl* seconds."""
@@ -86,6 +100,16 @@ class LogoutStore:
     def discard(self, keys: t.Sequence[str], store_id: str) -> None:
         """Make *keys* point to *store_id* no longer."""
         raise NotImplementedError
+
+    def discard_many(self, entries: t.Mapping[str, t.Collection[str]]) -> None:
+        """Make each key of *entries* point to its store ids no longer, all
+        at once (a store that can, in one write)."""
+        by_store_id: dict[str, list[str]] = {}
+        for key, store_ids in entries.items():
+            for store_id in store_ids:
+                by_store_id.setdefault(store_id, []).append(key)
+        for store_id, keys in by_store_id.items():
+            self.discard(keys, store_id)
 
     def first_seen(self, key: str, ttl: int) -> bool:
         """Remember *key* for *ttl* seconds; whether it was new (atomically)."""
@@ -100,18 +124,25 @@ class LogoutStore:
         keys if its id changed, or renew its entries after half their life.
         Hooked into the session interface (``before_write``)."""
         record = dict.get(session, FILED_KEY)  # dict's: not marked accessed
-        if not record or not record.get("keys"):
+        if not record:
             return
         now = time.time()
-        if record.get("store_id") == store_id and now < record.get("renew_at", 0):
+        keys = list(record.get("keys") or ())
+        old_keys = list(record.get("old_keys") or ())
+        previous = record.get("store_id")
+        if previous == store_id and not old_keys and now < record.get("renew_at", 0):
+            return
+        # Out of what it was filed under before: its old id, keys no longer its.
+        gone = {key: [previous] for key in {*keys, *old_keys} if previous}
+        if previous == store_id:
+            gone = {key: ids for key, ids in gone.items() if key not in keys}
+        if gone:
+            self.discard_many(gone)
+        if not keys:
+            dict.pop(session, FILED_KEY, None)
             return
         seconds = max(int(lifetime.total_seconds()), 1)
-        ttl = seconds * _TTL_FACTOR
-        keys = list(record["keys"])
-        self.add(keys, store_id, ttl)
-        previous = record.get("store_id")
-        if previous and previous != store_id:
-            self.discard(keys, previous)
+        self.add(keys, store_id, seconds * _TTL_FACTOR)
         renewed = {"keys": keys, "store_id": store_id, "renew_at": now + seconds / 2}
         dict.__setitem__(session, FILED_KEY, renewed)
 
@@ -127,6 +158,9 @@ class RecordStore(LogoutStore):
             for key in keys:
                 entries = self._live(self._get(key), now)
                 entries[store_id] = now + ttl
+                if len(entries) > self.cap:  # the first to expire give way
+                    kept = sorted(entries, key=entries.__getitem__)[-self.cap :]
+                    entries = {member: entries[member] for member in kept}
                 self._put(key, entries, ttl)
 
     def members(self, key: str) -> list[str]:
@@ -134,14 +168,18 @@ class RecordStore(LogoutStore):
             return list(self._live(self._get(key), time.time()))
 
     def discard(self, keys: t.Sequence[str], store_id: str) -> None:
+        self.discard_many({key: [store_id] for key in keys})
+
+    def discard_many(self, entries: t.Mapping[str, t.Collection[str]]) -> None:
         now = time.time()
         with self._locked(), store_errors_as_unavailable(self):
-            for key in keys:
-                entries = self._live(self._get(key), now)
-                if entries.pop(store_id, None) is None:
+            for key, store_ids in entries.items():
+                found = self._live(self._get(key), now)
+                left = {member: until for member, until in found.items() if member not in store_ids}
+                if len(left) == len(found):
                     continue
-                if entries:
-                    self._put(key, entries, max(1, int(max(entries.values()) - now)))
+                if left:
+                    self._put(key, left, max(1, int(max(left.values()) - now)))
                 else:
                     self._delete(key)
 

@@ -22,14 +22,16 @@ from __future__ import annotations
 import abc
 import hashlib
 import logging
+import threading
 import time
 import typing as t
+import weakref
 
 from ..crypto.cipher import DecryptionFailed
 from ..errors import NotLoggedInError, OAuth2LoginError, TokenStoreUnavailable
 from ..protocol.token_answer import Token
 from ..tokenstore import StoredToken, TokenKey, TokenStore
-from .sealing import from_record, open_slot, seal_slot, to_record
+from .sealing import from_record, open_record, open_slot, seal_slot, to_record
 
 if t.TYPE_CHECKING:
     from .._runtime import AppState
@@ -125,6 +127,8 @@ class StoreHolder(Holder):
         self._record = record
         #: The version of the record each token loaded came from, by access token.
         self._versions: dict[str, int] = {}
+        #: The login each token loaded belongs to, by access token.
+        self._logins: dict[str, str | None] = {}
 
     def load(self, fresh: bool = False) -> Token | None:
         record, self._record = self._record, None
@@ -134,14 +138,27 @@ class StoreHolder(Holder):
             self._gone()
             return None
         try:
-            token = from_record(self.app_state, record)
+            token, login = open_record(self.app_state, record)
         except DecryptionFailed as exc:
             # The record stays: a process missing a key must not destroy it.
             log.info("The stored %s token does not open (%s); log in again.", self.key, exc)
             self._gone()
             return None
-        self._versions[str(token.get("access_token"))] = record.version
+        if not self._ours(login):
+            self._gone()
+            return None
+        self._note(token, record.version, login)
         return token
+
+    def _ours(self, login: str | None) -> bool:
+        """Whether a record written by *login* is this holder's: any login's,
+        unless the holder belongs to one (see ``SessionStoreHolder``)."""
+        return True
+
+    def _note(self, token: t.Mapping[str, t.Any], version: int, login: str | None) -> None:
+        access_token = str(token.get("access_token"))
+        self._versions[access_token] = version
+        self._logins[access_token] = login
 
     def refreshed(self, stale: t.Mapping[str, t.Any]) -> Token | None:
         record = get_record(self.app_state, self.key, fresh=True)
@@ -153,11 +170,19 @@ class StoreHolder(Holder):
             )
         if record.version != self._version(stale):
             try:
-                token = self._usable(from_record(self.app_state, record), stale)
+                found, login = open_record(self.app_state, record)
             except DecryptionFailed:
-                token = None
+                found, login = None, None
+            if found is not None and not self._ours(login):
+                # Another login of the same person took its place: not ours to use.
+                self._gone()
+                raise NotLoggedInError(
+                    f"The {self.provider!r} login has ended meanwhile; please log in again.",
+                    provider=self.provider,
+                )
+            token = self._usable(found, stale)
             if token is not None:
-                self._versions[str(token["access_token"])] = record.version
+                self._note(token, record.version, login)
                 return token
         token = self._unsaved(self._stash_slot(stale), stale)
         if token is not None:  # refreshed here while the store was down: write it now
@@ -183,7 +208,8 @@ class StoreHolder(Holder):
         self._gone()
 
     def _write(self, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]) -> None:
-        record = to_record(self.app_state, self.key, token)
+        login = self._logins.get(str(stale.get("access_token")))
+        record = to_record(self.app_state, self.key, token, login)
         try:
             version = self.store.replace(record, self._version(stale))
         finally:
@@ -193,7 +219,7 @@ class StoreHolder(Holder):
             # wins; this token serves the call that asked for it, no more.
             log.info("The stored %s token changed during its refresh; kept the newer.", self.key)
             return
-        self._versions[str(token["access_token"])] = version
+        self._note(token, version, login)
         self.app_state.unsaved.set_result(self._stash_slot(stale), {}, 1)  # written: drop it
 
     def _version(self, stale: t.Mapping[str, t.Any]) -> int:
@@ -325,6 +351,72 @@ def revoke_stored(
     return revoke_tokens(app_state, {record.provider: token}, problems)
 
 
+def end_login(app_state: AppState, key: TokenKey, login: str | None) -> Token | None:
+    """Delete the stored login *key* if it is still the one *login* names (a
+    newer login of the same person, from another session, stays); the token
+    it held, for revoking, if it was deleted.
+
+    :raises TokenStoreUnavailable: if the store is down; nothing changed then.
+    """
+    record = get_record(app_state, key, fresh=True)
+    if record is None:
+        return None
+    try:
+        token, found = open_record(app_state, record)
+    except DecryptionFailed:
+        return None  # whose it is cannot be told here: it stays
+    if found != login:
+        return None
+    if not delete_record(app_state, key, expected_version=record.version):
+        return None  # changed meanwhile: a refresh or a newer login; that one stays
+    return token
+
+
+#: Logins that ended while the token store was down, per store: each one's
+#: key and login id, deleted and revoked by :func:`retry_ended`.
+_ENDED_LATER: weakref.WeakKeyDictionary[TokenStore, dict[TokenKey, str | None]] = (
+    weakref.WeakKeyDictionary()
+)
+_ENDED_LOCK = threading.Lock()
+
+
+def end_later(app_state: AppState, key: TokenKey, login: str | None) -> None:
+    """Note that the stored login *key* ended while the token store was down:
+    :func:`retry_ended` deletes and revokes it once the store answers."""
+    log.warning(
+        "Could not end the stored %s login (the token store is unavailable); this process "
+        "retries when the store answers again (else: flask oauth2login tokens --provider %s "
+        "--subject %s --revoke).",
+        key,
+        key.provider,
+        key.subject,
+    )
+    with _ENDED_LOCK:
+        _ENDED_LATER.setdefault(require_store(app_state), {})[key] = login
+
+
+def retry_ended(app_state: AppState) -> None:
+    """End the stored logins :func:`end_later` noted, and revoke their
+    tokens; those the store still cannot take stay noted."""
+    store = app_state.token_store
+    if store is None or store not in _ENDED_LATER:
+        return
+    with _ENDED_LOCK:
+        waiting = _ENDED_LATER.pop(store, None)
+    if not waiting:
+        return
+    for key, login in waiting.items():
+        try:
+            token = end_login(app_state, key, login)
+        except TokenStoreUnavailable:
+            with _ENDED_LOCK:
+                _ENDED_LATER.setdefault(store, {})[key] = login
+            continue
+        log.info("Ended the stored %s login, noted while the store was down.", key)
+        if token is not None:
+            revoke_tokens(app_state, {key.provider: token})
+
+
 def revoke_tokens(
     app_state: AppState,
     tokens: t.Mapping[str, t.Mapping[str, t.Any]],
@@ -363,13 +455,13 @@ def reseal_stored(app_state: AppState, *, delete_unreadable: bool = False) -> di
             counts["current"] += 1
             continue
         try:
-            token = from_record(app_state, record)
+            token, login = open_record(app_state, record)
         except DecryptionFailed:
             counts["unreadable"] += 1
             if delete_unreadable and delete_record(app_state, record.key, record.version):
                 counts["deleted"] += 1
             continue
-        done = store.replace(to_record(app_state, record.key, token), record.version)
+        done = store.replace(to_record(app_state, record.key, token, login), record.version)
         app_state.recent.forget(record.key)
         counts["resealed" if done is not None else "skipped"] += 1
     return counts

@@ -13,7 +13,11 @@ request.
 its token in the store under (provider, issuer, subject), and the session
 keeps only that reference: the store is the one source of truth, for
 requests and for jobs that run with no request
-(:func:`~flask_oauth2login.tokens.holders.stored`).
+(:func:`~flask_oauth2login.tokens.holders.stored`). Each login has an id of
+its own, sealed in the record and kept in the reference: a session whose
+login was logged out elsewhere, or replaced by a newer login of the same
+person, is logged out (:func:`get_user` is ``None``); it never takes up
+another login's token.
 
 Where the session's token for a provider is kept is a holder
 (:func:`holder`): :class:`SessionHolder` or :class:`SessionStoreHolder`;
@@ -24,20 +28,31 @@ from __future__ import annotations
 
 import copy
 import logging
+import secrets
 import time
 import typing as t
 
-from flask import g, session
+from flask import g, has_request_context, session
 
 from .._runtime import AppState, get_state
 from ..crypto.cipher import DecryptionFailed
-from ..errors import SessionStoreUnavailable
+from ..errors import SessionStoreUnavailable, TokenStoreUnavailable
 from ..protocol.provider import Provider
 from ..protocol.token_answer import ID_TOKEN_SUB, Token
+from ..signals import current_sender, logged_out
 from ..tokenstore import TokenKey
 from ..user import User
 from .holders import Holder as Holder
-from .holders import StoreHolder, delete_record, get_record, set_record, slot_ttl
+from .holders import (
+    StoreHolder,
+    delete_record,
+    end_later,
+    end_login,
+    get_record,
+    retry_ended,
+    set_record,
+    slot_ttl,
+)
 from .holders import require_store as require_store
 from .holders import reseal_stored as reseal_stored
 from .holders import revoke_stored as revoke_stored
@@ -68,6 +83,10 @@ CONNECTED_KEY = "_oauth2login_connected"
 REFERENCE_FIELDS = ("iss", "sub", ID_TOKEN_SUB, "sid")
 #: Field of a session entry whose token is in the token store.
 STORED = "stored"
+#: Field of such an entry: the id of its login (see the module).
+LOGIN = "login"
+#: ``g`` attribute: this request checked that its stored logins still live.
+_CHECKED = "_oauth2login_logins_checked"
 #: ``g`` attribute: the store writes of this request's login, to undo.
 _UNDO = "_oauth2login_store_undo"
 
@@ -127,14 +146,19 @@ class SessionStoreHolder(StoreHolder):
     """The token store's holder of the current session's login: when the
     login ends there, the session forgets it too.
 
+    :param login: the id of the session's login: a record another login
+        wrote (the same person's, from another session) is not this one's.
     :param move: the session still holds the token itself (a login from
         before the store was configured): the first load, in the request,
         moves it into the store; from then on every load, lock and write
         goes to the store, also after the request.
     """
 
-    def __init__(self, app_state: AppState, key: TokenKey, *, move: bool = False) -> None:
+    def __init__(
+        self, app_state: AppState, key: TokenKey, *, login: str | None = None, move: bool = False
+    ) -> None:
         super().__init__(app_state, key)
+        self.login = login
         self._move = move
 
     def load(self, fresh: bool = False) -> Token | None:
@@ -146,7 +170,11 @@ class SessionStoreHolder(StoreHolder):
                 if token is None:
                     return None
                 save_token(self.provider, token)  # the session now refers to the store
+                self.login = session[TOKENS_KEY][self.provider].get(LOGIN)
         return super().load(fresh)
+
+    def _ours(self, login: str | None) -> bool:
+        return login == self.login
 
     def _gone(self) -> None:
         _forget_in_session(self.provider)
@@ -185,7 +213,7 @@ def holder(provider: str, app_state: AppState | None = None) -> Holder | None:
     if app_state.token_store is not None:
         key = key_of(provider, entry)
         if entry.get(STORED):
-            return SessionStoreHolder(app_state, key)
+            return SessionStoreHolder(app_state, key, login=entry.get(LOGIN))
         if key.issuer and key.subject:
             return SessionStoreHolder(app_state, key, move=True)
     return SessionHolder(app_state, provider)
@@ -200,11 +228,20 @@ def get_token(provider: str) -> Token | None:
     return None if place is None else place.load()
 
 
-def held_tokens() -> dict[str, Token]:
-    """Every token of the current session, by provider (for revocation)."""
+def held_tokens(*, reachable_only: bool = False) -> dict[str, Token]:
+    """Every token of the current session, by provider (for revocation).
+
+    :param reachable_only: leave out the tokens of a token store that is
+        down, rather than raise :class:`TokenStoreUnavailable`.
+    """
     held = {}
     for provider in list(session.get(TOKENS_KEY, {})):
-        token = get_token(provider)
+        try:
+            token = get_token(provider)
+        except TokenStoreUnavailable:
+            if not reachable_only:
+                raise
+            continue
         if token is not None:
             held[provider] = token
     return held
@@ -219,9 +256,11 @@ def save_token(provider: str, token: t.Mapping[str, t.Any]) -> None:
     app_state = get_state()
     key = key_of(provider, token)
     if app_state.token_store is not None and key.issuer and key.subject:
-        set_record(app_state, to_record(app_state, key, token))
+        login = secrets.token_urlsafe(16)  # this login's own id
+        set_record(app_state, to_record(app_state, key, token, login))
         entry = {name: token[name] for name in REFERENCE_FIELDS if is_plain(token.get(name, ()))}
         entry[STORED] = True
+        entry[LOGIN] = login
     else:
         entry = seal(app_state, key, token)
     tokens = dict(session.get(TOKENS_KEY, {}))
@@ -231,13 +270,42 @@ def save_token(provider: str, token: t.Mapping[str, t.Any]) -> None:
 
 def get_user() -> User | None:
     """The user of the session's most recent login, or ``None``."""
+    check_logins()
     data = session.get(USER_KEY)
     return User(data) if data else None
 
 
 def get_users() -> dict[str, User]:
     """The users of the session's logins, by provider, the most recent last."""
+    check_logins()
     return {provider: User(data) for provider, data in _users().items()}
+
+
+def check_logins() -> None:
+    """With a token store, once per request: forget the session's logins
+    that ended elsewhere (logged out in another session, by a job, or
+    replaced by a newer login of the same person), and send ``logged_out``
+    (``reason="ended"``) for each. While the store is down the session stays
+    as it is (its tokens cannot be used meanwhile)."""
+    if not has_request_context() or g.get(_CHECKED):
+        return
+    app_state = get_state()
+    if app_state.token_store is None:
+        return
+    setattr(g, _CHECKED, True)
+    retry_ended(app_state)
+    for provider, entry in list(session.get(TOKENS_KEY, {}).items()):
+        if not entry.get(STORED):
+            continue
+        place = SessionStoreHolder(app_state, key_of(provider, entry), login=entry.get(LOGIN))
+        try:
+            ended = place.load() is None  # then forgotten in the session by the load
+        except TokenStoreUnavailable:
+            log.warning("Could not check the %s login: the token store is unavailable.", provider)
+            continue
+        if ended:
+            log.info("The %s login of this session ended elsewhere.", provider)
+            logged_out.send(current_sender(), provider=provider, reason="ended")
 
 
 def _users() -> dict[str, dict[str, t.Any]]:
@@ -285,16 +353,58 @@ def connected_at(provider: str) -> int | None:
     return t.cast(int | None, session.get(CONNECTED_KEY, {}).get(provider))
 
 
-def forget(provider: str | None = None) -> list[str]:
+def forget(provider: str | None = None, *, later: bool = False) -> list[str]:
     """Forget the login with *provider* (all when ``None``): its token and its
-    user; stored tokens are deleted from the token store. The most recent
-    login left, if any, gives :func:`get_user`. Returns the providers
-    forgotten."""
+    user; stored tokens are deleted from the token store (if they are still
+    this session's login's). The most recent login left, if any, gives
+    :func:`get_user`. Returns the providers forgotten.
+
+    :param later: if the token store is down, end the stored logins when it
+        answers again (:func:`~flask_oauth2login.tokens.holders.end_later`)
+        rather than raise :class:`TokenStoreUnavailable` with nothing changed.
+    """
+    end_stored(stored_logins(provider), later=later)
+    return _forget_in_session(provider)
+
+
+def stored_logins(provider: str | None = None) -> list[tuple[TokenKey, str | None]]:
+    """The session's logins (with *provider*, if given) in the token store:
+    each one's key and id."""
+    if get_state().token_store is None:
+        return []
+    return [
+        (key_of(name, entry), entry.get(LOGIN))
+        for name, entry in session.get(TOKENS_KEY, {}).items()
+        if entry.get(STORED) and provider in (None, name)
+    ]
+
+
+def end_stored(
+    found: t.Sequence[tuple[TokenKey, str | None]],
+    *,
+    later: bool = False,
+    keep: TokenKey | None = None,
+) -> None:
+    """Delete the stored logins *found* (see :func:`stored_logins`) from the
+    token store, each only if it is still that login (a newer one of the same
+    person stays); *keep*: the key of a login just written, which stays.
+
+    :param later: see :func:`forget`.
+    """
     app_state = get_state()
-    if app_state.token_store is not None:  # first: if the store is down, nothing changes
-        for name, entry in session.get(TOKENS_KEY, {}).items():
-            if entry.get(STORED) and provider in (None, name):
-                delete_record(app_state, key_of(name, entry))
+    for key, login in found:
+        if key == keep:
+            continue
+        try:
+            end_login(app_state, key, login)
+        except TokenStoreUnavailable:
+            if not later:
+                raise
+            end_later(app_state, key, login)
+
+
+def forget_in_session(provider: str | None = None) -> list[str]:
+    """:func:`forget` in the session only (the token store is left as it is)."""
     return _forget_in_session(provider)
 
 

@@ -28,6 +28,9 @@ PUBLIC_FIELDS = ("iss", "sub", ID_TOKEN_SUB, "sid", "expires_at", "scope")
 STORE_FIELDS = ("iss", "sub", "expires_at", "scope")
 #: Field of a session entry that holds the sealed rest of the token.
 SEALED = "sealed"
+#: Field, sealed with the token in a token store record, of the id of the
+#: login that wrote it (each login has one of its own; a refresh keeps it).
+LOGIN_FIELD = "_oauth2login_login"
 
 
 def seal(
@@ -64,7 +67,13 @@ def key_of(provider: str, token: t.Mapping[str, t.Any]) -> TokenKey:
     return TokenKey(provider, str(token.get("iss") or ""), str(token.get("sub") or ""))
 
 
-def to_record(app_state: AppState, key: TokenKey, token: t.Mapping[str, t.Any]) -> StoredToken:
+def to_record(
+    app_state: AppState, key: TokenKey, token: t.Mapping[str, t.Any], login: str | None = None
+) -> StoredToken:
+    """*token* as a token store keeps it; *login*, the id of its login, is
+    sealed with it."""
+    if login is not None:
+        token = {**token, LOGIN_FIELD: login}
     expires_at = token.get("expires_at")
     if isinstance(expires_at, float):
         token = {**token, "expires_at": int(expires_at)}
@@ -83,6 +92,19 @@ def to_record(app_state: AppState, key: TokenKey, token: t.Mapping[str, t.Any]) 
 
 
 def from_record(app_state: AppState, record: StoredToken) -> Token:
+    """The token *record* holds.
+
+    :raises DecryptionFailed: if no configured key opens it.
+    """
+    return open_record(app_state, record)[0]
+
+
+def open_record(app_state: AppState, record: StoredToken) -> tuple[Token, str | None]:
+    """The token *record* holds, and the id of the login that wrote it
+    (``None`` for a record from before logins had one).
+
+    :raises DecryptionFailed: if no configured key opens it.
+    """
     entry: dict[str, t.Any] = {
         "iss": record.issuer,
         "sub": record.subject,
@@ -91,7 +113,9 @@ def from_record(app_state: AppState, record: StoredToken) -> Token:
     }
     if record.scope is not None:
         entry["scope"] = record.scope
-    return unseal(app_state, record.key, entry)
+    token = unseal(app_state, record.key, entry)
+    login = token.pop(LOGIN_FIELD, None)
+    return token, login if isinstance(login, str) else None
 
 
 def seal_slot(app_state: AppState, slot: str, token: t.Mapping[str, t.Any]) -> dict[str, str]:

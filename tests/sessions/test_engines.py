@@ -149,8 +149,9 @@ def test_the_logout_store_shares_the_cache_and_its_folder(request, tmp_path):
     embedded = engine_of(app_with("embedded", request, tmp_path))
     store = t.cast(CacheLogoutStore, embedded.logout_store)
     assert store.cache is t.cast(t.Any, embedded.interface).cache
+    # Beside the session folder, not in it (a sweep would take it for a session).
     assert store.lock_path == os.path.join(
-        tmp_path, "instance", "flask_session", ".oauth2login-logout.lock"
+        tmp_path, "instance", ".flask_session.oauth2login-logout.lock"
     )
     simple = engine_of(app_with("simple", request, tmp_path))
     assert t.cast(CacheLogoutStore, simple.logout_store).lock_path is None

@@ -7,6 +7,7 @@ import typing as t
 from flask import Flask
 
 from flask_oauth2login._runtime import get_state
+from flask_oauth2login.login.outcome import HELD_KEY, open_held
 from flask_oauth2login.tokens.logins import TOKENS_KEY, seal, unseal
 from flask_oauth2login.tokenstore import TokenKey
 
@@ -50,4 +51,8 @@ def opened_session(client: t.Any) -> dict[str, t.Any]:
             provider: open_entry(client.application, provider, entry)
             for provider, entry in data[TOKENS_KEY].items()
         }
+    if HELD_KEY in data:
+        with client.application.app_context():
+            token = open_held(get_state(), data[HELD_KEY])
+        data[HELD_KEY] = {**data[HELD_KEY], "token": token}
     return data

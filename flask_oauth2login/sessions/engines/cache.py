@@ -6,7 +6,7 @@ backend, or whatever cache the app gave its ``cachelib`` backend.
   (:class:`~flask_oauth2login.sessions.coordination.LocalCoordinator`).
 - The logout index and the logout tokens seen are records in the cache,
   read and written under a lock of this process and, for a file-system
-  cache, an exclusive lock on a file in its folder, which every process
+  cache, an exclusive lock on a file beside its folder, which every process
   using the folder takes (:class:`CacheLogoutStore`): processes sharing the
   folder do not lose each other's entries.
 - Only ``OSError`` means the store is down.
@@ -81,6 +81,19 @@ class CacheEngine(Engine):
         return type(self.interface).__name__, None
 
 
+def lock_path_for(folder: str) -> str:
+    """The lock file of the logout index of the sessions in *folder*: beside
+    the folder, not in it, where cachelib's sweeps would take it for a
+    broken session file. Where the folder's parent cannot be written, in the
+    folder under a name cachelib leaves alone (that of its files being
+    written)."""
+    folder = os.path.abspath(folder)
+    parent, name = os.path.split(folder.rstrip(os.sep))
+    if parent and os.access(parent, os.W_OK):
+        return os.path.join(parent, f".{name}.oauth2login-logout.lock")
+    return os.path.join(folder, f"oauth2login-logout.lock{FileSystemCache._fs_transaction_suffix}")
+
+
 class CacheLogoutStore(RecordStore):
     """The index and the tokens seen in a cachelib cache; see the module."""
 
@@ -92,7 +105,7 @@ class CacheLogoutStore(RecordStore):
         self._lock = threading.Lock()
         folder = getattr(cache, "_path", None)
         #: The lock file of a file-system cache, else ``None``.
-        self.lock_path = os.path.join(folder, ".oauth2login-logout.lock") if folder else None
+        self.lock_path = lock_path_for(folder) if isinstance(folder, str) else None
 
     @contextlib.contextmanager
     def _locked(self) -> t.Iterator[object]:

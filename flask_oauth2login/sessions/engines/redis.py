@@ -9,7 +9,8 @@ shared by every process and machine that serves the app:
   ``oauth2login:refresh:`` (:class:`RedisCoordinator`); a lock and its
   slot share a hash tag, so they share a cluster slot;
 - the logout index is a sorted set per index key (each store id scored with
-  its expiry), and each logout token seen a ``SET NX EX``, under
+  its expiry, at most :attr:`~flask_oauth2login.sessions.logout_index.LogoutStore.cap`
+  of them), and each logout token seen a ``SET NX EX``, under
   ``oauth2login:logout:`` and the sessions' key prefix (:class:`RedisLogoutStore`);
   on a cluster, each key is a hash tag of its own, and no command spans
   two keys;
@@ -108,6 +109,7 @@ class RedisLogoutStore(LogoutStore):
                 name = self.name(key)
                 pipe.zremrangebyscore(name, "-inf", now)
                 pipe.zadd(name, {store_id: now + ttl})
+                pipe.zremrangebyrank(name, 0, -(self.cap + 1))  # the first to expire give way
                 pipe.expire(name, ttl)
             pipe.execute()
 
@@ -121,6 +123,14 @@ class RedisLogoutStore(LogoutStore):
             pipe = self.client.pipeline(transaction=False)
             for key in keys:
                 pipe.zrem(self.name(key), store_id)
+            pipe.execute()
+
+    def discard_many(self, entries: t.Mapping[str, t.Collection[str]]) -> None:
+        with store_errors_as_unavailable(self):
+            pipe = self.client.pipeline(transaction=False)
+            for key, store_ids in entries.items():
+                if store_ids:
+                    pipe.zrem(self.prefix + key, *store_ids)
             pipe.execute()
 
     def first_seen(self, key: str, ttl: int) -> bool:

@@ -166,6 +166,22 @@ class SQLLogoutStore(LogoutStore):
                         .where(c.store_id == store_id)
                         .values(expires_at=now + ttl)
                     )
+                self._trim(conn, name)
+
+    def _trim(self, conn: t.Any, name: str) -> None:
+        """Keep the :attr:`cap` entries of *name* that expire last."""
+        import sqlalchemy as sa
+
+        c = self.table.c
+        beyond = conn.execute(
+            sa.select(c.store_id)
+            .where(c.key == name)
+            .order_by(c.expires_at.desc(), c.store_id.desc())
+            .offset(self.cap)
+        ).scalars()
+        extra = list(beyond)
+        if extra:
+            conn.execute(self.table.delete().where(c.key == name).where(c.store_id.in_(extra)))
 
     def members(self, key: str) -> list[str]:
         import sqlalchemy as sa
@@ -185,6 +201,17 @@ class SQLLogoutStore(LogoutStore):
         names = [self.prefix + key for key in keys]
         with self._begin() as conn:
             conn.execute(self.table.delete().where(c.key.in_(names)).where(c.store_id == store_id))
+
+    def discard_many(self, entries: t.Mapping[str, t.Collection[str]]) -> None:
+        c = self.table.c
+        with self._begin() as conn:  # one transaction, one statement per key
+            for key, store_ids in entries.items():
+                if store_ids:
+                    conn.execute(
+                        self.table.delete()
+                        .where(c.key == self.prefix + key)
+                        .where(c.store_id.in_(list(store_ids)))
+                    )
 
     def first_seen(self, key: str, ttl: int) -> bool:
         from ...storage.sql import insert_new
