@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import typing as t
 
+from babel import Locale
 from flask import Flask, has_request_context, url_for
 
 from . import cli
@@ -13,6 +14,7 @@ from .config.settings import Settings, load_settings
 from .crypto.cipher import MissingKey, cipher_for
 from .decorators import handle_not_logged_in
 from .errors import ConfigurationError, LoginError, NotLoggedInError, OAuth2LoginError
+from .pages import locale as pages_locale
 from .protocol import dpop, redaction
 from .protocol.api_session import OAuth2Session
 from .protocol.provider import Provider
@@ -80,6 +82,11 @@ class OAuth2Login:
             cipher=cipher,
             recent=RecentTokens(settings.token_cache_ttl),
         )
+        pages_locale.install(
+            app,
+            base_template=settings.base_template,
+            directories=settings.translation_directories,
+        )
         app.register_blueprint(create_blueprint(settings.url_prefix))
         if settings.jwks_url_path is not None:
             app.add_url_rule(settings.jwks_url_path, "oauth2login_jwks", jwks)
@@ -126,6 +133,14 @@ class OAuth2Login:
         """The users of this session's logins, by provider (the most recent
         last): one per provider connected."""
         return logins.get_users()
+
+    @property
+    def locale(self) -> Locale:
+        """The language of the extension's pages in this request (a
+        :class:`babel.Locale`): the app's Flask-Babel locale, else the best of
+        the browser's ``Accept-Language`` that a catalog exists for, else
+        English. An app's own pages can follow it."""
+        return pages_locale.current_locale()
 
     def token(
         self, provider: str, subject: str | None = None, *, issuer: str | None = None

@@ -47,6 +47,8 @@ from .errors import (
 from .login import code_flow, logout, outcome
 from .login import pending as pending_logins
 from .login.hints import diagnose_missing_login
+from .pages.locale import N_, gettext
+from .pages.messages import person_message
 from .pages.responses import protect, wants_json
 from .protocol.provider import Provider
 from .sessions.setup import RETRY_AFTER
@@ -171,7 +173,10 @@ def connect_page() -> t.Any:
     app_state = get_state()
     found = outcome.held(app_state.settings.login_timeout)
     if found is None or found["provider"] not in app_state.providers:
-        return error_response(InvalidState(outcome.NOTHING_HELD))
+        # Answered already, expired, or never there: nothing to ask, and
+        # nothing went wrong.
+        page = render_template("oauth2login/connect_none.html")
+        return protect(current_app.response_class(page, mimetype="text/html"))
     new = User(found["user"])
     current = [
         (app_state.providers[name].config.title if name in app_state.providers else name, user)
@@ -197,7 +202,7 @@ def connect_answer() -> t.Any:
         return _failed(None, CrossOriginRequest(csrf.REFUSED_MESSAGE))
     action = request.form.get("action")
     if action not in CONNECT_ACTIONS:
-        return _failed(None, InvalidLoginRequest("Answer with one of the page's buttons."))
+        return _failed(None, InvalidLoginRequest(N_("Answer with one of the page's buttons.")))
     try:
         found = outcome.take_held(request.form.get("id"), app_state.settings.login_timeout)
     except InvalidState as exc:
@@ -271,14 +276,18 @@ def _log_out_at_provider(
     title = provider.config.title
     try:
         url = logout.end_session_url(provider, settings, token, next_url)
-        problem = "offers no way to log out from here"
+        problem = N_(
+            "%(provider)s offers no way to log out from here, so you may still be logged in "
+            "there. On a shared computer, log out on its own site too."
+        )
     except ProviderError as exc:
         log.warning("Could not log out at %s: %s", provider.name, exc.message)
-        url, problem = None, "could not be reached"
-    message = (
-        f"{title} {problem}, so you may still be logged in there. "
-        "On a shared computer, log out on its own site too."
-    )
+        url = None
+        problem = N_(
+            "%(provider)s could not be reached, so you may still be logged in there. "
+            "On a shared computer, log out on its own site too."
+        )
+    message = gettext(problem, provider=title)
     if wants_json():
         return protect(jsonify(end_session_url=url, message=None if url else message))
     if url is not None:
@@ -355,10 +364,10 @@ def frontchannel_logout(provider: str) -> t.Any:
             ancestors = f"{parts.scheme}://{parts.netloc}"
         args = request.args
         logout.frontchannel_logout(app_state, found, args.get("iss"), args.get("sid"))
-        status, message = 200, "You are logged out of this site."
+        status, message = 200, gettext("You are logged out of this site.")
     except LoginError as exc:
         log.warning("Refused a front-channel logout of %s: %s", provider, exc.message)
-        status, message = exc.status_code, exc.message
+        status, message = exc.status_code, person_message(exc)[0]
     page = render_template("oauth2login/frontchannel.html", message=message)
     response = current_app.response_class(page, status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
@@ -438,9 +447,12 @@ def error_response(error: LoginError, provider: str | None = None) -> Response:
         response.status_code = error.status_code
     else:
         app_state = get_state()
+        message, detail = person_message(error)
         page = render_template(
             "oauth2login/error.html",
             error=error,
+            message=message,
+            detail=detail,
             provider=provider if provider in app_state.providers else None,
             title=app_state.providers[provider].config.title
             if provider in app_state.providers
@@ -463,7 +475,7 @@ def _state_for(provider: str) -> tuple[AppState, Provider]:
     found = app_state.providers.get(provider)
     if found is None:
         raise UnknownProvider(
-            "There is no way to log in by that name here; pick one of the ways offered.",
+            N_("There is no way to log in by that name here; pick one of the ways offered."),
             provider=provider,
         )
     return app_state, found

@@ -142,6 +142,21 @@ APP_SETTINGS: dict[str, Setting] = table(
         parsers.optional(parsers.private_key),
         shown="derived from `SECRET_KEY`",
     ),
+    Setting(
+        "BASE_TEMPLATE",
+        "the template the extension's pages extend (login chooser, errors, connect, "
+        "logout ...): the app's own base template gives them its look. It needs the blocks "
+        "`title`, `head` and `content`",
+        parsers.template_name,
+        default="oauth2login/base.html",
+    ),
+    Setting(
+        "TRANSLATION_DIRECTORIES",
+        "folders (relative to the app's root) of catalogs of the `flask_oauth2login` message "
+        "domain, searched before the shipped ones: to add a language or change a string",
+        parsers.directories,
+        default=(),
+    ),
 )
 
 
@@ -176,6 +191,8 @@ class Settings:
     jwks_url_path: str | None
     #: Loaded (and never shown).
     dpop_private_key: PrivateKey | None = field(repr=False)
+    base_template: str
+    translation_directories: tuple[str, ...]
     #: The presets the providers were resolved against.
     presets: PresetRegistry
 

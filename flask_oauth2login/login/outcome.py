@@ -42,6 +42,7 @@ from flask import g, has_app_context, session
 
 from .._runtime import AppState
 from ..errors import InvalidState
+from ..pages.locale import N_
 from ..protocol.token_answer import Token
 from ..sessions.setup import regenerate
 from ..signals import current_sender, logged_in, logged_out
@@ -66,7 +67,7 @@ REFUSED_KEY = "_oauth2login_refused_scopes"
 #: Session keys a fresh login keeps: the browser's own logins in flight.
 _KEPT_BY_FRESH = (pending.SESSION_KEY, pending.COMPLETED_KEY)
 #: Why a held login cannot be answered.
-NOTHING_HELD = (
+NOTHING_HELD = N_(
     "There is no login waiting here to be connected: it was already answered, or it took "
     "too long. Please log in again."
 )
