@@ -208,9 +208,12 @@ def _register_views(app: Flask) -> None:
             (name, configured[name].config.title if name in configured else name, user)
             for name, user in reversed(oauth.users.items())
         ]
+        user = oauth.user
         return render_template(
             "index.html",
-            user=oauth.user,
+            user=user,
+            # "the development provider", not "dev": the provider's title.
+            user_title=dict(providers).get(user["provider"]) if user else None,
             providers=providers,
             accounts=accounts,
             others=[(name, title) for name, title in providers if name not in oauth.users],
