@@ -45,7 +45,7 @@ def make(tmp_path: Path, **config: t.Any) -> Flask:
 PAGES = [
     ("GET", "/login", 200, "Log in"),
     ("GET", "/login/nobody", 404, "Login failed"),
-    ("GET", "/callback/github?state=lost&code=x", 400, "Login with GitHub failed"),
+    ("GET", "/callback/github?state=lost&code=x", 400, "Login failed"),
     ("GET", "/logout", 405, "Log out"),
     ("GET", "/connect", 200, "Nothing to confirm"),
 ]
