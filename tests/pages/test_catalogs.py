@@ -21,6 +21,7 @@ from flask_oauth2login.pages.locale import DOMAIN, TRANSLATIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ["ar", "de", "es", "fr", "ja", "pt_BR"]
+EXAMPLE = ROOT / "example_app" / "translations"
 #: How to bring the catalogs up to date (babel.cfg says the same).
 UPDATE = (
     "run: pybabel extract -F babel.cfg -k oauth2login_gettext -k oauth2login_ngettext:1,2 "
@@ -40,27 +41,28 @@ def read(path: Path, locale: str | None = None) -> Catalog:
         return read_po(f, locale=locale)
 
 
+def pybabel_extract(out: Path, mapping: Path, *keywords: str) -> Catalog:
+    """The strings ``pybabel extract`` finds with the *mapping* file."""
+    options = [arg for keyword in keywords for arg in ("-k", keyword)]
+    CommandLineInterface().run(
+        ["pybabel", "--quiet", "extract", "-F", str(mapping), *options, "-o", str(out), str(ROOT)]
+    )
+    return read(out)
+
+
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     """The strings of the code and templates, as ``pybabel extract`` finds them."""
     out = tmp_path_factory.mktemp("extract") / "messages.pot"
-    CommandLineInterface().run(
-        [
-            "pybabel",
-            "--quiet",
-            "extract",
-            "-F",
-            str(ROOT / "babel.cfg"),
-            "-k",
-            "oauth2login_gettext",
-            "-k",
-            "oauth2login_ngettext:1,2",
-            "-o",
-            str(out),
-            str(ROOT),
-        ]
+    return pybabel_extract(
+        out, ROOT / "babel.cfg", "oauth2login_gettext", "oauth2login_ngettext:1,2"
     )
-    return read(out)
+
+
+@pytest.fixture(scope="module")
+def example_extracted(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    out = tmp_path_factory.mktemp("extract") / "example.pot"
+    return pybabel_extract(out, ROOT / "example_app" / "babel.cfg")
 
 
 def test_the_extraction_finds_the_strings_of_code_and_templates(extracted):
@@ -83,7 +85,27 @@ def test_the_shipped_languages():
 
 @pytest.mark.parametrize("language", SHIPPED)
 def test_each_catalog_translates_every_string_and_no_stale_one(extracted, language):
-    catalog = read(TRANSLATIONS / language / "LC_MESSAGES" / f"{DOMAIN}.po", language)
+    check_catalog(TRANSLATIONS / language / "LC_MESSAGES" / f"{DOMAIN}.po", language, extracted)
+
+
+def test_the_example_apps_template_is_up_to_date(example_extracted):
+    shipped = read(EXAMPLE / "example_app.pot")
+    assert message_ids(shipped) == message_ids(example_extracted), UPDATE
+    assert "Choose how to sign in" in message_ids(shipped)
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_each_example_catalog_translates_every_string(example_extracted, language):
+    folder = EXAMPLE / language / "LC_MESSAGES"
+    check_catalog(folder / "example_app.po", language, example_extracted)
+    compiled = io.BytesIO()
+    write_mo(compiled, read(folder / "example_app.po", language))
+    assert (folder / "example_app.mo").read_bytes() == compiled.getvalue(), UPDATE
+
+
+def check_catalog(path: Path, language: str, extracted: Catalog) -> None:
+    """*path* translates every string of *extracted*, and no other."""
+    catalog = read(path, language)
     ids, wanted = message_ids(catalog), message_ids(extracted)
     assert not wanted - ids, f"{language} lacks {sorted(wanted - ids)}; {UPDATE}"
     assert not ids - wanted, f"{language} has stale strings {sorted(ids - wanted)}; {UPDATE}"
