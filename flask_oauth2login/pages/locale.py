@@ -27,7 +27,7 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError, dates, numbers
 from babel.support import NullTranslations, Translations
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from markupsafe import Markup
 
 #: The gettext domain of the extension's strings.
@@ -38,6 +38,10 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 ENGLISH = Locale("en")
 #: Where :func:`install` keeps an app's :class:`Languages`, under ``app.extensions``.
 EXTENSION_KEY = "oauth2login_languages"
+#: Where a request keeps its language once chosen.
+_ENVIRON_KEY = "oauth2login.locale"
+#: The most preferences of ``Accept-Language`` looked at.
+MAX_PREFERENCES = 12
 #: The default ``format`` of :func:`format_datetime`.
 DATETIME_FORMAT = "long"
 
@@ -146,11 +150,10 @@ def current_locale() -> Locale:
     """The language of this request's pages (English outside a request)."""
     if not has_request_context():
         return ENGLISH
-    chosen: Locale | None = g.get("_oauth2login_locale")
+    chosen: Locale | None = request.environ.get(_ENVIRON_KEY)
     if chosen is None:
-        languages = _languages()
-        chosen = negotiate(_preferred(), languages.available) or ENGLISH
-        g._oauth2login_locale = chosen
+        chosen = negotiate(_preferred(), _languages().available) or ENGLISH
+        request.environ[_ENVIRON_KEY] = chosen
     return chosen
 
 
@@ -236,7 +239,8 @@ def _preferred() -> list[str]:
 
         chosen = flask_babel.get_locale()
         return [str(chosen)] if chosen is not None else []
-    return [tag for tag, quality in request.accept_languages if quality > 0 and tag != "*"]
+    asked = [tag for tag, quality in request.accept_languages if quality > 0 and tag != "*"]
+    return asked[:MAX_PREFERENCES]
 
 
 def _timezone() -> dt.tzinfo:

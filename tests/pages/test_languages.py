@@ -265,3 +265,14 @@ def test_the_locale_of_a_request(tmp_path):
         assert str(extension.locale) == "pt_BR"
     with app.app_context():
         assert str(extension.locale) == "en"  # no request: English
+
+
+def test_each_request_has_its_own_language(tmp_path):
+    """Requests that share an app context (as in tests) each negotiate."""
+    app = make(tmp_path)
+    client = app.test_client()
+    with app.app_context():
+        assert h1(page(app, "/login", "de")) == "Anmelden"
+        assert h1(client.get("/login", headers={"Accept-Language": "fr"}).get_data(True)) == (
+            "Se connecter"
+        )
