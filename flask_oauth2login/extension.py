@@ -137,7 +137,7 @@ class OAuth2Login:
     @property
     def locale(self) -> Locale:
         """The language of the extension's pages in this request (a
-        :class:`babel.Locale`): the app's Flask-Babel locale, else the best of
+        ``babel.Locale``): the app's Flask-Babel locale, else the best of
         the browser's ``Accept-Language`` that a catalog exists for, else
         English. An app's own pages can follow it."""
         return pages_locale.current_locale()
