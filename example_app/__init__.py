@@ -11,7 +11,9 @@ their credentials are in the environment, e.g. ``OAUTH2LOGIN_GITHUB_CLIENT_ID`` 
 no provider at all, it says so in two lines instead of a traceback.
 
 Once signed in, the home page lists the accounts of the session and offers
-to connect another one (a ``POST`` form of this site), and ``/more/<provider>``
+to connect another one (a ``POST`` form of this site); it links the
+extension's accounts page (``/accounts``, ``OAUTH2LOGIN_ACCOUNTS_PAGE``), where
+an account is connected or disconnected; and ``/more/<provider>``
 is a page that needs one more permission than signing in asked for
 (incremental authorization: visiting it asks the provider for it).
 
@@ -114,6 +116,7 @@ def create_app(
     app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_OAUTH2LOGIN_..., ...
     app.config.update(config or {})
     app.config.setdefault("OAUTH2LOGIN_PROVIDERS", _providers(app))
+    app.config.setdefault("OAUTH2LOGIN_ACCOUNTS_PAGE", True)  # /accounts
     if importlib.util.find_spec("sqlalchemy") is not None:
         # A file under instance/; the background command reads it.
         app.config.setdefault("OAUTH2LOGIN_TOKEN_STORE", "sqlite:///tokens.db")

@@ -6,8 +6,10 @@ from .decorators import login_required as login_required
 from .errors import AuthorizationDenied as AuthorizationDenied
 from .errors import ConfigurationError as ConfigurationError
 from .errors import CrossOriginRequest as CrossOriginRequest
+from .errors import DisconnectRefused as DisconnectRefused
 from .errors import ForeignOriginError as ForeignOriginError
 from .errors import InvalidCallback as InvalidCallback
+from .errors import InvalidClient as InvalidClient
 from .errors import InvalidLoginRequest as InvalidLoginRequest
 from .errors import InvalidProviderResponse as InvalidProviderResponse
 from .errors import InvalidState as InvalidState
@@ -21,6 +23,7 @@ from .errors import RefreshError as RefreshError
 from .errors import SessionStoreUnavailable as SessionStoreUnavailable
 from .errors import TokenStoreUnavailable as TokenStoreUnavailable
 from .extension import OAuth2Login as OAuth2Login
+from .signals import disconnected as disconnected
 from .signals import logged_in as logged_in
 from .signals import logged_out as logged_out
 from .signals import login_failed as login_failed
@@ -31,8 +34,10 @@ __all__ = [
     "AuthorizationDenied",
     "ConfigurationError",
     "CrossOriginRequest",
+    "DisconnectRefused",
     "ForeignOriginError",
     "InvalidCallback",
+    "InvalidClient",
     "InvalidLoginRequest",
     "InvalidProviderResponse",
     "InvalidState",
@@ -47,6 +52,7 @@ __all__ = [
     "SessionStoreUnavailable",
     "TokenStoreUnavailable",
     "User",
+    "disconnected",
     "logged_in",
     "logged_out",
     "login_failed",

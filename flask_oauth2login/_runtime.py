@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
 
@@ -88,13 +89,26 @@ class AppState:
 
 def app_base_url(settings: Settings) -> str:
     """The public base URL, ending with ``/``, of the app with *settings*:
-    ``OAUTH2LOGIN_EXTERNAL_URL``, else the request's, else ``SERVER_NAME``'s."""
+    ``OAUTH2LOGIN_EXTERNAL_URL``, else the request's; outside a request
+    ``SERVER_NAME``'s, else the origin of ``OAUTH2LOGIN_DEVIDP_ISSUER`` (the
+    development provider's pinned address, which is this app's), else
+    ``http://localhost/`` (see :data:`UNKNOWN_BASE_URL`)."""
     if settings.external_url:
         return settings.external_url + "/"
     if has_request_context():
         return request.url_root
-    server_name = current_app.config.get("SERVER_NAME") or "localhost"
-    return f"{current_app.config['PREFERRED_URL_SCHEME']}://{server_name}/"
+    config = current_app.config
+    if config.get("SERVER_NAME"):
+        return f"{config['PREFERRED_URL_SCHEME']}://{config['SERVER_NAME']}/"
+    issuer = config.get("OAUTH2LOGIN_DEVIDP_ISSUER")
+    if isinstance(issuer, str) and "://" in issuer:
+        parts = urlsplit(issuer)
+        return f"{parts.scheme}://{parts.netloc}/"
+    return UNKNOWN_BASE_URL
+
+
+#: The base URL of an app outside a request when nothing says where it lives.
+UNKNOWN_BASE_URL = "http://localhost/"
 
 
 def get_state() -> AppState:

@@ -3,7 +3,8 @@
 ``OAuth2Login.init_app`` adds :data:`oauth2login_group` to ``app.cli``, so
 every app using the extension has::
 
-    flask oauth2login check [--redirect-uri [PROVIDER=]URI] [--processes N] [--offline] [--strict]
+    flask oauth2login check [--redirect-uri [PROVIDER=]URI] [--url URL] [--processes N]
+                            [--offline] [--strict]
     flask oauth2login providers
     flask oauth2login tokens [--provider P] [--subject S] [--issuer I] [--revoke]
     flask oauth2login rotate-keys [--delete-unreadable]
@@ -78,8 +79,19 @@ def _parse_registered(values: t.Sequence[str], names: t.Sequence[str]) -> dict[s
 )
 @click.option("--offline", is_flag=True, help="Do not fetch discovery documents and keys.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 on warnings too.")
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Where the app is served, e.g. http://127.0.0.1:5001, for the URIs of an app that "
+    "pins no address (default: from FLASK_RUN_HOST and FLASK_RUN_PORT, else "
+    "http://127.0.0.1:5000).",
+)
 def check_command(
-    redirect_uris: tuple[str, ...], processes: int | None, offline: bool, strict: bool
+    redirect_uris: tuple[str, ...],
+    processes: int | None,
+    offline: bool,
+    strict: bool,
+    url: str | None,
 ) -> None:
     """Check providers, redirect and logout URIs, the session store and cookie settings."""
     # Imported here, not with the module: serving requests never loads the checks.
@@ -98,6 +110,7 @@ def check_command(
         registered=registered,
         processes=processes,
         network=not offline,
+        url=url,
     )
     for topic, findings in report.topics().items():
         click.echo(click.style(topic[:1].upper() + topic[1:], bold=True))
@@ -191,11 +204,7 @@ def tokens_command(
     with _token_store() as (app_state, store):
         found = store.find(provider, subject, issuer)
         if revoke:
-            for record in found:
-                confirmed = logins.revoke_stored(app_state, record)
-                how = "revoked at the provider" if confirmed else "the provider did not confirm"
-                click.echo(f"Deleted {record.provider} {record.issuer} {record.subject} ({how}).")
-            click.echo(f"{len(found)} login{'' if len(found) == 1 else 's'} revoked.")
+            _revoke(app_state, found)
             return
         rows = [
             (
@@ -215,6 +224,53 @@ def tokens_command(
                 "  ".join([*(v.ljust(w) for v, w in zip(row, widths, strict=False)), row[-1]])
             )
         click.echo(f"{len(rows)} login{'' if len(rows) == 1 else 's'} in {store.describe()}.")
+
+
+def _revoke(app_state: AppState, found: t.Sequence[t.Any]) -> None:
+    """Delete and revoke the logins *found*, saying for each what happened;
+    exits with status 1 when a revocation failed."""
+    revoked = failed = 0
+    for record in found:
+        problems: list[str] = []
+        confirmed = logins.revoke_stored(app_state, record, problems)
+        who = f"{record.provider} {record.issuer} {record.subject}"
+        if confirmed:
+            revoked += 1
+            click.echo(f"Deleted {who} from the store, and revoked at the provider.")
+        elif problems:
+            failed += 1
+            hint = _relative_urls_hint(app_state, record.provider)
+            click.echo(
+                f"Deleted {who} from the store, but NOT revoked at the provider: "
+                f"{'; '.join(p.rstrip('.') for p in problems)}{hint}. The token stays valid "
+                "at the provider until it expires.",
+                err=True,
+            )
+        else:
+            click.echo(
+                f"Deleted {who} from the store; the provider offers no revocation, so the "
+                "token stays valid there until it expires."
+            )
+    plural = "" if len(found) == 1 else "s"
+    click.echo(
+        f"{len(found)} login{plural} deleted: {revoked} revoked at the provider, "
+        f"{failed} failed, {len(found) - revoked - failed} not revocable."
+    )
+    if failed:
+        click.get_current_context().exit(1)
+
+
+def _relative_urls_hint(app_state: AppState, name: str) -> str:
+    """Why a provider at a path of this app may not be reached from a
+    command: with no request, its address comes from the configuration."""
+    provider = app_state.providers.get(name)
+    if provider is None or not provider.config.relative_urls:
+        return ""
+    return (
+        f" (the provider's URLs are paths of this app, here resolved against "
+        f"{app_state.base_url()}: set OAUTH2LOGIN_EXTERNAL_URL or SERVER_NAME to the app's "
+        "address)"
+    )
 
 
 @oauth2login_group.command("rotate-keys")

@@ -15,12 +15,14 @@ response::
         ├── UnknownProvider
         ├── InvalidLoginRequest
         ├── CrossOriginRequest
+        ├── DisconnectRefused
         ├── AuthorizationDenied
         ├── InvalidState
         ├── InvalidCallback
         ├── ProviderError
         │   ├── ProviderUnavailable
         │   └── InvalidProviderResponse
+        │       └── InvalidClient
         └── InvalidToken
 
 :class:`LoginError` and its subclasses describe a login that failed; the
@@ -28,6 +30,10 @@ callback view turns them into an error page with :attr:`LoginError.status_code`
 and fires :data:`~flask_oauth2login.signals.login_failed`.
 
 Messages never contain a secret, token, authorization code or PKCE verifier.
+An error's :attr:`~OAuth2LoginError.detail` is for the site's operator (the log,
+and the error page in debug mode only): which host could not be reached and
+why, which setting to check. Each error has an anchor in the documentation's
+error reference, :func:`docs_url_for`.
 """
 
 from __future__ import annotations
@@ -47,12 +53,18 @@ class OAuth2LoginError(Exception):
         *,
         provider: str | None = None,
         response: requests.Response | None = None,
+        detail: str | None = None,
     ) -> None:
         super().__init__(message)
         #: The name of the provider involved, if any.
         self.provider = provider
         #: The provider's HTTP response that caused the error, if any.
         self.response = response
+        #: What the site's operator should know and do (a host and port and
+        #: why it could not be reached, a setting to check): logged, and shown
+        #: on the error page in debug mode only, never to the person logging in
+        #: otherwise. Never a secret.
+        self.detail = detail
 
     @property
     def message(self) -> str:
@@ -134,6 +146,15 @@ class CrossOriginRequest(LoginError):
     error_code = "cross_origin_request"
 
 
+class DisconnectRefused(LoginError):
+    """Disconnecting this login would leave the session with none, and the
+    app refuses that (``OAUTH2LOGIN_DISCONNECT_LAST = "refuse"``, the
+    default): the person logs out instead."""
+
+    status_code = 409
+    error_code = "last_login"
+
+
 class AuthorizationDenied(LoginError):
     """The provider answered the authorization request with an error."""
 
@@ -178,8 +199,38 @@ class InvalidProviderResponse(ProviderError):
     error_code = "invalid_provider_response"
 
 
+class InvalidClient(InvalidProviderResponse):
+    """The provider refused this app's client credentials (``invalid_client``):
+    the ``client_id`` or ``client_secret`` (or key) configured is wrong."""
+
+    error_code = "invalid_client"
+
+
 class InvalidToken(LoginError):
     """The ID token, or the identity it names, did not validate."""
 
     status_code = 401
     error_code = "invalid_token"
+
+
+#: Where the documentation lives when ``OAUTH2LOGIN_DOCS_URL`` is not set.
+DEFAULT_DOCS_URL = "https://flask-oauth2login.readthedocs.io/en/latest"
+
+
+def docs_anchor(error: BaseException | type[BaseException]) -> str:
+    """The anchor of *error* (an exception or its class) in the error
+    reference: its ``error_code`` with ``_`` as ``-`` (``invalid-state``),
+    else its class name in lower case (``configurationerror``)."""
+    code = getattr(error, "error_code", None)
+    if isinstance(code, str) and code:
+        return code.replace("_", "-")
+    cls = error if isinstance(error, type) else type(error)
+    return cls.__name__.lower()
+
+
+def docs_url_for(error: BaseException | type[BaseException], base: str | None = None) -> str:
+    """The URL of *error*'s entry in the error reference: *base* (the
+    ``OAUTH2LOGIN_DOCS_URL`` setting; default :data:`DEFAULT_DOCS_URL`)
+    + ``/errors.html#`` + :func:`docs_anchor`."""
+    root = (base or DEFAULT_DOCS_URL).rstrip("/")
+    return f"{root}/errors.html#{docs_anchor(error)}"

@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import functools
+import logging
+import re
 import typing as t
 
 from babel import Locale
 from flask import Flask, has_request_context, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
 
 from . import cli
 from ._runtime import EXTENSION_KEY, AppState, LoginHook, app_base_url, get_state
-from .config.settings import Settings, load_settings
+from .config.settings import Settings, load_settings, refuse_unknown_keys
 from .crypto.cipher import MissingKey, cipher_for
-from .decorators import handle_not_logged_in
-from .errors import ConfigurationError, LoginError, NotLoggedInError, OAuth2LoginError
+from .decorators import handle_not_logged_in, login_required
+from .errors import (
+    ConfigurationError,
+    LoginError,
+    NotLoggedInError,
+    OAuth2LoginError,
+    docs_url_for,
+)
+from .login import accounts
+from .login import disconnect as disconnecting
+from .login.hints import SessionCookie
 from .pages import locale as pages_locale
 from .protocol import dpop, redaction
 from .protocol.api_session import OAuth2Session
@@ -25,6 +38,8 @@ from .tokens import app_tokens, logins
 from .tokenstore import RecentTokens, StoredLogin, TokenStore, open_store
 from .user import User
 from .views import create_blueprint, error_response, jwks
+
+log = logging.getLogger(__name__)
 
 
 class OAuth2Login:
@@ -47,10 +62,21 @@ class OAuth2Login:
     def init_app(self, app: Flask) -> None:
         """Validate the configuration and set the extension up for *app*.
 
-        :raises ConfigurationError: naming the provider and key at fault.
+        :raises ConfigurationError: naming the provider and key at fault
+            (and logged, with a link to the error reference).
         """
         self._initialized = True
+        try:
+            self._set_up(app)
+        except ConfigurationError as exc:
+            _log_refusal(app, exc)
+            raise
+
+    def _set_up(self, app: Flask) -> None:
+        _require_secret_key(app)
         settings = load_settings(app.config, presets=self._presets)
+        refuse_unknown_keys(app.config, settings)
+        _refuse_strict_cookie(app)
         _check_relative_urls(app, settings)
         interface = setup_session(app, pending_lifetime=settings.login_timeout)
         dpop_key = None
@@ -82,14 +108,15 @@ class OAuth2Login:
             cipher=cipher,
             recent=RecentTokens(settings.token_cache_ttl),
         )
-        pages_locale.install(
-            app,
-            base_template=settings.base_template,
-            directories=settings.translation_directories,
-        )
-        app.register_blueprint(create_blueprint(settings.url_prefix))
+        pages_locale.install(app, settings.base_template, settings.translation_directories)
+        blueprint = create_blueprint(settings.url_prefix)
+        if settings.accounts_page:
+            blueprint.add_url_rule("/accounts", "accounts", login_required(accounts.page))
+        app.register_blueprint(blueprint)
         if settings.jwks_url_path is not None:
             app.add_url_rule(settings.jwks_url_path, "oauth2login_jwks", jwks)
+        _refuse_route_clashes(app)
+        app.before_request(_ClashGuard(app))
         app.register_error_handler(NotLoggedInError, handle_not_logged_in)
         app.register_error_handler(LoginError, error_response)
         app.cli.add_command(cli.oauth2login_group)
@@ -255,6 +282,27 @@ class OAuth2Login:
         logins.forget(provider)
         return found.revoke_token(token)
 
+    def disconnect(self, provider: str) -> bool:
+        """Disconnect this session's login with *provider*, as ``POST
+        /disconnect/<provider>`` does: revoke its tokens at the provider
+        (best effort), forget it in the session and the token store, send
+        :data:`~flask_oauth2login.signals.disconnected`; the session's other
+        logins stay. Returns whether the provider confirmed the revocation.
+
+        The session's only login is refused, unless
+        ``OAUTH2LOGIN_DISCONNECT_LAST = "logout"``: then the whole session
+        ends, as with ``POST /logout`` (``logged_out`` is sent instead).
+
+        :raises NotLoggedInError: if the session holds no login with *provider*.
+        :raises DisconnectRefused: if it is the session's only login.
+        :raises ConfigurationError: if no provider of that name is configured.
+        :raises TokenStoreUnavailable: if the token store is down (nothing changed).
+        """
+        app_state = get_state()
+        found = app_state.provider(provider)
+        _need_request(provider)
+        return disconnecting.disconnect(app_state, found)
+
     def stored_logins(
         self, provider: str | None = None, subject: str | None = None
     ) -> list[StoredLogin]:
@@ -320,6 +368,36 @@ def _token_store(app: Flask, settings: Settings, cipher: t.Any) -> TokenStore | 
     return open_store(settings.token_store, instance_path=app.instance_path)
 
 
+def _log_refusal(app: Flask, error: ConfigurationError) -> None:
+    """Log *error*, with a link to its entry in the documentation."""
+    base = app.config.get("OAUTH2LOGIN_DOCS_URL")
+    url = docs_url_for(error, base if isinstance(base, str) else None)
+    log.error("flask-oauth2login refused the configuration: %s See %s", error, url)
+
+
+def _require_secret_key(app: Flask) -> None:
+    """Refuse an app without ``SECRET_KEY``: the login's state, the sealed
+    tokens and the signed session all derive from it."""
+    if not app.config.get("SECRET_KEY"):
+        raise ConfigurationError(
+            "missing; logins need it (their state and the tokens at rest are protected with "
+            "keys derived from it). Set it to a long random value, the same in every "
+            "process, e.g. from python -c 'import secrets; print(secrets.token_hex(32))'",
+            key="SECRET_KEY",
+        )
+
+
+def _refuse_strict_cookie(app: Flask) -> None:
+    """Refuse ``SESSION_COOKIE_SAMESITE = "Strict"``: browsers withhold such
+    a cookie on the provider's redirect back, so every login would be lost."""
+    if SessionCookie.of(app).withheld_on_redirect:
+        raise ConfigurationError(
+            "is 'Strict': browsers withhold the session cookie on the provider's redirect "
+            "back, so every login would be lost. Use 'Lax' (the default)",
+            key="SESSION_COOKIE_SAMESITE",
+        )
+
+
 def _check_relative_urls(app: Flask, settings: Settings) -> None:
     """Refuse provider URLs relative to this app where the request's Host
     header would decide where the server sends codes and secrets.
@@ -337,3 +415,85 @@ def _check_relative_urls(app: Flask, settings: Settings) -> None:
                 provider=name,
                 key=config.relative_urls[0],
             )
+
+
+def route_clashes(app: Flask) -> list[str]:
+    """The app's own routes that clash with the extension's: the same path
+    (whatever its variables are called) and a method in common, or a fixed
+    path one of ours would answer (``/login/github``)."""
+    ours = [rule for rule in app.url_map.iter_rules() if _is_ours(rule.endpoint)]
+    if not ours:
+        return []
+    matcher = Map([Rule(rule.rule, endpoint=rule.endpoint, methods=rule.methods) for rule in ours])
+    adapter = matcher.bind("localhost")
+    found = []
+    for rule in app.url_map.iter_rules():
+        if _is_ours(rule.endpoint) or rule.endpoint == "static":
+            continue
+        methods = set(rule.methods or ()) - {"HEAD", "OPTIONS"}
+        for mine in ours:
+            common = methods & set(mine.methods or ())
+            if common and _shape(rule.rule) == _shape(mine.rule):
+                found.append(_clash(rule, mine, common))
+                break
+        else:
+            if rule.arguments:
+                continue
+            for method in sorted(methods):
+                try:
+                    endpoint, _ = adapter.match(rule.rule, method)
+                except HTTPException:
+                    continue
+                mine = next(r for r in ours if r.endpoint == endpoint)
+                found.append(_clash(rule, mine, {method}))
+                break
+    return found
+
+
+def _is_ours(endpoint: str) -> bool:
+    return endpoint.startswith("oauth2login.") or endpoint == "oauth2login_jwks"
+
+
+def _shape(path: str) -> str:
+    """*path* with its variables unnamed: ``/login/<provider>`` and
+    ``/login/<string:name>`` are the same route."""
+    return re.sub(r"<[^>]*>", "<>", path)
+
+
+def _clash(rule: Rule, mine: Rule, methods: t.Collection[str]) -> str:
+    shown = ", ".join(sorted(methods))
+    return (
+        f"the app's route {shown} {rule.rule} (view {rule.endpoint!r}) clashes with "
+        f"flask-oauth2login's {mine.rule} ({mine.endpoint})"
+    )
+
+
+def _refuse_route_clashes(app: Flask) -> None:
+    """:raises ConfigurationError: if the app has a route that clashes with ours."""
+    clashes = route_clashes(app)
+    if clashes:
+        raise ConfigurationError(
+            "; ".join(clashes) + ". Rename the app's route, or move the extension's routes "
+            'under a prefix, e.g. OAUTH2LOGIN_URL_PREFIX = "/auth"',
+            key="OAUTH2LOGIN_URL_PREFIX",
+        )
+
+
+class _ClashGuard:
+    """Checks, at the first request, the routes the app added after
+    ``init_app``; until they no longer clash, every request is refused with
+    the :class:`ConfigurationError` that names them."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.checked = False
+
+    def __call__(self) -> None:
+        if self.checked:
+            return
+        try:
+            _refuse_route_clashes(self.app)
+        except ConfigurationError as exc:
+            _log_refusal(self.app, exc)
+            raise
+        self.checked = True

@@ -72,6 +72,13 @@ logged_out = _signals["oauth2login.logged-out"] = _GrownSignal(
     "oauth2login.logged-out", added=("reason",)
 )
 
+#: Sent after one login of a session was disconnected (``POST
+#: /disconnect/<provider>`` or ``oauth.disconnect(provider)``) while the
+#: others stay, with ``provider``, ``user`` (the
+#: :class:`~flask_oauth2login.User` of the login that ended) and ``revoked``
+#: (whether the provider confirmed the revocation of its tokens).
+disconnected = _signals.signal("oauth2login.disconnected")
+
 #: Sent after an access token was refreshed, with ``provider`` and ``token``.
 token_refreshed = _signals.signal("oauth2login.token-refreshed")
 

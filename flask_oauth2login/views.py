@@ -1,7 +1,7 @@
 """The blueprint: ``/login``, ``/login/<provider>``, ``/callback/<provider>``,
-``/connect``, ``/logout``, and the logout routes the provider calls back:
-``/logout/callback/<provider>``, ``/backchannel-logout/<provider>`` and
-``/frontchannel-logout/<provider>``.
+``/connect``, ``/logout``, ``/disconnect/<provider>``, and the logout routes
+the provider calls back: ``/logout/callback/<provider>``,
+``/backchannel-logout/<provider>`` and ``/frontchannel-logout/<provider>``.
 
 The views are thin: the flow is in :mod:`~flask_oauth2login.login.code_flow`
 and :mod:`~flask_oauth2login.login.logout`, where a login goes (fresh, update,
@@ -14,6 +14,7 @@ exception. Routes that change something refuse cross-origin requests
 
 from __future__ import annotations
 
+import functools
 import logging
 import typing as t
 from urllib.parse import urlsplit
@@ -43,12 +44,13 @@ from .errors import (
     ProviderError,
     SessionStoreUnavailable,
     UnknownProvider,
+    docs_url_for,
 )
-from .login import code_flow, logout, outcome
+from .login import code_flow, disconnect, logout, outcome
 from .login import pending as pending_logins
-from .login.hints import diagnose_missing_login
+from .login.hints import debug_hint, operator_detail
+from .pages import messages
 from .pages.locale import N_, gettext
-from .pages.messages import person_message
 from .pages.responses import protect, wants_json
 from .protocol.provider import Provider
 from .sessions.setup import RETRY_AFTER
@@ -75,6 +77,10 @@ def create_blueprint(url_prefix: str) -> Blueprint:
     bp.add_url_rule("/connect", "connect_answer", connect_answer, methods=["POST"])
     bp.add_url_rule("/logout", "logout", same_origin_only(log_out), methods=["POST"])
     bp.add_url_rule("/logout", "logout_page", logout_page, methods=["GET"])
+    ending = functools.partial(disconnect.view, log_out_view=log_out)
+    bp.add_url_rule(
+        "/disconnect/<provider>", "disconnect", same_origin_only(ending), methods=["POST"]
+    )
     bp.add_url_rule("/logout/callback/<provider>", "logout_callback", logout_callback)
     bp.add_url_rule(
         "/backchannel-logout/<provider>",
@@ -173,8 +179,7 @@ def connect_page() -> t.Any:
     app_state = get_state()
     found = outcome.held(app_state.settings.login_timeout)
     if found is None or found["provider"] not in app_state.providers:
-        # Answered already, expired, or never there: nothing to ask, and
-        # nothing went wrong.
+        # Answered already, expired, or never there: nothing to ask, nothing wrong.
         page = render_template("oauth2login/connect_none.html")
         return protect(current_app.response_class(page, mimetype="text/html"))
     new = User(found["user"])
@@ -273,21 +278,13 @@ def _log_out_at_provider(
     provider: Provider, settings: Settings, token: t.Mapping[str, t.Any] | None, next_url: str
 ) -> t.Any:
     """Send the browser on to log out at *provider*, or say why it cannot."""
-    title = provider.config.title
     try:
         url = logout.end_session_url(provider, settings, token, next_url)
-        problem = N_(
-            "%(provider)s offers no way to log out from here, so you may still be logged in "
-            "there. On a shared computer, log out on its own site too."
-        )
+        problem = messages.NO_LOGOUT_THERE
     except ProviderError as exc:
-        log.warning("Could not log out at %s: %s", provider.name, exc.message)
-        url = None
-        problem = N_(
-            "%(provider)s could not be reached, so you may still be logged in there. "
-            "On a shared computer, log out on its own site too."
-        )
-    message = gettext(problem, provider=title)
+        log.warning("Could not log out at %s: %s %s", provider.name, exc.message, exc.detail or "")
+        url, problem = None, messages.PROVIDER_UNREACHED_AT_LOGOUT
+    message = gettext(problem, provider=provider.config.title)
     if wants_json():
         return protect(jsonify(end_session_url=url, message=None if url else message))
     if url is not None:
@@ -335,7 +332,12 @@ def backchannel_logout(provider: str) -> t.Any:
         log.warning("Refused a back-channel logout of %s: %s", provider, exc.message)
         return _backchannel_error(400, "invalid_request", exc.message)
     except (ProviderError, SessionStoreUnavailable) as exc:
-        log.warning("Could not carry out a back-channel logout of %s: %s", provider, exc.message)
+        log.warning(
+            "Could not carry out a back-channel logout of %s: %s %s",
+            provider,
+            exc.message,
+            exc.detail or "",
+        )
         response = _backchannel_error(503, "temporarily_unavailable", exc.message)
         response.headers["Retry-After"] = str(RETRY_AFTER)
         return response
@@ -367,7 +369,7 @@ def frontchannel_logout(provider: str) -> t.Any:
         status, message = 200, gettext("You are logged out of this site.")
     except LoginError as exc:
         log.warning("Refused a front-channel logout of %s: %s", provider, exc.message)
-        status, message = exc.status_code, person_message(exc)[0]
+        status, message = exc.status_code, messages.person_message(exc)[0]
     page = render_template("oauth2login/frontchannel.html", message=message)
     response = current_app.response_class(page, status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
@@ -433,8 +435,21 @@ def _after_login(response: t.Any, next_url: str, status: int) -> t.Any:
 
 
 def _failed(provider: str | None, error: LoginError) -> t.Any:
-    """Answer a failed login: signal, log, and an error page or JSON."""
-    log.warning("Login with %s failed: %s", provider, error.message)
+    """Answer a failed login: signal, log, and an error page or JSON.
+
+    The log line says what the operator should know (the error's
+    :attr:`~flask_oauth2login.errors.OAuth2LoginError.detail`) and links to
+    the error's entry in the documentation.
+    """
+    settings = get_state().settings
+    detail = operator_detail(error, provider)
+    log.warning(
+        "Login with %s failed: %s%s See %s",
+        provider,
+        error.message,
+        f" {detail}" if detail else "",
+        docs_url_for(error, settings.docs_url),
+    )
     login_failed.send(current_sender(), provider=provider, error=error)
     return error_response(error, provider)
 
@@ -447,18 +462,18 @@ def error_response(error: LoginError, provider: str | None = None) -> Response:
         response.status_code = error.status_code
     else:
         app_state = get_state()
-        message, detail = person_message(error)
+        message, detail = messages.person_message(error)
+        known = app_state.providers.get(provider or "")
         page = render_template(
             "oauth2login/error.html",
             error=error,
             message=message,
             detail=detail,
-            provider=provider if provider in app_state.providers else None,
-            title=app_state.providers[provider].config.title
-            if provider in app_state.providers
-            else None,
-            hint=diagnose_missing_login()
-            if current_app.debug and isinstance(error, InvalidState)
+            provider=provider if known else None,
+            title=known.config.title if known else None,
+            hint=debug_hint(error, provider) if current_app.debug else None,
+            docs_url=docs_url_for(error, app_state.settings.docs_url)
+            if current_app.debug
             else None,
         )
         response = current_app.response_class(page, error.status_code, mimetype="text/html")

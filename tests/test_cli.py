@@ -8,7 +8,7 @@ import typing as t
 import pytest
 from cachelib import NullCache, SimpleCache
 
-from flask_oauth2login import providers
+from flask_oauth2login import ConfigurationError, providers
 from flask_oauth2login.cli import oauth2login_group
 from tests.support.rogue_idp import rogue_entry
 
@@ -231,7 +231,11 @@ def test_check_warns_when_processes_share_a_file_store(build, env, source):
 
 
 def test_check_fails_on_samesite_strict(build):
-    result = run(build(SESSION_COOKIE_SAMESITE="Strict"), "check", "--offline")
+    with pytest.raises(ConfigurationError, match="SESSION_COOKIE_SAMESITE: is 'Strict'"):
+        build(SESSION_COOKIE_SAMESITE="Strict")  # refused at start-up, as check fails it
+    app = build()
+    app.config["SESSION_COOKIE_SAMESITE"] = "Strict"  # changed after init_app
+    result = run(app, "check", "--offline")
     assert result.exit_code == 1
     assert "SESSION_COOKIE_SAMESITE is 'Strict'" in lines(result, "FAIL")[0]
 
@@ -277,14 +281,17 @@ def test_check_fails_on_a_cookie_domain_that_misses_the_callback(build):
     ],
 )
 def test_check_warns_about_weak_secret_keys(build, key, expected):
-    result = run(build(SECRET_KEY=key), "check", "--offline", "--processes", "1")
+    app = build()
+    app.config["SECRET_KEY"] = key  # after init_app, which refuses an app without one
+    result = run(app, "check", "--offline", "--processes", "1")
     assert result.exit_code == 0
     assert any(expected in w for w in lines(result, "WARN")), result.output
 
 
 def test_missing_secret_key_fails_with_a_session_signer(build):
     with pytest.warns(DeprecationWarning):  # Flask-Session deprecates the signer
-        app = build(SECRET_KEY=None, SESSION_USE_SIGNER=True)
+        app = build(SESSION_USE_SIGNER=True)
+    app.config["SECRET_KEY"] = None  # after init_app, which refuses an app without one
     result = run(app, "check", "--offline", "--processes", "1")
     assert result.exit_code == 1
     assert any("SESSION_USE_SIGNER cannot sign" in f for f in lines(result, "FAIL"))

@@ -181,6 +181,12 @@ def flag(value: t.Any) -> bool:
     return value
 
 
+def disconnect_last(value: t.Any) -> str:
+    if value not in ("refuse", "logout"):
+        raise Invalid("must be 'refuse' or 'logout'")
+    return t.cast(str, value)
+
+
 def origins(value: t.Any) -> tuple[str, ...]:
     """``api_origins``: a list of ``scheme://host[:port]`` strings."""
     if isinstance(value, str):

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 from ..crypto.cipher import check_keys
 from ..crypto.keys import PrivateKey
+from ..errors import DEFAULT_DOCS_URL, ConfigurationError
 from ..providers.registry import PresetRegistry
 from . import parsers
 from .provider import ProviderConfig as ProviderConfig
-from .provider import environ_keys
+from .provider import environ_key, environ_keys
 from .provider import load_provider as load_provider
 from .table import Setting, nearest, table
 
@@ -143,6 +144,27 @@ APP_SETTINGS: dict[str, Setting] = table(
         shown="derived from `SECRET_KEY`",
     ),
     Setting(
+        "ACCOUNTS_PAGE",
+        "serve `/accounts`, a page listing the session's connected accounts with Connect "
+        "and Disconnect buttons (`False`: no such route)",
+        parsers.flag,
+        default=False,
+    ),
+    Setting(
+        "DISCONNECT_LAST",
+        'what disconnecting the session\'s only login does: `"refuse"` (answered 409) or '
+        '`"logout"` (a logout)',
+        parsers.disconnect_last,
+        default="refuse",
+    ),
+    Setting(
+        "DOCS_URL",
+        "where the documentation lives; error pages (in debug mode) and log lines about "
+        "failed logins and configuration errors link to its error reference",
+        parsers.base_url,
+        default=DEFAULT_DOCS_URL,
+    ),
+    Setting(
         "BASE_TEMPLATE",
         "the template the extension's pages extend (login chooser, errors, connect, "
         "logout ...): the app's own base template gives them its look. It needs the blocks "
@@ -191,6 +213,9 @@ class Settings:
     jwks_url_path: str | None
     #: Loaded (and never shown).
     dpop_private_key: PrivateKey | None = field(repr=False)
+    accounts_page: bool
+    disconnect_last: str
+    docs_url: str
     base_template: str
     translation_directories: tuple[str, ...]
     #: The presets the providers were resolved against.
@@ -216,11 +241,102 @@ def load_settings(
         )
         for name, setting in APP_SETTINGS.items()
     }
+    for name, entry in values["providers"].items():
+        check_preset_name(name, entry, presets)
     values["providers"] = {
         name: load_provider(name, entry, config, environ, presets=presets)
         for name, entry in values["providers"].items()
     }
     return Settings(presets=presets, **values)
+
+
+#: The keys of a provider entry that give its endpoints, so that it needs no preset.
+ENDPOINT_KEYS = ("server_metadata_url", "issuer", "authorize_url", "token_url")
+
+
+def nearest_preset(name: str, presets: PresetRegistry) -> str | None:
+    """The preset whose name *name* is most likely a misspelling of, if any
+    (``githbu`` → ``github``)."""
+    return nearest(name.lower(), presets.names())
+
+
+def check_preset_name(name: t.Any, entry: t.Any, presets: PresetRegistry) -> None:
+    """Refuse a provider entry that names no preset it can use: an unknown
+    ``preset``, or a provider name that is no preset in an entry that gives no
+    endpoints (``"githbu": {...}``), naming the nearest preset.
+
+    :raises ConfigurationError: naming the provider, the key and the preset
+        it probably meant.
+    """
+    if not isinstance(name, str) or not isinstance(entry, t.Mapping):
+        return  # load_provider says what is wrong with it
+    known = presets.names()
+    preset = entry.get("preset")
+    if isinstance(preset, str) and preset and preset not in known:
+        meant = nearest_preset(preset, presets)
+        hint = f"did you mean {meant!r}? " if meant else ""
+        raise ConfigurationError(
+            f"unknown preset {preset!r}; {hint}known presets: {', '.join(known)} "
+            "(a preset of another package needs that package installed)",
+            provider=name,
+            key="preset",
+        )
+    if preset is not None or name in known or any(entry.get(key) for key in ENDPOINT_KEYS):
+        return
+    meant = nearest_preset(name, presets)
+    if meant is not None:
+        raise ConfigurationError(
+            f"{name!r} is no preset and the entry gives no endpoints; did you mean "
+            f'{meant!r}? Name the provider {meant!r}, or say "preset": {meant!r}',
+            provider=name,
+        )
+    raise ConfigurationError(
+        f"missing; {name!r} is no preset, so the entry must give its endpoints: "
+        "server_metadata_url (or issuer) for OpenID Connect, or authorize_url and token_url; "
+        f'or name a preset with "preset" (known presets: {", ".join(known)})',
+        provider=name,
+        key="authorize_url",
+    )
+
+
+def credential_origin(
+    provider: str, key: str, config: t.Mapping[str, t.Any], environ: t.Mapping[str, str]
+) -> str | None:
+    """Where *key* (``client_id``, ``client_secret``) of *provider*'s entry
+    came from when the entry itself lacks it: ``"the environment variable
+    OAUTH2LOGIN_<NAME>_<KEY>"``, or the app's config key of that name;
+    ``None`` when the entry gives it (or nothing does)."""
+    providers = config.get(PREFIX + "PROVIDERS")
+    entry = providers.get(provider) if isinstance(providers, t.Mapping) else None
+    if isinstance(entry, t.Mapping) and entry.get(key):
+        return None
+    name = environ_key(provider, key)
+    if config.get(name):
+        return f"the app's config key {name}"
+    if environ.get(name):
+        return f"the environment variable {name}"
+    return None
+
+
+def refuse_unknown_keys(config: t.Mapping[str, t.Any], settings: Settings) -> None:
+    """Refuse the ``OAUTH2LOGIN_*`` keys of *config* that no setting reads.
+
+    :raises ConfigurationError: naming the first such key and the key it
+        probably meant.
+    """
+    known = known_keys(settings)
+    unknown = unknown_keys(config, known)
+    if not unknown:
+        return
+    key, meant = next(iter(unknown.items()))
+    hint = f"; did you mean {meant}?" if meant else ""
+    rest = [k + (f" (did you mean {m}?)" if m else "") for k, m in list(unknown.items())[1:]]
+    others = f" Also unknown: {', '.join(rest)}." if rest else ""
+    raise ConfigurationError(
+        f"unknown setting{hint} (a key no setting of flask-oauth2login reads would "
+        f"change nothing).{others}",
+        key=key,
+    )
 
 
 def known_keys(settings: Settings) -> dict[str, str]:

@@ -38,6 +38,17 @@ the user back)::
         db.session.commit()
         return account
 
+Disconnecting one of the session's logins (``POST /disconnect/<provider>``,
+``oauth.disconnect(provider)``) calls the bridge's *unlink* hook, so the app
+can take that identity off the account, which stays logged in::
+
+    @bridge.on_disconnect
+    def unlink(issuer, subject, user, current):
+        db.session.execute(
+            delete(Identity).filter_by(issuer=issuer, subject=subject, account=current)
+        )
+        db.session.commit()
+
 Accounts are keyed by (issuer, subject), never by e-mail: the same address
 at two providers may belong to two people, and a provider may hand out an
 address it never verified. A second provider joins an account only while
@@ -58,14 +69,14 @@ from flask import Flask, current_app, has_request_context, session
 
 from ..errors import ConfigurationError, LoginError
 from ..login import outcome
-from ..signals import logged_out
+from ..signals import disconnected, logged_out
 from ..tokens import logins
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..extension import OAuth2Login
     from ..user import User
 
-__all__ = ["AccountLoader", "AccountRefused", "FlaskLoginBridge"]
+__all__ = ["AccountLoader", "AccountRefused", "DisconnectHook", "FlaskLoginBridge"]
 
 #: Key under ``app.extensions``.
 EXTENSION_KEY = "oauth2login_flask_login"
@@ -76,6 +87,12 @@ EXTENSION_KEY = "oauth2login_flask_login"
 #: site, or confirmed), else ``None``; returns the app user to log in, or
 #: ``None`` to refuse the login.
 AccountLoader = t.Callable[[str, str, "User", t.Any], t.Any]
+
+#: Called after one login of the session was disconnected, with its issuer,
+#: subject, :class:`~flask_oauth2login.User` and the app user logged in (or
+#: ``None``): takes that identity off the app user's account. Its return
+#: value is ignored.
+DisconnectHook = t.Callable[[str, str, "User", t.Any], t.Any]
 
 
 class AccountRefused(LoginError):
@@ -107,12 +124,14 @@ class FlaskLoginBridge:
         remember: bool = False,
     ) -> None:
         self._account_loader = account_loader
+        self._disconnect_hook: DisconnectHook | None = None
         #: Whether logins set Flask-Login's remember-me cookie.
         self.remember = remember
         oauth.on_login(self._on_login)
         # Weak references: the hook registered above keeps the bridge alive
         # as long as the extension object.
         logged_out.connect(self._on_logged_out)
+        disconnected.connect(self._on_disconnected)
         flask_login.user_logged_out.connect(self._on_flask_login_logout)
         if app is not None:
             self.init_app(app)
@@ -133,6 +152,11 @@ class FlaskLoginBridge:
         """Set the :data:`AccountLoader`, as a decorator."""
         self._account_loader = loader
         return loader
+
+    def on_disconnect(self, hook: DisconnectHook) -> DisconnectHook:
+        """Set the :data:`DisconnectHook`, as a decorator."""
+        self._disconnect_hook = hook
+        return hook
 
     def _bridges(self, app: Flask) -> bool:
         return app.extensions.get(EXTENSION_KEY) is self
@@ -163,6 +187,16 @@ class FlaskLoginBridge:
             return
         if self._bridges(app) and has_request_context() and "_user_id" in session:
             flask_login.logout_user()
+
+    def _on_disconnected(self, app: Flask, **kwargs: t.Any) -> None:
+        # One login ended, the others stay: so does the app's user.
+        user = kwargs.get("user")
+        if self._disconnect_hook is None or user is None or not self._bridges(app):
+            return
+        current = flask_login.current_user
+        account = current._get_current_object() if current.is_authenticated else None
+        issuer, subject = user.id
+        self._disconnect_hook(issuer, subject, user, account)
 
     def _on_flask_login_logout(self, app: Flask, **kwargs: t.Any) -> None:
         # The app called logout_user(): end the extension's login too (no

@@ -35,7 +35,8 @@ def check_discovery(app: Flask, provider: Provider, report: Report, topic: str) 
         with app.test_request_context():
             endpoints = provider.endpoints()
     except OAuth2LoginError as exc:
-        report.add(ERROR, topic, f"discovery failed: {exc.message}")
+        detail = f" {exc.detail}" if exc.detail else ""
+        report.add(ERROR, topic, f"discovery failed: {exc.message}{detail}")
         return
     if config.server_metadata_url is not None:
         report.add(

@@ -4,8 +4,10 @@ pins it, and whether it brings the browser back to where the login started."""
 from __future__ import annotations
 
 import ipaddress
+import os
 import typing as t
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -15,8 +17,37 @@ from .._runtime import EXTENSION_KEY, AppState
 from ..login import code_flow
 from .report import ERROR, INFO, OK, WARNING, Report
 
-#: Where URLs of an app that pins no address are shown: ``flask run``'s default.
+#: Where URLs of an app that pins no address are shown, when nothing says
+#: where it is served: ``flask run``'s default.
 UNPINNED_BASE = "http://127.0.0.1:5000/"
+
+_served_at: ContextVar[str | None] = ContextVar("oauth2login_served_at", default=None)
+
+
+@contextmanager
+def served_at(url: str | None) -> t.Iterator[None]:
+    """Show the URLs of an app that pins no address at *url* (``check --url``)
+    while the block runs."""
+    token = _served_at.set(url)
+    try:
+        yield
+    finally:
+        _served_at.reset(token)
+
+
+def served_base(environ: t.Mapping[str, str] | None = None) -> str:
+    """Where an app that pins no address is served, ending with ``/``:
+    ``check --url``, else ``FLASK_RUN_HOST`` and ``FLASK_RUN_PORT`` (what
+    ``flask run --host/--port`` read), else :data:`UNPINNED_BASE`."""
+    url = _served_at.get()
+    if url:
+        return url.rstrip("/") + "/"
+    environ = os.environ if environ is None else environ
+    host = environ.get("FLASK_RUN_HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):  # noqa: S104 (shown, not bound: any interface)
+        host = "127.0.0.1"
+    port = environ.get("FLASK_RUN_PORT") or "5000"
+    return f"http://{host}:{port}/"
 
 
 @dataclass(frozen=True)
@@ -56,8 +87,8 @@ def app_pinned_by(app: Flask) -> str | None:
 @contextmanager
 def shown_request(app: Flask, pinned_by: str | None) -> t.Iterator[None]:
     """A request context in which URLs come out as the app sends them: at its
-    pinned address, or else at ``flask run``'s default, :data:`UNPINNED_BASE`."""
-    base = None if pinned_by else UNPINNED_BASE + app_root(app).lstrip("/")
+    pinned address, or else where it is served (:func:`served_base`)."""
+    base = None if pinned_by else served_base() + app_root(app).lstrip("/")
     with app.test_request_context(base_url=base):
         yield
 
@@ -82,8 +113,9 @@ def check_redirect_uri(
             OK,
             topic,
             f"redirect URI to register: {uri.uri} when the app is browsed at "
-            "http://127.0.0.1:5000; it follows the host and scheme of each request. Pin it "
-            "with OAUTH2LOGIN_EXTERNAL_URL when the app has a public address.",
+            f"{origin_of(uri.uri)}; it follows the host and scheme of each request. Pin it "
+            "with OAUTH2LOGIN_EXTERNAL_URL when the app has a public address (or say where "
+            "it is served with check --url).",
         )
     else:
         report.add(OK, topic, f"redirect URI to register: {uri.uri} (from {uri.pinned_by}).")
@@ -95,22 +127,11 @@ def check_redirect_uri(
                 "HTTPS proxy use ProxyFix or set OAUTH2LOGIN_EXTERNAL_URL.",
             )
 
-    if registered is not None and registered != uri.uri:
-        level = ERROR if uri.pinned_by is not None else WARNING
-        report.add(
-            level,
-            topic,
-            f"the app sends {uri.uri} but {registered} is registered: the provider refuses "
-            "the login (redirect_uri_mismatch). Register the former, or set "
-            f"OAUTH2LOGIN_EXTERNAL_URL = {origin_of(registered)!r} "
-            "or this provider's redirect_uri.",
-        )
-    elif registered is not None:
-        report.add(OK, topic, "the registered redirect URI matches.")
-
     parts = urlsplit(uri.uri)
     with app.test_request_context():
         callback_path = url_for("oauth2login.callback", provider=name)
+    if registered is not None:
+        _compare(app, name, uri, registered, callback_path, report, topic)
     if uri.pinned_by == "redirect_uri" and parts.path != callback_path:
         report.add(
             WARNING,
@@ -135,6 +156,47 @@ def check_redirect_uri(
             f"the redirect URI is plain http on {parts.hostname}: most providers refuse it "
             "and the code travels in clear. Serve the app over https.",
         )
+
+
+def _compare(
+    app: Flask,
+    name: str,
+    uri: RedirectURI,
+    registered: str,
+    callback_path: str,
+    report: Report,
+    topic: str,
+) -> None:
+    """Whether *registered* is the redirect URI the app sends; a mismatch
+    fails (the provider refuses every login), with the fix."""
+    sent = uri.uri
+    if uri.pinned_by is None:
+        # It follows the request: browsed at the registered origin, it sends this.
+        sent = origin_of(registered) + urlsplit(uri.uri).path
+    if sent == registered:
+        where = "" if uri.pinned_by else f" when the app is browsed at {origin_of(registered)}"
+        report.add(OK, topic, f"the registered redirect URI matches{where}.")
+        return
+    fixes = [f"register {sent}"]
+    registered_path = urlsplit(registered).path
+    if registered_path == urlsplit(sent).path:
+        fixes.append(f"set OAUTH2LOGIN_EXTERNAL_URL = {origin_of(registered)!r}")
+    else:
+        tail = "/callback/" + name
+        root = app_root(app).rstrip("/")
+        prefix = registered_path.removesuffix(tail).removeprefix(root)
+        current = callback_path.removesuffix(tail).removeprefix(root)
+        if registered_path.endswith(tail) and prefix != current and prefix.startswith("/"):
+            fixes.append(f"set OAUTH2LOGIN_URL_PREFIX = {prefix!r}")
+        elif registered_path.endswith(tail) and not prefix:
+            fixes.append('set OAUTH2LOGIN_URL_PREFIX = ""')
+    fixes.append(f"set OAUTH2LOGIN_PROVIDERS[{name!r}]['redirect_uri'] (behind a proxy)")
+    report.add(
+        ERROR,
+        topic,
+        f"the app sends {sent} but {registered} is registered: the provider refuses every "
+        f"login (redirect_uri_mismatch). Fix: {'; or '.join(fixes)}.",
+    )
 
 
 def app_root(app: Flask) -> str:

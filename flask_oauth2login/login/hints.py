@@ -2,7 +2,8 @@
 
 The callback's error page, in debug mode, shows :func:`diagnose_missing_login`:
 why the login the provider's answer belongs to cannot be found in this
-session. It runs inside a request, so it lives here, apart from
+session; for other failed logins it shows :func:`operator_detail`, which the
+log line of every failed login carries too. It runs inside a request, so it lives here, apart from
 :mod:`flask_oauth2login.diagnostics` (the checks behind
 ``flask oauth2login check``), which applies the same two rule books to the
 app's settings instead of to one request:
@@ -18,11 +19,14 @@ a session id.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from flask import Flask, current_app, request, session
 
 from .._runtime import EXTENSION_KEY, AppState
+from ..config.settings import credential_origin
+from ..errors import InvalidClient, InvalidState, LoginError, OAuth2LoginError
 from . import pending as pending_logins
 
 
@@ -140,6 +144,30 @@ def diagnose_missing_login() -> str:
         f"newer logins in other tabs pushed it out (at most "
         f"{app_state.settings.max_pending_logins} are kept)."
     )
+
+
+def operator_detail(error: OAuth2LoginError, provider: str | None) -> str | None:
+    """What the site's operator should know of *error*: its detail, and for
+    refused client credentials where they came from (an environment
+    variable). For the log, and the error page in debug mode only."""
+    detail = error.detail
+    if isinstance(error, InvalidClient) and provider is not None:
+        origins = [
+            f"{key} comes from {origin}"
+            for key in ("client_id", "client_secret")
+            if (origin := credential_origin(provider, key, current_app.config, os.environ))
+        ]
+        if origins:
+            detail = f"{detail} ({'; '.join(origins)}.)"
+    return detail
+
+
+def debug_hint(error: LoginError, provider: str | None) -> str | None:
+    """The hint of the error page in debug mode: why the login got lost, or
+    the error's detail (a host that could not be reached, a setting to check)."""
+    if isinstance(error, InvalidState):
+        return diagnose_missing_login()
+    return operator_detail(error, provider)
 
 
 def _no_cookie_hint(cookie: SessionCookie) -> str:

@@ -104,7 +104,7 @@ class Languages:
         return found
 
 
-def install(app: Flask, *, base_template: str, directories: t.Sequence[str] = ()) -> None:
+def install(app: Flask, base_template: str, directories: t.Sequence[str] = ()) -> None:
     """Give *app*'s templates the extension's words and formats.
 
     :param directories: the app's own folders of catalogs, relative to its root.

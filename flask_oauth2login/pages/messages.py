@@ -54,6 +54,16 @@ SUMMARIES: dict[str, str] = {
         "Sign-in is temporarily unavailable. Nothing was lost; please try again in a few seconds."
     ),
 }
+#: The page after logging out here, when logging out at the provider could
+#: not follow: it offers no way to, or could not be reached.
+NO_LOGOUT_THERE = N_(
+    "%(provider)s offers no way to log out from here, so you may still be logged in there. "
+    "On a shared computer, log out on its own site too."
+)
+PROVIDER_UNREACHED_AT_LOGOUT = N_(
+    "%(provider)s could not be reached, so you may still be logged in there. "
+    "On a shared computer, log out on its own site too."
+)
 #: For an error whose code has no sentence of its own.
 FALLBACK = N_("The login could not be completed. Please try again.")
 

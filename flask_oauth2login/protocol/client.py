@@ -24,10 +24,10 @@ import requests
 
 from ..config.settings import ProviderConfig
 from ..crypto.keys import JwtSigner
-from ..errors import InvalidProviderResponse, ProviderError
+from ..errors import InvalidClient, InvalidProviderResponse, ProviderError
 from .clientauth import METHODS
 from .dpop import DPoPKey, NonceCache, send_with_nonce
-from .http import Transport, parse_json
+from .http import Transport, parse_json, shown_url
 from .token_answer import TokenAnswer, check_token_response
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -130,15 +130,26 @@ class Client:
     def revoke(self, endpoints: Endpoints, token: str, hint: str) -> bool:
         """Revoke one *token* of the kind *hint* names (RFC 7009); whether the
         provider confirmed it (never raises)."""
+        return self.revocation_problem(endpoints, token, hint) is None
+
+    def revocation_problem(self, endpoints: Endpoints, token: str, hint: str) -> str | None:
+        """Revoke one *token* of the kind *hint* names (RFC 7009); ``None``
+        when the provider confirmed it, else why not, naming the URL tried
+        (never raises, never shows the token)."""
         assert endpoints.revocation_url is not None
         data = {"token": token, "token_type_hint": hint}
         try:
             response = self.post(
                 endpoints, endpoints.revocation_url, data, what="revocation endpoint"
             )
-        except ProviderError:
-            return False
-        return response.status_code == 200
+        except ProviderError as exc:
+            return exc.detail or exc.message
+        if response.status_code == 200:
+            return None
+        body = parse_json(response)
+        code = body.get("error") if isinstance(body, dict) else None
+        shown = f" ({code})" if isinstance(code, str) and code.isascii() and len(code) < 64 else ""
+        return f"POST {shown_url(endpoints.revocation_url)}: HTTP {response.status_code}{shown}."
 
     def post(
         self,
@@ -183,6 +194,16 @@ class Client:
             code = None
             message = f"The provider's token endpoint answered HTTP {response.status_code}."
         error = InvalidProviderResponse(message[:500], provider=self.name, response=response)
+        if code == "invalid_client":
+            error = InvalidClient(
+                "Sorry: this site cannot complete logins with this provider at the moment, "
+                "because of a problem on the site's side. Please try again later.",
+                provider=self.name,
+                response=response,
+                detail=f"{message[:500]} The code was fine: the provider refused this app's "
+                f"client credentials. Check client_id and client_secret (or the client's key) "
+                f"of OAUTH2LOGIN_PROVIDERS[{self.name!r}] against the provider's registration.",
+            )
         error.oauth_error = code  # type: ignore[attr-defined]
         return error
 

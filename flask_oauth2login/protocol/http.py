@@ -17,9 +17,12 @@ subclasses whose messages name no secret.
 from __future__ import annotations
 
 import os
+import socket
+import ssl
 import time
 import typing as t
 import zlib
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -103,16 +106,20 @@ class Transport:
             if exchange.expired:  # the answer may have been cut short
                 raise requests.Timeout()
         except (requests.RequestException, InvalidProviderResponse) as exc:
-            if isinstance(exc, requests.Timeout) or exchange.expired:
-                raise ProviderUnavailable(
-                    f"The provider's {what} did not answer within {self.timeout:g} seconds.",
-                    provider=self.provider,
-                ) from None
-            if isinstance(exc, InvalidProviderResponse):
+            timed_out = isinstance(exc, requests.Timeout) or exchange.expired
+            if isinstance(exc, InvalidProviderResponse) and not timed_out:
                 raise
+            cause = (
+                f"no answer within {self.timeout:g} seconds (OAUTH2LOGIN_HTTP_TIMEOUT)"
+                if timed_out
+                else failure_cause(exc)
+            )
             raise ProviderUnavailable(
-                f"The provider's {what} could not be reached ({type(exc).__name__}).",
+                f"The provider's {what} did not answer within {self.timeout:g} seconds."
+                if timed_out
+                else f"The provider's {what} could not be reached.",
                 provider=self.provider,
+                detail=f"{method} {shown_url(url)}: {where(url)}: {cause}.",
             ) from None
         # What went out (credentials, code, verifier) stays out of exceptions.
         response.request = None  # type: ignore[assignment]
@@ -164,6 +171,70 @@ class Transport:
                 provider=self.provider,
                 response=response,
             )
+
+
+def where(url: str) -> str:
+    """The host and port *url* connects to (``idp.example:443``)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    host = parts.hostname or "?"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def shown_url(url: str) -> str:
+    """*url* without its query and fragment (which may carry values no log
+    should hold) or credentials."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{netloc}{parts.path}"
+
+
+def failure_cause(exc: BaseException) -> str:
+    """Why a request could not reach its server, in words an operator can act
+    on: refused, a DNS failure, a TLS failure, a timeout, or the exception's name."""
+    chain = list(_chain(exc))
+    if any(isinstance(e, requests.Timeout | socket.timeout | TimeoutError) for e in chain):
+        return "no answer in time"
+    for error in chain:
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return f"TLS certificate not accepted ({error.verify_message or 'not trusted'})"
+        if isinstance(error, ssl.SSLError):
+            reason = getattr(error, "reason", None) or type(error).__name__
+            return (
+                f"TLS handshake failed ({reason}; is it an https URL to a server that "
+                "speaks plain http?)"
+            )
+    for error in chain:
+        if isinstance(error, socket.gaierror) or type(error).__name__ == "NameResolutionError":
+            return "the host name could not be resolved (DNS lookup failed)"
+        if isinstance(error, ConnectionRefusedError):
+            return "connection refused (nothing listens on that port)"
+        if isinstance(error, ConnectionResetError):
+            return "the connection was reset by the server"
+    if any(isinstance(e, requests.exceptions.SSLError) for e in chain):
+        return "TLS handshake failed"
+    return f"connection failed ({type(exc).__name__})"
+
+
+def _chain(exc: BaseException) -> t.Iterator[BaseException]:
+    """*exc*, its causes and contexts, and the reasons urllib3 wraps."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        error = todo.pop(0)
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        yield error
+        todo += [error.__cause__, error.__context__]
+        todo += [
+            e for e in (getattr(error, "reason", None), *error.args) if isinstance(e, BaseException)
+        ]
 
 
 def parse_json(response: requests.Response) -> t.Any:

@@ -269,23 +269,39 @@ class Provider:
 
         return fetch(get_json, raw, self.endpoints().userinfo_url)
 
-    def revoke_token(self, token: t.Mapping[str, t.Any]) -> bool:
+    def revoke_token(self, token: t.Mapping[str, t.Any], problems: list[str] | None = None) -> bool:
         """Revoke *token*'s refresh and access tokens (RFC 7009), best effort:
         whether the provider confirmed (``False`` also when it offers no
-        revocation). A provider that is down, or does not confirm, is logged."""
+        revocation). A provider that is down, or does not confirm, is logged,
+        naming the URL tried and why.
+
+        :param problems: where to add why a revocation failed (not when the
+            provider offers none).
+        """
+        found: list[str] = []
         try:
             endpoints = self.endpoints()
-        except OAuth2LoginError:
-            log.warning("Could not revoke the %s token: the provider is unavailable.", self.name)
-            return False
-        if endpoints.revocation_url is None:
-            return False
-        confirmed = True
-        for hint in ("refresh_token", "access_token"):
-            if token.get(hint) and not self.client.revoke(endpoints, token[hint], hint):
-                log.warning("The %s provider did not confirm revocation of a %s.", self.name, hint)
-                confirmed = False
-        return confirmed
+        except OAuth2LoginError as exc:
+            found.append(exc.detail or exc.message)
+            log.warning("Could not revoke the %s token: %s", self.name, found[-1])
+        else:
+            if endpoints.revocation_url is None:
+                return False
+            for hint in ("refresh_token", "access_token"):
+                if not token.get(hint):
+                    continue
+                problem = self.client.revocation_problem(endpoints, token[hint], hint)
+                if problem is not None:
+                    log.warning(
+                        "The %s provider did not confirm revocation of a %s: %s",
+                        self.name,
+                        hint,
+                        problem,
+                    )
+                    found.append(problem)
+        if problems is not None:
+            problems += found
+        return not found
 
     # -- its tokens --------------------------------------------------------------
 

@@ -305,29 +305,44 @@ def require_store(app_state: AppState) -> TokenStore:
     return app_state.token_store
 
 
-def revoke_stored(app_state: AppState, record: StoredToken) -> bool:
+def revoke_stored(
+    app_state: AppState, record: StoredToken, problems: list[str] | None = None
+) -> bool:
     """Delete *record*'s login from the store, then revoke its token at the
-    provider (best effort); whether the provider confirmed."""
+    provider (best effort); whether the provider confirmed.
+
+    :param problems: where to add why the revocation failed, if it did.
+    """
     try:
         token = from_record(app_state, record)
     except DecryptionFailed:
         token = None
     delete_record(app_state, record.key)
-    return token is not None and revoke_tokens(app_state, {record.provider: token})
+    if token is None:
+        if problems is not None:
+            problems.append("the stored token opens with none of the configured keys")
+        return False
+    return revoke_tokens(app_state, {record.provider: token}, problems)
 
 
-def revoke_tokens(app_state: AppState, tokens: t.Mapping[str, t.Mapping[str, t.Any]]) -> bool:
+def revoke_tokens(
+    app_state: AppState,
+    tokens: t.Mapping[str, t.Mapping[str, t.Any]],
+    problems: list[str] | None = None,
+) -> bool:
     """Revoke *tokens*, by provider name, at their providers (RFC 7009),
     best effort; whether every provider confirmed. A provider that is down
     or does not confirm is logged; one no longer configured cannot be asked,
-    which is logged too."""
+    which is logged too. Why each failed is added to *problems*."""
     confirmed = True
     for name, token in tokens.items():
         provider = app_state.providers.get(name)
         if provider is None:
             log.warning("Could not revoke the %s token: no such provider is configured.", name)
+            if problems is not None:
+                problems.append(f"no provider called {name!r} is configured")
             confirmed = False
-        elif not provider.revoke_token(token):
+        elif not provider.revoke_token(token, problems):
             confirmed = False
     return confirmed
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 import typing as t
 
 from flask import g, session
@@ -58,6 +59,9 @@ USER_KEY = "_oauth2login_user"
 #: Session key of the users of the session's logins, a dict of provider name
 #: to user (plain dicts), the oldest login first and the most recent last.
 USERS_KEY = "_oauth2login_users"
+#: Session key of when each login was connected, a dict of provider name to
+#: a timestamp (an update of the same identity keeps its time).
+CONNECTED_KEY = "_oauth2login_connected"
 #: Of :data:`~flask_oauth2login.tokens.sealing.PUBLIC_FIELDS`, the fields a
 #: session entry that refers to the token store keeps; the rest is the store's
 #: to say.
@@ -255,10 +259,30 @@ def save_login(provider: str, user: User, token: t.Mapping[str, t.Any]) -> None:
         undo = g.setdefault(_UNDO, [])
         undo.append((key, get_record(app_state, key, fresh=True)))
     save_token(provider, token)
+    _note_connected(provider, user)
     users = {name: data for name, data in _users().items() if name != provider}
     users[provider] = user.to_dict()
     session[USERS_KEY] = users
     session[USER_KEY] = users[provider]
+
+
+def _note_connected(provider: str, user: User) -> None:
+    """Remember when the login with *provider* was connected, unless it is
+    the same identity's again (a scope upgrade, a refresh of its login)."""
+    before = _users()
+    times = {name: at for name, at in session.get(CONNECTED_KEY, {}).items() if name in before}
+    same = provider in before and User(before[provider]).id == user.id
+    if not same or provider not in times:
+        times[provider] = int(time.time())
+    session[CONNECTED_KEY] = times
+
+
+def connected_at(provider: str) -> int | None:
+    """When the session's login with *provider* was connected (a timestamp),
+    or ``None`` (not logged in with it, or logged in before this was kept)."""
+    if provider not in _users():
+        return None
+    return t.cast(int | None, session.get(CONNECTED_KEY, {}).get(provider))
 
 
 def forget(provider: str | None = None) -> list[str]:

@@ -124,7 +124,7 @@ def test_keys_never_show_in_the_settings(make_app, rogue):
 
 
 def test_a_token_store_needs_a_key(make_app, rogue, tmp_path):
-    with pytest.raises(ConfigurationError, match="OAUTH2LOGIN_ENCRYPTION_KEYS: a token store"):
+    with pytest.raises(ConfigurationError, match="SECRET_KEY: missing; logins need it"):
         make_app(
             {"rogue": rogue_entry(rogue)},
             SECRET_KEY=None,

@@ -61,7 +61,8 @@ def test_no_cookie_hint(debug_app, rogue):
     ],
 )
 def test_no_cookie_hint_names_the_setting_at_fault(debug_app, rogue, config, expected):
-    app = debug_app(**config)
+    app = debug_app()
+    app.config.update(config)  # after init_app, which refuses SameSite=Strict
     answer = callback_url(app.test_client(), rogue)
     assert expected in hint_of(follow_callback(app.test_client(), answer))
 

@@ -120,3 +120,28 @@ def test_profile_requires_login(tmp_path):
     response = client.get("/profile")
     assert response.status_code == 302
     assert response.headers["Location"] == "/login/dev?next=/profile"
+
+
+def test_a_whole_login_under_a_url_prefix(tmp_path):
+    from urllib.parse import parse_qs, urlsplit
+
+    from tests.support.devidp import form_fields
+    from tests.support.threads import http_session, serving
+
+    app = create_app(
+        {"TESTING": True, "OAUTH2LOGIN_URL_PREFIX": "/auth"}, instance_path=str(tmp_path)
+    )
+    with serving(app) as url:
+        browser = http_session()
+        assert "/auth/login/dev" in browser.get(url + "/", timeout=10).text
+        page = browser.get(url + "/auth/login/dev", timeout=10)
+        assert page.status_code == 200, page.text
+        sent = parse_qs(urlsplit(page.url).query)["redirect_uri"]
+        assert sent == [f"{url}/auth/callback/dev"]
+        done = browser.post(
+            page.url.split("?", 1)[0],
+            data={**form_fields(page.text), "action": "login", "sub": "ada"},
+            timeout=10,
+        )
+        assert done.status_code == 200, done.text
+        assert "/auth/logout" in done.text  # signed in: the sign-out form posts under the prefix

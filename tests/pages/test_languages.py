@@ -276,3 +276,28 @@ def test_each_request_has_its_own_language(tmp_path):
         assert h1(client.get("/login", headers={"Accept-Language": "fr"}).get_data(True)) == (
             "Se connecter"
         )
+
+
+def test_the_accounts_page_and_a_refused_disconnect_in_the_language(tmp_path):
+    from flask_oauth2login.testing import login_as
+
+    app = make(tmp_path, OAUTH2LOGIN_ACCOUNTS_PAGE=True)
+    client = app.test_client()
+    login_as(client, "github", sub="42", name="Ada")
+    german = {"Accept-Language": "de"}
+    accounts = client.get("/accounts", headers=german).get_data(as_text=True)
+    assert h1(accounts) == "Ihre Konten"
+    assert (
+        "<dt>Verknüpft</dt>" in accounts
+        and "Sie sind hier mit diesem Konto angemeldet." in accounts
+    )
+    refused = client.post("/disconnect/github", headers={**german, "Origin": "http://localhost"})
+    assert refused.status_code == 409
+    text = refused.get_data(as_text=True)
+    assert h1(text) == "GitHub wurde nicht getrennt"
+    assert "Dies ist das einzige Konto" in text
+    answer = client.post(
+        "/disconnect/github",
+        headers={**german, "Origin": "http://localhost", "Accept": "application/json"},
+    )
+    assert answer.get_json()["message"].startswith("This is the only account")
