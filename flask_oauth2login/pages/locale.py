@@ -30,6 +30,8 @@ from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, has_request_context, request
 from markupsafe import Markup
 
+from ..errors import N_ as N_
+
 #: The gettext domain of the extension's strings.
 DOMAIN = "flask_oauth2login"
 #: The shipped catalogs: ``<language>/LC_MESSAGES/flask_oauth2login.po`` and ``.mo``.
@@ -44,12 +46,6 @@ _ENVIRON_KEY = "oauth2login.locale"
 MAX_PREFERENCES = 12
 #: The default ``format`` of :func:`format_datetime`.
 DATETIME_FORMAT = "long"
-
-
-def N_(message: str) -> str:  # noqa: N802 (gettext's name for it)
-    """Mark *message* for translation without translating it: it is
-    translated where a person sees it."""
-    return message
 
 
 class Language(t.NamedTuple):

@@ -301,3 +301,20 @@ def test_the_accounts_page_and_a_refused_disconnect_in_the_language(tmp_path):
         headers={**german, "Origin": "http://localhost", "Accept": "application/json"},
     )
     assert answer.get_json()["message"].startswith("This is the only account")
+
+
+def test_the_apology_for_refused_client_credentials_is_translated(tmp_path):
+    """Marked where it is raised (the provider's client), shown translated,
+    while the operator's detail stays in the log and the debug page."""
+    from flask_oauth2login.errors import InvalidClient
+    from flask_oauth2login.pages.messages import person_message
+
+    apology = (
+        "Sorry: this site cannot complete logins with this provider at the moment, "
+        "because of a problem on the site's side. Please try again later."
+    )
+    error = InvalidClient(apology, provider="github", detail="check client_secret")
+    app = make(tmp_path)
+    with app.test_request_context(headers={"Accept-Language": "ja"}):
+        text, detail = person_message(error)
+    assert text.startswith("申し訳ありません。") and detail is None
