@@ -1,7 +1,8 @@
 """Benchmarks of flask-oauth2login, each side by side with a baseline, in one run.
 
-Run from anywhere (it needs the test extras: redis-py, gunicorn, authlib,
-and a ``redis-server`` binary; it installs nothing)::
+Run from anywhere (it needs the ``bench`` dependency group, redis-py,
+gunicorn and authlib: ``pip install -e . --group bench``; and a
+``redis-server`` binary; it installs nothing)::
 
     python bench/run.py            # or, from the repository root: python -m bench.run
     python bench/run.py --quick    # fewer rounds, for a smoke test

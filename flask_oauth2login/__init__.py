@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata as _metadata
+
 from .decorators import login_required as login_required
 from .errors import AuthorizationDenied as AuthorizationDenied
 from .errors import ConfigurationError as ConfigurationError
@@ -30,6 +32,12 @@ from .signals import login_failed as login_failed
 from .signals import token_refreshed as token_refreshed
 from .user import User as User
 
+try:
+    #: The installed distribution's version, e.g. ``"0.3.0"``.
+    __version__ = _metadata.version("flask-oauth2login")
+except _metadata.PackageNotFoundError:  # a source checkout that was never installed
+    __version__ = "0+unknown"
+
 __all__ = [
     "AuthorizationDenied",
     "ConfigurationError",
@@ -53,6 +61,7 @@ __all__ = [
     "TokenStoreUnavailable",
     "User",
     "disconnected",
+    "__version__",
     "logged_in",
     "logged_out",
     "login_failed",

@@ -31,7 +31,7 @@ EXTENSION_KEY = "oauth2login"
 LoginHook = t.Callable[[str, "User", t.Mapping[str, t.Any]], t.Any]
 
 
-@dataclass
+@dataclass(repr=False)
 class AppState:
     """Everything the extension knows about one app."""
 
@@ -55,6 +55,15 @@ class AppState:
     unsaved: LocalCoordinator = field(default_factory=LocalCoordinator)
     #: Stored tokens read lately (``OAUTH2LOGIN_TOKEN_CACHE_TTL``).
     recent: RecentTokens = field(default_factory=lambda: RecentTokens(0))
+
+    def __repr__(self) -> str:
+        # Short, and nothing secret: the providers by name, and what stores
+        # tokens by kind (its settings, caches and keys are never shown).
+        store = "none" if self.token_store is None else type(self.token_store).__name__
+        return (
+            f"<AppState providers={sorted(self.providers)!r} "
+            f"session_engine={type(self.session_engine).__name__} token_store={store}>"
+        )
 
     @property
     def coordinator(self) -> Coordinator:

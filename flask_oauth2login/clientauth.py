@@ -1,6 +1,6 @@
 """The app's signing key for client authentication, at its documented import path.
 
-``from flask_oauth2login.clientauth import JwtSigner`` (README, "High-security
+``from flask_oauth2login.clientauth import JwtSigner`` (documentation, "High-security
 providers") keeps working: the signer lives in
 :mod:`flask_oauth2login.crypto.keys`, and the client authentication methods
 that use it in :mod:`flask_oauth2login.protocol.clientauth`. Nothing else is

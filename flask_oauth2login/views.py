@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import logging
 import typing as t
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -175,11 +174,10 @@ CONNECT_ACTIONS = ("connect", "decline", "cancel")
 
 
 def connect_page() -> t.Any:
-    """``GET /connect``: ask whether to connect a login started elsewhere."""
+    """``GET /connect``: ask whether to connect a login started elsewhere, if one waits."""
     app_state = get_state()
     found = outcome.held(app_state.settings.login_timeout)
     if found is None or found["provider"] not in app_state.providers:
-        # Answered already, expired, or never there: nothing to ask, nothing wrong.
         page = render_template("oauth2login/connect_none.html")
         return protect(current_app.response_class(page, mimetype="text/html"))
     new = User(found["user"])
@@ -355,22 +353,24 @@ def frontchannel_logout(provider: str) -> t.Any:
     provider's logout page, framing this one, ends the sessions of ``sid``
     (OpenID Connect Front-Channel Logout 1.0).
 
-    Only the provider may frame the answer; other sites may not.
+    Only the provider may frame the answer; other sites may not. Only an
+    iframe navigation (``Sec-Fetch-Dest: iframe``) is carried out: an image,
+    a link or a script elsewhere, or a request without a browser, is
+    refused with 403 and ends nothing.
     """
     app_state, found = _state_for(provider)
     ancestors = "'none'"
     try:
-        issuer = found.endpoints().issuer
-        if issuer:
-            parts = urlsplit(issuer)
-            ancestors = f"{parts.scheme}://{parts.netloc}"
-        args = request.args
-        logout.frontchannel_logout(app_state, found, args.get("iss"), args.get("sid"))
+        args, dest = request.args, request.headers.get("Sec-Fetch-Dest")
+        ancestors = logout.frontchannel_logout(
+            app_state, found, dest, args.get("iss"), args.get("sid")
+        )
         status, message = 200, gettext("You are logged out of this site.")
     except LoginError as exc:
         log.warning("Refused a front-channel logout of %s: %s", provider, exc.message)
         status, message = exc.status_code, messages.person_message(exc)[0]
-    page = render_template("oauth2login/frontchannel.html", message=message)
+    title = gettext("Logged out") if status == 200 else gettext("Not logged out")
+    page = render_template("oauth2login/frontchannel.html", message=message, title=title)
     response = current_app.response_class(page, status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors}"

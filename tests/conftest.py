@@ -29,6 +29,9 @@ from tests.support.rogue_idp import rogue_entry as rogue_entry
 from tests.support.threads import http_session as http_session
 from tests.support.threads import serve_with_expire_view as serve_with_expire_view
 
+# The extension's pytest plugin is opt-in, for this suite as for any app's.
+pytest_plugins = ["flask_oauth2login.testing"]
+
 
 @pytest.fixture(scope="session")
 def _rogue_server() -> t.Iterator[RogueProvider]:

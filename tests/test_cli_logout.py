@@ -33,7 +33,12 @@ def lines(result: t.Any, mark: str) -> list[str]:
 
 def test_the_uris_to_register_for_logging_out_everywhere(check, rogue):
     entry = rogue_entry(rogue, logout_at_provider=True)
-    result = check(entry=entry, OAUTH2LOGIN_EXTERNAL_URL="https://app.example")
+    result = check(
+        entry=entry,
+        OAUTH2LOGIN_EXTERNAL_URL="https://app.example",
+        SESSION_COOKIE_NAME="__Host-session",  # as check recommends over https
+        SESSION_COOKIE_SECURE=True,
+    )
     assert result.exit_code == 0, result.output
     ok = lines(result, "ok")
     assert (
@@ -80,19 +85,36 @@ def test_a_provider_without_back_channel_logout_is_noted(check, rogue):
     assert "backchannel_logout_uri to register" not in result.output
 
 
-def test_front_channel_logout_is_shown_when_the_provider_offers_it(check, rogue):
-    rogue.behaviour.metadata_overrides = {
-        "frontchannel_logout_supported": True,
-        "frontchannel_logout_session_supported": True,
-    }
-    result = check()
+FRONT_CHANNEL_ONLY = {
+    "frontchannel_logout_supported": True,
+    "frontchannel_logout_session_supported": True,
+    "backchannel_logout_supported": None,
+}
+
+
+def test_front_channel_logout_is_shown_when_switched_on(check, rogue):
+    rogue.behaviour.metadata_overrides = FRONT_CHANNEL_ONLY
+    result = check(entry=rogue_entry(rogue, frontchannel_logout=True))
     assert any(
         o.startswith(
-            "frontchannel_logout_uri to register (if not back-channel): "
-            "http://127.0.0.1:5000/frontchannel-logout/rogue"
+            "frontchannel_logout_uri to register: http://127.0.0.1:5000/frontchannel-logout/rogue"
         )
         for o in lines(result, "ok")
     )
+
+
+def test_front_channel_logout_offered_but_off_is_noted(check, rogue):
+    rogue.behaviour.metadata_overrides = FRONT_CHANNEL_ONLY
+    result = check()
+    assert any("set frontchannel_logout: True" in i for i in lines(result, "info"))
+
+
+def test_front_channel_logout_on_beside_back_channel_is_warned_about(check, rogue):
+    both = {**FRONT_CHANNEL_ONLY, "backchannel_logout_supported": True}
+    rogue.behaviour.metadata_overrides = both
+    result = check(entry=rogue_entry(rogue, frontchannel_logout=True))
+    warnings = "\n".join(lines(result, "WARN"))
+    assert "front-channel logouts are refused" in warnings
 
 
 def test_offline_the_back_channel_uri_is_shown_with_a_condition(check, rogue):

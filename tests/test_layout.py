@@ -1,4 +1,4 @@
-"""The house by job: the layout the README's "Architecture" section draws is the code's.
+"""The house by job: the layout the documentation's Architecture page draws is the code's.
 
 Each package says in its docstring what lives there and lists what of it is
 public (``__all__``); the top level stays small and no module grows past
@@ -23,11 +23,10 @@ MAX_MODULE_LINES = 500
 
 
 def architecture_tree() -> dict[str, str]:
-    """The README's tree: each entry (``views.py``, ``login/``) to its line."""
-    text = (ROOT / "README.md").read_text()
-    section = text.split("\n## Architecture\n", 1)[1].split("\n## ", 1)[0]
-    tree = re.search(r"```text\nflask_oauth2login/\n(.*?)```", section, re.S)
-    assert tree, "the Architecture section has no tree"
+    """The tree of docs/architecture.rst: each entry (``views.py``, ``login/``) to its line."""
+    text = (ROOT / "docs" / "architecture.rst").read_text()
+    tree = re.search(r"\.\. code-block:: text\n\n   flask_oauth2login/\n(.*?)\n\n", text, re.S)
+    assert tree, "the Architecture page has no tree"
     entries = {}
     for line in tree.group(1).splitlines():
         name, _, what = line.strip().partition(" ")

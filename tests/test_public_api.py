@@ -1,6 +1,7 @@
-"""Every name the README and the public contract document can be imported where they say.
+"""Every name the README, the documentation and the public contract document can be
+imported where they say.
 
-The README's own examples are read from its code blocks: each
+The README's and the documentation's examples are read from their code blocks: each
 ``from flask_oauth2login... import ...`` line and each ``flask_oauth2login.x.y``
 path in its text. The contract's names are listed here, since they are
 promises whatever the README says this week.
@@ -55,11 +56,29 @@ EXTENSION_MEMBERS = (
 )
 
 
+def code_blocks() -> list[str]:
+    """The Python code blocks of the README and of every page of docs/."""
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    for page in sorted((ROOT / "docs").rglob("*.rst")):
+        for body in re.findall(
+            r"^\.\. code-block:: python\n(?:   :.*\n)*\n((?:(?:   .*)?\n)+)",
+            page.read_text(),
+            re.M,
+        ):
+            blocks.append("\n".join(line[3:] for line in body.splitlines()) + "\n")
+    return blocks
+
+
+def documented_text() -> str:
+    """The README and every page of docs/, as one text."""
+    pages = sorted((ROOT / "docs").rglob("*.rst"))
+    return "\n".join([(ROOT / "README.md").read_text(), *(p.read_text() for p in pages)])
+
+
 def readme_imports() -> set[tuple[str, str]]:
-    """(module, name) of every ``from flask_oauth2login... import`` in the README's code."""
-    text = (ROOT / "README.md").read_text()
+    """(module, name) of every ``from flask_oauth2login... import`` in the documented code."""
     found = set()
-    for block in re.findall(r"```python\n(.*?)```", text, re.S):
+    for block in code_blocks():
         for line in block.splitlines():
             line = line.strip()
             if not line.startswith("from flask_oauth2login"):
@@ -73,14 +92,14 @@ def readme_imports() -> set[tuple[str, str]]:
 
 
 def readme_paths() -> set[str]:
-    """Every dotted ``flask_oauth2login.x`` path the README's text names."""
-    text = (ROOT / "README.md").read_text()
-    return set(re.findall(r"\bflask_oauth2login(?:\.\w+)+", text))
+    """Every dotted ``flask_oauth2login.x`` path the README's and the docs' text names."""
+    return set(re.findall(r"\bflask_oauth2login(?:\.\w+)+", documented_text()))
 
 
 def test_the_readme_documents_imports():
     # The reading above must find something, or every check below passes on nothing.
     assert ("flask_oauth2login", "OAuth2Login") in readme_imports()
+    assert ("flask_oauth2login.contrib.flask_login", "FlaskLoginBridge") in readme_imports()
     assert "flask_oauth2login.providers.registry.BUILTIN" in readme_paths()
 
 
@@ -123,3 +142,14 @@ def test_the_package_exports_what_all_lists():
 @pytest.mark.parametrize("member", EXTENSION_MEMBERS)
 def test_the_extension_offers_what_the_contract_names(member):
     assert hasattr(flask_oauth2login.OAuth2Login, member), member
+
+
+def test_the_version_is_the_distributions():
+    import importlib.metadata
+    import tomllib
+
+    assert flask_oauth2login.__version__ == importlib.metadata.version("flask-oauth2login")
+    assert "__version__" in flask_oauth2login.__all__
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    # The installed metadata is this checkout's (an editable install of it).
+    assert flask_oauth2login.__version__ == project["version"]

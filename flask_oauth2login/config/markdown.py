@@ -3,10 +3,11 @@
 :func:`reference` writes the tables of the app-wide keys
 (:data:`~flask_oauth2login.config.settings.APP_SETTINGS`) and of a provider
 entry's keys (:data:`~flask_oauth2login.config.table.PROVIDER_SETTINGS`);
-the README's "Configuration reference" is its output, and a test keeps them
-equal. A default taken from the preset is shown as the
-:class:`~flask_oauth2login.providers.Preset` field's own default, with the
-built-in presets that differ from it when they are few.
+the documentation's configuration reference (docs/configuration.rst) is
+made from its output when the documentation is built. A default taken from
+the preset is shown as the :class:`~flask_oauth2login.providers.Preset`
+field's own default, with the built-in presets that differ from it when they
+are few.
 """
 
 from __future__ import annotations

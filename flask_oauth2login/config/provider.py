@@ -51,7 +51,8 @@ class ProviderConfig:
     preset: Preset
     title: str
     client_id: str
-    client_secret: str | None
+    #: Never shown (``repr`` leaves it out).
+    client_secret: str | None = field(repr=False)
     server_metadata_url: str | None
     issuer: str | None
     authorize_url: str | None
@@ -74,7 +75,8 @@ class ProviderConfig:
     id_token_algorithms: tuple[str, ...] | None
     trusted_audiences: tuple[str, ...]
     token_placement: str
-    api_headers: t.Mapping[str, str]
+    #: Never shown (an API key may be among them).
+    api_headers: t.Mapping[str, str] = field(repr=False)
     api_base_url: str | None
     #: Lower-case ``scheme://host[:port]``.
     api_origins: tuple[str, ...]
@@ -83,6 +85,7 @@ class ProviderConfig:
     user_agent: str | None
     fetch_userinfo: bool | str
     logout_at_provider: bool
+    frontchannel_logout: bool
     options: t.Mapping[str, t.Any]
 
     @property
@@ -354,6 +357,9 @@ def _check_the_rest(name: str, values: dict[str, t.Any]) -> None:
             provider=name,
             key="dpop",
         )
+    max_age = values["authorize_params"].get("max_age")
+    if max_age is not None:
+        _check_max_age(name, values, max_age)
     if values["pushed_authorization_requests"] is True and not values["server_metadata_url"]:
         raise ConfigurationError(
             "needs server_metadata_url (or issuer): the provider's discovery document "
@@ -361,6 +367,26 @@ def _check_the_rest(name: str, values: dict[str, t.Any]) -> None:
             provider=name,
             key="pushed_authorization_requests",
         )
+
+
+def _check_max_age(name: str, values: dict[str, t.Any], max_age: t.Any) -> None:
+    """A configured ``max_age`` is enforced through the ID token's
+    ``auth_time``: it must be a number of seconds, and the login OpenID Connect."""
+    text = str(max_age)
+    if isinstance(max_age, bool) or not (text.isascii() and text.isdigit()):
+        raise ConfigurationError(
+            f"max_age must be a whole number of seconds, not {text[:40]!r}",
+            provider=name,
+            key="authorize_params",
+        )
+    if "openid" not in values["scope"]:
+        raise ConfigurationError(
+            "max_age is checked through the ID token's auth_time, and this provider is not "
+            "configured for OpenID Connect (no 'openid' in its scope)",
+            provider=name,
+            key="authorize_params",
+        )
+    values["authorize_params"] = {**values["authorize_params"], "max_age": text}
 
 
 def _parse(provider: str, values: dict[str, t.Any], key: str) -> t.Any:

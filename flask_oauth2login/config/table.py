@@ -294,6 +294,15 @@ PROVIDER_SETTINGS: dict[str, Setting] = table(
         preset_field="fetch_userinfo",
     ),
     Setting(
+        "frontchannel_logout",
+        "accept the provider's front-channel logout (`GET /frontchannel-logout/<name>`, framed "
+        "by its logout page), when it advertises it with `sid` and does not advertise "
+        "back-channel logout; only iframe navigations (`Sec-Fetch-Dest: iframe`) are accepted "
+        "(see Security options)",
+        parsers.flag,
+        default=False,
+    ),
+    Setting(
         "logout_at_provider",
         "`POST /logout` also logs out at the provider, when it has an "
         "`end_session_endpoint` (see [Logout](#logout))",

@@ -20,6 +20,8 @@ from the provider. One module per check:
 - :mod:`~flask_oauth2login.diagnostics.store`: the session store;
 - :mod:`~flask_oauth2login.diagnostics.cookies`: the session cookie;
 - :mod:`~flask_oauth2login.diagnostics.secret`: ``SECRET_KEY``;
+- :mod:`~flask_oauth2login.diagnostics.hardening`: a ``SECRET_KEY`` strong enough to
+  derive keys from, and the session cookie's ``__Host-`` prefix;
 - :mod:`~flask_oauth2login.diagnostics.app`: all of them for one app.
 
 The hint on the callback's error page in debug mode is
@@ -37,6 +39,8 @@ from .app import check_app as check_app
 from .app import check_provider as check_provider
 from .clientkeys import check_client_keys as check_client_keys
 from .cookies import check_cookies as check_cookies
+from .hardening import check_host_cookie as check_host_cookie
+from .hardening import check_secret_key_strength as check_secret_key_strength
 from .keys import check_discovery as check_discovery
 from .keys import check_jwks as check_jwks
 from .logout import LogoutURIs as LogoutURIs
@@ -83,11 +87,13 @@ __all__ = [
     "check_client_keys",
     "check_cookies",
     "check_discovery",
+    "check_host_cookie",
     "check_jwks",
     "check_logout",
     "check_provider",
     "check_redirect_uri",
     "check_secret_key",
+    "check_secret_key_strength",
     "check_session_store",
     "check_settings",
     "describe_store",

@@ -14,6 +14,7 @@ from .._runtime import EXTENSION_KEY, AppState
 from ..config.settings import ProviderConfig, credential_origin
 from .clientkeys import check_client_keys
 from .cookies import check_cookies
+from .hardening import check_host_cookie, check_secret_key_strength
 from .keys import check_discovery
 from .logout import check_logout
 from .redirects import RedirectURI, check_redirect_uri, redirect_uri, served_at
@@ -73,7 +74,9 @@ def _check_all(
         check_provider(app, name, uris[name], registered.get(name), report, network=network)
     check_session_store(app, report, processes=processes, environ=environ)
     check_cookies(app, list(uris.values()), report)
+    check_host_cookie(app, list(uris.values()), report)
     check_secret_key(app, report)
+    check_secret_key_strength(app, report)
 
 
 def report_scopes(config: ProviderConfig, report: Report, topic: str) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask import Flask, url_for
 
 from .._runtime import EXTENSION_KEY, AppState
+from ..config.provider import ProviderConfig
 from ..errors import OAuth2LoginError
 from ..login import logout
 from ..protocol.discovery import Endpoints
@@ -120,12 +121,43 @@ def check_logout(
             "the provider does not advertise back-channel logout (backchannel_logout_supported): "
             "logging out there does not end sessions here.",
         )
-    if endpoints.frontchannel_logout_session:
+    _check_frontchannel(config, endpoints, uris.frontchannel_logout_uri + where, report, topic)
+
+
+def _check_frontchannel(
+    config: ProviderConfig, endpoints: Endpoints, uri: str, report: Report, topic: str
+) -> None:
+    """Front-channel logout: opt-in (``frontchannel_logout``), and refused
+    where the provider offers back-channel logout."""
+    offered = endpoints.frontchannel_logout_session
+    if config.frontchannel_logout and endpoints.backchannel_logout:
+        report.add(
+            WARNING,
+            topic,
+            "frontchannel_logout is on, but the provider advertises back-channel logout, so "
+            "front-channel logouts are refused: register the backchannel_logout_uri instead.",
+        )
+    elif config.frontchannel_logout and not offered:
+        report.add(
+            WARNING,
+            topic,
+            "frontchannel_logout is on, but the provider does not advertise front-channel "
+            "logout with a session id (frontchannel_logout_session_supported): it is refused.",
+        )
+    elif config.frontchannel_logout:
         report.add(
             OK,
             topic,
-            f"frontchannel_logout_uri to register (if not back-channel): "
-            f"{uris.frontchannel_logout_uri}{where}, with frontchannel_logout_session_required.",
+            f"frontchannel_logout_uri to register: {uri}, with "
+            "frontchannel_logout_session_required.",
+        )
+    elif offered and not endpoints.backchannel_logout:
+        report.add(
+            INFO,
+            topic,
+            "the provider offers front-channel logout; to accept it, set frontchannel_logout: "
+            "True in this provider's entry and register the frontchannel_logout_uri "
+            f"{uri}.",
         )
 
 

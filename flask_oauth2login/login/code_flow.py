@@ -28,7 +28,9 @@ from ..errors import (
     InvalidState,
     InvalidToken,
 )
+from ..protocol.token_answer import ID_TOKEN_SUB
 from ..providers.base import is_scope_token
+from ..tokenstore import unstorable
 from ..user import User, apply_user_map, normalize
 from . import pending
 
@@ -200,6 +202,7 @@ def start(
     callback = redirect_uri(provider, settings)
     asked = tuple(dict.fromkeys((*config.scope, *granted[:MAX_EXTRA_SCOPES], *options.scope)))
     scopes, scope_params = config.preset.request_scope(asked)
+    chosen = _chosen_options(config, options)
     login = pending.new_login(
         provider=provider.name,
         issuer=issuer,
@@ -209,7 +212,7 @@ def start(
         max_pending=settings.max_pending_logins,
         timeout=settings.login_timeout,
         scope=asked,
-        max_age=options.max_age,
+        max_age=chosen.get("max_age"),
         started_here=started_here,
     )
     params: dict[str, str] = {
@@ -224,16 +227,29 @@ def start(
     }
     if scopes:
         params["scope"] = " ".join(scopes)
-    for name in ("prompt", "login_hint"):
-        if getattr(options, name) is not None:
-            params[name] = getattr(options, name)
-    if options.max_age is not None:
-        params["max_age"] = str(options.max_age)
+    params.update({name: str(value) for name, value in chosen.items()})
     if login["nonce"] is not None:
         params["nonce"] = login["nonce"]
     if config.preset.response_mode is not None:
         params["response_mode"] = config.preset.response_mode
     return provider.authorization_url(params)
+
+
+def _chosen_options(config: ProviderConfig, options: LoginOptions) -> dict[str, t.Any]:
+    """The ``prompt``, ``login_hint`` and ``max_age`` this login sends: the
+    provider entry's ``authorize_params`` win over the login link's (a link
+    cannot weaken what the app configured, say ``prompt=login`` into
+    ``prompt=none``). ``max_age`` is an ``int``: the ID token's ``auth_time``
+    is checked against it, whichever side gave it."""
+    chosen: dict[str, t.Any] = {}
+    for name in ("prompt", "login_hint", "max_age"):
+        if name in config.authorize_params:
+            chosen[name] = config.authorize_params[name]
+        elif getattr(options, name) is not None:
+            chosen[name] = getattr(options, name)
+    if "max_age" in chosen:
+        chosen["max_age"] = int(chosen["max_age"])  # checked at start-up (config.provider)
+    return chosen
 
 
 def complete(provider: Provider, settings: Settings, params: t.Mapping[str, str]) -> Completed:
@@ -302,12 +318,30 @@ def complete(provider: Provider, settings: Settings, params: t.Mapping[str, str]
     # The issuer the ID token names: for multi-tenant providers the user's
     # tenant, which a refreshed ID token must name again.
     token["iss"] = claims.get("iss") or user["issuer"]
-    token["sub"] = user["sub"]
+    token["sub"] = user["sub"]  # the app's subject: oauth.user's, the token store's key
+    if claims and claims["sub"] != user["sub"]:  # user_map, or the preset, chose another
+        token[ID_TOKEN_SUB] = claims["sub"]  # what refresh and logout tokens must name
     asked = login.get("scope", config.scope)
     token["scope"] = " ".join(config.preset.granted_scope(token.get("scope"), asked))
     if isinstance(claims.get("sid"), str) and claims["sid"]:
         token["sid"] = claims["sid"]  # the provider's session, for logging out by back-channel
+    _check_storable(token, name)
     return Completed(user, token, login["next"], login)
+
+
+def _check_storable(token: t.Mapping[str, t.Any], provider: str) -> None:
+    """Refuse a login whose issuer, subject or ``sid`` no store can keep
+    (:func:`~flask_oauth2login.tokenstore.unstorable`), before any store sees it."""
+    for field in ("iss", "sub", ID_TOKEN_SUB, "sid"):
+        value = token.get(field)
+        why = None if value is None else unstorable(str(value))
+        if why is not None:
+            name = "sub" if field == ID_TOKEN_SUB else field
+            raise InvalidProviderResponse(
+                f"The provider's answer names the login with a value ({name}) that {why}; "
+                "this site cannot keep such a login.",
+                provider=provider,
+            )
 
 
 def _check_auth_time(

@@ -19,8 +19,9 @@ the provider's side, in three OpenID Connect specifications:
 - **Front-Channel Logout 1.0.** The provider's logout page frames
   ``/frontchannel-logout/<provider>?iss=...&sid=...``;
   :func:`frontchannel_logout` ends the sessions of that ``sid``. Only for
-  providers that advertise it with ``sid`` (``frontchannel_logout_supported``
-  and ``frontchannel_logout_session_supported``).
+  provider entries that switch it on (``frontchannel_logout``), whose
+  provider advertises it with ``sid`` (``frontchannel_logout_supported`` and
+  ``frontchannel_logout_session_supported``) and not back-channel logout.
 
 Sessions are found without the user's browser through the index of
 :mod:`~flask_oauth2login.sessions.logout_index`: each login files its session
@@ -42,8 +43,9 @@ from flask import current_app, session, url_for
 
 from .._runtime import AppState
 from ..config.settings import Settings
-from ..errors import InvalidCallback, InvalidToken, SessionStoreUnavailable
+from ..errors import CrossOriginRequest, InvalidCallback, InvalidToken, SessionStoreUnavailable
 from ..protocol.oidc import MAX_LOGOUT_TOKEN_AGE
+from ..protocol.token_answer import protocol_subject
 from ..sessions.logout_index import (
     FILED_KEY,
     file_session,
@@ -173,7 +175,7 @@ def file_login(app_state: AppState) -> None:
     keys = []
     for provider, token in session.get(TOKENS_KEY, {}).items():
         found = app_state.providers.get(provider)
-        issuer, sub, sid = token.get("iss"), token.get("sub"), token.get("sid")
+        issuer, sub, sid = token.get("iss"), protocol_subject(token), token.get("sid")
         if found is None or not found.config.is_oidc or not issuer or not sub:
             continue
         keys.append(index_key(provider, issuer, "sub", sub))
@@ -244,20 +246,41 @@ def backchannel_logout(app_state: AppState, provider: Provider, logout_token: st
 
 
 def frontchannel_logout(
-    app_state: AppState, provider: Provider, iss: str | None, sid: str | None
-) -> int:
-    """Carry out a front-channel logout of *provider*; return how many
-    sessions ended.
+    app_state: AppState, provider: Provider, dest: str | None, iss: str | None, sid: str | None
+) -> str:
+    """Carry out a front-channel logout of *provider*; return the origin that
+    may frame the answer (the provider's).
 
-    :raises InvalidCallback: unless the provider advertises front-channel
-        logout with ``sid``, and the request names its issuer and a ``sid``.
+    :param dest: the request's ``Sec-Fetch-Dest``: only an iframe navigation
+        is carried out (not an image, a link or a script of another site, nor
+        a request from outside a browser).
+    :raises CrossOriginRequest: if the request is not an iframe navigation.
+    :raises InvalidCallback: unless the provider entry switches it on
+        (``frontchannel_logout``), the provider advertises front-channel
+        logout with ``sid`` and not back-channel logout, and the request names
+        its issuer and a ``sid``.
     :raises ProviderError: if the provider's discovery cannot be fetched.
     """
     name = provider.name
+    if dest != "iframe":
+        raise CrossOriginRequest(
+            "This address logs people out when the provider's logout page frames it; "
+            "it was not framed, so nothing happened.",
+            provider=name,
+        )
+    if not provider.config.frontchannel_logout:
+        raise InvalidCallback(
+            "Front-channel logout is not switched on for this provider.", provider=name
+        )
     endpoints = provider.endpoints()
     if not provider.config.is_oidc or not endpoints.frontchannel_logout_session:
         raise InvalidCallback(
             "This provider does not advertise front-channel logout with a session id.",
+            provider=name,
+        )
+    if endpoints.backchannel_logout:  # the safer way is there: a signed logout token
+        raise InvalidCallback(
+            "This provider logs out by back-channel; front-channel logout is not accepted.",
             provider=name,
         )
     matches = provider.config.preset.issuer_matches
@@ -265,7 +288,9 @@ def frontchannel_logout(
         raise InvalidCallback("A front-channel logout names an issuer and a sid.", provider=name)
     if not (matches(endpoints.issuer, {"iss": iss}) if matches else iss == endpoints.issuer):
         raise InvalidCallback("This logout names another issuer.", provider=name)
-    return end_sessions(app_state, name, iss, "sid", sid, "frontchannel")
+    end_sessions(app_state, name, iss, "sid", sid, "frontchannel")
+    parts = urlsplit(endpoints.issuer)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def end_sessions(
@@ -282,7 +307,8 @@ def end_sessions(
         with store_errors_as_unavailable(interface):
             data = interface.get_record(store_id)
         token = ((data or {}).get(TOKENS_KEY) or {}).get(provider) or {}
-        if token.get("iss") != issuer or token.get(claim) != value:
+        held = protocol_subject(token) if claim == "sub" else token.get(claim)
+        if token.get("iss") != issuer or held != value:
             # Gone, or holding another login now: not this one's to end.
             store.discard([key], store_id)
             continue

@@ -18,6 +18,11 @@ from ..errors import InvalidProviderResponse
 
 #: The longest token lifetime believed (ten years); longer ones count as unknown.
 MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
+#: Field of a login's token: the ID token's ``sub`` when the app knows the
+#: user by another subject (``sub``, given by ``user_map`` or the preset). What
+#: the provider says is checked against it: a refreshed ID token, a logout
+#: token's ``sub``.
+ID_TOKEN_SUB = "id_token_sub"
 #: What a token's ``repr`` shows: nothing that opens anything.
 _SHOWN = ("token_type", "expires_at", "scope", "iss", "sub")
 
@@ -134,3 +139,10 @@ def _expires_at(expires_in: t.Any) -> int | None:
     if not 0 <= seconds <= MAX_EXPIRES_IN:
         return None
     return int(time.time() + seconds)
+
+
+def protocol_subject(token: t.Mapping[str, t.Any]) -> str | None:
+    """The subject the provider knows a login by: its ID token's ``sub``
+    (:data:`ID_TOKEN_SUB`, when the app's subject differs), else its ``sub``."""
+    value = token.get(ID_TOKEN_SUB) or token.get("sub")
+    return None if value is None else str(value)

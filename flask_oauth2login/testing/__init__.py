@@ -15,8 +15,8 @@ a new session id, the ``on_login`` hooks and the ``logged_in`` signal). :func:`m
 such a token; :func:`make_id_token` signs ID tokens with a generated RSA
 :class:`SigningKey` whose JWKS you can serve from a fake provider.
 
-The pytest plugin (:mod:`~flask_oauth2login.testing.plugin`, registered through the
-``pytest11`` entry point, so it is active wherever flask-oauth2login is installed) provides
+The pytest plugin is opt-in: a project turns it on in its top-level ``conftest.py``
+with ``pytest_plugins = ["flask_oauth2login.testing"]``. It provides
 the fixtures ``oauth2login_user``, ``logged_in_client`` (built on your
 ``app`` fixture) and ``devidp`` (the built-in development identity
 provider on a loopback port, for tests that go through the whole login).
@@ -25,7 +25,11 @@ One module per job: :mod:`~flask_oauth2login.testing.login` (:func:`login_as`),
 :mod:`~flask_oauth2login.testing.tokens`
 (:func:`make_token`, :func:`make_id_token`), :mod:`~flask_oauth2login.testing.keys`
 (:class:`SigningKey`), :mod:`~flask_oauth2login.testing.server` (:class:`DevIdPServer`) and
-:mod:`~flask_oauth2login.testing.plugin`.
+:mod:`~flask_oauth2login.testing.fixtures` (the plugin's fixtures).
+
+Loaded as a plugin after the project's ``conftest.py`` imported it, it is not
+rewritten by pytest's assertion rewriting (PYTEST_DONT_REWRITE), and pytest
+says nothing about it.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ __all__ = [
     "make_token",
 ]
 
-# An install made when the plugin was this module still names it in its
-# pytest11 entry point: loaded that way, it loads the plugin.
-pytest_plugins = ["flask_oauth2login.testing.plugin"]
+# ``pytest_plugins = ["flask_oauth2login.testing"]`` in a project's conftest.py
+# loads this module as a plugin, and pytest then loads the fixtures from here.
+# (Importing this module outside pytest does not import pytest.)
+pytest_plugins = ["flask_oauth2login.testing.fixtures"]

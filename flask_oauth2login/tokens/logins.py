@@ -33,7 +33,7 @@ from .._runtime import AppState, get_state
 from ..crypto.cipher import DecryptionFailed
 from ..errors import SessionStoreUnavailable
 from ..protocol.provider import Provider
-from ..protocol.token_answer import Token
+from ..protocol.token_answer import ID_TOKEN_SUB, Token
 from ..tokenstore import TokenKey
 from ..user import User
 from .holders import Holder as Holder
@@ -65,7 +65,7 @@ CONNECTED_KEY = "_oauth2login_connected"
 #: Of :data:`~flask_oauth2login.tokens.sealing.PUBLIC_FIELDS`, the fields a
 #: session entry that refers to the token store keeps; the rest is the store's
 #: to say.
-REFERENCE_FIELDS = ("iss", "sub", "sid")
+REFERENCE_FIELDS = ("iss", "sub", ID_TOKEN_SUB, "sid")
 #: Field of a session entry whose token is in the token store.
 STORED = "stored"
 #: ``g`` attribute: the store writes of this request's login, to undo.

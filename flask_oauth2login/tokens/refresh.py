@@ -16,7 +16,7 @@ import logging
 import typing as t
 
 from ..errors import InvalidToken, NotLoggedInError, RefreshError
-from ..protocol.token_answer import Token
+from ..protocol.token_answer import ID_TOKEN_SUB, Token, protocol_subject
 from ..signals import current_sender, token_refreshed
 
 if t.TYPE_CHECKING:
@@ -96,7 +96,7 @@ def _refresh_at_provider(provider: Provider, stale: t.Mapping[str, t.Any]) -> To
             _check_same_identity(provider, stale, token)
         elif stale.get("id_token"):  # still the hint for logging out at the provider
             token["id_token"] = stale["id_token"]
-        for key in ("iss", "sub", "sid"):  # the identity (and session) it was issued for
+        for key in ("iss", "sub", ID_TOKEN_SUB, "sid"):  # the identity (and session)
             if key in stale:
                 token[key] = stale[key]
         # The granted scope: as the provider says, else as it was (RFC 6749 §5.1).
@@ -118,7 +118,8 @@ def _check_same_identity(
 ) -> None:
     """OpenID Connect Core §12.2: a refreshed ID token names the same iss and sub."""
     claims = provider.check_id_token(token["id_token"], access_token=token["access_token"])
-    if claims.get("iss") != stale.get("iss") or claims.get("sub") != stale.get("sub"):
+    # The ID token's sub, not the app's (user_map may have chosen another).
+    if claims.get("iss") != stale.get("iss") or claims.get("sub") != protocol_subject(stale):
         raise InvalidToken(
             "The refreshed ID token names another issuer or subject.", provider=provider.name
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import typing as t
 
 from ..crypto.cipher import DecryptionFailed
-from ..protocol.token_answer import Token
+from ..protocol.token_answer import ID_TOKEN_SUB, Token
 from ..tokenstore import StoredToken, TokenKey
 
 if t.TYPE_CHECKING:
@@ -23,7 +23,7 @@ if t.TYPE_CHECKING:
 #: Fields of a token kept readable next to the sealed rest: they say whose
 #: token it is (``sid``: the login's session at the provider, which
 #: back-channel logout looks for) and until when, and grant nothing.
-PUBLIC_FIELDS = ("iss", "sub", "sid", "expires_at", "scope")
+PUBLIC_FIELDS = ("iss", "sub", ID_TOKEN_SUB, "sid", "expires_at", "scope")
 #: Of those, the fields the token store keeps readable (its columns).
 STORE_FIELDS = ("iss", "sub", "expires_at", "scope")
 #: Field of a session entry that holds the sealed rest of the token.

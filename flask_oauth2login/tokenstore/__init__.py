@@ -19,13 +19,24 @@ from dataclasses import dataclass
 
 from ..errors import ConfigurationError
 from ..storage.imports import is_instance
+from .base import MAX_KEY_LENGTH as MAX_KEY_LENGTH
 from .base import RecentTokens as RecentTokens
 from .base import StoredLogin as StoredLogin
 from .base import StoredToken as StoredToken
 from .base import TokenKey as TokenKey
 from .base import TokenStore as TokenStore
+from .base import unstorable as unstorable
 
-__all__ = ["RecentTokens", "StoredLogin", "StoredToken", "TokenKey", "TokenStore", "open_store"]
+__all__ = [
+    "MAX_KEY_LENGTH",
+    "RecentTokens",
+    "StoredLogin",
+    "StoredToken",
+    "TokenKey",
+    "TokenStore",
+    "open_store",
+    "unstorable",
+]
 
 
 @dataclass(frozen=True)

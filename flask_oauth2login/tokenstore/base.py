@@ -42,6 +42,41 @@ OUTAGE_MESSAGE = (
 )
 
 
+#: The longest issuer, subject or provider session id (``sid``) kept: OpenID
+#: Connect Core §2 allows a ``sub`` of at most 255 ASCII characters, and the
+#: SQL store's columns are that wide.
+MAX_KEY_LENGTH = 255
+
+
+def unstorable(value: str) -> str | None:
+    """Why *value*, a provider's value that names a login (its issuer,
+    subject, ``sid``), is one no store can keep as it is, or ``None``: too
+    long, a control character (PostgreSQL refuses NUL, and NUL separates the
+    parts of :attr:`TokenKey.context`), or not valid Unicode."""
+    if len(value) > MAX_KEY_LENGTH:
+        return f"is longer than {MAX_KEY_LENGTH} characters"
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
+        return "contains a control character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode"
+    return None
+
+
+def check_storable(key: TokenKey) -> None:
+    """Refuse to write under a key no store can keep (a login refuses such a
+    provider's values before any store sees them).
+
+    :raises ValueError: if the key is not :attr:`~TokenKey.storable`.
+    """
+    if not key.storable:
+        raise ValueError(
+            f"a token store keeps issuers and subjects of at most {MAX_KEY_LENGTH} characters, "
+            "without control characters"
+        )
+
+
 @dataclass(frozen=True)
 class TokenKey:
     """Where a login's token is kept: its provider, issuer and subject."""
@@ -49,6 +84,11 @@ class TokenKey:
     provider: str
     issuer: str
     subject: str
+
+    @property
+    def storable(self) -> bool:
+        """Whether every store can keep a login under this key (see :func:`unstorable`)."""
+        return unstorable(self.issuer) is None and unstorable(self.subject) is None
 
     @property
     def context(self) -> str:

@@ -26,7 +26,7 @@ import time
 import typing as t
 
 from ..storage.redis import outage_errors, refresh_lock
-from .base import StoredToken, TokenKey, TokenStore
+from .base import StoredToken, TokenKey, TokenStore, check_storable, unstorable
 
 #: Lua: write one issuer's fields and bump its version, only if its version
 #: is still ARGV[2] (unless that is empty); the new version, or nil.
@@ -88,13 +88,17 @@ class RedisTokenStore(TokenStore):
         return cls(value)
 
     def get(self, key: TokenKey) -> StoredToken | None:
+        if not key.storable:  # nothing can be stored there
+            return None
         found = self._read(key.provider, key.subject)
         return next((record for record in found if record.issuer == key.issuer), None)
 
     def set(self, token: StoredToken) -> int:
+        check_storable(token.key)
         return t.cast(int, self._written(token, ""))
 
     def replace(self, token: StoredToken, expected_version: int) -> int | None:
+        check_storable(token.key)
         return self._written(token, str(expected_version))
 
     def delete(self, key: TokenKey, expected_version: int | None = None) -> bool:
@@ -113,6 +117,8 @@ class RedisTokenStore(TokenStore):
     def find(
         self, provider: str | None = None, subject: str | None = None, issuer: str | None = None
     ) -> list[StoredToken]:
+        if any(unstorable(value) for value in (subject, issuer) if value is not None):
+            return []  # nothing can be stored under it
         if provider is not None and subject is not None:
             found = self._read(provider, subject)
         else:

@@ -40,7 +40,15 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.schema import CreateTable
 
 from ..errors import ConfigurationError, TokenStoreUnavailable
-from .base import OUTAGE_MESSAGE, StoredToken, TokenKey, TokenStore, log
+from .base import (
+    OUTAGE_MESSAGE,
+    StoredToken,
+    TokenKey,
+    TokenStore,
+    check_storable,
+    log,
+    unstorable,
+)
 
 #: The table's name.
 TABLE_NAME = "oauth2login_tokens"
@@ -186,11 +194,14 @@ class SQLTokenStore(TokenStore):
     # -- the interface ------------------------------------------------------------
 
     def get(self, key: TokenKey) -> StoredToken | None:
+        if not key.storable:  # nothing can be stored there (PostgreSQL would refuse it)
+            return None
         with self._connection() as conn:
             row = conn.execute(self._select, _key_params(key)).first()
         return None if row is None else StoredToken(*row)
 
     def set(self, token: StoredToken) -> int:
+        check_storable(token.key)
         params = {**_key_params(token.key), **_value_params(token)}
         for _ in range(3):  # a concurrent first write of the same login: update it then
             with suppress(sa_exc.IntegrityError), self._transaction() as conn:
@@ -201,6 +212,7 @@ class SQLTokenStore(TokenStore):
         raise TokenStoreUnavailable(OUTAGE_MESSAGE)
 
     def replace(self, token: StoredToken, expected_version: int) -> int | None:
+        check_storable(token.key)
         params = {
             **_key_params(token.key),
             **_value_params(token),
@@ -212,6 +224,8 @@ class SQLTokenStore(TokenStore):
         return expected_version + 1 if done else None
 
     def delete(self, key: TokenKey, expected_version: int | None = None) -> bool:
+        if not key.storable:
+            return False
         params: dict[str, t.Any] = _key_params(key)
         statement = self._delete
         if expected_version is not None:
@@ -249,6 +263,8 @@ class SQLTokenStore(TokenStore):
     ) -> list[StoredToken]:
         given = {"provider": provider, "subject": subject, "issuer": issuer}
         given = {name: value for name, value in given.items() if value is not None}
+        if any(unstorable(value) for value in given.values() if value is not None):
+            return []  # nothing can be stored under it
         query = self._finds.get(tuple(given))
         if query is None:  # built once per combination of filters
             c = self.table.c

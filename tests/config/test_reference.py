@@ -1,11 +1,11 @@
 """Each setting is declared once, in a table: the loaders follow the tables, and
-the README's configuration reference is what :func:`config.reference` makes of them."""
+the documentation's configuration reference is what :func:`config.reference` makes of
+them, at build time (tests/docs/test_reference_pages.py)."""
 
 from __future__ import annotations
 
 import dataclasses
 import string
-from pathlib import Path
 
 import pytest
 
@@ -16,14 +16,6 @@ from flask_oauth2login.config.settings import APP_SETTINGS, PREFIX, Settings, lo
 from flask_oauth2login.config.table import PROVIDER_SETTINGS
 from flask_oauth2login.providers import Preset, PresetRegistry
 
-README = Path(__file__).parents[2] / "README.md"
-BEGIN = "<!-- The tables below are flask_oauth2login.config.reference()"
-END = "<!-- End of flask_oauth2login.config.reference(). -->"
-REGENERATE = (
-    "the README's configuration reference and the settings tables disagree; paste the "
-    "output of python -c 'from flask_oauth2login import config; print(config.reference())' "
-    "between its markers"
-)
 CORP = {"client_id": "i", "client_secret": "s", "issuer": "https://idp.example"}
 
 
@@ -41,24 +33,6 @@ def tables(markdown_text: str) -> list[dict[str, tuple[str, str]]]:
         elif not line.startswith("|"):
             rows = None
     return found
-
-
-def readme_reference() -> str:
-    text = README.read_text(encoding="utf-8")
-    assert BEGIN in text and END in text, f"the README lost its markers; {REGENERATE}"
-    return text.split(BEGIN, 1)[1].split("-->", 1)[1].split(END, 1)[0].strip()
-
-
-def test_the_readme_reference_is_made_from_the_tables():
-    readme, made = readme_reference(), config.reference().strip()
-    readme_tables, made_tables = tables(readme), tables(made)
-    assert len(readme_tables) == len(made_tables) == 2
-    for in_readme, in_tables in zip(readme_tables, made_tables, strict=True):
-        assert list(in_readme) == list(in_tables), REGENERATE  # the key set, in order
-        for key, (default, meaning) in in_tables.items():
-            assert in_readme[key][0] == default, f"{key}: the default; {REGENERATE}"
-            assert in_readme[key][1] == meaning, f"{key}: the meaning; {REGENERATE}"
-    assert readme == made, REGENERATE
 
 
 def test_the_reference_lists_every_setting():

@@ -214,7 +214,7 @@ def test_a_request_uri_works_once(idp, tmp_path):
 
 
 def test_the_readme_example_runs_in_one_app(tmp_path):
-    """The README's "all at once" example: the development provider mounted in
+    """The documentation's "all at once" example: the development provider mounted in
     the app itself, private_key_jwt and PAR, served over real HTTP."""
     from cryptography.hazmat.primitives.asymmetric import ec
     from werkzeug.serving import make_server

@@ -26,7 +26,7 @@ EXAMPLE = ROOT / "example_app" / "translations"
 UPDATE = (
     "run: pybabel extract -F babel.cfg -k oauth2login_gettext -k oauth2login_ngettext:1,2 "
     "--no-location -w 100 -o flask_oauth2login/translations/flask_oauth2login.pot . && "
-    "pybabel update -D flask_oauth2login -d flask_oauth2login/translations --no-location -w 100 "
+    "pybabel update -D flask_oauth2login -d flask_oauth2login/translations -w 100 "
     "-i flask_oauth2login/translations/flask_oauth2login.pot, translate, then "
     "pybabel compile -D flask_oauth2login -d flask_oauth2login/translations"
 )

@@ -12,7 +12,6 @@ import textwrap
 import tomllib
 import typing as t
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -602,7 +601,7 @@ def test_a_preset_package_installed_with_pip_logs_a_user_in(pip_installed, make_
     ) in listing
 
 
-# -- the README's provider table -----------------------------------------------------------
+# -- the documentation's presets page --------------------------------------------------------
 
 
 #: Presets without a row in ``specs.SPECS``, and the module that tests each.
@@ -616,30 +615,14 @@ SAMPLE_OPTIONS: dict[str, dict[str, t.Any]] = {
 }
 
 
-def readme_table() -> dict[str, dict[str, str]]:
-    """The README's provider table: preset name to its row, by column title."""
-    lines = (ROOT / "README.md").read_text().splitlines()
-    start = lines.index(
-        "| name | title | callback URL | scope | authorize host | required keys | notes "
-        "| where to register |"
-    )
-    header = [cell.strip() for cell in lines[start].strip("|").split("|")]
-    rows = {}
-    for line in lines[start + 2 :]:
-        if not line.startswith("| `"):
-            break
-        # Cells may hold `|` only inside code spans; none of ours do.
-        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
-        assert len(cells) == len(header), line
-        row = dict(zip(header, cells, strict=True))
-        rows[row["name"].strip("`")] = row
-    return rows
+def presets_page() -> dict[str, str]:
+    """The documentation's presets page, as the build makes it: preset name to its section."""
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    import oauth2login_pages
 
-
-def template(cell: str) -> re.Pattern[str]:
-    """A README cell as a pattern: ``<...>`` stands for what options give."""
-    parts = re.split(r"<[^>]+>", cell.strip("`"))
-    return re.compile(".+".join(re.escape(part) for part in parts))
+    text = "\n".join(oauth2login_pages.presets_rst())
+    sections = re.split(r"^\.\. _preset-([\w-]+):$", text, flags=re.M)
+    return dict(zip(sections[1::2], sections[2::2], strict=True))
 
 
 def sample_config(name: str) -> t.Any:
@@ -647,30 +630,25 @@ def sample_config(name: str) -> t.Any:
     return load_provider(name, {"client_id": "cid", "client_secret": "s", **options}, {}, {})
 
 
-def test_every_preset_has_a_row_and_every_row_a_preset():
-    assert sorted(readme_table()) == sorted(BUILTIN)
+def test_every_preset_has_a_section_and_every_section_a_preset():
+    assert sorted(presets_page()) == sorted(BUILTIN)
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN))
-def test_the_readme_row_matches_the_preset(name):
-    row = readme_table()[name]
+def test_the_presets_page_says_what_the_preset_is(name):
+    section = presets_page()[name]
     config = sample_config(name)
-    assert row["title"] == (config.preset.title if name != "oidc" else "(the entry's name)")
-    callback = "`/callback/<name>`" if name == "oidc" else f"`/callback/{name}`"
-    assert row["callback URL"].split(" (")[0] == callback
-    scope = " ".join(config.scope)
-    if scope:
-        assert template(row["scope"]).fullmatch(scope), (row["scope"], scope)
-    else:
-        assert row["scope"] == "(set on the app)"
-    url = config.authorize_url or config.server_metadata_url
-    if url.startswith("/"):
-        assert row["authorize host"] == "(this app)"
-    else:
-        host = urlsplit(url).netloc
-        assert template(row["authorize host"]).fullmatch(host), (row["authorize host"], host)
+    assert section.strip().startswith(f"{config.preset.title} (``{name}``)")
+    callback = "``/callback/<name>``" if name == "oidc" else f"``/callback/{name}``"
+    assert f":Callback URL: {callback}" in section
+    if config.preset.scope:
+        assert f":Scope: ``{' '.join(config.preset.scope)}``" in section
+    for option in config.preset.options:
+        assert f'"{option}": "...",' in section
     if config.preset.console_url:
-        assert config.preset.console_url.split("#")[0] in row["where to register"]
+        assert f"`{config.preset.console_url} <{config.preset.console_url}>`__" in section
+    module = importlib.import_module(BUILTIN[name].partition(":")[0])
+    assert (module.__doc__ or "").split("\n")[0].strip() in section  # the quirks
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN))

@@ -46,7 +46,7 @@ RELEASE_KEY = "scaleout:release"
 
 
 def redis_client(url: str, timeout: float) -> redis.Redis:
-    """A Redis client as the README recommends: short timeouts, few retries."""
+    """A Redis client as the documentation recommends: short timeouts, few retries."""
     return redis.Redis.from_url(
         url,
         socket_timeout=timeout,

@@ -338,12 +338,27 @@ CONFTEST = """
             return jsonify(email=oauth.user.email, provider=oauth.user.provider)
 
         return app
+
+
+    pytest_plugins = ["flask_oauth2login.testing"]
 """
 
 
-def test_the_plugin_is_registered_by_entry_point():
-    (found,) = entry_points(group="pytest11", name="oauth2login")
-    assert found.value == "flask_oauth2login.testing.plugin"
+def test_the_plugin_is_not_registered_by_entry_point():
+    # An entry point would load it into the test run of every project that installs us.
+    assert not [e for e in entry_points(group="pytest11") if e.value.startswith("flask_oauth2")]
+
+
+def test_the_plugin_is_not_loaded_without_opting_in(pytester):
+    pytester.makepyfile(
+        test_no_opt_in="""
+        def test_needs_devidp(devidp):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:benchmark")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'devidp' not found*"])
 
 
 def test_plugin_fixtures_in_a_users_project(pytester):
@@ -366,7 +381,7 @@ def test_plugin_fixtures_in_a_users_project(pytester):
 
 
             def test_plugin_is_loaded(request):
-                assert request.config.pluginmanager.has_plugin("oauth2login")
+                assert request.config.pluginmanager.has_plugin("flask_oauth2login.testing.fixtures")
 
 
             def test_logged_in_client(logged_in_client):
@@ -422,6 +437,7 @@ def test_plugin_devidp_fixture_in_a_users_project(pytester):
 
 
 def test_logged_in_client_without_app_fixture_explains(pytester):
+    pytester.makeconftest('pytest_plugins = ["flask_oauth2login.testing"]')
     pytester.makepyfile(
         test_no_app="""
         def test_needs_app(logged_in_client):
