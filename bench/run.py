@@ -7,6 +7,7 @@ gunicorn and authlib: ``pip install -e . --group bench``; and a
     python bench/run.py            # or, from the repository root: python -m bench.run
     python bench/run.py --quick    # fewer rounds, for a smoke test
     python bench/run.py --steps    # only where a login's time goes (see bench.steps)
+    python bench/run.py --scaleout # Redis, Redis Cluster, PostgreSQL (see bench.scaleout)
 
 Everything runs on 127.0.0.1 against one local provider, the rogue provider
 of ``tests/support`` (well behaved; RS256 ID tokens, a UserInfo endpoint and
@@ -64,6 +65,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
+    if __package__ and "--scaleout" in sys.argv[1:]:
+        from bench.scaleout import main as run_scaleout
+
+        return run_scaleout([a for a in sys.argv[1:] if a != "--scaleout"])
     if __package__:  # python -m bench.run, from the repository root
         from bench.suite import main as run_suite
 

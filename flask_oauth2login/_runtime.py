@@ -14,6 +14,7 @@ from .errors import ConfigurationError
 from .protocol.provider import Provider
 from .sessions.coordination import Coordinator, LocalCoordinator
 from .sessions.engines import Engine
+from .sessions.engines.base import SHARED
 from .sessions.logout_index import LogoutStore
 from .tokenstore import RecentTokens
 
@@ -67,8 +68,15 @@ class AppState:
 
     @property
     def coordinator(self) -> Coordinator:
-        """The lock and result slot of single-flight refreshes, in the session store."""
-        return self.session_engine.coordinator
+        """The lock and result slot of single-flight refreshes: the session
+        store's, or the token store's when only that one is shared by every
+        process and machine."""
+        engine = self.session_engine
+        if self.token_store is not None and engine.coordination() != SHARED:
+            shared = self.token_store.coordinator()
+            if shared is not None:
+                return t.cast(Coordinator, shared)
+        return engine.coordinator
 
     @property
     def logout_store(self) -> LogoutStore:

@@ -219,12 +219,50 @@ def test_check_fails_on_an_in_process_store_with_several_processes(build):
 )
 def test_check_warns_when_processes_share_a_file_store(build, env, source):
     result = run(build(), "check", "--offline", env=env)
-    assert result.exit_code == 0
     assert any(
         f"({source}) share this store only on one machine" in w for w in lines(result, "WARN")
     )
-    strict = run(build(), "check", "--offline", "--strict", env=env)
+    # Each process refreshes on its own: that fails, until a token store coordinates.
+    assert result.exit_code == 1
+    assert any(
+        "refresh is single-flight within one process only on files" in f
+        and "set `OAUTH2LOGIN_TOKEN_STORE` to your database" in f
+        for f in lines(result, "FAIL")
+    )
+    stored = build(OAUTH2LOGIN_TOKEN_STORE="sqlite:///tokens.db")
+    coordinated = run(stored, "check", "--offline", env=env)
+    assert coordinated.exit_code == 0, coordinated.output
+    assert any(
+        "refresh is single-flight across the processes that share the token store" in o
+        for o in lines(coordinated, "ok")
+    )
+    strict = run(stored, "check", "--offline", "--strict", env=env)
     assert strict.exit_code == 1
+
+
+def test_check_fails_on_a_shared_store_that_coordinates_one_process_only(make_app, rogue):
+    app = make_app({"rogue": rogue_entry(rogue)}, SECRET_KEY=STRONG_KEY)
+    assert app.extensions["oauth2login"].session_engine.coordination() == "process"
+    engine = app.extensions["oauth2login"].session_engine
+    engine.describe = lambda: ("Memcached", "shared")  # as Memcached's engine says
+    result = run(app, "check", "--offline", "--processes", "1")
+    assert result.exit_code == 1
+    assert "refresh is single-flight within one process only on Memcached" in " ".join(
+        lines(result, "FAIL")
+    )
+
+
+def test_check_says_sql_sessions_coordinate_across_machines(tmp_path, rogue):
+    from tests.sessions.test_engines import sql_app
+
+    app = sql_app(f"sqlite:///{tmp_path / 's.db'}", {"rogue": rogue_entry(rogue)}, tmp_path)
+    app.cli.add_command(oauth2login_group)
+    result = run(app, "check", "--offline", "--processes", "4")
+    assert result.exit_code == 0, result.output
+    assert any(
+        "refresh is single-flight across the processes of one machine (SQLite" in o
+        for o in lines(result, "ok")
+    )
 
 
 # -- check: cookies and the secret key ----------------------------------------------

@@ -49,6 +49,7 @@ def check_session_store(
         detected = detect_processes(environ)
         if detected is not None:
             processes, source = detected
+    check_coordination(app, report, processes=processes)
     if processes is None or processes < 2:
         if sharing == PROCESS:
             report.add(
@@ -73,6 +74,45 @@ def check_session_store(
             "only if they see the same directory); several machines or containers need "
             "Redis (SESSION_TYPE = 'redis').",
         )
+
+
+def check_coordination(app: Flask, report: Report, *, processes: int | None) -> None:
+    """How widely a token refresh is single-flight: across every process
+    and machine (the session store's engine, or the token store), across
+    the processes of one machine, or within one process only."""
+    topic = "session store"
+    app_state = app.extensions["oauth2login"]
+    engine = app_state.session_engine
+    description, sharing = engine.describe()
+    scope = engine.coordination()
+    store = app_state.token_store
+    if scope != SHARED and store is not None and store.coordinator() is not None:
+        report.add(
+            OK,
+            topic,
+            "refresh is single-flight across the processes that share the token store "
+            f"({store.describe()}).",
+        )
+    elif scope == SHARED:
+        report.add(
+            OK, topic, f"refresh is single-flight across processes and machines ({description})."
+        )
+    elif scope == MACHINE:
+        report.add(
+            OK if sharing != SHARED else WARNING,
+            topic,
+            f"refresh is single-flight across the processes of one machine ({description}).",
+        )
+    elif sharing == SHARED or (processes is not None and processes >= 2):
+        report.add(
+            ERROR,
+            topic,
+            f"refresh is single-flight within one process only on {description}; set "
+            "`OAUTH2LOGIN_TOKEN_STORE` to your database (or keep the sessions in Redis or "
+            "SQL): a provider that rotates refresh tokens ends the logins that lose a race.",
+        )
+    else:
+        report.add(INFO, topic, f"refresh is single-flight within this process ({description}).")
 
 
 def detect_processes(environ: t.Mapping[str, str] | None = None) -> tuple[int, str] | None:

@@ -36,6 +36,7 @@ import logging
 import os
 import pickle
 import typing as t
+import warnings
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -49,6 +50,8 @@ from ..errors import ConfigurationError, SessionStoreUnavailable
 from ..pages.locale import N_
 from ..pages.messages import person_message
 from ..pages.responses import protect, wants_json
+from ..storage.imports import is_instance, loaded_class
+from ..storage.redis import is_cluster
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +95,28 @@ def setup_session(app: Flask, *, pending_lifetime: float) -> GuardedSessionInter
                 "socket_timeout=1, socket_connect_timeout=1)",
                 key="SESSION_REDIS",
             )
+        elif app.config["SESSION_TYPE"] == "redis" and not is_instance(
+            app.config["SESSION_REDIS"], ("redis", "Redis"), ("redis.cluster", "RedisCluster")
+        ):
+            raise ConfigurationError(
+                "SESSION_REDIS must be a redis.Redis client (also one from "
+                "redis.sentinel.Sentinel(...).master_for(...)) or a "
+                f"redis.cluster.RedisCluster, not {type(app.config['SESSION_REDIS']).__name__}",
+                key="SESSION_REDIS",
+            )
         try:
-            Session(app)
+            with warnings.catch_warnings():
+                # Flask-Session warns, then swaps a client that is not a
+                # redis.Redis (a RedisCluster) for one on localhost; the
+                # configured one is put back right after.
+                if is_cluster(app.config.get("SESSION_REDIS")):
+                    warnings.filterwarnings("ignore", "No valid Redis", RuntimeWarning)
+                Session(app)
         except (ValueError, TypeError) as exc:
             raise ConfigurationError(str(exc), key="SESSION_TYPE") from None
         interface = app.session_interface
         assert isinstance(interface, ServerSideSessionInterface)
+    _keep_configured_client(app, interface)
 
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         # Lax: sent on the top-level redirect back from the provider, not on
@@ -109,6 +128,21 @@ def setup_session(app: Flask, *, pending_lifetime: float) -> GuardedSessionInter
     guarded.pending_lifetime = timedelta(seconds=pending_lifetime)
     app.register_error_handler(SessionStoreUnavailable, unavailable_response)
     return guarded
+
+
+def _keep_configured_client(app: Flask, interface: ServerSideSessionInterface) -> None:
+    """Use the Redis Cluster client ``SESSION_REDIS`` names, which Flask-Session
+    0.8 replaces with a ``redis.Redis()`` on localhost (it takes only a
+    ``redis.Redis``)."""
+    configured = app.config.get("SESSION_REDIS")
+    redis_sessions = loaded_class("flask_session.redis", "RedisSessionInterface")
+    if (
+        redis_sessions is not None
+        and isinstance(interface, redis_sessions)
+        and is_cluster(configured)
+        and t.cast(t.Any, interface).client is not configured
+    ):
+        t.cast(t.Any, interface).client = configured
 
 
 def regenerate() -> None:

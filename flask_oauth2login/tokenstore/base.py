@@ -169,6 +169,13 @@ class TokenStore(abc.ABC):
         was created. Nothing to do by default."""
         return False
 
+    def coordinator(self) -> t.Any:
+        """The lock and result slot of single-flight refreshes of logins the
+        store does not hold (see :mod:`~flask_oauth2login.sessions.coordination`),
+        shared by every process using the store; ``None`` if it has none.
+        The app uses it when its session store coordinates one process only."""
+        return None
+
     def describe(self) -> str:
         """Where the tokens are, for messages (never with a password)."""
         return type(self).__name__

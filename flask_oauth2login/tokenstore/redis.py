@@ -25,7 +25,7 @@ import hashlib
 import time
 import typing as t
 
-from ..storage.redis import outage_errors, refresh_lock
+from ..storage.redis import RedisCoordinator, describe, outage_errors, refresh_lock
 from .base import StoredToken, TokenKey, TokenStore, check_storable, unstorable
 
 #: Lua: write one issuer's fields and bump its version, only if its version
@@ -67,8 +67,9 @@ _FIELDS = ("issuer", "sealed", "scope", "expires_at", "version", "updated_at")
 class RedisTokenStore(TokenStore):
     """Tokens in Redis; see the module docstring.
 
-    :param client: a ``redis.Redis`` client (give it short socket timeouts,
-        as for sessions).
+    :param client: a ``redis.Redis`` client, also one of a Sentinel's
+        (``Sentinel(...).master_for(...)``), or a ``redis.cluster.RedisCluster``
+        (give it short socket timeouts, as for sessions).
     """
 
     #: Prefix of the tokens' keys.
@@ -82,6 +83,7 @@ class RedisTokenStore(TokenStore):
         self.store_errors = outage_errors()
         self._write = client.register_script(_WRITE)
         self._delete = client.register_script(_DELETE)
+        self._coordinator: RedisCoordinator | None = None
 
     @classmethod
     def from_config(cls, value: t.Any, *, instance_path: str) -> RedisTokenStore:
@@ -139,9 +141,14 @@ class RedisTokenStore(TokenStore):
         )
 
     def describe(self) -> str:
-        kwargs = self.client.connection_pool.connection_kwargs
-        where = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
-        return f"Redis at {where}/{kwargs.get('db', 0)}"
+        return describe(self.client)
+
+    def coordinator(self) -> RedisCoordinator:
+        if self._coordinator is None:
+            self._coordinator = RedisCoordinator(
+                self.client, unavailable=self.errors_as_unavailable
+            )
+        return self._coordinator
 
     def close(self) -> None:
         self.client.close()

@@ -16,7 +16,9 @@ One table, ``oauth2login_tokens``, one row per login::
     )
 
 ``flask oauth2login init-db`` creates it (``--sql`` prints the statement for
-your database instead). SQLite creates it on first use.
+your database instead), and the table of refreshes of logins the store does
+not hold (:mod:`~flask_oauth2login.storage.sql`). SQLite creates them on
+first use.
 
 A refresh is single-flight through a lease on the row: an ``UPDATE ... SET
 locked_until`` that succeeds only while no live lease is there. No
@@ -40,6 +42,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.schema import CreateTable
 
 from ..errors import ConfigurationError, TokenStoreUnavailable
+from ..storage.sql import SQLCoordinator
 from .base import (
     OUTAGE_MESSAGE,
     StoredToken,
@@ -109,6 +112,7 @@ class SQLTokenStore(TokenStore):
         self._create = engine.dialect.name == "sqlite" if create is None else create
         self._ready = not self._create
         self._ready_lock = threading.Lock()
+        self._coordinator: SQLCoordinator | None = None
         self._statements()
 
     @classmethod
@@ -280,12 +284,23 @@ class SQLTokenStore(TokenStore):
             exists = sa.inspect(self.engine).has_table(self.table.name)
             if not exists:
                 self.table.create(self.engine, checkfirst=True)
+            # The lock and result slot of the logins the store does not hold.
+            self.coordinator().create_schema()
         self._ready = True
         return not exists
 
     def schema_sql(self) -> str:
-        """The ``CREATE TABLE`` statement for this database."""
-        return str(CreateTable(self.table).compile(dialect=self.engine.dialect)).strip() + ";"
+        """The ``CREATE TABLE`` statements for this database."""
+        tables = (self.table, self.coordinator().table)
+        return "\n\n".join(
+            str(CreateTable(table).compile(dialect=self.engine.dialect)).strip() + ";"
+            for table in tables
+        )
+
+    def coordinator(self) -> SQLCoordinator:
+        if self._coordinator is None:
+            self._coordinator = SQLCoordinator(self.engine, unavailable=self.errors_as_unavailable)
+        return self._coordinator
 
     def describe(self) -> str:
         return f"the table {self.table.name} at {self.engine.url.render_as_string()}"

@@ -6,17 +6,23 @@ import threading
 import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 import redis
+import sqlalchemy
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from flask_oauth2login import SessionStoreUnavailable
 from flask_oauth2login.sessions.coordination import LocalCoordinator
 from flask_oauth2login.sessions.engines.redis import RedisCoordinator
+from flask_oauth2login.sessions.setup import store_errors_as_unavailable
+from flask_oauth2login.storage.sql import SQLCoordinator
+from flask_oauth2login.storage.sql import outage_errors as sql_outage_errors
 from flask_oauth2login.tokens.logins import TOKENS_KEY
 from tests.support.logins import log_in
+from tests.support.postgres_server import PostgresServer, serve_postgres
 from tests.support.processes import free_port
 from tests.support.redis_server import RedisServer, serve_redis
 from tests.support.rogue_idp import rogue_entry
@@ -40,13 +46,32 @@ def redis_coordinator(server: RedisServer) -> RedisCoordinator:
 # -- the coordinators --------------------------------------------------------------
 
 
-@pytest.fixture(params=["local", "redis"])
-def coordinators(request) -> tuple[t.Any, t.Any]:
+@pytest.fixture(scope="module")
+def postgres_server() -> t.Iterator[PostgresServer]:
+    yield from serve_postgres()
+
+
+def sql_coordinator(url: str) -> SQLCoordinator:
+    """A coordinator on its own engine, as another process would have."""
+    guarded = SimpleNamespace(store_errors=sql_outage_errors())
+    return SQLCoordinator(
+        sqlalchemy.create_engine(url), unavailable=lambda: store_errors_as_unavailable(guarded)
+    )
+
+
+@pytest.fixture(params=["local", "redis", "sqlite", "postgresql"])
+def coordinators(request, tmp_path) -> tuple[t.Any, t.Any]:
     """Two coordinators that must coordinate: the threads of one process,
-    or two processes (two Redis clients) sharing one Redis."""
+    or two processes (two clients) sharing one Redis or one database."""
     if request.param == "local":
         local = LocalCoordinator()
         return local, local
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'coordination.db'}"
+        return sql_coordinator(url), sql_coordinator(url)
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_server").url
+        return sql_coordinator(url), sql_coordinator(url)
     server = request.getfixturevalue("redis_server")
     return redis_coordinator(server), redis_coordinator(server)
 
@@ -104,15 +129,48 @@ def test_local_results_expire_and_locks_are_dropped():
 def test_redis_results_expire(redis_server):
     coordinator = redis_coordinator(redis_server)
     coordinator.set_result("k-ttl", {"access_token": "x"}, ttl=60)
-    assert 0 < coordinator.client.ttl(coordinator.prefix + "result:k-ttl") <= 60
+    assert 0 < coordinator.client.ttl(coordinator.prefix + "result:{k-ttl}") <= 60
 
 
 def test_redis_lock_expires_if_its_holder_dies(redis_server):
     """A holder that never releases (its process died) delays the others by its timeout."""
-    dead = redis_server.client().lock(RedisCoordinator.prefix + "lock:k-dead", timeout=0.5)
+    dead = redis_server.client().lock(RedisCoordinator.prefix + "lock:{k-dead}", timeout=0.5)
     assert dead.acquire(blocking=False)
     with redis_coordinator(redis_server).lock("k-dead", wait=5) as acquired:
         assert acquired
+
+
+def test_sql_results_expire_and_make_way(tmp_path):
+    coordinator = sql_coordinator(f"sqlite:///{tmp_path / 'c.db'}")
+    coordinator.set_result("gone", {"access_token": "x"}, ttl=0)
+    time.sleep(0.01)
+    assert coordinator.get_result("gone") is None
+    coordinator.set_result("kept", {"access_token": "y"}, ttl=60)  # clears what ran out
+    with coordinator.engine.connect() as conn:
+        names = [row.name for row in conn.execute(coordinator.table.select())]
+    assert names == ["kept"]
+
+
+def test_sql_lease_runs_out_if_its_holder_dies(tmp_path):
+    """A holder that never releases (its process died) delays the others by its lease."""
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    dead = sql_coordinator(url)
+    with dead.engine.begin() as conn:
+        dead.create_schema()
+        conn.execute(dead.table.insert().values(name="k-dead", lease_until=time.time() + 0.3))
+    with sql_coordinator(url).lock("k-dead", wait=5) as acquired:
+        assert acquired
+
+
+def test_unreachable_database_is_store_unavailable():
+    nobody = f"postgresql+psycopg2://u@127.0.0.1:{free_port()}/db?connect_timeout=1"
+    coordinator = sql_coordinator(nobody)
+    with pytest.raises(SessionStoreUnavailable):
+        coordinator.get_result("k")
+    with pytest.raises(SessionStoreUnavailable):
+        coordinator.set_result("k", {"access_token": "x"}, ttl=60)
+    with pytest.raises(SessionStoreUnavailable), coordinator.lock("k", wait=1):
+        pass
 
 
 def test_unreachable_redis_is_store_unavailable():
@@ -134,6 +192,35 @@ def test_backend_follows_the_session_store(make_app, rogue, redis_server):
     coordinator = shared.extensions["oauth2login"].coordinator
     assert isinstance(coordinator, RedisCoordinator)
     assert coordinator.client is client
+
+
+def test_a_token_store_coordinates_when_the_session_store_cannot(make_app, rogue, redis_server):
+    """Sessions in files coordinate one process; a token store, every process using it."""
+    stored = make_app(
+        {"rogue": rogue_entry(rogue)},
+        OAUTH2LOGIN_TOKEN_STORE="sqlite:///tokens.db",
+    )
+    state = stored.extensions["oauth2login"]
+    assert isinstance(state.session_engine.coordinator, LocalCoordinator)
+    coordinator = state.coordinator
+    assert isinstance(coordinator, SQLCoordinator)
+    assert coordinator.engine is state.token_store.engine
+    assert state.coordinator is coordinator  # made once
+    with coordinator.lock("k-store", wait=1) as acquired:
+        assert acquired
+        other = sql_coordinator(str(coordinator.engine.url))  # another process
+        with other.lock("k-store", wait=0.1) as also:
+            assert not also
+
+    # Sessions in Redis coordinate every process already: they keep doing so.
+    client = redis_server.client()
+    both = make_app(
+        {"rogue": rogue_entry(rogue)},
+        SESSION_TYPE="redis",
+        SESSION_REDIS=client,
+        OAUTH2LOGIN_TOKEN_STORE="sqlite:///both-tokens.db",
+    )
+    assert isinstance(both.extensions["oauth2login"].coordinator, RedisCoordinator)
 
 
 # -- refreshes -------------------------------------------------------------------

@@ -4,6 +4,7 @@ and what it gives the app (coordinator, logout store, outage errors, description
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import typing as t
@@ -24,14 +25,36 @@ from flask_oauth2login.sessions.engines.redis import (
     RedisEngine,
     RedisLogoutStore,
 )
+from flask_oauth2login.sessions.engines.sql import SQLEngine, SQLLogoutStore
+from flask_oauth2login.storage.sql import SQLCoordinator
 from tests.support.redis_server import RedisServer, serve_redis
 from tests.support.rogue_idp import rogue_entry
 from tests.support.session_interfaces import DictSessionInterface
+
+#: The apps' SECRET_KEY: 32 random bytes.
+SECRET_KEY = secrets.token_bytes(32)
 
 
 @pytest.fixture(scope="module")
 def redis_server() -> t.Iterator[RedisServer]:
     yield from serve_redis()
+
+
+def sql_app(url: str, providers: dict[str, t.Any], tmp_path: t.Any, **config: t.Any) -> Flask:
+    """An app whose sessions are in the database at *url* (Flask-SQLAlchemy)."""
+    from flask_sqlalchemy import SQLAlchemy
+
+    app = Flask("sql", instance_path=str(tmp_path / "sql"))
+    app.config.update(
+        SECRET_KEY=SECRET_KEY,
+        SQLALCHEMY_DATABASE_URI=url,
+        SESSION_TYPE="sqlalchemy",
+        OAUTH2LOGIN_PROVIDERS=providers,
+        **config,
+    )
+    app.config["SESSION_SQLALCHEMY"] = SQLAlchemy(app)
+    OAuth2Login(app)
+    return app
 
 
 def engine_of(app: Flask) -> Engine:
@@ -54,6 +77,8 @@ def app_with(store: str, request: pytest.FixtureRequest, tmp_path: t.Any) -> Fla
     if store == "redis":
         client = request.getfixturevalue("redis_server").client()
         return make_app(providers, SESSION_TYPE="redis", SESSION_REDIS=client)
+    if store == "sqlite":
+        return sql_app(f"sqlite:///{tmp_path / 'sessions.db'}", providers, tmp_path)
     app = Flask("own", instance_path=str(tmp_path / "own"))
     app.session_interface = DictSessionInterface(app)
     app.config.update(SECRET_KEY="k", OAUTH2LOGIN_PROVIDERS=providers)
@@ -68,6 +93,7 @@ EXPECTED: dict[str, tuple[type[Engine], type, type]] = {
     "filesystem": (CacheEngine, LocalCoordinator, CacheLogoutStore),
     "redis": (RedisEngine, RedisCoordinator, RedisLogoutStore),
     "own": (GenericEngine, LocalCoordinator, InterfaceLogoutStore),
+    "sqlite": (SQLEngine, SQLCoordinator, SQLLogoutStore),
 }
 
 
@@ -147,3 +173,41 @@ def test_choosing_an_engine_imports_no_backend_the_app_does_not_use(tmp_path):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["CacheEngine", "False", "False"]
+
+
+def test_sql_coordination_never_waits_for_a_connection_the_request_holds(rogue, tmp_path):
+    """A request holds a connection of the sessions' pool while it runs: the
+    lock, the result slot and the logout index use a pool of their own."""
+    from sqlalchemy import text
+
+    app = sql_app(
+        f"sqlite:///{tmp_path / 'sessions.db'}",
+        {"rogue": rogue_entry(rogue)},
+        tmp_path,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.5},
+    )
+    engine = engine_of(app)
+    with app.app_context():
+        db = app.config["SESSION_SQLALCHEMY"]
+        db.session.execute(text("SELECT 1"))  # the one connection of the sessions' pool
+        with engine.coordinator.lock("k", wait=1) as acquired:
+            assert acquired
+            engine.coordinator.set_result("k", {"access_token": "new"}, ttl=60)
+        assert engine.coordinator.get_result("k") == {"access_token": "new"}
+        assert engine.logout_store.first_seen("jti:1", 60) is True
+        db.session.rollback()
+
+
+def test_a_session_redis_that_is_no_client_is_refused(make_app, rogue):
+    """Flask-Session would quietly use a Redis on localhost instead."""
+    from flask_oauth2login import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as refused:
+        make_app(
+            {"rogue": rogue_entry(rogue)},
+            SESSION_TYPE="redis",
+            SESSION_REDIS="redis://sessions.internal:6379/0",
+        )
+    assert refused.value.key == "SESSION_REDIS"
+    assert "must be a redis.Redis client" in str(refused.value)
+    assert "not str" in str(refused.value)

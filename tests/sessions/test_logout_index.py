@@ -1,21 +1,26 @@
 """The logout index and the logout tokens seen: :mod:`flask_oauth2login.sessions.logout_index`.
 
 Each backend, on its real store: Redis, the embedded file store (shared by
-several processes), and records written through any session interface.
+several processes), SQLite and PostgreSQL, and records written through any
+session interface.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+import sqlalchemy
 from cachelib import SimpleCache
 
 from flask_oauth2login.sessions.engines.cache import CacheLogoutStore
 from flask_oauth2login.sessions.engines.redis import RedisLogoutStore
+from flask_oauth2login.sessions.engines.sql import SQLLogoutStore
 from flask_oauth2login.sessions.files import SessionFileStore
 from flask_oauth2login.sessions.logout_index import (
     FILED_KEY,
@@ -24,6 +29,8 @@ from flask_oauth2login.sessions.logout_index import (
     index_key,
     seen_key,
 )
+from flask_oauth2login.storage.sql import outage_errors as sql_outage_errors
+from tests.support.postgres_server import PostgresServer, serve_postgres
 from tests.support.redis_server import RedisServer, serve_redis
 
 
@@ -32,8 +39,26 @@ def redis_server() -> t.Iterator[RedisServer]:
     yield from serve_redis()
 
 
-@pytest.fixture(params=["redis", "files", "memory"])
+@pytest.fixture(scope="module")
+def postgres_server() -> t.Iterator[PostgresServer]:
+    yield from serve_postgres()
+
+
+def sql_store(url: str) -> SQLLogoutStore:
+    """A logout store on its own engine, as another process would have."""
+    return SQLLogoutStore(sqlalchemy.create_engine(url), "test:", sql_outage_errors())
+
+
+@pytest.fixture(params=["redis", "files", "memory", "sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: t.Any) -> LogoutStore:
+    if request.param == "sqlite":
+        return sql_store(f"sqlite:///{tmp_path / 'logout.db'}")
+    if request.param == "postgresql":
+        made = sql_store(request.getfixturevalue("postgres_server").url)
+        made.create_schema()
+        with made.engine.begin() as conn:
+            conn.execute(made.table.delete())
+        return made
     if request.param == "redis":
         request.applymarker(pytest.mark.xdist_group("redis"))
         client = request.getfixturevalue("redis_server").client()
@@ -84,7 +109,16 @@ def _backdate(store: LogoutStore, key: str, member: str) -> None:
     """Make *member*'s entry under *key* expired, as time would."""
     past = time.time() - 1
     if isinstance(store, RedisLogoutStore):
-        store.client.zadd(store.prefix + key, {member: past})
+        store.client.zadd(store.name(key), {member: past})
+    elif isinstance(store, SQLLogoutStore):
+        c = store.table.c
+        with store.engine.begin() as conn:
+            conn.execute(
+                store.table.update()
+                .where(c.key == store.prefix + key)
+                .where(c.store_id == member)
+                .values(expires_at=past)
+            )
     else:
         assert isinstance(store, CacheLogoutStore)
         record = store._get(key)
@@ -121,6 +155,22 @@ def test_a_token_is_new_once_across_processes_sharing_the_file_store(tmp_path):
     answers = [results.get(timeout=30) for _ in processes]
     for process in processes:
         process.join(30)
+    assert sorted(answers) == [False] * 5 + [True]
+
+
+def test_a_token_is_new_once_across_processes_sharing_the_database(postgres_server):
+    """Each thread has an engine (a connection pool) of its own, as a process would."""
+    key = seen_key("p", "https://i", "jti-race-sql")
+    stores = [sql_store(postgres_server.url) for _ in range(6)]
+    stores[0].create_schema()
+    barrier = threading.Barrier(len(stores))
+
+    def first_seen(store: SQLLogoutStore) -> bool:
+        barrier.wait()
+        return store.first_seen(key, 60)
+
+    with ThreadPoolExecutor(len(stores)) as pool:
+        answers = list(pool.map(first_seen, stores))
     assert sorted(answers) == [False] * 5 + [True]
 
 

@@ -4,6 +4,13 @@ Run it as ``python -m gunicorn "tests.support.scaleout_app:create_app()"``
 from the repository root. Every process given the same variables is one
 more process of the same deployment:
 
+``SCALEOUT_SESSIONS``
+    Where the sessions are (and refreshes are coordinated): ``redis`` (the
+    default: ``SCALEOUT_REDIS_URL``), ``cluster`` (a Redis Cluster of the
+    comma-separated ``host:port`` in ``SCALEOUT_CLUSTER_NODES``),
+    ``sentinel`` (the master ``mymaster`` of the sentinels in
+    ``SCALEOUT_SENTINELS``) or ``sql`` (Flask-Session's SQLAlchemy backend
+    on ``SCALEOUT_DATABASE_URL``).
 ``SCALEOUT_REDIS_URL``
     The Redis that holds the sessions (and coordinates refreshes).
 ``SCALEOUT_METADATA_URL``, ``SCALEOUT_CLIENT_ID``, ``SCALEOUT_CLIENT_SECRET``
@@ -56,15 +63,52 @@ def redis_client(url: str, timeout: float) -> redis.Redis:
     )
 
 
+def _addresses(value: str) -> list[tuple[str, int]]:
+    return [(host, int(port)) for host, _, port in (a.rpartition(":") for a in value.split(","))]
+
+
+def session_config(app: Flask, env: t.Mapping[str, str], timeout: float) -> t.Any:
+    """Configure *app*'s sessions as ``SCALEOUT_SESSIONS`` says; the Redis
+    client, if they are in Redis."""
+    kind = env.get("SCALEOUT_SESSIONS", "redis")
+    if kind == "sql":
+        from flask_sqlalchemy import SQLAlchemy
+
+        app.config.update(
+            SESSION_TYPE="sqlalchemy",
+            SQLALCHEMY_DATABASE_URI=env["SCALEOUT_DATABASE_URL"],
+            SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        )
+        app.config["SESSION_SQLALCHEMY"] = SQLAlchemy(app)
+        return None
+    options: dict[str, t.Any] = {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "retry": Retry(ExponentialBackoff(cap=0.1, base=0.01), 1),
+    }
+    if kind == "cluster":
+        from redis.cluster import ClusterNode, RedisCluster
+
+        nodes = [ClusterNode(h, p) for h, p in _addresses(env["SCALEOUT_CLUSTER_NODES"])]
+        store: t.Any = RedisCluster(startup_nodes=nodes, **options)
+    elif kind == "sentinel":
+        from redis.sentinel import Sentinel
+
+        sentinel = Sentinel(_addresses(env["SCALEOUT_SENTINELS"]), socket_timeout=timeout)
+        store = sentinel.master_for("mymaster", **options)
+    else:
+        store = redis_client(env["SCALEOUT_REDIS_URL"], timeout)
+    app.config.update(SESSION_TYPE="redis", SESSION_REDIS=store)
+    return store
+
+
 def create_app(environ: t.Mapping[str, str] | None = None) -> Flask:
     env = os.environ if environ is None else environ
     timeout = float(env.get("SCALEOUT_REDIS_TIMEOUT", "0.5"))
-    store = redis_client(env["SCALEOUT_REDIS_URL"], timeout)
     app = Flask(__name__)
+    store = session_config(app, env, timeout)
     app.config.update(
         SECRET_KEY=env["SCALEOUT_SECRET_KEY"],
-        SESSION_TYPE="redis",
-        SESSION_REDIS=store,
         OAUTH2LOGIN_EXTERNAL_URL=env["SCALEOUT_EXTERNAL_URL"],
         OAUTH2LOGIN_PROVIDERS={
             "rogue": {

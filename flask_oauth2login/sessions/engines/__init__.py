@@ -15,12 +15,13 @@ from .base import Engine
 from .cache import CacheEngine
 from .generic import GenericEngine
 from .redis import RedisEngine
+from .sql import SQLEngine
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..setup import GuardedSessionInterface
 
 #: The engines, asked in this order; the last one serves any Flask-Session backend.
-ENGINES: tuple[type[Engine], ...] = (RedisEngine, CacheEngine, GenericEngine)
+ENGINES: tuple[type[Engine], ...] = (RedisEngine, SQLEngine, CacheEngine, GenericEngine)
 
 
 def engine_for(interface: GuardedSessionInterface) -> Engine:

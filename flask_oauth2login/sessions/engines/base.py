@@ -7,7 +7,8 @@ together, for the store an app's sessions are in:
 - the exceptions that mean the store is down, answered with a 503
   (:meth:`Engine.outage_errors`);
 - the refresh lock and result slot (:attr:`Engine.coordinator`, see
-  :mod:`~flask_oauth2login.sessions.coordination`);
+  :mod:`~flask_oauth2login.sessions.coordination`), and how widely it is
+  shared (:meth:`Engine.coordination`);
 - the logout index and the logout tokens seen (:attr:`Engine.logout_store`,
   see :mod:`~flask_oauth2login.sessions.logout_index`);
 - what the store is and how widely it is shared, for ``flask oauth2login
@@ -74,6 +75,11 @@ class Engine(ABC):
     @abstractmethod
     def make_logout_store(self, prefix: str) -> LogoutStore:
         """The logout index and the tokens seen, under keys that start with *prefix*."""
+
+    def coordination(self) -> str | None:
+        """How widely refreshes are single-flight: :data:`PROCESS` (the
+        default: within one process), :data:`MACHINE` or :data:`SHARED`."""
+        return PROCESS
 
     @abstractmethod
     def describe(self) -> tuple[str, str | None]:

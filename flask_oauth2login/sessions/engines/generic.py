@@ -1,5 +1,5 @@
 """Sessions in any other Flask-Session backend (Memcached, MongoDB,
-SQLAlchemy, DynamoDB, or one of the app's own): the engine of last resort.
+DynamoDB, or one of the app's own): the engine of last resort.
 
 - Refreshes are coordinated within the process only
   (:class:`~flask_oauth2login.sessions.coordination.LocalCoordinator`).
@@ -31,7 +31,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
 _KNOWN: tuple[tuple[str, str, str], ...] = (
     ("flask_session.memcached", "MemcachedSessionInterface", "Memcached"),
     ("flask_session.mongodb", "MongoDBSessionInterface", "MongoDB"),
-    ("flask_session.sqlalchemy", "SqlAlchemySessionInterface", "SQLAlchemy"),
     ("flask_session.dynamodb", "DynamoDBSessionInterface", "DynamoDB"),
 )
 

@@ -1,15 +1,21 @@
-"""Sessions in Redis (Flask-Session's ``RedisSessionInterface``).
+"""Sessions in Redis (Flask-Session's ``RedisSessionInterface``): one server,
+a Redis Cluster (``redis.cluster.RedisCluster``), or the master a Sentinel
+names (``Sentinel(...).master_for(...)``).
 
 Everything that shares the sessions' store lives in the same Redis, so it is
 shared by every process and machine that serves the app:
 
 - refreshes are coordinated with a lock and a result slot under
-  ``oauth2login:refresh:`` (:class:`RedisCoordinator`);
+  ``oauth2login:refresh:`` (:class:`RedisCoordinator`); a lock and its
+  slot share a hash tag, so they share a cluster slot;
 - the logout index is a sorted set per index key (each store id scored with
   its expiry), and each logout token seen a ``SET NX EX``, under
   ``oauth2login:logout:`` and the sessions' key prefix (:class:`RedisLogoutStore`);
-- connection errors, timeouts, a Redis loading, failing over or out of
-  memory mean the store is down
+  on a cluster, each key is a hash tag of its own, and no command spans
+  two keys;
+- connection errors, timeouts, a Redis loading, failing over (a master
+  turned replica, no master known to the Sentinel, a cluster slot without
+  a master) or out of memory mean the store is down
   (:func:`~flask_oauth2login.storage.redis.outage_errors`).
 
 redis-py is imported only by the apps that keep their sessions in Redis.
@@ -18,12 +24,12 @@ redis-py is imported only by the apps that keep their sessions in Redis.
 from __future__ import annotations
 
 import functools
-import json
 import time
 import typing as t
 
 from ...storage.imports import loaded_class
-from ...storage.redis import outage_errors, refresh_lock
+from ...storage.redis import RedisCoordinator as SharedRedisCoordinator
+from ...storage.redis import describe, is_cluster, outage_errors
 from ..coordination import Coordinator
 from ..logout_index import LogoutStore
 from ..setup import store_errors_as_unavailable
@@ -53,67 +59,53 @@ class RedisEngine(Engine):
         return RedisCoordinator(self.client)
 
     def make_logout_store(self, prefix: str) -> LogoutStore:
-        return RedisLogoutStore(self.client, prefix)
+        return RedisLogoutStore(self.client, prefix, tagged=is_cluster(self.client))
+
+    def coordination(self) -> str | None:
+        return SHARED
 
     def describe(self) -> tuple[str, str | None]:
-        pool = getattr(self.client, "connection_pool", None)
-        kwargs = getattr(pool, "connection_kwargs", None)
-        if isinstance(kwargs, dict) and "host" in kwargs:
-            where = f"{kwargs['host']}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
-            return f"Redis at {where}", SHARED
-        return "Redis", SHARED
+        return describe(self.client), SHARED
 
 
-class RedisCoordinator:
-    """Coordinates every process that shares one Redis.
-
-    The lock is :func:`~flask_oauth2login.storage.redis.refresh_lock`. Lock
-    and slots live under :attr:`prefix` in the session's Redis (slots hold
-    tokens: they need the same protection as the sessions). When Redis is
-    unreachable or too slow, every method raises
+class RedisCoordinator(SharedRedisCoordinator):
+    """Coordinates every process that shares one Redis (see
+    :class:`~flask_oauth2login.storage.redis.RedisCoordinator`). When Redis
+    is unreachable or too slow, every method raises
     :class:`~flask_oauth2login.errors.SessionStoreUnavailable` (answered
     with a 503) before anything reaches the provider.
     """
 
-    #: Prefix of the keys of locks and result slots.
-    prefix = "oauth2login:refresh:"
-
     def __init__(self, client: t.Any) -> None:
-        #: The redis-py client.
-        self.client = client
-        #: What counts as "Redis is unavailable".
-        self.store_errors = outage_errors()
-
-    def lock(self, key: str, wait: float) -> t.ContextManager[bool]:
-        unavailable = functools.partial(store_errors_as_unavailable, self)
-        return refresh_lock(self.client, f"{self.prefix}lock:{key}", wait, unavailable=unavailable)
-
-    def get_result(self, key: str) -> dict[str, t.Any] | None:
-        with store_errors_as_unavailable(self):
-            raw = self.client.get(f"{self.prefix}result:{key}")
-        return json.loads(raw) if raw else None
-
-    def set_result(self, key: str, token: t.Mapping[str, t.Any], ttl: int) -> None:
-        with store_errors_as_unavailable(self):
-            self.client.set(f"{self.prefix}result:{key}", json.dumps(dict(token)), ex=ttl)
+        super().__init__(client, unavailable=functools.partial(store_errors_as_unavailable, self))
 
 
 class RedisLogoutStore(LogoutStore):
-    """The index and the tokens seen in the sessions' Redis, under :attr:`prefix`."""
+    """The index and the tokens seen in the sessions' Redis, under :attr:`prefix`.
 
-    def __init__(self, client: t.Any, prefix: str) -> None:
+    :param tagged: give each key a hash tag of its own (a Redis Cluster):
+        whatever one key's commands touch lives in one slot.
+    """
+
+    def __init__(self, client: t.Any, prefix: str, *, tagged: bool = False) -> None:
         #: The redis-py client.
         self.client = client
         #: Prefix of every key: ``oauth2login:logout:`` and the sessions' own.
         self.prefix = prefix
+        #: Whether each key is a hash tag of its own.
+        self.tagged = tagged
         self.store_errors = outage_errors()
+
+    def name(self, key: str) -> str:
+        """The Redis key of *key*."""
+        return f"{self.prefix}{{{key}}}" if self.tagged else self.prefix + key
 
     def add(self, keys: t.Sequence[str], store_id: str, ttl: int) -> None:
         now = time.time()
         with store_errors_as_unavailable(self):
             pipe = self.client.pipeline(transaction=False)
             for key in keys:
-                name = self.prefix + key
+                name = self.name(key)
                 pipe.zremrangebyscore(name, "-inf", now)
                 pipe.zadd(name, {store_id: now + ttl})
                 pipe.expire(name, ttl)
@@ -121,20 +113,20 @@ class RedisLogoutStore(LogoutStore):
 
     def members(self, key: str) -> list[str]:
         with store_errors_as_unavailable(self):
-            found = self.client.zrangebyscore(self.prefix + key, time.time(), "+inf")
+            found = self.client.zrangebyscore(self.name(key), time.time(), "+inf")
         return [m.decode() if isinstance(m, bytes) else str(m) for m in found]
 
     def discard(self, keys: t.Sequence[str], store_id: str) -> None:
         with store_errors_as_unavailable(self):
             pipe = self.client.pipeline(transaction=False)
             for key in keys:
-                pipe.zrem(self.prefix + key, store_id)
+                pipe.zrem(self.name(key), store_id)
             pipe.execute()
 
     def first_seen(self, key: str, ttl: int) -> bool:
         with store_errors_as_unavailable(self):
-            return bool(self.client.set(self.prefix + key, b"1", nx=True, ex=ttl))
+            return bool(self.client.set(self.name(key), b"1", nx=True, ex=ttl))
 
     def forget_seen(self, key: str) -> None:
         with store_errors_as_unavailable(self):
-            self.client.delete(self.prefix + key)
+            self.client.delete(self.name(key))
