@@ -17,6 +17,10 @@ an account is connected or disconnected; and ``/more/<provider>``
 is a page that needs one more permission than signing in asked for
 (incremental authorization: visiting it asks the provider for it).
 
+The pages speak the person's language, as the extension's own pages do: the
+app's strings are in its own catalogs (``example_app/translations``, domain
+``example_app``), read in the language of ``oauth.locale``.
+
 When SQLAlchemy is installed (``pip install 'flask-oauth2login[sql]'``),
 logins are also kept in a token store, ``instance/tokens.db``, and
 ``flask --app example_app --debug refresh-profiles`` calls each stored
@@ -30,11 +34,11 @@ import importlib.util
 import os
 import secrets
 import typing as t
-from datetime import UTC, datetime
 from urllib.parse import quote, urljoin, urlsplit
 
 import click
 import requests
+from babel.support import NullTranslations, Translations
 from flask import Flask, Response, abort, current_app, render_template, request, url_for
 from flask.cli import with_appcontext
 
@@ -93,6 +97,9 @@ FAVICON_SVG = (
     ' stroke-linecap="round"/></svg>'
 )
 
+#: The app's own catalogs (the ``example_app`` domain), one folder per language.
+TRANSLATIONS = os.path.join(os.path.dirname(__file__), "translations")
+
 oauth = OAuth2Login()
 
 
@@ -129,6 +136,7 @@ def create_app(
             # Started by the flask command: what to do, without a traceback.
             raise click.ClickException(str(exc)) from None
         raise
+    _install_translations(app)
     _register_views(app)
     app.cli.add_command(refresh_profiles)
     return app
@@ -163,6 +171,25 @@ def _instance_secret(app: Flask) -> str:
         with os.fdopen(fd, "w") as f:
             f.write(key)
         return key
+
+
+@functools.cache
+def _catalog(locale: str) -> NullTranslations:
+    return Translations.load(TRANSLATIONS, [locale], "example_app")
+
+
+def _install_translations(app: Flask) -> None:
+    """``_()`` and ``{% trans %}`` in the templates, in the language the
+    extension chose for this request (``oauth.locale``)."""
+
+    def gettext(message: str) -> str:
+        return _catalog(str(oauth.locale)).gettext(message)
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return _catalog(str(oauth.locale)).ngettext(singular, plural, n)
+
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
 def _refuse_framing(response: Response) -> Response:
@@ -211,9 +238,12 @@ def _register_views(app: Flask) -> None:
             (name, configured[name].config.title if name in configured else name, user)
             for name, user in reversed(oauth.users.items())
         ]
+        user = oauth.user
         return render_template(
             "index.html",
-            user=oauth.user,
+            user=user,
+            # "the development provider", not "dev": the provider's title.
+            user_title=dict(providers).get(user["provider"]) if user else None,
             providers=providers,
             accounts=accounts,
             others=[(name, title) for name, title in providers if name not in oauth.users],
@@ -246,11 +276,14 @@ def _register_views(app: Flask) -> None:
             # login (NotLoggedInError) goes on to the extension, which sends
             # the browser to log in again.
             api = {"url": api_url, "status": None, "body": f"{type(exc).__name__}: {exc}"}
-        expires_at = (oauth.token(user["provider"]) or {}).get("expires_at")
-        expires = None
-        if expires_at:
-            expires = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-        return render_template("profile.html", user=user, api=api, expires=expires)
+        return render_template(
+            "profile.html",
+            user=user,
+            title=app.extensions["oauth2login"].providers[user["provider"]].config.title,
+            api=api,
+            # Shown in the person's language (the oauth2login_datetime filter).
+            expires_at=(oauth.token(user["provider"]) or {}).get("expires_at"),
+        )
 
 
 def _more_permission(provider: str) -> str:

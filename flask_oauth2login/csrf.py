@@ -39,6 +39,7 @@ from werkzeug.wrappers import Response
 
 from ._runtime import EXTENSION_KEY
 from .errors import CrossOriginRequest
+from .pages.locale import N_, gettext
 from .pages.responses import protect, wants_json
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ log = logging.getLogger(__name__)
 FOREIGN_SITES = frozenset(("cross-site", "same-site"))
 
 #: What the refusal says.
-REFUSED_MESSAGE = (
+REFUSED_MESSAGE = N_(
     "This request came from another site, so it was refused and nothing changed. "
     "If you meant it, use the button on this site."
 )
@@ -122,7 +123,7 @@ def refused_response() -> Response:
     if wants_json():
         response = jsonify(error=error.error_code, message=error.message, provider=None)
     else:
-        page = render_template("oauth2login/refused.html", message=error.message)
+        page = render_template("oauth2login/refused.html", message=gettext(error.message))
         response = current_app.response_class(page, mimetype="text/html")
     response.status_code = error.status_code
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -44,6 +44,13 @@ if t.TYPE_CHECKING:  # pragma: no cover
     import requests
 
 
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for it)
+    """Mark *message* as meant for people: it is shown translated into the
+    person's language (see :mod:`flask_oauth2login.pages.locale`), and
+    ``pybabel extract`` finds it. It returns *message* unchanged."""
+    return message
+
+
 class OAuth2LoginError(Exception):
     """Base class of every exception raised by this extension."""
 

@@ -7,6 +7,7 @@ import logging
 import re
 import typing as t
 
+from babel import Locale
 from flask import Flask, has_request_context, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
@@ -26,6 +27,7 @@ from .errors import (
 from .login import accounts
 from .login import disconnect as disconnecting
 from .login.hints import SessionCookie
+from .pages import locale as pages_locale
 from .protocol import dpop, redaction
 from .protocol.api_session import OAuth2Session
 from .protocol.provider import Provider
@@ -106,6 +108,7 @@ class OAuth2Login:
             cipher=cipher,
             recent=RecentTokens(settings.token_cache_ttl),
         )
+        pages_locale.install(app, settings.base_template, settings.translation_directories)
         blueprint = create_blueprint(settings.url_prefix)
         if settings.accounts_page:
             blueprint.add_url_rule("/accounts", "accounts", login_required(accounts.page))
@@ -157,6 +160,14 @@ class OAuth2Login:
         """The users of this session's logins, by provider (the most recent
         last): one per provider connected."""
         return logins.get_users()
+
+    @property
+    def locale(self) -> Locale:
+        """The language of the extension's pages in this request (a
+        ``babel.Locale``): the app's Flask-Babel locale, else the best of
+        the browser's ``Accept-Language`` that a catalog exists for, else
+        English. An app's own pages can follow it."""
+        return pages_locale.current_locale()
 
     def token(
         self, provider: str, subject: str | None = None, *, issuer: str | None = None

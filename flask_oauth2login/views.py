@@ -47,6 +47,8 @@ from .errors import (
 from .login import code_flow, disconnect, logout, outcome
 from .login import pending as pending_logins
 from .login.hints import debug_hint, operator_detail
+from .pages import messages
+from .pages.locale import N_, gettext
 from .pages.responses import protect, wants_json
 from .protocol.provider import Provider
 from .sessions.setup import RETRY_AFTER
@@ -170,11 +172,12 @@ CONNECT_ACTIONS = ("connect", "decline", "cancel")
 
 
 def connect_page() -> t.Any:
-    """``GET /connect``: ask whether to connect a login started elsewhere."""
+    """``GET /connect``: ask whether to connect a login started elsewhere, if one waits."""
     app_state = get_state()
     found = outcome.held(app_state.settings.login_timeout)
     if found is None or found["provider"] not in app_state.providers:
-        return error_response(InvalidState(outcome.NOTHING_HELD))
+        page = render_template("oauth2login/connect_none.html")
+        return protect(current_app.response_class(page, mimetype="text/html"))
     new = User(found["user"])
     current = [
         (app_state.providers[name].config.title if name in app_state.providers else name, user)
@@ -200,7 +203,7 @@ def connect_answer() -> t.Any:
         return _failed(None, CrossOriginRequest(csrf.REFUSED_MESSAGE))
     action = request.form.get("action")
     if action not in CONNECT_ACTIONS:
-        return _failed(None, InvalidLoginRequest("Answer with one of the page's buttons."))
+        return _failed(None, InvalidLoginRequest(N_("Answer with one of the page's buttons.")))
     try:
         found = outcome.take_held(request.form.get("id"), app_state.settings.login_timeout)
     except InvalidState as exc:
@@ -264,17 +267,13 @@ def _log_out_at_provider(
     provider: Provider, settings: Settings, token: t.Mapping[str, t.Any] | None, next_url: str
 ) -> t.Any:
     """Send the browser on to log out at *provider*, or say why it cannot."""
-    title = provider.config.title
     try:
         url = logout.end_session_url(provider, settings, token, next_url)
-        problem = "offers no way to log out from here"
+        problem = messages.NO_LOGOUT_THERE
     except ProviderError as exc:
         log.warning("Could not log out at %s: %s %s", provider.name, exc.message, exc.detail or "")
-        url, problem = None, "could not be reached"
-    message = (
-        f"{title} {problem}, so you may still be logged in there. "
-        "On a shared computer, log out on its own site too."
-    )
+        url, problem = None, messages.PROVIDER_UNREACHED_AT_LOGOUT
+    message = gettext(problem, provider=provider.config.title)
     if wants_json():
         return protect(jsonify(end_session_url=url, message=None if url else message))
     if url is not None:
@@ -357,11 +356,11 @@ def frontchannel_logout(provider: str) -> t.Any:
         ancestors = logout.frontchannel_logout(
             app_state, found, dest, args.get("iss"), args.get("sid")
         )
-        status, message = 200, "You are logged out of this site."
+        status, message = 200, gettext("You are logged out of this site.")
     except LoginError as exc:
         log.warning("Refused a front-channel logout of %s: %s", provider, exc.message)
-        status, message = exc.status_code, exc.message
-    title = "Logged out" if status == 200 else "Not logged out"
+        status, message = exc.status_code, messages.person_message(exc)[0]
+    title = gettext("Logged out") if status == 200 else gettext("Not logged out")
     page = render_template("oauth2login/frontchannel.html", message=message, title=title)
     response = current_app.response_class(page, status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
@@ -454,13 +453,15 @@ def error_response(error: LoginError, provider: str | None = None) -> Response:
         response.status_code = error.status_code
     else:
         app_state = get_state()
+        message, detail = messages.person_message(error)
+        known = app_state.providers.get(provider or "")
         page = render_template(
             "oauth2login/error.html",
             error=error,
-            provider=provider if provider in app_state.providers else None,
-            title=app_state.providers[provider].config.title
-            if provider in app_state.providers
-            else None,
+            message=message,
+            detail=detail,
+            provider=provider if known else None,
+            title=known.config.title if known else None,
             hint=debug_hint(error, provider) if current_app.debug else None,
             docs_url=docs_url_for(error, app_state.settings.docs_url)
             if current_app.debug
@@ -480,7 +481,7 @@ def _state_for(provider: str) -> tuple[AppState, Provider]:
     found = app_state.providers.get(provider)
     if found is None:
         raise UnknownProvider(
-            "There is no way to log in by that name here; pick one of the ways offered.",
+            N_("There is no way to log in by that name here; pick one of the ways offered."),
             provider=provider,
         )
     return app_state, found

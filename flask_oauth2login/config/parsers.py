@@ -285,3 +285,19 @@ def providers(value: t.Any) -> t.Mapping[str, t.Any]:
             "{'github': {'client_id': '...', 'client_secret': '...'}}"
         )
     return value
+
+
+def template_name(value: t.Any) -> str:
+    """``BASE_TEMPLATE``: the name of a Jinja template, as ``render_template`` takes it."""
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid("must be the name of a template, such as 'base.html'")
+    return value
+
+
+def directories(value: t.Any) -> tuple[str, ...]:
+    """``TRANSLATION_DIRECTORIES``: a list of folder paths (a single path is a list of one)."""
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v for v in value):
+        raise Invalid("must be a list of folder paths, such as ['translations']")
+    return tuple(value)

@@ -164,6 +164,21 @@ APP_SETTINGS: dict[str, Setting] = table(
         parsers.base_url,
         default=DEFAULT_DOCS_URL,
     ),
+    Setting(
+        "BASE_TEMPLATE",
+        "the template the extension's pages extend (login chooser, errors, connect, "
+        "logout ...): the app's own base template gives them its look. It needs the blocks "
+        "`title`, `head` and `content`",
+        parsers.template_name,
+        default="oauth2login/base.html",
+    ),
+    Setting(
+        "TRANSLATION_DIRECTORIES",
+        "folders (relative to the app's root) of catalogs of the `flask_oauth2login` message "
+        "domain, searched before the shipped ones: to add a language or change a string",
+        parsers.directories,
+        default=(),
+    ),
 )
 
 
@@ -201,6 +216,8 @@ class Settings:
     accounts_page: bool
     disconnect_last: str
     docs_url: str
+    base_template: str
+    translation_directories: tuple[str, ...]
     #: The presets the providers were resolved against.
     presets: PresetRegistry
 

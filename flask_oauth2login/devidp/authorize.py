@@ -68,9 +68,18 @@ def add_query(uri: str, params: t.Mapping[str, str | None]) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def error_page(title: str, message: str, status: int = 400) -> ResponseReturnValue:
-    """An HTML error page; used when redirecting to the client is not safe."""
-    html = render_template("devidp/error.html", title=title, message=message)
+def error_page(
+    title: str,
+    message: str,
+    status: int = 400,
+    details: t.Sequence[tuple[str, t.Sequence[str]]] = (),
+) -> ResponseReturnValue:
+    """An HTML error page; used when redirecting to the client is not safe.
+
+    :param details: what the request sent and what was expected, as
+        (label, values) pairs shown under the message.
+    """
+    html = render_template("devidp/error.html", title=title, message=message, details=details)
     return html, status, PAGE_HEADERS
 
 
@@ -116,6 +125,15 @@ def _start(params: MultiDict[str, str]) -> ResponseReturnValue:
             "Redirect URI not allowed",
             "The redirect_uri is not registered for this client. By default only"
             " loopback addresses (localhost, 127.0.0.1, [::1]) are allowed.",
+            details=[
+                ("Sent", [redirect_uri]),
+                (
+                    "Registered for " + client_id,
+                    list(client.redirect_uris)
+                    if client.redirect_uris is not None
+                    else ["any loopback URL (localhost, 127.0.0.1, [::1]), any port and path"],
+                ),
+            ],
         )
 
     client_state = params.get("state")

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from flask import url_for
 
 from ..errors import (
+    N_,
     AuthorizationDenied,
     InvalidCallback,
     InvalidLoginRequest,
@@ -352,8 +353,10 @@ def _check_auth_time(
     auth_time = claims.get("auth_time")
     if isinstance(auth_time, bool) or not isinstance(auth_time, int | float):
         raise InvalidToken(
-            "This login asked for a recent sign-in (max_age), but the provider's ID token "
-            "does not say when you signed in (auth_time). Please log in again.",
+            N_(
+                "This login asked for a recent sign-in (max_age), but the provider's ID token "
+                "does not say when you signed in (auth_time). Please log in again."
+            ),
             provider=provider,
         )
     if auth_time + max_age + leeway < time.time():

@@ -30,6 +30,7 @@ from flask import current_app, jsonify, redirect, render_template, request, sess
 
 from .._runtime import AppState, get_state
 from ..errors import DisconnectRefused, NotLoggedInError, UnknownProvider
+from ..pages.locale import N_, gettext
 from ..pages.responses import protect, wants_json
 from ..protocol.provider import Provider
 from ..sessions.setup import end as end_session
@@ -43,9 +44,13 @@ log = logging.getLogger(__name__)
 #: ``OAUTH2LOGIN_DISCONNECT_LAST``: refuse to disconnect the only login, or log out.
 REFUSE, LOGOUT = "refuse", "logout"
 #: Why the only login is not disconnected.
-LAST_LOGIN = (
+LAST_LOGIN = N_(
     "This is the only account you are signed in with here, so it cannot be disconnected. "
     "To stop using it, log out."
+)
+#: Why a login the session does not hold is not disconnected.
+NOT_CONNECTED = N_(
+    "You are not signed in with %(provider)s here, so there is nothing to disconnect."
 )
 
 
@@ -143,8 +148,7 @@ def view(provider: str, *, log_out_view: t.Callable[[], t.Any]) -> t.Any:
         )
     title = found.config.title
     if not connected(provider):
-        message = f"You are not signed in with {title} here, so there is nothing to disconnect."
-        return _refused(provider, title, message, "not_connected")
+        return _refused(provider, title, NOT_CONNECTED, "not_connected")
     if is_last(provider) and app_state.settings.disconnect_last == LOGOUT:
         return log_out_view()
     try:
@@ -165,14 +169,16 @@ def landing(app_state: AppState) -> str:
 
 
 def _refused(provider: str, title: str, message: str, code: str) -> t.Any:
-    """The 409 answer to a disconnect that did not happen."""
+    """The 409 answer to a disconnect that did not happen; *message* may
+    name the provider as ``%(provider)s``."""
     log.info("Did not disconnect %s: %s", provider, code)
     if wants_json():
-        response = jsonify(error=code, message=message, provider=provider)
+        response = jsonify(error=code, message=message % {"provider": title}, provider=provider)
     else:
         back = landing(get_state())
+        shown = gettext(message, provider=title)
         page = render_template(
-            "oauth2login/disconnect_failed.html", title=title, message=message, code=code, back=back
+            "oauth2login/disconnect_failed.html", title=title, message=shown, code=code, back=back
         )
         response = current_app.response_class(page, mimetype="text/html")
     response.status_code = DisconnectRefused.status_code

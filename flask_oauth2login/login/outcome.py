@@ -45,6 +45,7 @@ from flask import g, has_app_context, session
 from .._runtime import AppState, get_state
 from ..crypto.cipher import DecryptionFailed
 from ..errors import InvalidState
+from ..pages.locale import N_
 from ..protocol.token_answer import Token
 from ..sessions.logout_index import FILED_KEY
 from ..sessions.setup import regenerate
@@ -73,7 +74,7 @@ REFUSED_KEY = "_oauth2login_refused_scopes"
 #: when the new login is filed).
 _KEPT_BY_FRESH = (pending.SESSION_KEY, pending.COMPLETED_KEY, FILED_KEY)
 #: Why a held login cannot be answered.
-NOTHING_HELD = (
+NOTHING_HELD = N_(
     "There is no login waiting here to be connected: it was already answered, or it took "
     "too long. Please log in again."
 )

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 from flask import session
 
 from ..errors import InvalidState
+from ..pages.locale import N_
 
 #: Session key holding the pending logins.
 SESSION_KEY = "_oauth2login_pending"
@@ -90,16 +91,20 @@ def take_login(state: str | None, *, provider: str, timeout: float) -> dict[str,
     """
     if not state:
         raise InvalidState(
-            "The provider's answer carries no state, so it cannot be matched to a login "
-            "started here. Please log in again.",
+            N_(
+                "The provider's answer carries no state, so it cannot be matched to a login "
+                "started here. Please log in again."
+            ),
             provider=provider,
         )
     pending = dict(session.get(SESSION_KEY, {}))
     login = pending.pop(_key(state), None)
     if login is None:
         raise InvalidState(
-            "This login is unknown here: it was already completed, started in another "
-            "browser, or your session expired. Please log in again.",
+            N_(
+                "This login is unknown here: it was already completed, started in another "
+                "browser, or your session expired. Please log in again."
+            ),
             provider=provider,
         )
     session[SESSION_KEY] = pending
@@ -110,7 +115,8 @@ def take_login(state: str | None, *, provider: str, timeout: float) -> dict[str,
         )
     if time.time() - login["started"] > timeout:
         raise InvalidState(
-            "This login took too long and has expired. Please log in again.", provider=provider
+            N_("This login took too long and has expired. Please log in again."),
+            provider=provider,
         )
     return login
 

@@ -1,6 +1,7 @@
-"""What the extension answers a person with: the format and the headers of every page.
+"""What the extension answers a person with: the format, the headers and the language of every page.
 
-Nothing here is public API.
+Nothing here is public API; the templates' names (``oauth2login_gettext``,
+``oauth2login_datetime``, ...) are documented in ``docs/howto/templates.rst``.
 """
 
 __all__: list[str] = []

@@ -24,7 +24,7 @@ import requests
 
 from ..config.settings import ProviderConfig
 from ..crypto.keys import JwtSigner
-from ..errors import InvalidClient, InvalidProviderResponse, ProviderError
+from ..errors import N_, InvalidClient, InvalidProviderResponse, ProviderError
 from .clientauth import METHODS
 from .dpop import DPoPKey, NonceCache, send_with_nonce
 from .http import Transport, parse_json, shown_url
@@ -196,8 +196,10 @@ class Client:
         error = InvalidProviderResponse(message[:500], provider=self.name, response=response)
         if code == "invalid_client":
             error = InvalidClient(
-                "Sorry: this site cannot complete logins with this provider at the moment, "
-                "because of a problem on the site's side. Please try again later.",
+                N_(
+                    "Sorry: this site cannot complete logins with this provider at the moment, "
+                    "because of a problem on the site's side. Please try again later."
+                ),
                 provider=self.name,
                 response=response,
                 detail=f"{message[:500]} The code was fine: the provider refused this app's "

@@ -47,6 +47,8 @@ from flask_session.base import ServerSideSessionInterface
 from werkzeug.wrappers import Response
 
 from ..errors import ConfigurationError, SessionStoreUnavailable
+from ..pages.locale import N_
+from ..pages.messages import person_message
 from ..pages.responses import protect, wants_json
 from ..storage.imports import is_instance, loaded_class
 from ..storage.redis import is_cluster
@@ -366,7 +368,7 @@ def _fingerprint(value: t.Any) -> bytes | None:
 
 # -- while the store is down ---------------------------------------------------
 
-_OUTAGE_MESSAGE = (
+_OUTAGE_MESSAGE = N_(
     "Sign-in is temporarily unavailable because the session store cannot be reached. "
     "Nothing was lost; please try again in a few seconds."
 )
@@ -409,7 +411,7 @@ def unavailable_response(error: SessionStoreUnavailable) -> Response:
         response = jsonify(error=error.error_code, message=error.message)
     else:
         try:
-            page = render_template("oauth2login/unavailable.html", message=error.message)
+            page = render_template("oauth2login/unavailable.html", message=person_message(error)[0])
         except Exception:  # a page of the app's own that needs the session, say
             log.exception("Could not render the store-unavailable page.")
             page = error.message

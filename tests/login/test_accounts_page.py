@@ -133,7 +133,9 @@ def test_the_connection_time_is_kept_while_the_same_identity_logs_in_again(serve
     browser, _ = both(url)
     browser.post("/connected-at/dev/1000000000")  # 2001-09-09 01:46 UTC
     browser.log_in("dev", "ada")  # the same identity again
-    assert "2001-09-09 01:46 UTC" in section(accounts_page(browser).text, "dev")
+    shown = section(accounts_page(browser).text, "dev")
+    assert '<time datetime="2001-09-09T01:46:40Z">September 9, 2001, 1:46:40' in shown
+    assert "AM UTC</time>" in shown  # in the person's language (oauth2login_datetime)
     browser.log_in("dev", "grace")  # another person: a new session, a new time
     assert "2001-09-09" not in accounts_page(browser).text
 

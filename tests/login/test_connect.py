@@ -208,7 +208,7 @@ def test_cancelling_drops_the_new_login(app, client, rogue, second):
     assert logins(client) == {"users": {"rogue": "user-123"}, "user": "rogue"}
     assert set(second.revoked) == {held["refresh_token"], held["access_token"]}
     assert rogue.revoked == []
-    assert client.get("/connect").status_code == 400
+    assert "Nothing to confirm" in client.get("/connect").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -251,7 +251,7 @@ def test_a_held_login_expires_with_the_login_timeout(app, client, rogue, second)
         held["at"] -= app.config.get("OAUTH2LOGIN_LOGIN_TIMEOUT", 600) + 1
         sess[outcome.HELD_KEY] = held
     page = client.get("/connect")
-    assert page.status_code == 400
+    assert page.status_code == 200
     assert "took too long" in page.get_data(as_text=True)
     assert outcome.HELD_KEY not in stored(client)
     answer = client.post("/connect", data={"id": held["id"], "action": "connect"})
@@ -259,8 +259,19 @@ def test_a_held_login_expires_with_the_login_timeout(app, client, rogue, second)
     assert logins(client)["users"] == {"rogue": "user-123"}
 
 
-def test_nothing_to_confirm(client):
-    assert client.get("/connect").status_code == 400
+def test_nothing_to_confirm(make_app, rogue):
+    """With nothing pending, the page says so plainly: not an error, and no
+    debug hint about a lost login, but a way back to the site."""
+    app = make_app({"rogue": rogue_entry(rogue)})
+    app.debug = True
+    client = app.test_client()
+    page = client.get("/connect")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "<h1>Nothing to confirm</h1>" in text
+    assert "Debug hint" not in text and "Login failed" not in text
+    assert 'href="/" id="oauth2login-home"' in text
+    assert page.headers["X-Frame-Options"] == "DENY"
     assert client.post("/connect", data={"id": "x", "action": "connect"}).status_code == 400
 
 
