@@ -352,6 +352,20 @@ def test_disconnecting_an_unknown_account_says_so_in_the_language(tmp_path):
     assert "oauth2login-error-detail" not in text  # no English beside it
 
 
+def test_a_token_store_outage_names_its_own_code_in_the_language(tmp_path):
+    from flask_oauth2login.errors import TokenStoreUnavailable
+    from flask_oauth2login.sessions.setup import unavailable_response
+
+    app = make(tmp_path)
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        answer = unavailable_response(TokenStoreUnavailable("The token store is down."))
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 503 and h1(text) == "Vorübergehend nicht verfügbar"
+    assert "Fehler: token_store_unavailable" in text
+    assert "session_store_unavailable" not in text
+    assert "Die Anmeldung ist vorübergehend nicht verfügbar." in text
+
+
 def test_the_apology_for_refused_client_credentials_is_translated(tmp_path):
     """Marked where it is raised (the provider's client), shown translated,
     while the operator's detail stays in the log and the debug page."""
