@@ -244,6 +244,14 @@ def test_the_accounts_pages_in_arabic(page, check, live, tmp_path):
     at = dt.datetime.fromisoformat(page.get_attribute(when, "datetime").replace("Z", "+00:00"))
     assert page.inner_text(when) == dates.format_datetime(at, "long", tzinfo=dt.UTC, locale="ar")
     check.page_in("ar", "rtl", "66-arabic-accounts")
+    # The accounts line up with the heading, on the right, at phone width.
+    page.set_viewport_size(PHONE)
+    edges = page.evaluate(
+        """() => [document.querySelector("h1"), document.querySelector("#oauth2login-account-dev")]
+            .map((e) => Math.round(e.getBoundingClientRect().right))"""
+    )
+    page.set_viewport_size(DESKTOP)
+    assert edges[0] == edges[1], f"the accounts are indented: {edges}"
 
     page.goto(live.url + "/disconnect/dev-work")  # a link: nothing is disconnected
     assert page.inner_text("h1") == "فصل the work provider"
