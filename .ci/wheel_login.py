@@ -1,5 +1,6 @@
 """Run with the installed wheel (not the source tree): an app with the development
-provider serves a whole login, /login/dev to the provider's sign-in page to the callback."""
+provider serves a whole login, /login/dev to the provider's sign-in page to the callback,
+and its pages in the shipped languages (the compiled catalogs are in the wheel)."""
 
 import logging
 import re
@@ -58,6 +59,10 @@ try:
     done = browser.get(f"{url}{callback.path}?{callback.query}", timeout=10)
     assert done.status_code == 200 and done.text.startswith("Hello "), done.text
     print(f"the wheel ({flask_oauth2login.__version__}) served a login: {done.text}")
+    chooser = browser.get(url + "/login", headers={"Accept-Language": "ar"}, timeout=10).text
+    assert '<html lang="ar" dir="rtl">' in chooser, chooser[:300]
+    assert "<h1>تسجيل الدخول</h1>" in chooser, chooser
+    print("the wheel's pages speak Arabic, right to left")
 finally:
     server.shutdown()
 sys.exit(0)

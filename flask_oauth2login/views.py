@@ -78,6 +78,7 @@ def create_blueprint(url_prefix: str) -> Blueprint:
     bp.add_url_rule(
         "/disconnect/<provider>", "disconnect", same_origin_only(ending), methods=["POST"]
     )
+    bp.add_url_rule("/disconnect/<provider>", "disconnect_page", disconnect.get_view)
     bp.add_url_rule("/logout/callback/<provider>", "logout_callback", logout_callback)
     bp.add_url_rule(
         "/backchannel-logout/<provider>",

@@ -9,11 +9,13 @@ size, and fits a phone's width, Arabic right to left included.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import typing as t
 from pathlib import Path
 
 import pytest
+from babel import dates
 from flask import Flask
 
 from example_app import create_app
@@ -28,6 +30,8 @@ from tests.test_browser import (
     live,
     page,
     shot,
+    sign_in_at_devidp,
+    two_development_accounts,
 )
 
 __all__ = ["axe_script", "browser", "live", "page"]  # fixtures, used by name
@@ -222,3 +226,37 @@ def test_devidp_pages_at_phone_width(page, live, tmp_path, axe_script):
     assert page.inner_text("h1") == "Redirect URI not allowed"
     assert "https://app.example/callback/dev" in page.inner_text("main")
     check("65-devidp-redirect-uri-not-allowed", status=400)
+
+
+def test_the_accounts_pages_in_arabic(page, check, live, tmp_path):
+    """The accounts page and the disconnect pages, right to left at phone width."""
+    live.serve(two_development_accounts(tmp_path))
+    page.set_extra_http_headers({"Accept-Language": "ar"})
+    page.goto(live.url + "/login/dev")
+    sign_in_at_devidp(page, "Grace Hopper")
+    page.goto(live.url + "/accounts")
+    page.click("#oauth2login-connect-dev-work")
+    sign_in_at_devidp(page, "Ada Lovelace")
+    page.wait_for_url(live.url + "/accounts")
+    assert page.inner_text("h1") == "حساباتك"
+    assert "بهذين الحسابين" in page.inner_text(".oauth2login")  # the plural of two
+    when = "#oauth2login-account-dev-work .oauth2login-connected time"
+    at = dt.datetime.fromisoformat(page.get_attribute(when, "datetime").replace("Z", "+00:00"))
+    assert page.inner_text(when) == dates.format_datetime(at, "long", tzinfo=dt.UTC, locale="ar")
+    check.page_in("ar", "rtl", "66-arabic-accounts")
+    # The accounts line up with the heading, on the right, at phone width.
+    page.set_viewport_size(PHONE)
+    edges = page.evaluate(
+        """() => [document.querySelector("h1"), document.querySelector("#oauth2login-account-dev")]
+            .map((e) => Math.round(e.getBoundingClientRect().right))"""
+    )
+    page.set_viewport_size(DESKTOP)
+    assert edges[0] == edges[1], f"the accounts are indented: {edges}"
+
+    page.goto(live.url + "/disconnect/dev-work")  # a link: nothing is disconnected
+    assert page.inner_text("h1") == "فصل the work provider"
+    check.page_in("ar", "rtl", "67-arabic-disconnect-by-link", status=405)
+    page.click("#oauth2login-disconnect-dev-work")  # the page's own button
+    page.wait_for_url(live.url + "/accounts")
+    assert page.query_selector("#oauth2login-account-dev-work") is None
+    assert "Grace Hopper" in page.inner_text("#oauth2login-account-dev")

@@ -48,6 +48,8 @@ LAST_LOGIN = N_(
     "This is the only account you are signed in with here, so it cannot be disconnected. "
     "To stop using it, log out."
 )
+#: Why a provider that is not configured is not disconnected.
+UNKNOWN = N_("There is no account by that name here to disconnect.")
 #: Why a login the session does not hold is not disconnected.
 NOT_CONNECTED = N_(
     "You are not signed in with %(provider)s here, so there is nothing to disconnect."
@@ -143,9 +145,7 @@ def view(provider: str, *, log_out_view: t.Callable[[], t.Any]) -> t.Any:
     app_state = get_state()
     found = app_state.providers.get(provider)
     if found is None:
-        raise UnknownProvider(
-            "There is no account by that name here to disconnect.", provider=provider
-        )
+        raise UnknownProvider(UNKNOWN, provider=provider)
     title = found.config.title
     if not connected(provider):
         return _refused(provider, title, NOT_CONNECTED, "not_connected")
@@ -159,6 +159,43 @@ def view(provider: str, *, log_out_view: t.Callable[[], t.Any]) -> t.Any:
         return protect(jsonify(disconnected=provider, revoked=revoked))
     target = request.form.get("next") or request.args.get("next")
     return protect(redirect(pending.safe_next(target, landing(app_state)), 303))
+
+
+def get_view(provider: str) -> t.Any:
+    """``GET /disconnect/<provider>``: disconnecting takes a POST (a link
+    elsewhere must not disconnect anyone), so this answers 405 with a page
+    that says why and, when there is a login to disconnect, offers the button.
+
+    :raises UnknownProvider: if no provider of that name is configured (404).
+    """
+    app_state = get_state()
+    found = app_state.providers.get(provider)
+    if found is None:
+        raise UnknownProvider(UNKNOWN, provider=provider)
+    if wants_json():
+        action = url_for("oauth2login.disconnect", provider=provider)
+        response = jsonify(
+            error="method_not_allowed", message=f"Disconnect with POST {action}.", provider=provider
+        )
+    else:
+        title = found.config.title
+        if not connected(provider):
+            why: str | None = gettext(NOT_CONNECTED, provider=title)
+        elif is_last(provider) and app_state.settings.disconnect_last != LOGOUT:
+            why = gettext(LAST_LOGIN)
+        else:
+            why = None  # the button
+        page = render_template(
+            "oauth2login/disconnect.html",
+            provider=provider,
+            title=title,
+            message=why,
+            next=landing(app_state),
+        )
+        response = current_app.response_class(page, mimetype="text/html")
+    response.status_code = 405
+    response.headers["Allow"] = "POST"
+    return protect(response)
 
 
 def landing(app_state: AppState) -> str:

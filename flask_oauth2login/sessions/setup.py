@@ -411,7 +411,11 @@ def unavailable_response(error: SessionStoreUnavailable) -> Response:
         response = jsonify(error=error.error_code, message=error.message)
     else:
         try:
-            page = render_template("oauth2login/unavailable.html", message=person_message(error)[0])
+            page = render_template(
+                "oauth2login/unavailable.html",
+                message=person_message(error)[0],
+                code=error.error_code,
+            )
         except Exception:  # a page of the app's own that needs the session, say
             log.exception("Could not render the store-unavailable page.")
             page = error.message

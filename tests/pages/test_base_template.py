@@ -48,6 +48,7 @@ PAGES = [
     ("GET", "/callback/github?state=lost&code=x", 400, "Login failed"),
     ("GET", "/logout", 405, "Log out"),
     ("GET", "/connect", 200, "Nothing to confirm"),
+    ("GET", "/disconnect/github", 405, "Disconnect GitHub"),
 ]
 
 

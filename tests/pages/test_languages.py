@@ -303,6 +303,69 @@ def test_the_accounts_page_and_a_refused_disconnect_in_the_language(tmp_path):
     assert answer.get_json()["message"].startswith("This is the only account")
 
 
+def test_disconnect_by_get_answers_405_with_a_page_in_the_language(tmp_path):
+    """A link to ``/disconnect/<provider>`` disconnects nobody; the person sees
+    why, in their language, with the button when there is something to disconnect."""
+    from flask_oauth2login.testing import login_as
+
+    both = {**GITHUB, "google": {"client_id": "an-id", "client_secret": "a-secret"}}
+    app = make(tmp_path, OAUTH2LOGIN_PROVIDERS=both, OAUTH2LOGIN_ACCOUNTS_PAGE=True)
+    client = app.test_client()
+    german = {"Accept-Language": "de"}
+
+    def get() -> str:
+        answer = client.get("/disconnect/github", headers=german)
+        assert answer.status_code == 405 and answer.headers["Allow"] == "POST"
+        assert answer.headers["X-Frame-Options"] == "DENY"
+        text = answer.get_data(as_text=True)
+        assert html_tag(text) == '<html lang="de" dir="ltr">'
+        assert h1(text) == "GitHub trennen"
+        assert 'id="oauth2login-home">Zurück zur Startseite</a>' in text
+        return text
+
+    text = get()  # nobody is signed in
+    assert "Sie sind hier nicht mit GitHub angemeldet" in text and "<form" not in text
+    login_as(client, "github", sub="42", name="Ada")
+    text = get()  # the only login
+    assert "Dies ist das einzige Konto" in text and "<form" not in text
+    login_as(client, "google", sub="7", name="Ada")
+    text = get()
+    assert '<form method="post" action="/disconnect/github">' in text
+    assert '<input type="hidden" name="next" value="/accounts">' in text
+    assert '<meta name="referrer" content="same-origin">' in text
+    assert client.get("/disconnect/github", headers={"Accept": "application/json"}).get_json() == {
+        "error": "method_not_allowed",
+        "message": "Disconnect with POST /disconnect/github.",
+        "provider": "github",
+    }
+    assert app.test_client().get("/disconnect/nobody", headers=german).status_code == 404
+
+
+def test_disconnecting_an_unknown_account_says_so_in_the_language(tmp_path):
+    app = make(tmp_path)
+    answer = app.test_client().post(
+        "/disconnect/nobody", headers={"Accept-Language": "fr", "Origin": "http://localhost"}
+    )
+    assert answer.status_code == 404
+    text = answer.get_data(as_text=True)
+    assert "Aucun compte ne porte ce nom ici" in text
+    assert "oauth2login-error-detail" not in text  # no English beside it
+
+
+def test_a_token_store_outage_names_its_own_code_in_the_language(tmp_path):
+    from flask_oauth2login.errors import TokenStoreUnavailable
+    from flask_oauth2login.sessions.setup import unavailable_response
+
+    app = make(tmp_path)
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        answer = unavailable_response(TokenStoreUnavailable("The token store is down."))
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 503 and h1(text) == "Vorübergehend nicht verfügbar"
+    assert "Fehler: token_store_unavailable" in text
+    assert "session_store_unavailable" not in text
+    assert "Die Anmeldung ist vorübergehend nicht verfügbar." in text
+
+
 def test_the_apology_for_refused_client_credentials_is_translated(tmp_path):
     """Marked where it is raised (the provider's client), shown translated,
     while the operator's detail stays in the log and the debug page."""
