@@ -286,7 +286,7 @@ class OAuth2Login:
         """Disconnect this session's login with *provider*, as ``POST
         /disconnect/<provider>`` does: revoke its tokens at the provider
         (best effort), forget it in the session and the token store, send
-        :data:`~flask_oauth2login.signals.disconnected`; the session's other
+        :data:`~flask_oauth2login.disconnected`; the session's other
         logins stay. Returns whether the provider confirmed the revocation.
 
         The session's only login is refused, unless

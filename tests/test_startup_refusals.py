@@ -60,6 +60,22 @@ def test_an_unknown_key_is_refused_with_the_key_it_probably_meant(tmp_path, key,
     assert message.startswith(f"{key}: unknown setting; did you mean {meant}?")
 
 
+def test_a_misspelled_providers_key_is_named_rather_than_providers_reported_missing(tmp_path):
+    app = app_with(tmp_path, OAUTH2LOGIN_PROVIDRS={"corp": ENTRY})
+    del app.config["OAUTH2LOGIN_PROVIDERS"]
+    message = refusal(app)
+    assert message.startswith(
+        "OAUTH2LOGIN_PROVIDRS: unknown setting; did you mean OAUTH2LOGIN_PROVIDERS? "
+        "(OAUTH2LOGIN_PROVIDERS is not set"
+    )
+
+
+def test_a_missing_providers_key_without_a_misspelling_is_reported_missing(tmp_path):
+    app = app_with(tmp_path, OAUTH2LOGIN_NOTHING_LIKE_IT=1)
+    del app.config["OAUTH2LOGIN_PROVIDERS"]
+    assert refusal(app).startswith("OAUTH2LOGIN_PROVIDERS: configure at least one provider")
+
+
 def test_every_unknown_key_is_named(tmp_path):
     message = refusal(app_with(tmp_path, OAUTH2LOGIN_NOTHING_LIKE_IT=1, OAUTH2LOGIN_HTTP_TIMEOT=1))
     assert message.startswith("OAUTH2LOGIN_HTTP_TIMEOT: unknown setting; did you mean")

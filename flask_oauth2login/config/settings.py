@@ -235,12 +235,16 @@ def load_settings(
     """
     environ = os.environ if environ is None else environ
     presets = PresetRegistry() if presets is None else presets
-    values = {
-        name.lower(): parsers.checked(
-            setting.parse, config.get(PREFIX + name, setting.default), key=PREFIX + name
-        )
-        for name, setting in APP_SETTINGS.items()
-    }
+    try:
+        values = {
+            name.lower(): parsers.checked(
+                setting.parse, config.get(PREFIX + name, setting.default), key=PREFIX + name
+            )
+            for name, setting in APP_SETTINGS.items()
+        }
+    except ConfigurationError as exc:
+        refuse_misspelling_of(exc.key, config)
+        raise
     for name, entry in values["providers"].items():
         check_preset_name(name, entry, presets)
     values["providers"] = {
@@ -337,6 +341,26 @@ def refuse_unknown_keys(config: t.Mapping[str, t.Any], settings: Settings) -> No
         f"change nothing).{others}",
         key=key,
     )
+
+
+def refuse_misspelling_of(missing: str | None, config: t.Mapping[str, t.Any]) -> None:
+    """When the app setting *missing*, absent from *config*, is what the
+    configuration lacks, refuse the unknown key that probably meant it
+    (``OAUTH2LOGIN_PROVIDRS`` for ``OAUTH2LOGIN_PROVIDERS``) rather than
+    report the setting as missing.
+
+    :raises ConfigurationError: naming the misspelled key and the setting.
+    """
+    known = {PREFIX + name for name in APP_SETTINGS}
+    if missing is None or missing not in known or missing in config:
+        return
+    for key, meant in unknown_keys(config, known).items():
+        if meant == missing:
+            raise ConfigurationError(
+                f"unknown setting; did you mean {meant}? ({meant} is not set, and a key "
+                "no setting of flask-oauth2login reads would change nothing).",
+                key=key,
+            )
 
 
 def known_keys(settings: Settings) -> dict[str, str]:

@@ -9,7 +9,7 @@ import typing as t
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from flask import Flask, url_for
 
@@ -170,7 +170,8 @@ def _compare(
     """Whether *registered* is the redirect URI the app sends; a mismatch
     fails (the provider refuses every login), with the fix."""
     sent = uri.uri
-    if uri.pinned_by is None:
+    elsewhere = uri.pinned_by is None and _served_elsewhere(uri.uri, registered)
+    if uri.pinned_by is None and not elsewhere:
         # It follows the request: browsed at the registered origin, it sends this.
         sent = origin_of(registered) + urlsplit(uri.uri).path
     if sent == registered:
@@ -179,7 +180,9 @@ def _compare(
         return
     fixes = [f"register {sent}"]
     registered_path = urlsplit(registered).path
-    if registered_path == urlsplit(sent).path:
+    if elsewhere:
+        fixes.append(f"serve the app at {origin_of(registered)}")
+    elif registered_path == urlsplit(sent).path:
         fixes.append(f"set OAUTH2LOGIN_EXTERNAL_URL = {origin_of(registered)!r}")
     else:
         tail = "/callback/" + name
@@ -197,6 +200,27 @@ def _compare(
         f"the app sends {sent} but {registered} is registered: the provider refuses every "
         f"login (redirect_uri_mismatch). Fix: {'; or '.join(fixes)}.",
     )
+
+
+def _served_elsewhere(sent: str, registered: str) -> bool:
+    """Whether an app that follows each request's host, stated to be served on
+    this machine (``check --url``, ``FLASK_RUN_HOST``, ``FLASK_RUN_PORT``) at
+    *sent*'s origin, cannot be browsed at the loopback origin of *registered*:
+    another scheme or port (``127.0.0.1`` and ``localhost`` are one machine)."""
+    stated = (
+        _served_at.get() or os.environ.get("FLASK_RUN_PORT") or os.environ.get("FLASK_RUN_HOST")
+    )
+    ours, theirs = urlsplit(sent), urlsplit(registered)
+    if not stated or not (is_loopback(ours.hostname or "") and is_loopback(theirs.hostname or "")):
+        return False
+    return (ours.scheme, _port(ours)) != (theirs.scheme, _port(theirs))
+
+
+def _port(parts: SplitResult) -> int | None:
+    try:
+        return parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
 
 
 def app_root(app: Flask) -> str:

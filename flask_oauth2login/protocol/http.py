@@ -110,12 +110,12 @@ class Transport:
             if isinstance(exc, InvalidProviderResponse) and not timed_out:
                 raise
             cause = (
-                f"no answer within {self.timeout:g} seconds (OAUTH2LOGIN_HTTP_TIMEOUT)"
+                f"no answer within {seconds(self.timeout)} (OAUTH2LOGIN_HTTP_TIMEOUT)"
                 if timed_out
                 else failure_cause(exc)
             )
             raise ProviderUnavailable(
-                f"The provider's {what} did not answer within {self.timeout:g} seconds."
+                f"The provider's {what} did not answer within {seconds(self.timeout)}."
                 if timed_out
                 else f"The provider's {what} could not be reached.",
                 provider=self.provider,
@@ -171,6 +171,11 @@ class Transport:
                 provider=self.provider,
                 response=response,
             )
+
+
+def seconds(value: float) -> str:
+    """*value* in seconds, in words: ``1 second``, ``0.5 seconds``, ``10 seconds``."""
+    return f"{value:g} second" + ("" if value == 1 else "s")
 
 
 def where(url: str) -> str:

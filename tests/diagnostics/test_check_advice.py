@@ -63,6 +63,39 @@ def test_an_unpinned_app_matches_a_uri_registered_on_another_port(build):
 
 
 @pytest.mark.parametrize(
+    ("args", "env"),
+    [(["--url", "http://127.0.0.1:5001"], None), ([], {"FLASK_RUN_PORT": "5001"})],
+)
+def test_an_app_served_on_another_port_than_the_registered_uri_fails(build, args, env):
+    app = build(OAUTH2LOGIN_URL_PREFIX="/auth")
+    result = check(app, *args, "--redirect-uri", "http://localhost:5000/callback/rogue", env=env)
+    assert result.exit_code == 1, result.output
+    (failure,) = lines(result, "FAIL")
+    assert failure == (
+        "the app sends http://127.0.0.1:5001/auth/callback/rogue but "
+        "http://localhost:5000/callback/rogue is registered: the provider refuses every login "
+        "(redirect_uri_mismatch). Fix: register http://127.0.0.1:5001/auth/callback/rogue; or "
+        "serve the app at http://localhost:5000; or set "
+        "OAUTH2LOGIN_PROVIDERS['rogue']['redirect_uri'] (behind a proxy)."
+    )
+
+
+def test_an_app_served_on_the_registered_port_matches_under_another_loopback_name(build):
+    args = (
+        "--url",
+        "http://127.0.0.1:5001",
+        "--redirect-uri",
+        "http://localhost:5001/callback/rogue",
+    )
+    result = check(build(), *args)
+    assert result.exit_code == 0, result.output
+    assert (
+        "the registered redirect URI matches when the app is browsed at http://localhost:5001."
+        in lines(result, "ok")
+    )
+
+
+@pytest.mark.parametrize(
     ("args", "env", "shown"),
     [
         (["--url", "http://127.0.0.1:5001"], None, "http://127.0.0.1:5001/auth/callback/rogue"),

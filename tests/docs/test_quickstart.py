@@ -3,7 +3,10 @@ the README's and the tutorial's are one code, and it logs a person in."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
 import typing as t
 from pathlib import Path
@@ -77,3 +80,25 @@ def test_the_quickstart_logs_a_person_in(served):
     assert home.text == "Hello Ada Lovelace! You logged in with dev."
     me = browser.get(served + "/me", timeout=10)
     assert "ada@example.com" in me.text and "Log out" in me.text
+
+
+CHECK = "flask --app hello --debug oauth2login check"
+
+
+def test_the_check_command_of_the_tutorial_runs_on_the_quickstart(tmp_path):
+    assert CHECK in (DOCS / "tutorial.rst").read_text() and CHECK in README.read_text()
+    (tmp_path / "hello.py").write_text(TUTORIAL.blocks[0])
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": root, "FLASK_DEBUG": ""}
+    env.pop("FLASK_RUN_PORT", None)
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", *CHECK.split()],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "redirect URI to register: http://127.0.0.1:5000/callback/dev" in done.stdout

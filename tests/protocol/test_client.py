@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
 import pytest
 import requests
 
-from flask_oauth2login.protocol.http import MAX_ANSWER_BYTES
+from flask_oauth2login.protocol.http import MAX_ANSWER_BYTES, seconds
 from tests.support.logins import assert_refused, log_in, start_login
 from tests.support.rogue_idp import KeepAliveProvider, RogueProvider, rogue_entry
 from tests.support.threads import in_parallel, wait_for
@@ -378,3 +378,11 @@ def test_answer_past_the_cap_is_refused(make_app, rogue, failures):
     client = make_app({"rogue": rogue_entry(rogue)}).test_client()
     assert_refused(client, client.get("/login/rogue"), failures, 502)
     assert "too large" in failures[0]["error"].message
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [(1, "1 second"), (1.0, "1 second"), (0.5, "0.5 seconds"), (10, "10 seconds")],
+)
+def test_a_timeout_is_told_in_words(value, words):
+    assert seconds(value) == words
