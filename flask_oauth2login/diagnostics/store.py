@@ -103,7 +103,11 @@ def check_coordination(app: Flask, report: Report, *, processes: int | None) -> 
             topic,
             f"refresh is single-flight across the processes of one machine ({description}).",
         )
-    elif sharing == SHARED or (processes is not None and processes >= 2):
+    elif (
+        sharing == SHARED
+        or (processes is not None and processes >= 2)
+        or (sharing is None and processes is None)  # a store of the app's own, maybe shared
+    ):
         report.add(
             ERROR,
             topic,
