@@ -49,6 +49,7 @@ from ..errors import (
     InvalidToken,
     ProviderError,
     SessionStoreUnavailable,
+    TokenStoreUnavailable,
 )
 from ..protocol.oidc import MAX_LOGOUT_TOKEN_AGE
 from ..protocol.token_answer import protocol_subject
@@ -62,7 +63,9 @@ from ..sessions.logout_index import (
 )
 from ..sessions.setup import store_errors_as_unavailable
 from ..signals import current_sender, logged_out
-from ..tokens.logins import TOKENS_KEY, USER_KEY
+from ..tokens.holders import end_later, end_login, revoke_tokens
+from ..tokens.logins import LOGIN, STORED, TOKENS_KEY, USER_KEY
+from ..tokens.sealing import key_of
 from . import pending as pending_logins
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -354,11 +357,32 @@ def end_sessions(
                 gone.setdefault(other, set()).add(store_id)
             ended += 1
             _ended_signals(data, reason)
+            _end_stored_logins(app_state, data)
     finally:
         if any(gone.values()):
             store.discard_many(gone)
     log.info("%s logout of %s: %d session(s) ended.", reason.capitalize(), provider, ended)
     return ended
+
+
+def _end_stored_logins(app_state: AppState, data: t.Mapping[str, t.Any]) -> None:
+    """End the logins in the token store that the ended session *data*
+    referred to, each only if it is still that login (a newer one of the same
+    person stays), and revoke their tokens (best effort): background jobs
+    lose them too. A token store that is down ends them when it answers."""
+    if app_state.token_store is None:
+        return
+    for name, entry in (data.get(TOKENS_KEY) or {}).items():
+        if not isinstance(entry, dict) or not entry.get(STORED):
+            continue
+        key, login = key_of(name, entry), entry.get(LOGIN)
+        try:
+            token = end_login(app_state, key, login)
+        except TokenStoreUnavailable:
+            end_later(app_state, key, login)
+            continue
+        if token is not None:
+            revoke_tokens(app_state, {name: token})
 
 
 def _ended_signals(data: t.Mapping[str, t.Any], reason: str) -> None:
