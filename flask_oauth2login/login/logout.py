@@ -366,10 +366,17 @@ def end_sessions(
 
 
 def _end_stored_logins(app_state: AppState, data: t.Mapping[str, t.Any]) -> None:
-    """End the logins in the token store that the ended session *data*
-    referred to, each only if it is still that login (a newer one of the same
-    person stays), and revoke their tokens (best effort): background jobs
-    lose them too. A token store that is down ends them when it answers."""
+    """Revoke the login the ended session *data* held for the connect
+    question, if any; end the logins in the token store it referred to, each
+    only if it is still that login (a newer one of the same person stays),
+    and revoke their tokens (best effort): background jobs lose them too. A
+    token store that is down ends them when it answers."""
+    from .outcome import HELD_KEY, open_held  # the outcome module files logins here
+
+    held = data.get(HELD_KEY)
+    token = open_held(app_state, held) if isinstance(held, dict) else None
+    if token is not None:
+        revoke_tokens(app_state, {str(t.cast(dict, held).get("provider")): token})
     if app_state.token_store is None:
         return
     for name, entry in (data.get(TOKENS_KEY) or {}).items():
