@@ -195,6 +195,12 @@ def sends_logout(provider: Provider) -> bool:
     return False
 
 
+def sends_logout_tokens(configured: bool | None, advertised: bool) -> bool:
+    """Whether a provider sends logout tokens: as its entry's
+    ``backchannel_logout`` says (*configured*), else as it *advertised*."""
+    return configured if configured is not None else bool(advertised)
+
+
 def file_login(app_state: AppState) -> None:
     """File the current session in the logout index, under each of its
     OpenID Connect logins' (issuer, ``sid``) and (issuer, ``sub``), for the
@@ -291,8 +297,9 @@ def frontchannel_logout(
     :raises CrossOriginRequest: if the request is not an iframe navigation.
     :raises InvalidCallback: unless the provider entry switches it on
         (``frontchannel_logout``), the provider advertises front-channel
-        logout with ``sid`` and not back-channel logout, and the request names
-        its issuer and a ``sid``.
+        logout with ``sid`` and does not send logout tokens (as its entry's
+        ``backchannel_logout`` says, else as it advertises), and the request
+        names its issuer and a ``sid``.
     :raises ProviderError: if the provider's discovery cannot be fetched.
     """
     name = provider.name
@@ -312,7 +319,8 @@ def frontchannel_logout(
             "This provider does not advertise front-channel logout with a session id.",
             provider=name,
         )
-    if endpoints.backchannel_logout:  # the safer way is there: a signed logout token
+    if sends_logout_tokens(provider.config.backchannel_logout, endpoints.backchannel_logout):
+        # The safer way is there: a signed logout token.
         raise InvalidCallback(
             "This provider logs out by back-channel; front-channel logout is not accepted.",
             provider=name,
