@@ -379,7 +379,7 @@ def _end_stored_logins(app_state: AppState, data: t.Mapping[str, t.Any]) -> None
     only if it is still that login (a newer one of the same person stays),
     and revoke their tokens (best effort): background jobs lose them too. A
     token store that is down ends them when it answers."""
-    from .outcome import HELD_KEY, open_held  # the outcome module files logins here
+    from .outcome import HELD_KEY, open_held  # here: outcome imports this module
 
     held = data.get(HELD_KEY)
     token = open_held(app_state, held) if isinstance(held, dict) else None
