@@ -287,6 +287,23 @@ def test_check_fails_on_a_session_interface_of_the_apps_own(tmp_path, rogue):
     )
 
 
+def test_check_does_not_ask_for_a_token_store_where_one_without_coordinator_is_set(build, tmp_path):
+    from flask_oauth2login.tokenstore.sql import SQLTokenStore
+
+    class Uncoordinated(SQLTokenStore):
+        """A token store of the app's own, with no coordinator to lend."""
+
+        def coordinator(self) -> None:
+            return None
+
+    store = Uncoordinated.from_config(f"sqlite:///{tmp_path / 't.db'}", instance_path="")
+    result = run(build(OAUTH2LOGIN_TOKEN_STORE=store), "check", "--offline", "--processes", "2")
+    assert result.exit_code == 1
+    (failure,) = (f for f in lines(result, "FAIL") if "single-flight" in f)
+    assert "give the token store (the table oauth2login_tokens at sqlite:" in failure
+    assert "set `OAUTH2LOGIN_TOKEN_STORE`" not in failure
+
+
 def test_check_says_sql_sessions_coordinate_across_machines(tmp_path, rogue):
     from tests.sessions.test_engines import sql_app
 
