@@ -252,6 +252,58 @@ def test_check_fails_on_a_shared_store_that_coordinates_one_process_only(make_ap
     )
 
 
+def test_check_fails_on_a_session_interface_of_the_apps_own(tmp_path, rogue):
+    from flask import Flask
+
+    from flask_oauth2login import OAuth2Login
+    from tests.support.session_interfaces import DictSessionInterface
+
+    def own(**config: t.Any) -> t.Any:
+        app = Flask("own", instance_path=str(tmp_path / "own"))
+        app.session_interface = DictSessionInterface(app)
+        app.config.update(
+            SECRET_KEY=STRONG_KEY, OAUTH2LOGIN_PROVIDERS={"rogue": rogue_entry(rogue)}, **config
+        )
+        OAuth2Login(app)
+        return app
+
+    # Whether its processes share it is unknown: refresh may race across them.
+    result = run(own(), "check", "--offline")
+    assert result.exit_code == 1, result.output
+    assert "sessions are kept in DictSessionInterface." in lines(result, "ok")
+    assert any(
+        "refresh is single-flight within one process only on DictSessionInterface" in f
+        and "set `OAUTH2LOGIN_TOKEN_STORE` to your database" in f
+        for f in lines(result, "FAIL")
+    )
+    single = run(own(), "check", "--offline", "--processes", "1")
+    assert single.exit_code == 0, single.output
+    stored = own(OAUTH2LOGIN_TOKEN_STORE=f"sqlite:///{tmp_path / 'tokens.db'}")
+    coordinated = run(stored, "check", "--offline")
+    assert coordinated.exit_code == 0, coordinated.output
+    assert any(
+        "refresh is single-flight across the processes that share the token store" in o
+        for o in lines(coordinated, "ok")
+    )
+
+
+def test_check_does_not_ask_for_a_token_store_where_one_without_coordinator_is_set(build, tmp_path):
+    from flask_oauth2login.tokenstore.sql import SQLTokenStore
+
+    class Uncoordinated(SQLTokenStore):
+        """A token store of the app's own, with no coordinator to lend."""
+
+        def coordinator(self) -> None:
+            return None
+
+    store = Uncoordinated.from_config(f"sqlite:///{tmp_path / 't.db'}", instance_path="")
+    result = run(build(OAUTH2LOGIN_TOKEN_STORE=store), "check", "--offline", "--processes", "2")
+    assert result.exit_code == 1
+    (failure,) = (f for f in lines(result, "FAIL") if "single-flight" in f)
+    assert "give the token store (the table oauth2login_tokens at sqlite:" in failure
+    assert "set `OAUTH2LOGIN_TOKEN_STORE`" not in failure
+
+
 def test_check_says_sql_sessions_coordinate_across_machines(tmp_path, rogue):
     from tests.sessions.test_engines import sql_app
 

@@ -117,6 +117,17 @@ def test_front_channel_logout_on_beside_back_channel_is_warned_about(check, rogu
     assert "front-channel logouts are refused" in warnings
 
 
+def test_front_channel_logout_on_where_the_entry_says_logout_tokens_come_is_warned_about(
+    check, rogue
+):
+    rogue.behaviour.metadata_overrides = FRONT_CHANNEL_ONLY  # sends them unadvertised
+    entry = rogue_entry(rogue, frontchannel_logout=True, backchannel_logout=True)
+    result = check(entry=entry)
+    warnings = "\n".join(lines(result, "WARN"))
+    assert "front-channel logouts are refused" in warnings
+    assert "frontchannel_logout_uri to register" not in result.output
+
+
 def test_offline_the_back_channel_uri_is_shown_with_a_condition(check, rogue):
     result = check("--offline")
     assert any(

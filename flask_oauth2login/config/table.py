@@ -296,9 +296,9 @@ PROVIDER_SETTINGS: dict[str, Setting] = table(
     Setting(
         "frontchannel_logout",
         "accept the provider's front-channel logout (`GET /frontchannel-logout/<name>`, framed "
-        "by its logout page), when it advertises it with `sid` and does not advertise "
-        "back-channel logout; only iframe navigations (`Sec-Fetch-Dest: iframe`) are accepted "
-        "(see Security options)",
+        "by its logout page), when it advertises it with `sid` and does not send logout "
+        "tokens (`backchannel_logout`, else as it advertises); only iframe navigations "
+        "(`Sec-Fetch-Dest: iframe`) are accepted (see Security options)",
         parsers.flag,
         default=False,
     ),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import typing as t
+import zlib
 from collections import Counter
 from urllib.parse import urlsplit
 
@@ -36,15 +37,39 @@ HOST_PREFIX = "__Host-"
 
 
 def estimated_bits(key: bytes) -> float:
-    """The entropy of *key*, estimated from how often each byte occurs in it
-    (its length times the Shannon entropy of its bytes): an upper bound, low
-    for repeated or few symbols."""
+    """The entropy of *key*, estimated from its own bytes: an upper bound,
+    low for repeated or few symbols and for repeated runs of them.
+
+    The least of: the key's length times the Shannon entropy of its bytes,
+    counted over its shortest repeating period (``"0123456789abcdef" * 2``
+    is worth its first 16 characters); and the bits that *key* takes once
+    compressed (``"abcd" * 16`` has four symbols, and one run of them)."""
     if not key:
         return 0.0
-    counts = Counter(key)
-    total = len(key)
+    period = _period(key)
+    head = key[:period]
+    counts = Counter(head)
+    total = len(head)
     per_byte = -sum(n / total * math.log2(n / total) for n in counts.values())
-    return abs(per_byte * total)  # never -0.0
+    compressed = 8 * max(0, len(zlib.compress(key, 9)) - _EMPTY_COMPRESSED)
+    return abs(min(per_byte * total, compressed))  # never -0.0
+
+
+#: The length of nothing, compressed (zlib's header and checksum).
+_EMPTY_COMPRESSED = len(zlib.compress(b"", 9))
+
+
+def _period(key: bytes) -> int:
+    """The length of the shortest run of bytes that *key* repeats (a prefix
+    of it, the last repeat maybe cut short); ``len(key)`` when it repeats
+    none (the prefix function of Knuth, Morris and Pratt)."""
+    border = [0] * len(key)
+    for i in range(1, len(key)):
+        k = border[i - 1]
+        while k and key[i] != key[k]:
+            k = border[k - 1]
+        border[i] = k + (key[i] == key[k])
+    return len(key) - border[-1]
 
 
 def check_secret_key_strength(app: Flask, report: Report) -> None:
@@ -70,7 +95,7 @@ def check_secret_key_strength(app: Flask, report: Report) -> None:
             ERROR,
             topic,
             f"SECRET_KEY has low entropy (about {estimated_bits(raw):.0f} bits, fewer than "
-            f"{MIN_KEY_BITS}): it repeats few characters. {advice}",
+            f"{MIN_KEY_BITS}): it repeats few characters, or a run of them. {advice}",
         )
     else:
         report.add(OK, topic, f"SECRET_KEY is at least {MIN_KEY_BYTES} bytes of varied text.")

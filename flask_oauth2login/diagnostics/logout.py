@@ -138,12 +138,15 @@ def _check_frontchannel(
     """Front-channel logout: opt-in (``frontchannel_logout``), and refused
     where the provider offers back-channel logout."""
     offered = endpoints.frontchannel_logout_session
-    if config.frontchannel_logout and endpoints.backchannel_logout:
+    if config.frontchannel_logout and logout.sends_logout_tokens(
+        config.backchannel_logout, endpoints.backchannel_logout
+    ):
         report.add(
             WARNING,
             topic,
-            "frontchannel_logout is on, but the provider advertises back-channel logout, so "
-            "front-channel logouts are refused: register the backchannel_logout_uri instead.",
+            "frontchannel_logout is on, but the provider sends logout tokens (back-channel "
+            "logout), so front-channel logouts are refused: register the "
+            "backchannel_logout_uri instead.",
         )
     elif config.frontchannel_logout and not offered:
         report.add(

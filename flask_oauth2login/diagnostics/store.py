@@ -103,13 +103,22 @@ def check_coordination(app: Flask, report: Report, *, processes: int | None) -> 
             topic,
             f"refresh is single-flight across the processes of one machine ({description}).",
         )
-    elif sharing == SHARED or (processes is not None and processes >= 2):
+    elif (
+        sharing == SHARED
+        or (processes is not None and processes >= 2)
+        or (sharing is None and processes is None)  # a store of the app's own, maybe shared
+    ):
+        advice = (
+            "set `OAUTH2LOGIN_TOKEN_STORE` to your database"
+            if store is None
+            else f"give the token store ({store.describe()}) a coordinator()"
+        )
         report.add(
             ERROR,
             topic,
-            f"refresh is single-flight within one process only on {description}; set "
-            "`OAUTH2LOGIN_TOKEN_STORE` to your database (or keep the sessions in Redis or "
-            "SQL): a provider that rotates refresh tokens ends the logins that lose a race.",
+            f"refresh is single-flight within one process only on {description}; {advice} "
+            "(or keep the sessions in Redis or SQL): a provider that rotates refresh tokens "
+            "ends the logins that lose a race.",
         )
     else:
         report.add(INFO, topic, f"refresh is single-flight within this process ({description}).")

@@ -49,6 +49,7 @@ from ..errors import (
     InvalidToken,
     ProviderError,
     SessionStoreUnavailable,
+    TokenStoreUnavailable,
 )
 from ..protocol.oidc import MAX_LOGOUT_TOKEN_AGE
 from ..protocol.token_answer import protocol_subject
@@ -62,7 +63,9 @@ from ..sessions.logout_index import (
 )
 from ..sessions.setup import store_errors_as_unavailable
 from ..signals import current_sender, logged_out
-from ..tokens.logins import TOKENS_KEY, USER_KEY
+from ..tokens.holders import end_later, end_login, revoke_tokens
+from ..tokens.logins import LOGIN, STORED, TOKENS_KEY, USER_KEY
+from ..tokens.sealing import key_of
 from . import pending as pending_logins
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -192,6 +195,12 @@ def sends_logout(provider: Provider) -> bool:
     return False
 
 
+def sends_logout_tokens(configured: bool | None, advertised: bool) -> bool:
+    """Whether a provider sends logout tokens: as its entry's
+    ``backchannel_logout`` says (*configured*), else as it *advertised*."""
+    return configured if configured is not None else bool(advertised)
+
+
 def file_login(app_state: AppState) -> None:
     """File the current session in the logout index, under each of its
     OpenID Connect logins' (issuer, ``sid``) and (issuer, ``sub``), for the
@@ -288,8 +297,9 @@ def frontchannel_logout(
     :raises CrossOriginRequest: if the request is not an iframe navigation.
     :raises InvalidCallback: unless the provider entry switches it on
         (``frontchannel_logout``), the provider advertises front-channel
-        logout with ``sid`` and not back-channel logout, and the request names
-        its issuer and a ``sid``.
+        logout with ``sid`` and does not send logout tokens (as its entry's
+        ``backchannel_logout`` says, else as it advertises), and the request
+        names its issuer and a ``sid``.
     :raises ProviderError: if the provider's discovery cannot be fetched.
     """
     name = provider.name
@@ -309,7 +319,8 @@ def frontchannel_logout(
             "This provider does not advertise front-channel logout with a session id.",
             provider=name,
         )
-    if endpoints.backchannel_logout:  # the safer way is there: a signed logout token
+    if sends_logout_tokens(provider.config.backchannel_logout, endpoints.backchannel_logout):
+        # The safer way is there: a signed logout token.
         raise InvalidCallback(
             "This provider logs out by back-channel; front-channel logout is not accepted.",
             provider=name,
@@ -354,11 +365,39 @@ def end_sessions(
                 gone.setdefault(other, set()).add(store_id)
             ended += 1
             _ended_signals(data, reason)
+            _end_stored_logins(app_state, data)
     finally:
         if any(gone.values()):
             store.discard_many(gone)
     log.info("%s logout of %s: %d session(s) ended.", reason.capitalize(), provider, ended)
     return ended
+
+
+def _end_stored_logins(app_state: AppState, data: t.Mapping[str, t.Any]) -> None:
+    """Revoke the login the ended session *data* held for the connect
+    question, if any; end the logins in the token store it referred to, each
+    only if it is still that login (a newer one of the same person stays),
+    and revoke their tokens (best effort): background jobs lose them too. A
+    token store that is down ends them when it answers."""
+    from .outcome import HELD_KEY, open_held  # here: outcome imports this module
+
+    held = data.get(HELD_KEY)
+    token = open_held(app_state, held) if isinstance(held, dict) else None
+    if token is not None:
+        revoke_tokens(app_state, {str(t.cast(dict, held).get("provider")): token})
+    if app_state.token_store is None:
+        return
+    for name, entry in (data.get(TOKENS_KEY) or {}).items():
+        if not isinstance(entry, dict) or not entry.get(STORED):
+            continue
+        key, login = key_of(name, entry), entry.get(LOGIN)
+        try:
+            token = end_login(app_state, key, login)
+        except TokenStoreUnavailable:
+            end_later(app_state, key, login)
+            continue
+        if token is not None:
+            revoke_tokens(app_state, {name: token})
 
 
 def _ended_signals(data: t.Mapping[str, t.Any], reason: str) -> None:

@@ -31,10 +31,21 @@ def findings(app: t.Any, topic: str) -> list[tuple[str, str]]:
     [
         (secrets.token_hex(15) + "x", "is 31 bytes long, shorter than 32"),
         ("a" * 64, "low entropy (about 0 bits"),
-        ("ab" * 32, "low entropy (about 64 bits"),
+        ("ab" * 32, "low entropy (about 2 bits"),
         ("passwordpasswordpasswordpassword", "low entropy"),
+        ("abcd" * 16, "low entropy (about 8 bits"),
+        ("abcd" * 16 + "x", "low entropy"),
+        ("0123456789abcdef" * 2, "low entropy (about 64 bits"),
     ],
-    ids=["31 bytes", "one character", "two characters", "a repeated word"],
+    ids=[
+        "31 bytes",
+        "one character",
+        "two characters",
+        "a repeated word",
+        "four characters repeated",
+        "a repeat cut short",
+        "sixteen characters twice",
+    ],
 )
 def test_check_fails_on_a_weak_secret_key(make_app, rogue, key, expected):
     app = make_app({"rogue": rogue_entry(rogue)}, SECRET_KEY=key)

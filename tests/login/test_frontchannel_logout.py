@@ -133,3 +133,30 @@ def test_it_is_off_where_the_provider_offers_back_channel_logout(app, rogue, bro
     assert response.status_code == 400
     assert "logs out by back-channel" in response.get_data(as_text=True)
     assert all(user_of(b) is not None for b in browsers)
+
+
+def test_it_is_off_where_the_entry_says_the_provider_sends_logout_tokens(make_app, rogue):
+    # It sends them without advertising it: the signed logout token is the way.
+    rogue.behaviour.metadata_overrides = dict(SUPPORTED)
+    entry = rogue_entry(rogue, frontchannel_logout=True, backchannel_logout=True)
+    app = make_app({"rogue": entry})
+    browser = app.test_client()
+    rogue.behaviour.id_token_claims = {"sid": "sid-a"}
+    assert log_in(browser, rogue).status_code == 302
+    response = frame(app, iss=rogue.issuer, sid="sid-a")
+    assert response.status_code == 400
+    assert "logs out by back-channel" in response.get_data(as_text=True)
+    assert user_of(browser) is not None
+
+
+def test_it_is_on_where_the_entry_says_the_provider_never_sends_logout_tokens(make_app, rogue):
+    # It advertises back-channel logout but never sends a token to this app.
+    rogue.behaviour.metadata_overrides = {**SUPPORTED, "backchannel_logout_supported": True}
+    entry = rogue_entry(rogue, frontchannel_logout=True, backchannel_logout=False)
+    app = make_app({"rogue": entry})
+    browser = app.test_client()
+    rogue.behaviour.id_token_claims = {"sid": "sid-a"}
+    assert log_in(browser, rogue).status_code == 302
+    response = frame(app, iss=rogue.issuer, sid="sid-a")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert user_of(browser) is None

@@ -121,6 +121,17 @@ def test_logout_drops_and_revokes_the_held_login(app, client, rogue, second):
     assert outcome.HELD_KEY not in opened_session(client)
 
 
+def test_a_logout_token_that_ends_the_session_revokes_the_held_login(app, client, rogue, second):
+    rogue.behaviour.id_token_claims = {"sid": "op-1"}
+    token = hold_a_login(client, rogue, second)
+    logout_token = rogue.make_logout_token(sid="op-1")
+    answer = app.test_client().post(
+        "/backchannel-logout/rogue", data={"logout_token": logout_token}
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert {token["access_token"], token["refresh_token"]} <= set(second.revoked)
+
+
 def test_another_login_that_commits_revokes_the_held_one(app, client, rogue, second):
     token = hold_a_login(client, rogue, second)
     assert log_in_here(client, rogue).status_code == 302  # a new login, the same person

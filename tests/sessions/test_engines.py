@@ -142,7 +142,7 @@ def test_descriptions(request, tmp_path, redis_server):
     shared = engine_of(app_with("redis", request, tmp_path))
     assert shared.describe() == (f"Redis at 127.0.0.1:{redis_server.port}/0", SHARED)
     own = engine_of(app_with("own", request, tmp_path))
-    assert own.describe() == ("GuardedDictSessionInterface", None)
+    assert own.describe() == ("DictSessionInterface", None)
 
 
 def test_the_logout_store_shares_the_cache_and_its_folder(request, tmp_path):

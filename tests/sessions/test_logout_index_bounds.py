@@ -4,8 +4,8 @@ ends, and costs a login no write it does not need
 
 The app keeps its sessions in the embedded file store and logs in at the
 rogue provider on loopback, which advertises back-channel logout unless a
-test says otherwise; the stores themselves are each tested on Redis, files,
-memory and SQLite.
+test says otherwise; the stores themselves are each tested on Redis (also
+with the hash tags of a Redis Cluster), files, memory and SQLite.
 """
 
 from __future__ import annotations
@@ -37,13 +37,15 @@ def redis_server() -> t.Iterator[RedisServer]:
     yield from serve_redis()
 
 
-@pytest.fixture(params=["redis", "files", "memory", "sqlite"])
+@pytest.fixture(params=["redis", "redis, keys tagged", "files", "memory", "sqlite"])
 def store(request: pytest.FixtureRequest, tmp_path: t.Any) -> LogoutStore:
-    if request.param == "redis":
+    if request.param.startswith("redis"):
         request.applymarker(pytest.mark.xdist_group("redis"))
         client = request.getfixturevalue("redis_server").client()
         client.flushdb()
-        return RedisLogoutStore(client, "oauth2login:logout:test:")
+        # Tagged: each key a hash tag of its own, as on a Redis Cluster.
+        tagged = request.param.endswith("tagged")
+        return RedisLogoutStore(client, "oauth2login:logout:test:", tagged=tagged)
     if request.param == "files":
         return CacheLogoutStore(SessionFileStore(str(tmp_path / "sessions")), "test:")
     if request.param == "sqlite":

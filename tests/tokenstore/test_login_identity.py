@@ -124,6 +124,40 @@ def test_an_accepted_login_of_another_person_ends_the_earlier_one(app, rogue):
     assert {before["access_token"], before["refresh_token"]} <= set(rogue.revoked)
 
 
+# -- logouts the provider sends reach the stored login too ----------------------------------
+
+
+def send_logout(app: Flask, rogue: RogueProvider, **claims: t.Any) -> None:
+    token = rogue.make_logout_token(**claims)
+    answer = app.test_client().post("/backchannel-logout/rogue", data={"logout_token": token})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+
+
+def test_a_logout_token_ends_the_stored_login_and_revokes_it(app, rogue):
+    rogue.behaviour.id_token_claims = {"sid": "op-1"}
+    client = app.test_client()
+    assert log_in(client, rogue).status_code == 302
+    token = stored_token(app)
+    send_logout(app, rogue, sid="op-1")
+    assert not logged_in(client)
+    with app.app_context():  # gone for background jobs too
+        assert oauth_of(app).stored_logins() == []
+    assert {token["access_token"], token["refresh_token"]} <= set(rogue.revoked)
+
+
+def test_a_logout_token_for_a_replaced_session_leaves_the_newer_login(app, rogue):
+    rogue.behaviour.id_token_claims = {"sid": "op-1"}
+    older, newer = app.test_client(), app.test_client()
+    assert log_in(older, rogue).status_code == 302
+    rogue.behaviour.id_token_claims = {"sid": "op-2"}
+    assert log_in(newer, rogue).status_code == 302
+    token = stored_token(app)
+    send_logout(app, rogue, sid="op-1")
+    assert stored_token(app) == token
+    assert token["access_token"] not in rogue.revoked
+    assert logged_in(newer)
+
+
 # -- 9. logging out while the store is down --------------------------------------------------
 
 

@@ -81,6 +81,15 @@ class Engine(ABC):
         default: within one process), :data:`MACHINE` or :data:`SHARED`."""
         return PROCESS
 
+    def interface_name(self) -> str:
+        """The name of the class of the app's session interface (not that of
+        the guarded subclass made for it at set-up)."""
+        from ..setup import GuardedSessionInterface
+
+        kinds = type(self.interface).__mro__
+        own = next((k for k in kinds if not issubclass(k, GuardedSessionInterface)), kinds[0])
+        return own.__name__
+
     @abstractmethod
     def describe(self) -> tuple[str, str | None]:
         """What the store is (and where), and how widely it is shared:

@@ -78,7 +78,7 @@ class CacheEngine(Engine):
             if kind is not None and isinstance(cache, kind):
                 path = getattr(cache, "_path", None)
                 return (f"{label} at {path}" if isinstance(path, str) else label), sharing
-        return type(self.interface).__name__, None
+        return self.interface_name(), None
 
 
 def lock_path_for(folder: str) -> str:

@@ -53,7 +53,7 @@ class GenericEngine(Engine):
             kind = loaded_class(module, name)
             if kind is not None and isinstance(self.interface, kind):
                 return label, SHARED
-        return type(self.interface).__name__, None
+        return self.interface_name(), None
 
 
 class InterfaceLogoutStore(RecordStore):

@@ -130,7 +130,7 @@ class RedisLogoutStore(LogoutStore):
             pipe = self.client.pipeline(transaction=False)
             for key, store_ids in entries.items():
                 if store_ids:
-                    pipe.zrem(self.prefix + key, *store_ids)
+                    pipe.zrem(self.name(key), *store_ids)
             pipe.execute()
 
     def first_seen(self, key: str, ttl: int) -> bool:
