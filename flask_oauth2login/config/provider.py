@@ -11,6 +11,7 @@ naming the provider and the key.
 
 from __future__ import annotations
 
+import functools
 import typing as t
 from dataclasses import dataclass, field
 
@@ -90,14 +91,15 @@ class ProviderConfig:
     frontchannel_logout: bool
     options: t.Mapping[str, t.Any]
 
-    @property
-    def relative_urls(self) -> list[str]:
-        """The endpoint keys given as paths on this app (starting with ``/``)."""
-        return [
+    @functools.cached_property
+    def relative_urls(self) -> tuple[str, ...]:
+        """The endpoint keys given as paths on this app (starting with ``/``);
+        worked out once (the settings are frozen), as every login asks."""
+        return tuple(
             key
             for key in _URL_KEYS
             if key != "redirect_uri" and (getattr(self, key) or "").startswith("/")
-        ]
+        )
 
     @property
     def is_oidc(self) -> bool:

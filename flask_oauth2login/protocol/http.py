@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import socket
 import ssl
+import sys
 import time
 import typing as t
 import zlib
@@ -37,6 +38,44 @@ CONTENT_CODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "
 #: The most content codings one answer may stack (``gzip, gzip``), as urllib3 allows.
 MAX_CONTENT_CODINGS = 5
 _CHUNK = 16384
+
+
+#: Whether the proxies the environment gives a URL depend on the environment
+#: variables alone (not on a system setting, as on macOS and Windows).
+_PROXIES_FROM_VARIABLES = os.supports_bytes_environ and sys.platform != "darwin"
+#: The proxies of each (URL, proxy variables) seen, a few at most.
+_PROXIES: dict[tuple[str, tuple[tuple[bytes, bytes], ...]], dict[str, str]] = {}
+_PROXIES_KEPT = 64
+
+
+def environ_proxies(url: str) -> dict[str, str]:
+    """The proxies the environment gives *url* (``*_proxy`` and ``NO_PROXY``,
+    any case), as :func:`requests.utils.get_environ_proxies` finds them.
+
+    That reads the whole environment twice; here it is asked once per URL and
+    set of proxy variables, so a change of the variables is still seen at once.
+    """
+    if not _PROXIES_FROM_VARIABLES:
+        return requests.utils.get_environ_proxies(url)
+    key = (url, _proxy_variables())
+    found = _PROXIES.get(key)
+    if found is None:
+        if len(_PROXIES) >= _PROXIES_KEPT:
+            _PROXIES.clear()
+        found = _PROXIES[key] = requests.utils.get_environ_proxies(url)
+    return dict(found)
+
+
+def _proxy_variables() -> tuple[tuple[bytes, bytes], ...]:
+    """The environment variables proxies depend on: every ``*_proxy`` (any
+    case; ``NO_PROXY`` too), and ``REQUEST_METHOD`` (under CGI,
+    ``HTTP_PROXY`` is a request header and ignored)."""
+    environ = os.environb
+    return tuple(
+        (name, environ.get(name, b""))
+        for name in environ
+        if name[-6:].lower() == b"_proxy" or name == b"REQUEST_METHOD"
+    )
 
 
 class Transport:
@@ -95,7 +134,7 @@ class Transport:
                     timeout=self.timeout,
                     allow_redirects=False,
                     stream=True,
-                    proxies=requests.utils.get_environ_proxies(url),
+                    proxies=environ_proxies(url),
                     **kwargs,
                 )
                 try:

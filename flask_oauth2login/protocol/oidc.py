@@ -10,8 +10,10 @@ through the same signature, issuer, audience and time checks, then their own.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
+import json
 import math
 import threading
 import time
@@ -309,10 +311,9 @@ def _verified_claims(
     the issuer's key set, and unknown critical headers are refused.
     """
     provider, algorithms, keys = rules.provider, rules.algorithms, rules.keys
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
-        raise InvalidToken(f"The {what} is not a well-formed JWT.", provider=provider) from None
+    header = _unverified_header(token)
+    if header is None:
+        raise InvalidToken(f"The {what} is not a well-formed JWT.", provider=provider)
 
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in algorithms:
@@ -351,6 +352,25 @@ def _verified_claims(
             provider=provider,
         ) from None
     return claims, alg
+
+
+def _unverified_header(token: str) -> dict[str, t.Any] | None:
+    """The JOSE header of the compact JWS *token*, not verified; None if it is
+    not one.
+
+    Only the header is read, to choose the algorithm and key: the signature
+    check (``jwt.decode``) then parses and checks the whole token strictly,
+    header included. (``jwt.get_unverified_header`` would check the payload's
+    encoding as well, character by character, once more.)
+    """
+    if not isinstance(token, str) or token.count(".") != 2:
+        return None
+    segment = token[: token.index(".")]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    return header if isinstance(header, dict) else None
 
 
 def token_hash(value: str, alg: str) -> str:

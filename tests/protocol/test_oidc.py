@@ -6,12 +6,14 @@ time; every refusal is a 401 that logs nobody in and stores nothing.
 
 from __future__ import annotations
 
+import base64
 import time
 import typing as t
 
 import pytest
 
-from flask_oauth2login.protocol.oidc import TokenRules
+from flask_oauth2login.errors import InvalidToken
+from flask_oauth2login.protocol.oidc import TokenRules, validate_id_token
 from tests.support.logins import assert_refused, follow_callback, log_in, start_login
 from tests.support.rogue_idp import rogue_entry
 from tests.support.threads import in_parallel
@@ -280,3 +282,37 @@ def test_the_rules_of_a_providers_tokens_never_show_the_client_secret():
     )
     assert "not-for-logs" not in repr(rules)
     assert "https://idp.example" in repr(rules)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+_HEADER, _CLAIMS = _b64(b'{"alg":"HS256"}'), _b64(b"{}")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "abc",
+        f"{_HEADER}.{_CLAIMS}",  # two parts
+        f"{_HEADER}.{_CLAIMS}.c2ln.more",  # four
+        f"{_b64(b'[1]')}.{_CLAIMS}.c2ln",  # a header that is no object
+        f"{_b64(b'not json')}.{_CLAIMS}.c2ln",
+        f"{_b64(bytes([255, 254]))}.{_CLAIMS}.c2ln",  # not UTF-8
+        f"\u00e9{_HEADER}.{_CLAIMS}.c2ln",  # not ASCII
+        f"{_HEADER}.!!!!.c2ln",  # a payload that is no base64url
+    ],
+)
+def test_a_token_that_is_no_compact_jws_is_refused_cleanly(token):
+    rules = TokenRules(
+        client_id="cid",
+        issuer="https://idp.example",
+        algorithms=("HS256",),
+        keys=None,
+        leeway=30,
+        client_secret="s" * 32,
+    )
+    with pytest.raises(InvalidToken):
+        validate_id_token(token, rules)
