@@ -44,7 +44,7 @@ from .errors import (
     UnknownProvider,
     docs_url_for,
 )
-from .login import code_flow, disconnect, logout, outcome
+from .login import code_flow, disconnect, held_login, logout, outcome
 from .login import pending as pending_logins
 from .login.hints import debug_hint, operator_detail
 from .pages import messages
@@ -145,7 +145,7 @@ def callback(provider: str) -> t.Any:
         kind = outcome.decide(provider, user, started_here=started_here)
         if kind == outcome.ASK:
             # Started elsewhere: the person says whether to connect it.
-            outcome.hold(provider, user, token, next_url=next_url, asked=asked)
+            held_login.hold(provider, user, token, next_url=next_url, asked=asked)
             response = redirect(url_for("oauth2login.connect"), 303)
             went_to = url_for("oauth2login.connect")
         else:
@@ -175,7 +175,7 @@ CONNECT_ACTIONS = ("connect", "decline", "cancel")
 def connect_page() -> t.Any:
     """``GET /connect``: ask whether to connect a login started elsewhere, if one waits."""
     app_state = get_state()
-    found = outcome.held(app_state.settings.login_timeout)
+    found = held_login.held(app_state.settings.login_timeout)
     if found is None or found["provider"] not in app_state.providers:
         page = render_template("oauth2login/connect_none.html")
         return protect(current_app.response_class(page, mimetype="text/html"))
@@ -206,12 +206,12 @@ def connect_answer() -> t.Any:
     if action not in CONNECT_ACTIONS:
         return _failed(None, InvalidLoginRequest(N_("Answer with one of the page's buttons.")))
     try:
-        found = outcome.take_held(request.form.get("id"), app_state.settings.login_timeout)
+        found = held_login.take_held(request.form.get("id"), app_state.settings.login_timeout)
     except InvalidState as exc:
         return _failed(None, exc)
     provider = found["provider"]
     if provider not in app_state.providers:
-        return _failed(None, InvalidState(outcome.NOTHING_HELD))
+        return _failed(None, InvalidState(held_login.NOTHING_HELD))
     user, token = User(found["user"]), found["token"]
     next_url = pending_logins.safe_next(found.get("next"), app_state.settings.redirect_url)
     if action == "cancel":  # stay as before, where a login lands by default
@@ -407,7 +407,7 @@ def jwks() -> t.Any:
 def _replayed_to(app_state: AppState, provider: str, state_value: str | None) -> str | None:
     """Where a callback this session already completed went, if the user is
     still logged in with *provider* (or its login still waits on the connect page)."""
-    held = outcome.held(app_state.settings.login_timeout)
+    held = held_login.held(app_state.settings.login_timeout)
     if logins.get_token(provider) is None and (held is None or held["provider"] != provider):
         return None
     return pending_logins.completed_next(

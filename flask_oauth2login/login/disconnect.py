@@ -37,7 +37,7 @@ from ..sessions.setup import end as end_session
 from ..signals import current_sender, disconnected, logged_out
 from ..tokens import logins
 from ..user import User
-from . import logout, outcome, pending
+from . import held_login, logout, pending
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def end_whole_session(app_state: AppState) -> tuple[dict[str, t.Any], User | Non
     held = logins.held_tokens(reachable_only=True)  # decrypted, where the store answers
     last = logins.get_user()
     logout.unfile_session(app_state)
-    waiting = outcome.take_any_held(app_state)
+    waiting = held_login.take_any_held(app_state)
     forgotten = logins.forget(later=True)
     app = current_sender()
     for name in forgotten:

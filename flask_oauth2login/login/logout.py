@@ -67,6 +67,7 @@ from ..tokens.holders import end_later, end_login, revoke_tokens
 from ..tokens.logins import LOGIN, STORED, TOKENS_KEY, USER_KEY
 from ..tokens.sealing import key_of
 from . import pending as pending_logins
+from .held_login import HELD_KEY, open_held
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..protocol.provider import Provider
@@ -379,8 +380,6 @@ def _end_stored_logins(app_state: AppState, data: t.Mapping[str, t.Any]) -> None
     only if it is still that login (a newer one of the same person stays),
     and revoke their tokens (best effort): background jobs lose them too. A
     token store that is down ends them when it answers."""
-    from .outcome import HELD_KEY, open_held  # here: outcome imports this module
-
     held = data.get(HELD_KEY)
     token = open_held(app_state, held) if isinstance(held, dict) else None
     if token is not None:

@@ -27,7 +27,8 @@ The callback, the connect confirmation and
     (``fresh``). Another site can thus never attach an identity to someone's
     session (the class of OmniAuth's CVE-2015-9284). Its token is sealed
     like every token at rest; it is dropped, and revoked, when it expires,
-    when the person cancels, at logout and when another login commits.
+    when the person cancels, at logout and when another login commits
+    (:mod:`~flask_oauth2login.login.held_login`).
 
 :func:`linking` tells ``on_login`` hooks (the Flask-Login bridge) whether
 the login may be linked to the app user logged in before it.
@@ -36,16 +37,12 @@ the login may be linked to the app user logged in before it.
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 import typing as t
 
 from flask import g, has_app_context, session
 
-from .._runtime import AppState, get_state
-from ..crypto.cipher import DecryptionFailed
-from ..errors import InvalidState
-from ..pages.locale import N_
+from .._runtime import AppState
 from ..protocol.token_answer import Token
 from ..sessions.logout_index import FILED_KEY
 from ..sessions.setup import regenerate
@@ -54,6 +51,7 @@ from ..tokens import logins
 from ..tokens.sealing import key_of
 from ..user import User
 from . import logout, pending
+from .held_login import HELD_KEY, revoke_held
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..protocol.provider import Provider
@@ -63,8 +61,6 @@ log = logging.getLogger(__name__)
 #: The kinds of commit (see the module docstring).
 FRESH, UPDATE, CONNECT, ASK = "fresh", "update", "connect", "ask"
 
-#: Session key of a login held until the person confirms a connect.
-HELD_KEY = "_oauth2login_held"
 #: Session key of the scopes providers lately did not grant, by provider:
 #: ``{"scope": [...], "at": <time>}`` (the loop guard of incremental
 #: authorization).
@@ -73,11 +69,6 @@ REFUSED_KEY = "_oauth2login_refused_scopes"
 #: what the session was filed under in the logout index (taken out of it
 #: when the new login is filed).
 _KEPT_BY_FRESH = (pending.SESSION_KEY, pending.COMPLETED_KEY, FILED_KEY)
-#: Why a held login cannot be answered.
-NOTHING_HELD = N_(
-    "There is no login waiting here to be connected: it was already answered, or it took "
-    "too long. Please log in again."
-)
 #: Where :func:`linking` finds the commit in progress (request-local).
 _G_COMMIT = "_oauth2login_commit"
 
@@ -166,7 +157,7 @@ def commit(
         delattr(g, _G_COMMIT)
     logins.end_stored(ended_stored, later=True, keep=key_of(name, token))
     if dropped:
-        _revoke_held(app_state, dropped, "another login took its place")
+        revoke_held(app_state, dropped, "another login took its place")
     # Under its new id: where a back-channel logout will look for it.
     logout.file_login(app_state)
     log.info("Logged in %s:%s (%s).", name, user["sub"], kind)
@@ -184,109 +175,6 @@ def linking() -> bool | None:
     person's logins). ``None`` outside a commit."""
     value = getattr(g, _G_COMMIT, None) if has_app_context() else None
     return None if value is None else bool(value)
-
-
-# -- a login held for the person's confirmation -------------------------------------
-
-
-def hold(
-    provider: str,
-    user: User,
-    token: t.Mapping[str, t.Any],
-    *,
-    next_url: str,
-    asked: t.Sequence[str],
-) -> None:
-    """Keep a checked login until the person says whether to connect it
-    (one at a time: a newer one takes the place of an older one, which is
-    revoked). Its token is sealed for this held login only."""
-    app_state = get_state()
-    drop_held(app_state, "a newer login took its place")
-    held_id = secrets.token_urlsafe(16)
-    session[HELD_KEY] = {
-        "id": held_id,
-        "provider": provider,
-        "user": user.to_dict(),
-        logins.SEALED: app_state.cipher.seal(dict(token), _held_context(held_id, provider)),
-        "next": next_url,
-        "asked": list(asked),
-        "at": time.time(),
-    }
-
-
-def held(timeout: float) -> dict[str, t.Any] | None:
-    """The login held for confirmation (without its token), if it is not
-    older than *timeout* seconds (an older one is dropped and revoked)."""
-    found = session.get(HELD_KEY)
-    if found is None:
-        return None
-    if time.time() - found.get("at", 0) > timeout:
-        drop_held(get_state(), "it expired")
-        return None
-    return {key: value for key, value in found.items() if key != logins.SEALED}
-
-
-def take_held(held_id: str | None, timeout: float) -> dict[str, t.Any]:
-    """Take the held login *held_id* names out of the session, with its
-    token (``token``) opened.
-
-    :raises InvalidState: if there is none, it expired, is another one, or
-        its token does not open.
-    """
-    found = held(timeout)
-    if found is None or not held_id or not secrets.compare_digest(found["id"], held_id):
-        raise InvalidState(NOTHING_HELD)
-    token = open_held(get_state(), session.pop(HELD_KEY))
-    if token is None:
-        raise InvalidState(NOTHING_HELD)
-    return {**found, "token": token}
-
-
-def take_any_held(app_state: AppState) -> tuple[str, Token] | None:
-    """Take the login held for confirmation, if any, out of the session; its
-    provider and token, for the caller to revoke."""
-    found = session.pop(HELD_KEY, None)
-    token = open_held(app_state, found) if found else None
-    if found is None or token is None:
-        return None
-    log.info("A held %s login was dropped (the session ended).", found.get("provider"))
-    return str(found.get("provider")), token
-
-
-def drop_held(app_state: AppState, why: str) -> None:
-    """Drop the login held for confirmation, if any, and revoke its token."""
-    found = session.pop(HELD_KEY, None)
-    if found:
-        _revoke_held(app_state, found, why)
-
-
-def _revoke_held(app_state: AppState, found: t.Mapping[str, t.Any], why: str) -> None:
-    token = open_held(app_state, found)
-    provider = str(found.get("provider"))
-    log.info("A held %s login was dropped (%s).", provider, why)
-    if token is not None:
-        logins.revoke_tokens(app_state, {provider: token})
-
-
-def open_held(app_state: AppState, found: t.Mapping[str, t.Any]) -> Token | None:
-    """The token of the held login *found* (as the session keeps it), or
-    ``None`` if it does not open."""
-    sealed = found.get(logins.SEALED)
-    if sealed is None:  # held in plain text by an earlier version
-        plain = found.get("token")
-        return Token(plain) if isinstance(plain, dict) else None
-    try:
-        token = app_state.cipher.open(
-            sealed, _held_context(str(found.get("id")), str(found.get("provider")))
-        )
-    except DecryptionFailed:
-        return None
-    return Token(token) if isinstance(token, dict) else None
-
-
-def _held_context(held_id: str, provider: str) -> str:
-    """What a held login's token is sealed for: that held login only."""
-    return f"held\0{held_id}\0{provider}"
 
 
 # -- the loop guard of incremental authorization ------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask, jsonify, session
 
 from flask_oauth2login import logged_in, logged_out
-from flask_oauth2login.login import outcome
+from flask_oauth2login.login import held_login
 from flask_oauth2login.tokens.logins import TOKENS_KEY, USER_KEY, USERS_KEY
 from tests.support.logins import (
     CROSS_SITE,
@@ -172,7 +172,7 @@ def test_a_login_started_elsewhere_asks_before_connecting(app, client, rogue, se
     assert answer.headers["Location"] == "/"
     assert seen == [("in", "second")]
     assert logins(client) == {"users": BOTH, "user": "second"}
-    assert outcome.HELD_KEY not in stored(client)
+    assert held_login.HELD_KEY not in stored(client)
 
 
 @pytest.mark.parametrize("headers", [{}, CROSS_SITE, {"Sec-Fetch-Site": "none"}])
@@ -202,7 +202,7 @@ def test_declining_keeps_only_the_new_login_and_revokes_the_others(app, client, 
 def test_cancelling_drops_the_new_login(app, client, rogue, second):
     log_in_here(client, rogue)
     log_in_elsewhere(client, second, "second")
-    held = stored(client)[outcome.HELD_KEY]["token"]
+    held = stored(client)[held_login.HELD_KEY]["token"]
     answer = answer_connect(client, "cancel")
     assert answer.status_code == 303
     assert logins(client) == {"users": {"rogue": "user-123"}, "user": "rogue"}
@@ -229,7 +229,7 @@ def test_the_answer_is_refused_from_another_origin(app, client, rogue, second, h
     assert "another site" in answer.get_data(as_text=True)
     assert answer.headers["X-Frame-Options"] == "DENY"
     assert logins(client)["users"] == {"rogue": "user-123"}
-    assert outcome.HELD_KEY in stored(client)  # still waiting for the person
+    assert held_login.HELD_KEY in stored(client)  # still waiting for the person
     assert answer_connect(client, "connect").status_code == 303
 
 
@@ -247,13 +247,13 @@ def test_a_held_login_expires_with_the_login_timeout(app, client, rogue, second)
     log_in_here(client, rogue)
     log_in_elsewhere(client, second, "second")
     with client.session_transaction() as sess:
-        held = dict(sess[outcome.HELD_KEY])
+        held = dict(sess[held_login.HELD_KEY])
         held["at"] -= app.config.get("OAUTH2LOGIN_LOGIN_TIMEOUT", 600) + 1
-        sess[outcome.HELD_KEY] = held
+        sess[held_login.HELD_KEY] = held
     page = client.get("/connect")
     assert page.status_code == 200
     assert "took too long" in page.get_data(as_text=True)
-    assert outcome.HELD_KEY not in stored(client)
+    assert held_login.HELD_KEY not in stored(client)
     answer = client.post("/connect", data={"id": held["id"], "action": "connect"})
     assert answer.status_code == 400
     assert logins(client)["users"] == {"rogue": "user-123"}

@@ -1,5 +1,5 @@
 """A login held for the ``/connect`` question: sealed at rest, short-lived,
-revoked whenever it is dropped (:mod:`flask_oauth2login.login.outcome`).
+revoked whenever it is dropped (:mod:`flask_oauth2login.login.held_login`).
 
 Two rogue providers with their own issuers (``rogue`` and ``second``); the
 second login is started from another site, so it is held until the person
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from flask_oauth2login.login import outcome
+from flask_oauth2login.login import held_login
 from tests.support.logins import answer_connect, log_in_elsewhere, log_in_here
 from tests.support.redis_server import RedisServer, serve_redis
 from tests.support.rogue_idp import RogueProvider, default_user, rogue_entry
@@ -59,7 +59,7 @@ def app(build: t.Callable[..., Flask]) -> Flask:
 
 def held_token(client: t.Any) -> dict[str, t.Any]:
     """The token of the login *client*'s session holds, opened with the app's keys."""
-    token = opened_session(client)[outcome.HELD_KEY]["token"]
+    token = opened_session(client)[held_login.HELD_KEY]["token"]
     assert token and token["access_token"] and token["refresh_token"]
     return dict(token)
 
@@ -97,14 +97,14 @@ def test_a_held_login_is_sealed_in_redis(build, rogue, second, redis_server):
 def test_a_held_login_that_expired_is_dropped_and_revoked(app, client, rogue, second):
     token = hold_a_login(client, rogue, second)
     with client.session_transaction() as sess:
-        held = dict(sess[outcome.HELD_KEY])
+        held = dict(sess[held_login.HELD_KEY])
         held["at"] -= app.config.get("OAUTH2LOGIN_LOGIN_TIMEOUT", 600) + 1
-        sess[outcome.HELD_KEY] = held
+        sess[held_login.HELD_KEY] = held
     answer = client.get("/connect")
     # The question is gone: a plain page, with nothing left to confirm.
     assert answer.status_code == 200
     assert b"Nothing to confirm" in answer.data
-    assert outcome.HELD_KEY not in opened_session(client)
+    assert held_login.HELD_KEY not in opened_session(client)
     assert {token["access_token"], token["refresh_token"]} <= set(second.revoked)
 
 
@@ -118,7 +118,7 @@ def test_logout_drops_and_revokes_the_held_login(app, client, rogue, second):
     token = hold_a_login(client, rogue, second)
     assert client.post("/logout").status_code == 303
     assert {token["access_token"], token["refresh_token"]} <= set(second.revoked)
-    assert outcome.HELD_KEY not in opened_session(client)
+    assert held_login.HELD_KEY not in opened_session(client)
 
 
 def test_a_logout_token_that_ends_the_session_revokes_the_held_login(app, client, rogue, second):
@@ -135,7 +135,7 @@ def test_a_logout_token_that_ends_the_session_revokes_the_held_login(app, client
 def test_another_login_that_commits_revokes_the_held_one(app, client, rogue, second):
     token = hold_a_login(client, rogue, second)
     assert log_in_here(client, rogue).status_code == 302  # a new login, the same person
-    assert outcome.HELD_KEY not in opened_session(client)
+    assert held_login.HELD_KEY not in opened_session(client)
     assert {token["access_token"], token["refresh_token"]} <= set(second.revoked)
 
 
@@ -151,9 +151,9 @@ def test_a_newer_held_login_revokes_the_older(app, client, rogue, second):
 def test_a_held_token_moved_to_another_held_login_does_not_open(app, client, rogue, second):
     hold_a_login(client, rogue, second)
     with client.session_transaction() as sess:
-        held = dict(sess[outcome.HELD_KEY])
+        held = dict(sess[held_login.HELD_KEY])
         held["id"] = "another-held-login"
-        sess[outcome.HELD_KEY] = held
+        sess[held_login.HELD_KEY] = held
     answer = answer_connect(client, "connect")
     assert answer.status_code == 400
     assert client.get("/").get_json()["user"]["provider"] == "rogue"

@@ -7,7 +7,7 @@ import typing as t
 from flask import Flask
 
 from flask_oauth2login._runtime import get_state
-from flask_oauth2login.login.outcome import HELD_KEY, open_held
+from flask_oauth2login.login.held_login import HELD_KEY, open_held
 from flask_oauth2login.tokens.logins import TOKENS_KEY, seal, unseal
 from flask_oauth2login.tokenstore import TokenKey
 
