@@ -289,10 +289,10 @@ def validate_logout_token(logout_token: str, rules: TokenRules) -> dict[str, t.A
 
 
 def _check_typ(token: str, provider: str | None) -> None:
-    try:
-        typ = jwt.get_unverified_header(token).get("typ")
-    except jwt.PyJWTError:
+    header = _unverified_header(token)
+    if header is None:
         return  # refused as malformed by the signature check
+    typ = header.get("typ")
     if typ is None:
         return
     if not isinstance(typ, str) or typ.lower() not in LOGOUT_TOKEN_TYPES:
@@ -368,7 +368,7 @@ def _unverified_header(token: str) -> dict[str, t.Any] | None:
     segment = token[: token.index(".")]
     try:
         header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):  # RecursionError: nested too deeply
         return None
     return header if isinstance(header, dict) else None
 

@@ -13,7 +13,7 @@ import typing as t
 import pytest
 
 from flask_oauth2login.errors import InvalidToken
-from flask_oauth2login.protocol.oidc import TokenRules, validate_id_token
+from flask_oauth2login.protocol.oidc import TokenRules, validate_id_token, validate_logout_token
 from tests.support.logins import assert_refused, follow_callback, log_in, start_login
 from tests.support.rogue_idp import rogue_entry
 from tests.support.threads import in_parallel
@@ -303,6 +303,7 @@ _HEADER, _CLAIMS = _b64(b'{"alg":"HS256"}'), _b64(b"{}")
         f"{_b64(bytes([255, 254]))}.{_CLAIMS}.c2ln",  # not UTF-8
         f"\u00e9{_HEADER}.{_CLAIMS}.c2ln",  # not ASCII
         f"{_HEADER}.!!!!.c2ln",  # a payload that is no base64url
+        f"{_b64(b'[' * 100_000)}.{_CLAIMS}.c2ln",  # nested too deeply for the JSON parser
     ],
 )
 def test_a_token_that_is_no_compact_jws_is_refused_cleanly(token):
@@ -316,3 +317,5 @@ def test_a_token_that_is_no_compact_jws_is_refused_cleanly(token):
     )
     with pytest.raises(InvalidToken):
         validate_id_token(token, rules)
+    with pytest.raises(InvalidToken):
+        validate_logout_token(token, rules)
