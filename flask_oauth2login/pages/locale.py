@@ -124,9 +124,8 @@ def negotiate(preferred: t.Iterable[str], available: t.Sequence[Locale]) -> Loca
     *available* speaks: the same language and region, else the same language
     (``de-AT`` gets ``de``, ``pt`` gets ``pt_BR``)."""
     for tag in preferred:
-        try:
-            wanted = Locale.parse(tag.replace("-", "_"))
-        except (ValueError, TypeError, UnknownLocaleError):
+        wanted = _parse_tag(tag)
+        if wanted is None:
             continue
         for locale in available:
             if (locale.language, locale.territory, locale.script) == (
@@ -139,6 +138,19 @@ def negotiate(preferred: t.Iterable[str], available: t.Sequence[Locale]) -> Loca
         if same_language:
             # The plain language first (``fr`` rather than ``fr_CA``).
             return min(same_language, key=lambda locale: locale.territory is not None)
+    return None
+
+
+def _parse_tag(tag: str) -> Locale | None:
+    """The locale of the language tag *tag*, else of its language, script
+    and region alone (``ar-EG-u-nu-latn`` is ``ar_EG``, ``ja-JP-mac`` is
+    ``ja_JP``); ``None`` when no such locale exists."""
+    subtags = tag.replace("_", "-").split("-")
+    for candidate in (subtags, subtags[:3], subtags[:2], subtags[:1]):
+        try:
+            return Locale.parse("_".join(candidate))
+        except (ValueError, TypeError, UnknownLocaleError):
+            continue
     return None
 
 

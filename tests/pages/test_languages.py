@@ -68,6 +68,10 @@ def compile_catalog(folder: Path, language: str, domain: str, strings: dict[str,
         (["it", "fr-CA"], "fr"),  # the first one that is shipped
         (["en-GB", "de"], "en"),  # English is always at hand
         (["zz-ZZ", "not a tag", "ar-EG"], "ar"),  # nonsense is skipped
+        (["ar-EG-u-nu-latn"], "ar"),  # extensions and private subtags aside
+        (["ja-JP-mac"], "ja"),
+        (["de-x-formal", "fr"], "de"),
+        (["i-klingon", "x-private", "es"], "es"),
         (["it", "nl"], None),
         ([], None),
     ],
