@@ -420,7 +420,7 @@ def _check_relative_urls(app: Flask, settings: Settings) -> None:
 def route_clashes(app: Flask) -> list[str]:
     """The app's own routes that clash with the extension's: the same path
     (whatever its variables are called) and a method in common, or a fixed
-    path one of ours would answer (``/login/github``)."""
+    path one of ours would answer (``/login/github``, github configured)."""
     ours = [rule for rule in app.url_map.iter_rules() if _is_ours(rule.endpoint)]
     if not ours:
         return []
@@ -441,12 +441,13 @@ def route_clashes(app: Flask) -> list[str]:
                 continue
             for method in sorted(methods):
                 try:
-                    endpoint, _ = adapter.match(rule.rule, method)
+                    endpoint, values = adapter.match(rule.rule, method)
                 except HTTPException:
                     continue
                 mine = next(r for r in ours if r.endpoint == endpoint)
-                found.append(_clash(rule, mine, {method}))
-                break
+                if values.get("provider", "") in {"", *app.extensions[EXTENSION_KEY].providers}:
+                    found.append(_clash(rule, mine, {method}))
+                    break
     return found
 
 

@@ -136,7 +136,13 @@ def test_routes_that_do_not_clash_pass(tmp_path):
     app = app_with(tmp_path)
     app.add_url_rule("/logout", "mine", lambda: "", methods=["PUT"])  # another method
     app.add_url_rule("/login/corp/help", "help", lambda: "")
+    # Flask-Dance's paths, for a provider the extension is not configured for.
+    app.add_url_rule("/login/github", "github", lambda: "the app's own GitHub login")
+    app.add_url_rule("/disconnect/github", "github_off", lambda: "", methods=["POST"])
     OAuth2Login(app)
+    assert app.test_client().get("/login/github").get_data(as_text=True) == (
+        "the app's own GitHub login"
+    )
 
 
 def test_a_route_added_after_init_app_is_refused_at_the_first_request(tmp_path, caplog):
