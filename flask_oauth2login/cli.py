@@ -24,6 +24,7 @@ from __future__ import annotations
 import typing as t
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app
@@ -63,6 +64,23 @@ def _parse_registered(values: t.Sequence[str], names: t.Sequence[str]) -> dict[s
     return registered
 
 
+def _served_url(value: str | None) -> str | None:
+    """``check --url``: an ``http`` or ``https`` URL with a host (and a valid port)."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 (raises ValueError when it is no port)
+    except ValueError:
+        parts = parts._replace(netloc="")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(
+            f"{value!r} is no http(s) URL with a host, such as http://127.0.0.1:5001",
+            param_hint="'--url'",
+        )
+    return value
+
+
 @oauth2login_group.command("check")
 @click.option(
     "--redirect-uri",
@@ -82,6 +100,7 @@ def _parse_registered(values: t.Sequence[str], names: t.Sequence[str]) -> dict[s
 @click.option(
     "--url",
     metavar="URL",
+    callback=lambda ctx, param, value: _served_url(value),
     help="Where the app is served, e.g. http://127.0.0.1:5001, for the URIs of an app that "
     "pins no address (default: from FLASK_RUN_HOST and FLASK_RUN_PORT, else "
     "http://127.0.0.1:5000).",

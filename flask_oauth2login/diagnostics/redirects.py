@@ -46,7 +46,11 @@ def served_base(environ: t.Mapping[str, str] | None = None) -> str:
     host = environ.get("FLASK_RUN_HOST") or "127.0.0.1"
     if host in ("0.0.0.0", "::"):  # noqa: S104 (shown, not bound: any interface)
         host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):  # an IPv6 address: bracketed in a URL
+        host = f"[{host}]"
     port = environ.get("FLASK_RUN_PORT") or "5000"
+    if not (port.isascii() and port.isdigit()):
+        port = "5000"  # flask run refuses it; show the default
     return f"http://{host}:{port}/"
 
 

@@ -148,3 +148,26 @@ def test_a_placeholder_client_id_from_the_environment_names_the_variable(build, 
 def test_a_real_client_id_passes(build, rogue):
     result = check(build(rogue_entry(rogue, client_id="Iv1.8a61f9b3a7aba766")))
     assert not any("placeholder" in line for line in lines(result, "FAIL"))
+
+
+@pytest.mark.parametrize(
+    ("env", "shown"),
+    [
+        ({"FLASK_RUN_HOST": "::1", "FLASK_RUN_PORT": "5001"}, "http://[::1]:5001/callback/rogue"),
+        ({"FLASK_RUN_HOST": "0.0.0.0"}, "http://127.0.0.1:5000/callback/rogue"),
+        ({"FLASK_RUN_PORT": "not-a-port"}, "http://127.0.0.1:5000/callback/rogue"),
+    ],
+)
+def test_the_flask_run_address_is_shown_as_a_url(build, env, shown):
+    result = check(build(), env=env)
+    assert result.exit_code == 0, result.output
+    expected = f"redirect URI to register: {shown} when the app is browsed"
+    assert any(expected in line for line in lines(result, "ok")), result.output
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:5001", "ftp://127.0.0.1", "http://", "http://h:x"])
+def test_a_url_that_is_no_http_url_is_refused(build, url):
+    result = check(build(), "--url", url)
+    assert result.exit_code == 2
+    assert "Invalid value for '--url'" in result.output
+    assert "such as http://127.0.0.1:5001" in result.output
