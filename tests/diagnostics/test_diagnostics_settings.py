@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import typing as t
 
+import pytest
 from flask import Flask
 
 from flask_oauth2login import OAuth2Login, diagnostics
@@ -70,3 +71,35 @@ def test_the_whole_check_reports_unknown_keys_first(tmp_path):
     report = diagnostics.check_app(app, processes=1, network=False)
     assert next(iter(report.topics())) == "configuration"
     assert [f.message for f in report.errors if f.topic == "configuration"] == check(app)
+
+
+@pytest.mark.parametrize(
+    ("base", "problem"),
+    [
+        ("layuot.html", "is not found"),
+        ("broken.html", "does not load (TemplateSyntaxError: "),
+        ("layout.html", None),
+        ("oauth2login/base.html", None),
+    ],
+)
+def test_a_base_template_that_does_not_load_fails(tmp_path, base, problem):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "broken.html").write_text("{% block content %}")
+    (tmp_path / "templates" / "layout.html").write_text(
+        "{% block title %}{% endblock %}{% block head %}{% endblock %}"
+        "{% block content %}{% endblock %}"
+    )
+    app = Flask("cfg", instance_path=str(tmp_path), root_path=str(tmp_path))
+    app.config.update(
+        SECRET_KEY=secrets.token_hex(32),
+        OAUTH2LOGIN_PROVIDERS={"corp": CORP},
+        OAUTH2LOGIN_BASE_TEMPLATE=base,
+    )
+    OAuth2Login(app)
+    found = check(app)
+    if problem is None:
+        assert found == []
+    else:
+        (failure,) = found
+        assert failure.startswith(f"OAUTH2LOGIN_BASE_TEMPLATE {base!r} {problem}")
+        assert "blocks title, head and content" in failure
