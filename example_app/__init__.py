@@ -248,6 +248,7 @@ def _register_views(app: Flask) -> None:
             accounts=accounts,
             others=[(name, title) for name, title in providers if name not in oauth.users],
             extra={name: scope for name, (scope, _) in EXTRA_PERMISSIONS.items()},
+            accounts_page=app.extensions["oauth2login"].settings.accounts_page,
         )
 
     guarded = {

@@ -145,3 +145,17 @@ def test_a_whole_login_under_a_url_prefix(tmp_path):
         )
         assert done.status_code == 200, done.text
         assert "/auth/logout" in done.text  # signed in: the sign-out form posts under the prefix
+
+
+@pytest.mark.parametrize("accounts_page", [True, False])
+def test_the_home_page_links_the_accounts_page_when_it_is_on(tmp_path, accounts_page):
+    from flask_oauth2login.testing import login_as
+
+    app = create_app(
+        {"TESTING": True, "OAUTH2LOGIN_ACCOUNTS_PAGE": accounts_page}, instance_path=str(tmp_path)
+    )
+    client = app.test_client()
+    login_as(client, "dev", sub="ada", name="Ada")
+    page = client.get("/")
+    assert page.status_code == 200
+    assert ('id="manage-accounts"' in page.get_data(as_text=True)) is accounts_page
