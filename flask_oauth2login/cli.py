@@ -60,20 +60,29 @@ def _parse_registered(values: t.Sequence[str], names: t.Sequence[str]) -> dict[s
                     param_hint="--redirect-uri",
                 )
             name, uri = names[0], value
+        if not _is_http_url(uri):
+            raise click.BadParameter(
+                f"{uri!r} is no http(s) URL with a host, such as "
+                "https://app.example/callback/github",
+                param_hint="--redirect-uri",
+            )
         registered[name] = uri
     return registered
 
 
-def _served_url(value: str | None) -> str | None:
-    """``check --url``: an ``http`` or ``https`` URL with a host (and a valid port)."""
-    if value is None:
-        return None
-    parts = urlsplit(value)
+def _is_http_url(value: str) -> bool:
+    """Whether *value* is an ``http`` or ``https`` URL with a host (and a valid port)."""
     try:
+        parts = urlsplit(value)
         parts.port  # noqa: B018 (raises ValueError when it is no port)
     except ValueError:
-        parts = parts._replace(netloc="")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _served_url(value: str | None) -> str | None:
+    """``check --url``: an ``http`` or ``https`` URL with a host."""
+    if value is not None and not _is_http_url(value):
         raise click.BadParameter(
             f"{value!r} is no http(s) URL with a host, such as http://127.0.0.1:5001",
             param_hint="'--url'",

@@ -171,3 +171,11 @@ def test_a_url_that_is_no_http_url_is_refused(build, url):
     assert result.exit_code == 2
     assert "Invalid value for '--url'" in result.output
     assert "such as http://127.0.0.1:5001" in result.output
+
+
+@pytest.mark.parametrize("uri", ["foo", "rogue=", "//app.example/callback/rogue", "http://[::1"])
+def test_a_registered_uri_that_is_no_http_url_is_refused(build, uri):
+    result = check(build(), "--redirect-uri", uri)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for --redirect-uri" in result.output
+    assert "is no http(s) URL with a host" in result.output
