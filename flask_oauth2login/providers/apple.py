@@ -132,7 +132,7 @@ def profile(claims: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 def _name(user: t.Any) -> str | None:
     try:
         data = json.loads(user) if isinstance(user, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
         return None
     name = data.get("name") if isinstance(data, dict) else None
     if not isinstance(name, dict):
