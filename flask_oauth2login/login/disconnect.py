@@ -88,8 +88,8 @@ def disconnect(app_state: AppState, provider: Provider) -> bool:
         return log_out(app_state)
     token = logins.get_token(name)
     user = logins.get_users().get(name)
+    logins.forget(name)  # the store first: if it is down, nothing changed
     logout.unfile_session(app_state)
-    logins.forget(name)
     logout.file_login(app_state)  # under the logins left
     revoked = token is not None and logins.revoke_tokens(app_state, {name: token})
     log.info("Disconnected the %s login of the session.", name)

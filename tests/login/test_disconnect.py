@@ -312,3 +312,40 @@ def test_the_session_stays_filed_for_logout_under_the_logins_left_only(tmp_path)
             assert index.members(index_key("dev", issuer, "sub", "ada"))
         sign_out_at_provider(browser, tokens["work"])
         assert browser.state()["users"] == {"dev": "ada"}
+
+
+def test_a_token_store_that_is_down_leaves_the_session_as_it_was(tmp_path):
+    """The store first: a disconnect that cannot reach the token store (503)
+    leaves the login in the session, and the session filed for logout under
+    it, so a logout the provider sends still ends it."""
+    from tests.support.redis_server import RedisServer, serve_redis
+
+    servers = serve_redis()
+    server: RedisServer = next(servers)
+    clients = {
+        "dev-client": {
+            "client_secret": "dev-secret",
+            "redirect_uris": None,
+            "backchannel_logout_uri": "/backchannel-logout/work",
+        }
+    }
+    try:
+        app = make_app(
+            tmp_path,
+            OAUTH2LOGIN_DEVIDP_CLIENTS=clients,
+            OAUTH2LOGIN_TOKEN_STORE=server.client(),
+            OAUTH2LOGIN_TOKEN_CACHE_TTL=3600,  # this process read the logins lately
+        )
+        with serving(app) as url:
+            browser, tokens = both(url)
+            assert browser.state()["users"] == {"dev": "ada", "work": "grace"}
+            key = index_key("work", tokens["work"]["iss"], "sub", "grace")
+            index = app.extensions["oauth2login"].logout_store
+            server.stop()
+            assert browser.post("/disconnect/work").status_code == 503
+            with app.app_context():
+                assert index.members(key)  # still filed under the login it keeps
+            server.start()
+            assert browser.state()["users"] == {"dev": "ada", "work": "grace"}
+    finally:
+        servers.close()
