@@ -155,7 +155,8 @@ def commit(
                 logged_out.send(app, provider=ended_name, reason="replaced")
     finally:
         delattr(g, _G_COMMIT)
-    logins.end_stored(ended_stored, later=True, keep=key_of(name, token))
+    stored_ended: dict[str, Token] = {}
+    logins.end_stored(ended_stored, later=True, keep=key_of(name, token), ended=stored_ended)
     if dropped:
         revoke_held(app_state, dropped, "another login took its place")
     # Under its new id: where a back-channel logout will look for it.
@@ -165,6 +166,8 @@ def commit(
         logged_in.send(app, provider=name, user=user, token=token)
     if revoke:
         logins.revoke_tokens(app_state, ended)
+        # Refreshed by another process since they were read: those too.
+        logins.revoke_tokens(app_state, logins.newer_than(ended, stored_ended))
     return response
 
 
