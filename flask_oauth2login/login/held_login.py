@@ -4,9 +4,12 @@ A login of another provider that was not started from this site is not
 joined to the session's logins at once (see
 :mod:`~flask_oauth2login.login.outcome`): it is held, one at a time, until
 the person answers on the ``/connect`` page. Its token is sealed for that
-held login only; it lives no longer than the login timeout, and it is
-dropped and revoked when it expires, when the person cancels, at logout and
-when another login commits.
+held login only. It can be answered only within the login timeout; it is
+dropped and revoked when the person cancels, at logout (also a logout the
+provider sends), when another login commits, and, once the timeout has
+passed, the next time it is looked at (the connect page, a callback whose
+state is unknown, a newer login held in its place). Until then it stays in
+the session, sealed.
 """
 
 from __future__ import annotations

@@ -26,8 +26,9 @@ The callback, the connect confirmation and
     ``/connect`` page, to connect it (``connect``) or to use it alone
     (``fresh``). Another site can thus never attach an identity to someone's
     session (the class of OmniAuth's CVE-2015-9284). Its token is sealed
-    like every token at rest; it is dropped, and revoked, when it expires,
-    when the person cancels, at logout and when another login commits
+    like every token at rest; it is dropped, and revoked, when the person
+    cancels, at logout, when another login commits, and once it has
+    expired when it is next looked at
     (:mod:`~flask_oauth2login.login.held_login`).
 
 :func:`linking` tells ``on_login`` hooks (the Flask-Login bridge) whether
