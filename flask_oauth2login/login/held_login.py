@@ -85,7 +85,7 @@ def take_held(held_id: str | None, timeout: float) -> dict[str, t.Any]:
         its token does not open.
     """
     found = held(timeout)
-    if found is None or not held_id or not secrets.compare_digest(found["id"], held_id):
+    if found is None or not held_id or not _same(str(found.get("id")), held_id):
         raise InvalidState(NOTHING_HELD)
     token = open_held(get_state(), session.pop(HELD_KEY))
     if token is None:
@@ -133,6 +133,12 @@ def open_held(app_state: AppState, found: t.Mapping[str, t.Any]) -> Token | None
     except DecryptionFailed:
         return None
     return Token(token) if isinstance(token, dict) else None
+
+
+def _same(held_id: str, answered: str) -> bool:
+    """Whether *answered* is *held_id* (in constant time; any text, also
+    one that is not ASCII, is compared)."""
+    return secrets.compare_digest(held_id.encode(), answered.encode("utf-8", "replace"))
 
 
 def _held_context(held_id: str, provider: str) -> str:
