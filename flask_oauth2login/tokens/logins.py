@@ -467,7 +467,10 @@ def granted_scope(provider: Provider) -> tuple[str, ...]:
 
 
 def snapshot() -> dict[str, t.Any]:
-    """The whole session as it is now, for :func:`restore`."""
+    """The whole session as it is now, for :func:`restore`; from now on the
+    token store writes of logins are noted, for :func:`restore` to take back
+    (those of earlier logins of this app context are not theirs)."""
+    g.pop(_UNDO, None)
     return copy.deepcopy(dict(session))
 
 
