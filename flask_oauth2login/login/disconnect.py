@@ -33,6 +33,7 @@ from ..errors import DisconnectRefused, NotLoggedInError, UnknownProvider
 from ..pages.locale import N_, gettext
 from ..pages.responses import protect, wants_json
 from ..protocol.provider import Provider
+from ..protocol.token_answer import Token
 from ..sessions.setup import end as end_session
 from ..signals import current_sender, disconnected, logged_out
 from ..tokens import logins
@@ -88,10 +89,15 @@ def disconnect(app_state: AppState, provider: Provider) -> bool:
         return log_out(app_state)
     token = logins.get_token(name)
     user = logins.get_users().get(name)
+    ended: dict[str, Token] = {}
+    logins.forget(name, ended=ended)  # the store first: if it is down, nothing changed
     logout.unfile_session(app_state)
-    logins.forget(name)
     logout.file_login(app_state)  # under the logins left
-    revoked = token is not None and logins.revoke_tokens(app_state, {name: token})
+    held = {name: token} if token is not None else {}
+    revoked = bool(held) and logins.revoke_tokens(app_state, held)
+    newer = logins.newer_than(held, ended)  # refreshed by another process meanwhile
+    if newer:
+        revoked = logins.revoke_tokens(app_state, newer) and (revoked or not held)
     log.info("Disconnected the %s login of the session.", name)
     disconnected.send(current_sender(), provider=name, user=user, revoked=revoked)
     return revoked
@@ -117,13 +123,17 @@ def end_whole_session(app_state: AppState) -> tuple[dict[str, t.Any], User | Non
     last = logins.get_user()
     logout.unfile_session(app_state)
     waiting = held_login.take_any_held(app_state)
-    forgotten = logins.forget(later=True)
+    ended: dict[str, Token] = {}
+    forgotten = logins.forget(later=True, ended=ended)
     app = current_sender()
     for name in forgotten:
         logged_out.send(app, provider=name, reason="logout")
     session.clear()
     end_session()
     confirmed = logins.revoke_tokens(app_state, held)
+    newer = logins.newer_than(held, ended)  # refreshed by another process meanwhile
+    if newer:
+        confirmed = logins.revoke_tokens(app_state, newer) and confirmed
     if waiting is not None:
         confirmed = logins.revoke_tokens(app_state, {waiting[0]: waiting[1]}) and confirmed
     return held, last, confirmed

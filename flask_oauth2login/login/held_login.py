@@ -4,9 +4,12 @@ A login of another provider that was not started from this site is not
 joined to the session's logins at once (see
 :mod:`~flask_oauth2login.login.outcome`): it is held, one at a time, until
 the person answers on the ``/connect`` page. Its token is sealed for that
-held login only; it lives no longer than the login timeout, and it is
-dropped and revoked when it expires, when the person cancels, at logout and
-when another login commits.
+held login only. It can be answered only within the login timeout; it is
+dropped and revoked when the person cancels, at logout (also a logout the
+provider sends), when another login commits, and, once the timeout has
+passed, the next time it is looked at (the connect page, a callback whose
+state is unknown, a newer login held in its place). Until then it stays in
+the session, sealed.
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ def take_held(held_id: str | None, timeout: float) -> dict[str, t.Any]:
         its token does not open.
     """
     found = held(timeout)
-    if found is None or not held_id or not secrets.compare_digest(found["id"], held_id):
+    if found is None or not held_id or not _same(str(found.get("id")), held_id):
         raise InvalidState(NOTHING_HELD)
     token = open_held(get_state(), session.pop(HELD_KEY))
     if token is None:
@@ -130,6 +133,12 @@ def open_held(app_state: AppState, found: t.Mapping[str, t.Any]) -> Token | None
     except DecryptionFailed:
         return None
     return Token(token) if isinstance(token, dict) else None
+
+
+def _same(held_id: str, answered: str) -> bool:
+    """Whether *answered* is *held_id* (in constant time; any text, also
+    one that is not ASCII, is compared)."""
+    return secrets.compare_digest(held_id.encode(), answered.encode("utf-8", "replace"))
 
 
 def _held_context(held_id: str, provider: str) -> str:

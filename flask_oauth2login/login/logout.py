@@ -24,9 +24,11 @@ the provider's side, in three OpenID Connect specifications:
   ``frontchannel_logout_session_supported``) and not back-channel logout.
 
 Sessions are found without the user's browser through the index of
-:mod:`~flask_oauth2login.sessions.logout_index`: each login files its session
-under (provider, issuer, ``sid``) and (provider, issuer, ``sub``) (:func:`file_login`), and a logout
-takes it out again (:func:`unfile_session`).
+:mod:`~flask_oauth2login.sessions.logout_index`: each login with a provider
+that can send logouts (:func:`sends_logout`) files its session under
+(provider, issuer, ``sid``) and (provider, issuer, ``sub``)
+(:func:`file_login`), and a logout or disconnect takes it out again
+(:func:`unfile_session`).
 """
 
 from __future__ import annotations

@@ -26,8 +26,9 @@ The callback, the connect confirmation and
     ``/connect`` page, to connect it (``connect``) or to use it alone
     (``fresh``). Another site can thus never attach an identity to someone's
     session (the class of OmniAuth's CVE-2015-9284). Its token is sealed
-    like every token at rest; it is dropped, and revoked, when it expires,
-    when the person cancels, at logout and when another login commits
+    like every token at rest; it is dropped, and revoked, when the person
+    cancels, at logout, when another login commits, and once it has
+    expired when it is next looked at
     (:mod:`~flask_oauth2login.login.held_login`).
 
 :func:`linking` tells ``on_login`` hooks (the Flask-Login bridge) whether
@@ -155,7 +156,8 @@ def commit(
                 logged_out.send(app, provider=ended_name, reason="replaced")
     finally:
         delattr(g, _G_COMMIT)
-    logins.end_stored(ended_stored, later=True, keep=key_of(name, token))
+    stored_ended: dict[str, Token] = {}
+    logins.end_stored(ended_stored, later=True, keep=key_of(name, token), ended=stored_ended)
     if dropped:
         revoke_held(app_state, dropped, "another login took its place")
     # Under its new id: where a back-channel logout will look for it.
@@ -165,6 +167,8 @@ def commit(
         logged_in.send(app, provider=name, user=user, token=token)
     if revoke:
         logins.revoke_tokens(app_state, ended)
+        # Refreshed by another process since they were read: those too.
+        logins.revoke_tokens(app_state, logins.newer_than(ended, stored_ended))
     return response
 
 

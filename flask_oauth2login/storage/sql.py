@@ -157,10 +157,11 @@ class SQLCoordinator:
         c = self.table.c
         now = time.time()
         with self._begin() as conn:
-            # Rows of finished refreshes whose results ran out go first.
+            # Rows of finished refreshes whose results ran out go first, and
+            # those of refreshes that left no result (the provider refused).
             conn.execute(
                 self.table.delete()
-                .where(c.result_until < now)
+                .where(sa.or_(c.result_until < now, c.result_until.is_(None)))
                 .where(sa.or_(c.lease_until.is_(None), c.lease_until < now))
             )
             insert_new(conn, self.table, {"name": key})

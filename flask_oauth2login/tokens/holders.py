@@ -168,11 +168,15 @@ class StoreHolder(Holder):
                 f"The {self.provider!r} login has ended meanwhile; please log in again.",
                 provider=self.provider,
             )
-        if record.version != self._version(stale):
-            try:
-                found, login = open_record(self.app_state, record)
-            except DecryptionFailed:
-                found, login = None, None
+        try:
+            found, login = open_record(self.app_state, record)
+        except DecryptionFailed:
+            found, login = None, None
+        # The same version can be another login's: the record was deleted (a
+        # logout) and written anew by a new login, whose versions start again.
+        changed = record.version != self._version(stale)
+        replaced = not changed and found is not None and login != self._login(stale)
+        if changed or replaced:
             if found is not None and not self._ours(login):
                 # Another login of the same person took its place: not ours to use.
                 self._gone()
@@ -184,6 +188,11 @@ class StoreHolder(Holder):
             if token is not None:
                 self._note(token, record.version, login)
                 return token
+            if replaced:  # writing or deleting at that version would hit the new login
+                raise NotLoggedInError(
+                    f"The {self.provider!r} login has ended meanwhile; please log in again.",
+                    provider=self.provider,
+                )
         token = self._unsaved(self._stash_slot(stale), stale)
         if token is not None:  # refreshed here while the store was down: write it now
             self._write(stale, token)
@@ -208,7 +217,7 @@ class StoreHolder(Holder):
         self._gone()
 
     def _write(self, stale: t.Mapping[str, t.Any], token: t.Mapping[str, t.Any]) -> None:
-        login = self._logins.get(str(stale.get("access_token")))
+        login = self._login(stale)
         record = to_record(self.app_state, self.key, token, login)
         try:
             version = self.store.replace(record, self._version(stale))
@@ -224,6 +233,10 @@ class StoreHolder(Holder):
 
     def _version(self, stale: t.Mapping[str, t.Any]) -> int:
         return self._versions.get(str(stale.get("access_token")), -1)
+
+    def _login(self, stale: t.Mapping[str, t.Any]) -> str | None:
+        """The id of the login *stale* was loaded from."""
+        return self._logins.get(str(stale.get("access_token")))
 
     def _stash_slot(self, stale: t.Mapping[str, t.Any]) -> str:
         return f"{self.key.digest}:{self._slot(stale)}"

@@ -353,7 +353,12 @@ def connected_at(provider: str) -> int | None:
     return t.cast(int | None, session.get(CONNECTED_KEY, {}).get(provider))
 
 
-def forget(provider: str | None = None, *, later: bool = False) -> list[str]:
+def forget(
+    provider: str | None = None,
+    *,
+    later: bool = False,
+    ended: dict[str, Token] | None = None,
+) -> list[str]:
     """Forget the login with *provider* (all when ``None``): its token and its
     user; stored tokens are deleted from the token store (if they are still
     this session's login's). The most recent login left, if any, gives
@@ -362,8 +367,11 @@ def forget(provider: str | None = None, *, later: bool = False) -> list[str]:
     :param later: if the token store is down, end the stored logins when it
         answers again (:func:`~flask_oauth2login.tokens.holders.end_later`)
         rather than raise :class:`TokenStoreUnavailable` with nothing changed.
+    :param ended: where to put, by provider, the tokens deleted from the
+        store (as the store held them: newer than a copy read before, if
+        another process refreshed them meanwhile), for revoking.
     """
-    end_stored(stored_logins(provider), later=later)
+    end_stored(stored_logins(provider), later=later, ended=ended)
     return _forget_in_session(provider)
 
 
@@ -384,23 +392,41 @@ def end_stored(
     *,
     later: bool = False,
     keep: TokenKey | None = None,
+    ended: dict[str, Token] | None = None,
 ) -> None:
     """Delete the stored logins *found* (see :func:`stored_logins`) from the
     token store, each only if it is still that login (a newer one of the same
     person stays); *keep*: the key of a login just written, which stays.
 
     :param later: see :func:`forget`.
+    :param ended: see :func:`forget`.
     """
     app_state = get_state()
     for key, login in found:
         if key == keep:
             continue
         try:
-            end_login(app_state, key, login)
+            token = end_login(app_state, key, login)
         except TokenStoreUnavailable:
             if not later:
                 raise
             end_later(app_state, key, login)
+            continue
+        if token is not None and ended is not None:
+            ended[key.provider] = token
+
+
+def newer_than(
+    held: t.Mapping[str, t.Mapping[str, t.Any]], ended: t.Mapping[str, Token]
+) -> dict[str, Token]:
+    """Of the tokens the token store *ended* with (see :func:`forget`), by
+    provider, those that are not the ones *held* (read before): refreshed
+    meanwhile by another process, so still to be revoked."""
+    return {
+        name: token
+        for name, token in ended.items()
+        if (held.get(name) or {}).get("access_token") != token.get("access_token")
+    }
 
 
 def forget_in_session(provider: str | None = None) -> list[str]:
@@ -441,7 +467,10 @@ def granted_scope(provider: Provider) -> tuple[str, ...]:
 
 
 def snapshot() -> dict[str, t.Any]:
-    """The whole session as it is now, for :func:`restore`."""
+    """The whole session as it is now, for :func:`restore`; from now on the
+    token store writes of logins are noted, for :func:`restore` to take back
+    (those of earlier logins of this app context are not theirs)."""
+    g.pop(_UNDO, None)
     return copy.deepcopy(dict(session))
 
 

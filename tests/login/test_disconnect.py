@@ -312,3 +312,75 @@ def test_the_session_stays_filed_for_logout_under_the_logins_left_only(tmp_path)
             assert index.members(index_key("dev", issuer, "sub", "ada"))
         sign_out_at_provider(browser, tokens["work"])
         assert browser.state()["users"] == {"dev": "ada"}
+
+
+def test_a_token_store_that_is_down_leaves_the_session_as_it_was(tmp_path):
+    """The store first: a disconnect that cannot reach the token store (503)
+    leaves the login in the session, and the session filed for logout under
+    it, so a logout the provider sends still ends it."""
+    from tests.support.redis_server import RedisServer, serve_redis
+
+    servers = serve_redis()
+    server: RedisServer = next(servers)
+    clients = {
+        "dev-client": {
+            "client_secret": "dev-secret",
+            "redirect_uris": None,
+            "backchannel_logout_uri": "/backchannel-logout/work",
+        }
+    }
+    try:
+        app = make_app(
+            tmp_path,
+            OAUTH2LOGIN_DEVIDP_CLIENTS=clients,
+            OAUTH2LOGIN_TOKEN_STORE=server.client(),
+            OAUTH2LOGIN_TOKEN_CACHE_TTL=3600,  # this process read the logins lately
+        )
+        with serving(app) as url:
+            browser, tokens = both(url)
+            assert browser.state()["users"] == {"dev": "ada", "work": "grace"}
+            key = index_key("work", tokens["work"]["iss"], "sub", "grace")
+            index = app.extensions["oauth2login"].logout_store
+            server.stop()
+            assert browser.post("/disconnect/work").status_code == 503
+            with app.app_context():
+                assert index.members(key)  # still filed under the login it keeps
+            server.start()
+            assert browser.state()["users"] == {"dev": "ada", "work": "grace"}
+    finally:
+        servers.close()
+
+
+@pytest.mark.parametrize("path", ["/logout", "/disconnect/work", "another person's login"])
+def test_the_token_revoked_is_the_one_stored_now(tmp_path, token_store, path):
+    """This process read the stored login a moment ago; since then the store
+    holds another token for that same login (another process refreshed it).
+    Ending the login (a logout, a disconnect, another person's login in the
+    session) revokes the token the store held, not only the copy this
+    process had read."""
+    from flask_oauth2login.tokens.sealing import open_record, to_record
+    from flask_oauth2login.tokenstore import TokenKey
+
+    app = make_app(tmp_path, OAUTH2LOGIN_TOKEN_STORE=token_store)
+    with serving(app) as url:
+        browser, tokens = both(url)
+        state = app.extensions["oauth2login"]
+        key = TokenKey("work", tokens["work"]["iss"], "grace")
+        with app.app_context():
+            read = state.token_store.get(key)
+        Browser(url).log_in("work", "grace")  # a second grant of the provider's
+        with app.app_context():
+            now = state.token_store.get(key)
+            stored, _ = open_record(state, now)
+            _, login = open_record(state, read)
+            # The store holds the second grant's token for the session's login.
+            state.token_store.replace(to_record(state, key, stored, login), now.version)
+            state.recent.put("work", "grace", key.issuer, [read])  # read a moment ago
+        assert api_status(url, stored) == 200
+        if path.startswith("/"):
+            assert browser.post(path).status_code in (302, 303)
+        else:
+            browser.log_in("work", "ada")  # Ada alone: Grace's login ends
+            assert browser.state()["users"] == {"work": "ada"}
+        assert_revoked(url, stored)
+        assert_revoked(url, tokens["work"])

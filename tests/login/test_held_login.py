@@ -157,3 +157,15 @@ def test_a_held_token_moved_to_another_held_login_does_not_open(app, client, rog
     answer = answer_connect(client, "connect")
     assert answer.status_code == 400
     assert client.get("/").get_json()["user"]["provider"] == "rogue"
+
+
+def test_an_answer_naming_another_held_login_is_refused_cleanly(app, client, rogue, second):
+    """Any id that is not the held login's, also one no held login can have
+    (not ASCII), is refused with the error page; the held login stays."""
+    from tests.support.logins import SAME_SITE
+
+    hold_a_login(client, rogue, second)
+    for other in ("not-this-one", "é"):
+        answer = client.post("/connect", data={"id": other, "action": "connect"}, headers=SAME_SITE)
+        assert answer.status_code == 400
+    assert held_login.HELD_KEY in opened_session(client)

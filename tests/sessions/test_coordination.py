@@ -151,6 +151,18 @@ def test_sql_results_expire_and_make_way(tmp_path):
     assert names == ["kept"]
 
 
+def test_sql_rows_of_refreshes_that_left_no_result_make_way(tmp_path):
+    """A refresh the provider refused leaves a row with no result; the next
+    result written clears it, as it clears results that ran out."""
+    coordinator = sql_coordinator(f"sqlite:///{tmp_path / 'c.db'}")
+    with coordinator.lock("refused", wait=1) as acquired:
+        assert acquired  # and no result is set: the refresh failed
+    coordinator.set_result("kept", {"access_token": "y"}, ttl=60)
+    with coordinator.engine.connect() as conn:
+        names = [row.name for row in conn.execute(coordinator.table.select())]
+    assert names == ["kept"]
+
+
 def test_sql_lease_runs_out_if_its_holder_dies(tmp_path):
     """A holder that never releases (its process died) delays the others by its lease."""
     url = f"sqlite:///{tmp_path / 'c.db'}"

@@ -753,3 +753,22 @@ def test_the_session_refers_to_the_stored_token_by_who_it_is_for(app, rogue):
     with app.app_context():
         token = oauth_of(app).token("rogue", subject="u1")
     assert (token["refresh_token"], token["sid"], token["iss"]) == ("r", "idp-session-1", issuer)
+
+
+def test_a_refused_login_puts_back_only_what_it_wrote(app, rogue):
+    """Two logins in one app context (``login_as`` in a test that keeps one
+    pushed): the second, refused, takes back its own store writes, not the
+    first one's."""
+
+    @oauth_of(app).on_login
+    def refuse(provider: str, user: t.Any, token: t.Any) -> None:
+        if user["sub"] == "refused":
+            raise LoginError("not today", provider=provider)
+
+    client = app.test_client()
+    with app.app_context():
+        login_as(client, "rogue", sub="u1")
+        with pytest.raises(LoginError):
+            login_as(client, "rogue", sub="refused")
+        assert [login.subject for login in oauth_of(app).stored_logins()] == ["u1"]
+    assert client.get("/").get_json()["user"]["sub"] == "u1"
