@@ -193,6 +193,14 @@ class TokenRules:
         return claims, alg
 
 
+def _same(claim: t.Any, expected: str) -> bool:
+    """Whether a claim equals *expected*, in constant time; compared as UTF-8
+    bytes, so a claim that is not ASCII is simply not equal."""
+    return hmac.compare_digest(
+        str(claim).encode("utf-8", "replace"), expected.encode("utf-8", "replace")
+    )
+
+
 def validate_id_token(
     id_token: str,
     rules: TokenRules,
@@ -219,14 +227,14 @@ def validate_id_token(
     )
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise InvalidToken("The ID token names no subject (sub).", provider=provider)
-    if nonce is not None and not hmac.compare_digest(str(claims.get("nonce", "")), nonce):
+    if nonce is not None and not _same(claims.get("nonce", ""), nonce):
         raise InvalidToken(
             "The ID token's nonce is not the one sent with this login (a replayed token?).",
             provider=provider,
         )
     if "at_hash" in claims and access_token is not None:
         expected = token_hash(access_token, alg)
-        if not hmac.compare_digest(str(claims["at_hash"]), expected):
+        if not _same(claims["at_hash"], expected):
             raise InvalidToken(
                 "The ID token's at_hash does not match the access token issued with it.",
                 provider=provider,

@@ -125,6 +125,9 @@ BAD_CLAIMS: dict[str, t.Callable[[t.Any, int], dict[str, t.Any]]] = {
     "nonce-wrong": lambda rogue, now: {"nonce": "another-nonce"},
     "nonce-missing": lambda rogue, now: {"nonce": None},
     "at_hash-wrong": lambda rogue, now: {"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"},
+    # Not ASCII: compared as UTF-8 bytes, never a TypeError.
+    "nonce-not-ascii": lambda rogue, now: {"nonce": "nonce-\u00e9\u4e2d"},
+    "at_hash-not-ascii": lambda rogue, now: {"at_hash": "\u00e9" * 22},
 }
 
 
