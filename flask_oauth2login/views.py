@@ -87,6 +87,7 @@ def create_blueprint(url_prefix: str) -> Blueprint:
         methods=["POST"],
     )
     bp.add_url_rule("/frontchannel-logout/<provider>", "frontchannel_logout", frontchannel_logout)
+    bp.before_app_request(held_login.drop_if_expired)
     return bp
 
 

@@ -7,9 +7,9 @@ the person answers on the ``/connect`` page. Its token is sealed for that
 held login only. It can be answered only within the login timeout; it is
 dropped and revoked when the person cancels, at logout (also a logout the
 provider sends), when another login commits, and, once the timeout has
-passed, the next time it is looked at (the connect page, a callback whose
-state is unknown, a newer login held in its place). Until then it stays in
-the session, sealed.
+passed, at the session's next request, whatever page it asks for
+(:func:`drop_if_expired`). A session that never comes back keeps it sealed
+until the session itself expires.
 """
 
 from __future__ import annotations
@@ -102,6 +102,18 @@ def take_any_held(app_state: AppState) -> tuple[str, Token] | None:
         return None
     log.info("A held %s login was dropped (the session ended).", found.get("provider"))
     return str(found.get("provider")), token
+
+
+def drop_if_expired() -> None:
+    """Before every request of the app: drop and revoke the held login once
+    it is older than the login timeout, whatever page the person opens next.
+    The session is read without being marked accessed."""
+    found = dict.get(session._get_current_object(), HELD_KEY)  # type: ignore[attr-defined]
+    if not isinstance(found, dict):
+        return
+    app_state = get_state()
+    if time.time() - found.get("at", 0) > app_state.settings.login_timeout:
+        drop_held(app_state, "it expired")
 
 
 def drop_held(app_state: AppState, why: str) -> None:

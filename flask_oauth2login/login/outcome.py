@@ -28,7 +28,7 @@ The callback, the connect confirmation and
     session (the class of OmniAuth's CVE-2015-9284). Its token is sealed
     like every token at rest; it is dropped, and revoked, when the person
     cancels, at logout, when another login commits, and once it has
-    expired when it is next looked at
+    expired, at the session's next request
     (:mod:`~flask_oauth2login.login.held_login`).
 
 :func:`linking` tells ``on_login`` hooks (the Flask-Login bridge) whether

@@ -108,6 +108,26 @@ def test_a_held_login_that_expired_is_dropped_and_revoked(app, client, rogue, se
     assert {token["access_token"], token["refresh_token"]} <= set(second.revoked)
 
 
+def test_a_held_login_that_expired_is_dropped_at_the_next_request_of_any_page(
+    app, client, rogue, second
+):
+    token = hold_a_login(client, rogue, second)
+    with client.session_transaction() as sess:
+        held = dict(sess[held_login.HELD_KEY])
+        held["at"] -= app.config.get("OAUTH2LOGIN_LOGIN_TIMEOUT", 600) + 1
+        sess[held_login.HELD_KEY] = held
+    assert client.get("/").status_code == 200  # a page of the app's own
+    assert held_login.HELD_KEY not in opened_session(client)
+    assert {token["access_token"], token["refresh_token"]} <= set(second.revoked)
+
+
+def test_a_held_login_within_the_timeout_stays_while_the_person_browses(client, rogue, second):
+    hold_a_login(client, rogue, second)
+    assert client.get("/").status_code == 200
+    assert held_login.HELD_KEY in opened_session(client)
+    assert not second.revoked
+
+
 def test_cancel_revokes_the_held_login(app, client, rogue, second):
     token = hold_a_login(client, rogue, second)
     assert answer_connect(client, "cancel").status_code == 303
