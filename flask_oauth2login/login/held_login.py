@@ -108,7 +108,10 @@ def drop_if_expired() -> None:
     """Before every request of the app: drop and revoke the held login once
     it is older than the login timeout, whatever page the person opens next.
     The session is read without being marked accessed."""
-    found = dict.get(session._get_current_object(), HELD_KEY)  # type: ignore[attr-defined]
+    current = session._get_current_object()  # type: ignore[attr-defined]
+    if not isinstance(current, dict):  # the session store is down: nothing to read
+        return
+    found = dict.get(current, HELD_KEY)
     if not isinstance(found, dict):
         return
     app_state = get_state()
