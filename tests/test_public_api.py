@@ -33,6 +33,9 @@ CONTRACT: dict[str, tuple[str, ...]] = {
         "login_failed",
         "logged_out",
         "token_refreshed",
+        # The third release.
+        "disconnected",
+        "__version__",
     ),
     "flask_oauth2login.providers": ("Preset",),
     "flask_oauth2login.providers.registry": ("BUILTIN",),
@@ -53,6 +56,7 @@ EXTENSION_MEMBERS = (
     "token",
     "revoke",
     "login_url",
+    "disconnect",
 )
 
 
