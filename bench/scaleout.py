@@ -67,8 +67,10 @@ def log_in(session: requests.Session, start: str, finish: str) -> bool:
     return done.status_code == 302
 
 
-def logins(a: str, b: str, clients: int, duration: float) -> tuple[float, float, int]:
-    """Logins per second, median latency and errors, by *clients* browsers."""
+def login_load(a: str, b: str, clients: int, duration: float) -> tuple[list[float], int, float]:
+    """*clients* browsers logging in for *duration* seconds, each starting on
+    one app and finishing on the other: the latencies of the logins that
+    succeeded, the number that failed, and the seconds measured."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -101,9 +103,14 @@ def logins(a: str, b: str, clients: int, duration: float) -> tuple[float, float,
     stop.set()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - began
+    return latencies, errors[0], time.perf_counter() - began
+
+
+def logins(a: str, b: str, clients: int, duration: float) -> tuple[float, float, int]:
+    """Logins per second, median latency and errors, by *clients* browsers."""
+    latencies, errors, elapsed = login_load(a, b, clients, duration)
     median = statistics.median(latencies) if latencies else float("nan")
-    return len(latencies) / elapsed, median, errors[0]
+    return len(latencies) / elapsed, median, errors
 
 
 def refreshes(

@@ -8,7 +8,6 @@ import os
 import platform
 import statistics
 import sys
-import threading
 import time
 import typing as t
 from urllib.parse import urlsplit
@@ -28,6 +27,7 @@ from bench.apps import (
 from bench.dpop import bench_dpop
 from bench.filestore import bench_file_store
 from bench.login_cost import bench_login_cost, report_login_cost
+from bench.scaleout import login_load
 from bench.stored import bench_stored_tokens
 from flask_oauth2login import OAuth2Login
 from tests.support.processes import Gunicorn
@@ -189,52 +189,13 @@ def bench_load(
 
 
 def load(a: str, b: str, clients: int, duration: float) -> tuple[int, float, float, float, int]:
-    """Logins by *clients* concurrent browsers for *duration* seconds."""
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    start_barrier = threading.Barrier(clients + 1)
-    stop = threading.Event()
-
-    def browser_loop(index: int) -> None:
-        start, finish = (a, b) if index % 2 == 0 else (b, a)
-        browser = requests.Session()
-        browser.trust_env = False
-        start_barrier.wait()
-        while not stop.is_set():
-            browser.cookies.clear()  # a new visitor each time
-            began = time.perf_counter()
-            try:
-                response = browser.get(start + "/login/rogue", allow_redirects=False, timeout=30)
-                back = browser.get(response.headers["Location"], allow_redirects=False, timeout=30)
-                callback = urlsplit(back.headers["Location"])
-                done = browser.get(
-                    f"{finish}{callback.path}?{callback.query}", allow_redirects=False, timeout=30
-                )
-                ok = done.status_code == 302
-            except (requests.RequestException, KeyError):
-                ok = False
-            took = time.perf_counter() - began
-            with lock:
-                if ok:
-                    latencies.append(took)
-                else:
-                    errors[0] += 1
-
-    threads = [threading.Thread(target=browser_loop, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    start_barrier.wait()
-    began = time.perf_counter()
-    time.sleep(duration)
-    stop.set()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
+    """Logins by *clients* concurrent browsers for *duration* seconds: how
+    many, per second, their p50 and p99, and the errors."""
+    latencies, errors, elapsed = login_load(a, b, clients, duration)
     ordered = sorted(latencies) or [float("nan")]
     p50 = ordered[len(ordered) // 2]
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return len(latencies), len(latencies) / elapsed, p50, p99, errors[0]
+    return len(latencies), len(latencies) / elapsed, p50, p99, errors
 
 
 # -- report -----------------------------------------------------------------------------
