@@ -40,8 +40,8 @@ import requests
 from bench.apps import ROOT
 from tests.support.postgres_server import BIN_DIR, PostgresServer
 from tests.support.processes import Gunicorn
-from tests.support.redis_cluster import REDIS_CLI, RedisCluster
-from tests.support.redis_server import REDIS_SERVER, RedisServer
+from tests.support.redis_cluster import RedisCluster
+from tests.support.redis_server import REDIS_CLI, REDIS_SERVER, RedisServer
 from tests.support.rogue_idp import RogueProvider
 
 APP = "tests.support.scaleout_app:create_app()"

@@ -9,8 +9,6 @@ that started them (see :mod:`tests.support.processes`).
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,11 +16,9 @@ import tempfile
 import typing as t
 
 from tests.support.processes import Child, free_port, wait_until
-from tests.support.requirements import require
+from tests.support.redis_server import REDIS_CLI, REDIS_SERVER, require_redis
 
 #: The binaries, or ``None`` when they are not installed.
-REDIS_SERVER = shutil.which("redis-server")
-REDIS_CLI = shutil.which("redis-cli")
 
 
 class RedisCluster:
@@ -190,10 +186,6 @@ def _value(client: t.Any, key: bytes) -> bytes:
 def serve_redis_cluster() -> t.Iterator[RedisCluster]:
     """For a fixture: a running cluster until teardown; skips (or, under
     ``OAUTH2LOGIN_TEST_REQUIRE_ALL=1``, fails) when Redis is not installed."""
-    require(
-        REDIS_SERVER is not None and REDIS_CLI is not None,
-        "redis-server and redis-cli are not installed (apt-get install redis-server)",
-    )
-    require(importlib.util.find_spec("redis") is not None, "redis-py is not installed")
+    require_redis(cli=True)
     with RedisCluster() as cluster:
         yield cluster

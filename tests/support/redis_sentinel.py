@@ -11,18 +11,15 @@ Everything stops by itself at teardown and with the process that started it
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
 import tempfile
 import time
 import typing as t
 
 from tests.support.processes import Child, free_port, wait_until
-from tests.support.requirements import require
+from tests.support.redis_server import REDIS_SERVER, require_redis
 
 #: The server binary, or ``None`` when it is not installed.
-REDIS_SERVER = shutil.which("redis-server")
 #: The name of the master the sentinel watches.
 SERVICE = "mymaster"
 
@@ -196,9 +193,6 @@ class SentinelSet:
 def serve_redis_sentinel() -> t.Iterator[SentinelSet]:
     """For a fixture: a running set until teardown; skips (or, under
     ``OAUTH2LOGIN_TEST_REQUIRE_ALL=1``, fails) when Redis is not installed."""
-    require(
-        REDIS_SERVER is not None, "redis-server is not installed (apt-get install redis-server)"
-    )
-    require(importlib.util.find_spec("redis") is not None, "redis-py is not installed")
+    require_redis()
     with SentinelSet() as found:
         yield found

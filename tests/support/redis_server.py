@@ -20,6 +20,7 @@ from tests.support.requirements import require
 
 #: The server binary, or ``None`` when it is not installed.
 REDIS_SERVER = shutil.which("redis-server")
+REDIS_CLI = shutil.which("redis-cli")
 
 
 class RedisServer:
@@ -116,12 +117,23 @@ class RedisServer:
         self.close()
 
 
-def serve_redis() -> t.Iterator[RedisServer]:
-    """For a fixture: a running server until teardown; skips (or, under
-    ``OAUTH2LOGIN_TEST_REQUIRE_ALL=1``, fails) when Redis is not installed."""
+def require_redis(*, cli: bool = False) -> None:
+    """Skip (or, under ``OAUTH2LOGIN_TEST_REQUIRE_ALL=1``, fail) unless
+    redis-server (and, with *cli*, redis-cli) and redis-py are installed."""
+    if cli:
+        require(
+            REDIS_SERVER is not None and REDIS_CLI is not None,
+            "redis-server and redis-cli are not installed (apt-get install redis-server)",
+        )
     require(
         REDIS_SERVER is not None, "redis-server is not installed (apt-get install redis-server)"
     )
     require(importlib.util.find_spec("redis") is not None, "redis-py is not installed")
+
+
+def serve_redis() -> t.Iterator[RedisServer]:
+    """For a fixture: a running server until teardown; skips (or, under
+    ``OAUTH2LOGIN_TEST_REQUIRE_ALL=1``, fails) when Redis is not installed."""
+    require_redis()
     with RedisServer() as server:
         yield server
