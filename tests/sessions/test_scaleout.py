@@ -11,7 +11,7 @@ request (the provider's redirect back included) to the process it chooses.
 from __future__ import annotations
 
 import dataclasses
-import threading
+import functools
 import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +26,7 @@ from tests.support.processes import Gunicorn
 from tests.support.redis_server import RedisServer, serve_redis
 from tests.support.rogue_idp import RogueProvider
 from tests.support.scaleout_app import HELD_KEY, RELEASE_KEY
+from tests.support.threads import in_parallel
 
 pytestmark = pytest.mark.xdist_group("redis")
 
@@ -159,14 +160,12 @@ def test_concurrent_requests_on_both_processes_refresh_once(app_servers, rogue):
     rogue.behaviour.token_delay = 0.5  # the refresh is in flight while the others arrive
 
     bases = [app_servers.a, app_servers.b] * 4
-    barrier = threading.Barrier(len(bases))
-
-    def call(base: str) -> requests.Response:
-        barrier.wait()
-        return browser.get(base + "/api/rogue", allow_redirects=False, timeout=30)
-
-    with ThreadPoolExecutor(len(bases)) as pool:
-        responses = list(pool.map(call, bases))
+    responses = in_parallel(
+        [
+            functools.partial(browser.get, base + "/api/rogue", allow_redirects=False, timeout=30)
+            for base in bases
+        ]
+    )
     assert [r.status_code for r in responses] == [200] * len(bases)
     assert [r.json()["status"] for r in responses] == [200] * len(bases)
     assert rogue.calls["token:refresh_token"] == 1

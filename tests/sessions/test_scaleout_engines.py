@@ -13,11 +13,10 @@ outage (a failover, for the Sentinel) is a 503 that loses no login.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import secrets
-import threading
 import time
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -30,6 +29,7 @@ from tests.support.processes import Gunicorn
 from tests.support.redis_cluster import serve_redis_cluster
 from tests.support.redis_sentinel import serve_redis_sentinel
 from tests.support.rogue_idp import RogueProvider
+from tests.support.threads import in_parallel
 
 pytestmark = pytest.mark.xdist_group("scaleout-engines")
 
@@ -134,14 +134,12 @@ def test_concurrent_requests_on_both_processes_refresh_once(servers, rogue):
     rogue.behaviour.token_delay = 0.5  # the refresh is in flight while the others arrive
 
     bases = [servers.a, servers.b] * 4
-    barrier = threading.Barrier(len(bases))
-
-    def call(base: str) -> requests.Response:
-        barrier.wait()
-        return browser.get(base + "/api/rogue", allow_redirects=False, timeout=30)
-
-    with ThreadPoolExecutor(len(bases)) as pool:
-        responses = list(pool.map(call, bases))
+    responses = in_parallel(
+        [
+            functools.partial(browser.get, base + "/api/rogue", allow_redirects=False, timeout=30)
+            for base in bases
+        ]
+    )
     assert [r.status_code for r in responses] == [200] * len(bases), [r.text for r in responses]
     assert [r.json()["status"] for r in responses] == [200] * len(bases)
     assert rogue.calls["token:refresh_token"] == 1
